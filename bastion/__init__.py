@@ -1,0 +1,1 @@
+"""Bastion: the production layer for AI models."""

@@ -1,0 +1,170 @@
+"""Admin API: the model registry (register, aliases, promote, rollback, verify) and API keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bastion.api.context import services
+from bastion.api.render import json_response
+from bastion.errors import Forbidden, InvalidRequest
+from bastion.security import Principal
+from bastion.services import Services
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterBody(_Body):
+    flavor: str
+    artifact_base64: str | None = None
+    artifact_name: str | None = None
+    signature: dict[str, Any] | None = None
+    metrics: dict[str, float] | None = None
+    params: dict[str, Any] | None = None
+    training_data_hash: str | None = None
+    description: str = ""
+
+
+class PromoteBody(_Body):
+    version: int = Field(ge=1)
+    alias: str = "production"
+    reason: str = ""
+
+
+class RollbackBody(_Body):
+    alias: str = "production"
+    reason: str = ""
+
+
+class AliasBody(_Body):
+    version: int = Field(ge=1)
+    reason: str = ""
+
+
+class KeyBody(_Body):
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[str] = Field(min_length=1)
+    deployments: list[str] | None = None
+    tenant: str = "default"
+    expires_at: datetime | None = None
+
+
+async def _require(request: Request, *roles: str) -> tuple[Services, Principal]:
+    svc = services(request)
+    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    if not principal.has_any(*roles):
+        raise Forbidden(f"this route needs one of the roles: {', '.join(('admin', *roles))}")
+    return svc, principal
+
+
+@router.get("/models")
+async def list_models(request: Request) -> Response:
+    svc, _ = await _require(request, "operator")
+    return json_response({"data": await svc.registry.list_models()})
+
+
+@router.get("/models/{name}")
+async def show_model(name: str, request: Request) -> Response:
+    svc, _ = await _require(request, "operator")
+    versions = await svc.registry.list_versions(name)
+    return json_response({"name": name, "aliases": await svc.registry.aliases(name),
+                          "versions": versions})
+
+
+@router.get("/models/{name}/versions/{version}")
+async def show_version(name: str, version: int, request: Request) -> Response:
+    svc, _ = await _require(request, "operator")
+    return json_response(await svc.registry.get_version(name, version))
+
+
+@router.post("/models/{name}/versions", status_code=201)
+async def register(name: str, body: RegisterBody, request: Request) -> Response:
+    svc, principal = await _require(request)
+    artifact: bytes | None = None
+    if body.artifact_base64 is not None:
+        try:
+            artifact = base64.b64decode(body.artifact_base64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidRequest("artifact_base64: not valid base64",
+                                 details={"field": "artifact_base64"}) from exc
+    mv = await svc.registry.register(
+        name, flavor=body.flavor, artifact=artifact, artifact_name=body.artifact_name,
+        signature=body.signature, metrics=body.metrics, params=body.params,
+        training_data_hash=body.training_data_hash, description=body.description,
+        created_by=principal.name,
+    )
+    return json_response(mv, 201)
+
+
+@router.post("/models/{name}/promote")
+async def promote(name: str, body: PromoteBody, request: Request) -> Response:
+    svc, principal = await _require(request, "operator")
+    event = await svc.registry.promote(name, body.version, alias=body.alias,
+                                       actor=principal.name, reason=body.reason)
+    await svc.deployments.refresh()
+    return json_response(event)
+
+
+@router.post("/models/{name}/rollback")
+async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
+    svc, principal = await _require(request, "operator")
+    event = await svc.registry.rollback(name, alias=body.alias, actor=principal.name,
+                                        reason=body.reason)
+    await svc.deployments.refresh()
+    return json_response(event)
+
+
+@router.put("/models/{name}/aliases/{alias}")
+async def set_alias(name: str, alias: str, body: AliasBody, request: Request) -> Response:
+    svc, principal = await _require(request, "operator")
+    event = await svc.registry.set_alias(name, alias, body.version, actor=principal.name,
+                                         reason=body.reason)
+    await svc.deployments.refresh()
+    return json_response(event)
+
+
+@router.get("/models/{name}/history")
+async def history(name: str, request: Request, alias: str | None = None) -> Response:
+    svc, _ = await _require(request, "operator")
+    return json_response({"data": await svc.registry.alias_history(name, alias)})
+
+
+@router.post("/models/{name}/verify")
+async def verify(name: str, request: Request) -> Response:
+    svc, _ = await _require(request, "operator")
+    results = await svc.registry.verify(name)
+    return json_response({"ok": all(r.ok for r in results), "data": results})
+
+
+@router.get("/keys")
+async def list_keys(request: Request) -> Response:
+    svc, _ = await _require(request)
+    return json_response({"data": await svc.keys.list()})
+
+
+@router.post("/keys", status_code=201)
+async def create_key(body: KeyBody, request: Request) -> Response:
+    svc, _ = await _require(request)
+    secret, key = await svc.keys.create(body.name, body.roles, deployments=body.deployments,
+                                        tenant=body.tenant, expires_at=body.expires_at)
+    return json_response({"key": secret, "data": key,
+                          "note": "store this key now; it is shown only once"}, 201)
+
+
+@router.delete("/keys/{key_id}")
+async def revoke_key(key_id: str, request: Request) -> Response:
+    svc, _ = await _require(request)
+    await svc.keys.revoke(key_id)
+    svc.authenticator.forget()
+    return json_response({"revoked": key_id})

@@ -1,0 +1,41 @@
+"""Per-request access to the app's Services and the Call an adapter builds."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+
+from bastion.pipeline import Call
+from bastion.services import Services
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.scope["state"]["services"]
+    return svc
+
+
+def new_call(
+    request: Request,
+    deployment: str,
+    api: str,
+    inputs: list[Any],
+    *,
+    batched: bool,
+    version: int | None = None,
+) -> Call:
+    return Call(
+        request_id=request.scope["state"]["request_id"],
+        deployment=deployment,
+        api=api,
+        inputs=inputs,
+        batched=batched,
+        started_at=time.perf_counter(),
+        requested_version=version,
+        headers=request.headers,
+    )
+
+
+def version_headers(model: str, version: int) -> dict[str, str]:
+    return {"x-bastion-model": model, "x-bastion-model-version": str(version)}

@@ -1,0 +1,79 @@
+"""Pure ASGI transport middleware: request ids and request body limits."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bastion.api.render import error_response
+from bastion.errors import PayloadTooLarge
+
+_VALID_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class RequestContext:
+    """Give each HTTP request an id (the client's ``x-request-id`` if sane) and echo it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid_bytes = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id" and _VALID_ID.match(value):
+                rid_bytes = value
+                break
+        if not rid_bytes:
+            rid_bytes = secrets.token_hex(12).encode()
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid_bytes.decode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid_bytes)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class BodyLimit:
+    """Refuse bodies over the limit: at once from Content-Length, else while streaming."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_admin_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_admin_bytes = max_admin_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_admin_bytes if scope["path"].startswith("/v1/admin/") else self.max_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > limit:
+                    err = PayloadTooLarge(
+                        f"request body of {value.decode(errors='replace')} bytes exceeds the "
+                        f"limit of {limit} bytes"
+                    )
+                    rid = scope.get("state", {}).get("request_id", "")
+                    await error_response(err, rid)(scope, receive, send)
+                    return
+                break
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+            return message
+
+        await self.app(scope, counting_receive, send)

@@ -1,0 +1,88 @@
+"""Bastion's own API: ``POST /v1/deployments/{name}/predict`` and the deployment listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bastion.api.body import read_json, require_object
+from bastion.api.context import new_call, services, version_headers
+from bastion.api.render import json_response
+from bastion.errors import InvalidRequest
+
+router = APIRouter(tags=["predict"])
+
+_PREDICT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "description": "exactly one of `input` (one item) or `inputs` (a list)",
+                "properties": {
+                    "input": {"description": "one input, as the deployment's input_schema"},
+                    "inputs": {"type": "array", "description": "several inputs"},
+                },
+            },
+            "example": {"input": "I want my money back for order 1234"},
+        }
+    },
+}
+
+
+def _inputs(body: dict[str, Any]) -> tuple[list[Any], bool]:
+    has_one, has_many = "input" in body, "inputs" in body
+    if has_one == has_many:
+        raise InvalidRequest(
+            "send exactly one of 'input' (one item) or 'inputs' (a list of items)",
+            details={"field": "input"},
+        )
+    unknown = sorted(set(body) - {"input", "inputs"})
+    if unknown:
+        raise InvalidRequest(f"unknown fields: {', '.join(unknown)}", details={"field": unknown[0]})
+    if has_one:
+        return [body["input"]], False
+    items = body["inputs"]
+    if not isinstance(items, list):
+        raise InvalidRequest("inputs: must be a list", details={"field": "inputs"})
+    return items, True
+
+
+@router.post("/v1/deployments/{name}/predict", openapi_extra={"requestBody": _PREDICT_BODY})
+async def predict(name: str, request: Request) -> Response:
+    """Run one input (``input``) or a batch (``inputs``) through the deployment's pipeline."""
+    svc = services(request)
+    body = require_object(await read_json(request, svc.settings.limits))
+    inputs, batched = _inputs(body)
+    call = new_call(request, name, "predict", inputs, batched=batched)
+    result = await svc.pipeline(call)
+    out: dict[str, Any] = {
+        "id": call.request_id,
+        "deployment": result.deployment,
+        "model": result.model,
+        "version": result.version,
+    }
+    if batched:
+        out["outputs"] = [{"output": p.output, "confidence": p.confidence} for p in result.predictions]
+    else:
+        p = result.predictions[0]
+        out["output"], out["confidence"] = p.output, p.confidence
+    return json_response(out, headers={**version_headers(result.model, result.version), **result.headers})
+
+
+@router.get("/v1/deployments")
+async def list_deployments(request: Request) -> Response:
+    """Every served deployment with its alias, live version and contract."""
+    svc = services(request)
+    await svc.authenticator.authenticate(request.headers.get("authorization"))
+    return json_response({"data": [d.status() for d in svc.deployments.all()]})
+
+
+@router.get("/v1/deployments/{name}")
+async def get_deployment(name: str, request: Request) -> Response:
+    svc = services(request)
+    await svc.authenticator.authenticate(request.headers.get("authorization"))
+    return json_response(svc.deployments.get(name).status())

@@ -1,0 +1,66 @@
+"""The one place where results and BastionErrors become HTTP responses."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bastion.errors import BastionError
+
+log = structlog.get_logger(__name__)
+
+JSON = "application/json"
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), status, headers, media_type=JSON
+    )
+
+
+def request_id_of(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def error_body(exc: BastionError, request_id: str) -> dict[str, Any]:
+    """Bastion's error shape, which also satisfies OpenAI's (message/type/param/code)."""
+    error: dict[str, Any] = {
+        "type": exc.type,
+        "message": exc.message,
+        "request_id": request_id,
+        "code": exc.type,
+        "param": exc.details.get("field"),
+    }
+    extra = {k: v for k, v in exc.details.items() if k != "field"}
+    if extra:
+        error["details"] = extra
+    return {"error": error}
+
+
+def error_response(exc: BastionError, request_id: str) -> Response:
+    headers: dict[str, str] = {}
+    if exc.retry_after is not None:
+        headers["retry-after"] = str(max(1, math.ceil(exc.retry_after)))
+    if int(exc.status) >= 500:
+        log.warning("request_failed", error_type=exc.type, message=exc.message, request_id=request_id)
+    return json_response(error_body(exc, request_id), int(exc.status), headers)
+
+
+async def handle_bastion_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BastionError)
+    return error_response(exc, request_id_of(request))
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """The ASGI boundary: a bug. Logged with its traceback, answered without internals."""
+    request_id = request_id_of(request)
+    log.exception("unhandled_error", request_id=request_id, path=request.url.path)
+    err = BastionError(
+        f"internal error; quote request id {request_id} when reporting it"
+    )
+    return error_response(err, request_id)

@@ -1,0 +1,46 @@
+"""First-start preparation: data dir, migrations, the demo models, the first admin key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bastion.registry import ArtifactStore, Registry
+from bastion.security import KeyStore
+from bastion.settings import Settings
+from bastion.store import Database, migrate
+
+
+async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
+    """Idempotent; run once by ``bastion serve`` before any worker starts."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await migrate.upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    try:
+        registry = Registry(db, ArtifactStore(settings.artifacts_dir))
+        if settings.demo and not await registry.list_models():
+            from bastion.demo.seed import seed_demo
+
+            echo("First start: training and registering the demo models (a few seconds)…")
+            for line in await seed_demo(registry):
+                echo(f"  {line}")
+        await _ensure_admin_key(KeyStore(db), settings, echo)
+    finally:
+        await db.aclose()
+
+
+async def _ensure_admin_key(keys: KeyStore, settings: Settings, echo: Callable[[str], None]) -> None:
+    given = settings.security.admin_key
+    if given is not None:
+        plaintext = given.get_secret_value()
+        if await keys.find(plaintext) is None:
+            await keys.create("admin (BASTION_ADMIN_KEY)", ["admin"], plaintext=plaintext)
+            echo("Registered the admin key from BASTION_ADMIN_KEY.")
+        return
+    if await keys.any_admin():
+        return
+    secret, _ = await keys.create("admin (first start)", ["admin"])
+    echo("")
+    echo("Created the first admin API key. It is shown ONLY NOW; store it safely:")
+    echo(f"  export BASTION_KEY={secret}")
+    echo("Lost it? `bastion keys create --name me --role admin` makes another (needs the data dir).")
+    echo("")

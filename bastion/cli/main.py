@@ -1,0 +1,89 @@
+"""The `bastion` command: serve, db, models, keys."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from bastion.cli import keys, models
+from bastion.cli.common import ConfigOption, console, run, settings_from
+from bastion.settings import Settings
+
+app = typer.Typer(help="Bastion: the production layer for AI models.", no_args_is_help=True)
+app.add_typer(models.app, name="models")
+app.add_typer(keys.app, name="keys")
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _announce(settings: Settings) -> None:
+    scheme = "https" if settings.server.ssl_certfile else "http"
+    base = f"{scheme}://{settings.server.host}:{settings.server.port}"
+    console.print(f"Bastion on {base}  (data: {settings.data_dir.resolve()})")
+    console.print(f"  API docs     {base}/docs   (OpenAPI: {base}/openapi.json)")
+    console.print(f"  deployments  {base}/v1/deployments")
+    console.print(f"  predict      POST {base}/v1/deployments/NAME/predict")
+    console.print(f"  OIP v2       POST {base}/v2/models/NAME/infer")
+    console.print(f"  embeddings   POST {base}/v1/embeddings")
+    console.print("Authenticate with 'Authorization: Bearer $BASTION_KEY' (admin key printed on "
+                  "first start; more with `bastion keys create`).")
+
+
+@app.command()
+def serve(
+    config: Path | None = ConfigOption,
+    host: str | None = typer.Option(None, help="bind address (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="port (default 8000)"),
+    workers: int | None = typer.Option(None, help="worker processes"),
+    ssl_certfile: Path | None = typer.Option(None, exists=True),
+    ssl_keyfile: Path | None = typer.Option(None, exists=True),
+) -> None:
+    """Prepare the data dir (migrations, demo models, first admin key) and start the gateway."""
+    import uvicorn
+
+    from bastion.bootstrap import prepare
+
+    # Workers rebuild settings from the environment, so CLI choices travel through it.
+    if config is not None:
+        os.environ["BASTION_CONFIG"] = str(config.resolve())
+    for var, value in (("BASTION_HOST", host), ("BASTION_PORT", port), ("BASTION_WORKERS", workers),
+                       ("BASTION_SERVER__SSL_CERTFILE", ssl_certfile),
+                       ("BASTION_SERVER__SSL_KEYFILE", ssl_keyfile)):
+        if value is not None:
+            os.environ[var] = str(value)
+    settings = settings_from(None)
+    os.environ["BASTION_DATA_DIR"] = str(settings.data_dir.resolve())
+    run(prepare(settings, console.print))
+    _announce(settings)
+    server = settings.server
+    uvicorn.run(
+        "bastion.app:app_from_environment",
+        factory=True,
+        host=server.host,
+        port=server.port,
+        workers=server.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=int(server.graceful_timeout_s),
+        ssl_certfile=str(server.ssl_certfile) if server.ssl_certfile else None,
+        ssl_keyfile=str(server.ssl_keyfile) if server.ssl_keyfile else None,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: Path | None = ConfigOption) -> None:
+    """Apply every pending migration to the configured database."""
+    from bastion.store import migrate
+
+    settings = settings_from(config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run(migrate.upgrade(settings.resolved_database_url))
+    console.print(f"database at head: {settings.resolved_database_url.split('@')[-1]}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,182 @@
+"""`bastion models …`: register, list, show, alias, promote, rollback, history, verify."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from bastion.cli.common import ConfigOption, console, dump, err_console, opened, parse_pairs, run, settings_from
+
+app = typer.Typer(help="The model registry: versions, aliases, promotion and rollback.", no_args_is_help=True)
+
+_FLAVOR_BY_SUFFIX = {".onnx": "onnx", ".skops": "sklearn", ".joblib": "sklearn", ".pkl": "sklearn",
+                     ".pickle": "sklearn", ".py": "python"}
+
+
+def _flavor(artifact: Path | None, flavor: str | None, entry_point: str | None) -> str:
+    if flavor:
+        return flavor
+    if artifact is not None and artifact.suffix in _FLAVOR_BY_SUFFIX:
+        return _FLAVOR_BY_SUFFIX[artifact.suffix]
+    if artifact is None and entry_point:
+        return "python"
+    err_console.print("[red]error:[/red] cannot tell the flavor from the file; pass --flavor "
+                      "(onnx, sklearn, python, embedding, text-classifier)")
+    raise typer.Exit(2)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@app.command()
+def register(
+    name: str = typer.Argument(..., help="model name, e.g. fraud-scorer"),
+    artifact: Path | None = typer.Argument(None, exists=True, dir_okay=False, help="model file"),
+    flavor: str | None = typer.Option(None, help="onnx | sklearn | python | embedding | text-classifier"),
+    entry_point: str | None = typer.Option(None, help="python flavor: 'pkg.module:fn' or, with a .py file, 'fn'"),
+    signature: Path | None = typer.Option(None, exists=True, help="JSON file: input_schema, output_schema, …"),
+    metric: list[str] = typer.Option([], "--metric", help="key=value, repeatable"),
+    param: list[str] = typer.Option([], "--param", help="key=value, repeatable"),
+    training_data: Path | None = typer.Option(None, exists=True, help="hashed and recorded"),
+    description: str = typer.Option("", help="free text"),
+    trust_pickle: bool = typer.Option(False, help="allow joblib/pickle files: unpickling runs code"),
+    created_by: str = typer.Option("cli", help="recorded as the creator"),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Register a new version of NAME from a file or a Python entry point."""
+    settings = settings_from(config)
+    params: dict[str, Any] = parse_pairs(param, "--param")
+    if entry_point:
+        params["entry_point"] = entry_point
+    if trust_pickle:
+        params["trust_pickle"] = True
+    sig = json.loads(signature.read_text()) if signature else None
+
+    async def go() -> Any:
+        async with opened(settings) as (registry, _):
+            return await registry.register(
+                name, flavor=_flavor(artifact, flavor, entry_point), artifact=artifact,
+                artifact_name=artifact.name if artifact else None, signature=sig,
+                metrics={k: float(v) for k, v in parse_pairs(metric, "--metric").items()},
+                params=params, training_data_hash=_sha256_file(training_data) if training_data else None,
+                description=description, created_by=created_by,
+            )
+
+    mv = run(go())
+    console.print(f"registered [bold]{mv.name}[/bold] version {mv.version} ({mv.flavor})"
+                  + (f", sha256 {mv.artifact_sha256[:12]}…" if mv.artifact_sha256 else ""))
+
+
+@app.command("list")
+def list_models(config: Path | None = ConfigOption) -> None:
+    """Every model with its latest version and aliases."""
+    settings = settings_from(config)
+
+    async def go() -> Any:
+        async with opened(settings) as (registry, _):
+            return await registry.list_models()
+
+    table = Table("model", "latest", "aliases", "description")
+    for m in run(go()):
+        aliases = ", ".join(f"{a}→v{v}" for a, v in sorted(m.aliases.items()))
+        table.add_row(m.name, str(m.latest_version), aliases, m.description)
+    console.print(table)
+
+
+@app.command()
+def show(name: str, version: int | None = typer.Argument(None), config: Path | None = ConfigOption) -> None:
+    """One model's versions (or one version's full record) as JSON."""
+    settings = settings_from(config)
+
+    async def go() -> Any:
+        async with opened(settings) as (registry, _):
+            if version is not None:
+                return await registry.get_version(name, version)
+            return {"name": name, "aliases": await registry.aliases(name),
+                    "versions": await registry.list_versions(name)}
+
+    dump(run(go()))
+
+
+def _alias_change(action: str, name: str, alias: str, version: int | None, actor: str, reason: str,
+                  config: Path | None) -> None:
+    settings = settings_from(config)
+
+    async def go() -> Any:
+        async with opened(settings) as (registry, _):
+            if action == "promote":
+                assert version is not None
+                return await registry.promote(name, version, alias=alias, actor=actor, reason=reason)
+            if action == "set":
+                assert version is not None
+                return await registry.set_alias(name, alias, version, actor=actor, reason=reason)
+            return await registry.rollback(name, alias=alias, actor=actor, reason=reason)
+
+    event = run(go())
+    console.print(f"{name}: '{alias}' now → v{event.version} (was v{event.previous_version}); "
+                  "running servers switch within a second")
+
+
+@app.command()
+def promote(name: str, version: int, alias: str = typer.Option("production"),
+            actor: str = typer.Option("cli"), reason: str = typer.Option(""),
+            config: Path | None = ConfigOption) -> None:
+    """Point ALIAS (default production) at VERSION."""
+    _alias_change("promote", name, alias, version, actor, reason, config)
+
+
+@app.command()
+def rollback(name: str, alias: str = typer.Option("production"), actor: str = typer.Option("cli"),
+             reason: str = typer.Option(""), config: Path | None = ConfigOption) -> None:
+    """Point ALIAS back at the version that held it before."""
+    _alias_change("rollback", name, alias, None, actor, reason, config)
+
+
+@app.command()
+def alias(name: str, alias: str, version: int, actor: str = typer.Option("cli"),
+          reason: str = typer.Option(""), config: Path | None = ConfigOption) -> None:
+    """Set any alias (staging, canary, …) to VERSION."""
+    _alias_change("set", name, alias, version, actor, reason, config)
+
+
+@app.command()
+def history(name: str, alias: str | None = typer.Option(None), config: Path | None = ConfigOption) -> None:
+    """Which version held each alias, when, and who moved it."""
+    settings = settings_from(config)
+
+    async def go() -> Any:
+        async with opened(settings) as (registry, _):
+            return await registry.alias_history(name, alias)
+
+    table = Table("at", "alias", "action", "version", "previous", "actor", "reason")
+    for e in run(go()):
+        table.add_row(str(e.at), e.alias, e.action, str(e.version), str(e.previous_version),
+                      e.actor, e.reason)
+    console.print(table)
+
+
+@app.command()
+def verify(name: str | None = typer.Argument(None), config: Path | None = ConfigOption) -> None:
+    """Re-hash stored artifacts; exit 1 if any differs from its registered sha256."""
+    settings = settings_from(config)
+
+    async def go() -> Any:
+        async with opened(settings) as (registry, _):
+            return await registry.verify(name)
+
+    results = run(go())
+    for r in results:
+        mark = "[green]ok[/green]" if r.ok else "[red]TAMPERED[/red]"
+        console.print(f"{mark} {r.name} v{r.version} {r.message}")
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,79 @@
+"""Input and output contracts: JSON Schema per item, compiled once per model version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError
+
+from bastion.errors import ConfigError, InvalidRequest, ModelOutputInvalid
+
+
+def _where(prefix: str, error: ValidationError) -> str:
+    path = prefix
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _best(errors: list[ValidationError]) -> ValidationError:
+    # The deepest error names the actual field; ties keep the schema's own order.
+    return max(errors, key=lambda e: len(e.absolute_path))
+
+
+def _compile(schema: Mapping[str, Any] | None, what: str) -> Draft202012Validator | None:
+    if schema is None:
+        return None
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ConfigError(f"{what} is not a valid JSON Schema: {exc.message}") from exc
+    return Draft202012Validator(schema)
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """The validators for one model version's inputs and outputs (either may be absent)."""
+
+    input_schema: Mapping[str, Any] | None
+    output_schema: Mapping[str, Any] | None
+    _inputs: Draft202012Validator | None
+    _outputs: Draft202012Validator | None
+
+    @classmethod
+    def from_schemas(
+        cls, input_schema: Mapping[str, Any] | None, output_schema: Mapping[str, Any] | None
+    ) -> Contract:
+        return cls(
+            input_schema,
+            output_schema,
+            _compile(input_schema, "input schema"),
+            _compile(output_schema, "output schema"),
+        )
+
+    def check_inputs(self, items: Sequence[Any], *, batched: bool) -> None:
+        """Raise InvalidRequest naming the first bad field, e.g. ``inputs[2].mean_radius``."""
+        if self._inputs is None:
+            return
+        for i, item in enumerate(items):
+            errors = list(self._inputs.iter_errors(item))
+            if errors:
+                err = _best(errors)
+                where = _where(f"inputs[{i}]" if batched else "input", err)
+                raise InvalidRequest(f"{where}: {err.message}", details={"field": where})
+
+    def check_outputs(self, outputs: Sequence[Any]) -> None:
+        """Raise ModelOutputInvalid when the model broke its own output contract."""
+        if self._outputs is None:
+            return
+        for i, item in enumerate(outputs):
+            err = next(self._outputs.iter_errors(item), None)
+            if err is not None:
+                where = _where(f"outputs[{i}]", err)
+                raise ModelOutputInvalid(
+                    f"the model's output broke its contract at {where}: {err.message}; "
+                    "this is a model bug, not a problem with your request"
+                )

@@ -1,0 +1,1 @@
+"""Observability: structured logging (metrics, tracing and audit arrive with their issues)."""

@@ -1,0 +1,31 @@
+"""structlog configuration: JSON (or console) lines on stderr at the configured level."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from bastion.settings import LoggingSettings
+
+
+def configure_logging(settings: LoggingSettings) -> None:
+    level = getattr(logging, settings.level.upper())
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer()
+        if settings.format == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )

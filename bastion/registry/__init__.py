@@ -1,0 +1,14 @@
+"""The model registry: versioned models, aliases with rollback, integrity-checked artifacts."""
+
+from bastion.registry.artifacts import ArtifactStore
+from bastion.registry.entities import AliasEvent, ModelSummary, ModelVersion, VerifyResult
+from bastion.registry.service import Registry
+
+__all__ = [
+    "AliasEvent",
+    "ArtifactStore",
+    "ModelSummary",
+    "ModelVersion",
+    "Registry",
+    "VerifyResult",
+]

@@ -1,0 +1,255 @@
+"""Aliases: naming rules, the per-alias history stack, and each alias change as one transaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, cast
+
+import structlog
+from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bastion.errors import Conflict, InvalidRequest, NotFound
+from bastion.registry.entities import MAX_VERSION, AliasEvent, bounded
+from bastion.store import Database
+from bastion.store.tables import AliasEventRow, ModelAliasRow, ModelRow, ModelVersionRow, utcnow
+
+log = structlog.get_logger(__name__)
+
+ACTIONS = ("set", "promote", "rollback", "remove")
+RESERVED = frozenset({"latest"})
+_ALIAS = re.compile(r"^[a-z][a-z0-9._-]{0,62}$")
+# Any fixed 64-bit number: the PostgreSQL advisory lock that orders alias changes globally.
+_PG_ALIAS_LOCK = 0x42A5_A11A
+
+
+def validate_alias(alias: str) -> None:
+    if not _ALIAS.match(alias) or alias in RESERVED:
+        raise InvalidRequest(
+            f"invalid alias {alias!r}: an alias starts with a lowercase letter, then up to 62 "
+            "lowercase letters, digits, '.', '_' or '-' (e.g. production, staging, canary); "
+            "'latest' is reserved",
+            details={"field": "alias"},
+        )
+
+
+def alias_stack(events: Iterable[tuple[str, int | None]]) -> list[int]:
+    """Replay ``(action, version)`` events, oldest first, into the alias's version stack.
+
+    set/promote push, rollback pops the holder (the version below becomes the holder),
+    remove clears. The last element holds the alias now.
+    """
+    stack: list[int] = []
+    for action, version in events:
+        if action in ("set", "promote") and version is not None:
+            stack.append(version)
+        elif action == "rollback" and stack:
+            stack.pop()
+        elif action == "remove":
+            stack.clear()
+    return stack
+
+
+def describe(aliases: dict[str, int]) -> str:
+    """``production → 3, staging → 4`` (or ``none``) for messages."""
+    return ", ".join(f"{a} → {v}" for a, v in sorted(aliases.items())) or "none"
+
+
+async def require_model(session: AsyncSession, name: str) -> None:
+    """NotFound, listing the registered models, unless model ``name`` exists."""
+    if await session.get(ModelRow, name) is not None:
+        return
+    names = list(await session.scalars(select(ModelRow.name).order_by(ModelRow.name).limit(21)))
+    shown = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
+    raise NotFound(
+        f"no model named '{name}'; registered models: "
+        f"{shown or 'none yet (register one with `bastion models register`)'}"
+    )
+
+
+async def missing_version(session: AsyncSession, name: str, version: int | None) -> NotFound:
+    """The NotFound for an absent version, listing the versions that do exist."""
+    await require_model(session, name)
+    numbers = list(
+        await session.scalars(
+            select(ModelVersionRow.version)
+            .where(ModelVersionRow.name == name)
+            .order_by(ModelVersionRow.version)
+        )
+    )
+    listed = ", ".join(map(str, numbers)) if len(numbers) <= 20 else f"1 … {numbers[-1]}"
+    return NotFound(f"model '{name}' has no version {version}; its versions: {listed or 'none'}")
+
+
+async def aliases_of(session: AsyncSession, name: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(ModelAliasRow.alias, ModelAliasRow.version).where(ModelAliasRow.name == name)
+    )
+    return dict(rows.all())
+
+
+async def snapshot(session: AsyncSession) -> dict[tuple[str, str], int]:
+    rows = await session.execute(
+        select(ModelAliasRow.name, ModelAliasRow.alias, ModelAliasRow.version)
+    )
+    return {(name, alias): version for name, alias, version in rows}
+
+
+async def _lock(session: AsyncSession, name: str) -> None:
+    """Begin an alias change on model ``name`` (NotFound if it does not exist).
+
+    Alias changes are serialised globally so that ``alias_events.id`` values commit in
+    increasing order: a server polling ``max(id)`` then never misses a change. PostgreSQL
+    takes a transaction-scoped advisory lock; on SQLite the first statement is a write,
+    which takes the database's one write lock (waiting up to busy_timeout).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_PG_ALIAS_LOCK)))
+        await require_model(session, name)
+        return
+    touched = await session.execute(
+        update(ModelRow)
+        .where(ModelRow.name == name)
+        .values(description=ModelRow.description)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], touched).rowcount == 0:
+        await require_model(session, name)
+
+
+async def _stack(session: AsyncSession, name: str, alias: str) -> list[int]:
+    rows = await session.execute(
+        select(AliasEventRow.action, AliasEventRow.version)
+        .where(AliasEventRow.name == name, AliasEventRow.alias == alias)
+        .order_by(AliasEventRow.id)
+    )
+    return alias_stack(rows)
+
+
+async def _record(
+    session: AsyncSession, event: AliasEventRow, *, version: int | None
+) -> AliasEvent:
+    """Point the event's alias at ``version`` (None removes it), append the event, commit."""
+    if version is None:
+        await session.execute(
+            delete(ModelAliasRow).where(
+                ModelAliasRow.name == event.name, ModelAliasRow.alias == event.alias
+            )
+        )
+    else:
+        row = await session.get(ModelAliasRow, (event.name, event.alias))
+        if row is None:
+            row = ModelAliasRow(name=event.name, alias=event.alias)
+            session.add(row)
+        row.version, row.updated_at, row.updated_by = version, event.at, event.actor
+    event.version = version
+    session.add(event)
+    await session.commit()
+    log.info(
+        "model_alias_changed",
+        model=event.name,
+        alias=event.alias,
+        version=version,
+        previous=event.previous_version,
+        action=event.action,
+        actor=event.actor,
+    )
+    return AliasEvent.from_row(event)
+
+
+def _event(
+    name: str, alias: str, *, action: str, previous: int | None, actor: str, reason: str
+) -> AliasEventRow:
+    return AliasEventRow(
+        name=name,
+        alias=alias,
+        previous_version=previous,
+        action=action,
+        actor=actor,
+        reason=reason,
+        at=utcnow(),
+    )
+
+
+class AliasBook:
+    """Alias changes; each is one transaction writing ``model_aliases`` and ``alias_events``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def set(
+        self, name: str, alias: str, version: int, *, actor: str, reason: str, action: str
+    ) -> AliasEvent:
+        validate_alias(alias)
+        if action not in ("set", "promote"):
+            raise InvalidRequest(f"action must be 'set' or 'promote', not {action!r}")
+        bounded("actor", actor, 100)
+        async with self._db.session() as session:
+            await _lock(session, name)
+            in_range = 1 <= version <= MAX_VERSION
+            if not in_range or await session.get(ModelVersionRow, (name, version)) is None:
+                raise await missing_version(session, name, version)
+            previous = (await aliases_of(session, name)).get(alias)
+            if previous == version:
+                raise Conflict(
+                    f"alias '{alias}' of model '{name}' already points at version {version}; "
+                    "nothing to change"
+                )
+            event = _event(
+                name, alias, action=action, previous=previous, actor=actor, reason=reason
+            )
+            return await _record(session, event, version=version)
+
+    async def rollback(self, name: str, alias: str, *, actor: str, reason: str) -> AliasEvent:
+        validate_alias(alias)
+        bounded("actor", actor, 100)
+        async with self._db.session() as session:
+            await _lock(session, name)
+            stack = await _stack(session, name, alias)
+            if not stack:
+                raise Conflict(
+                    f"alias '{alias}' of model '{name}' is not set, so there is nothing to roll "
+                    f"back; promote a version first: bastion models promote {name} VERSION"
+                )
+            if len(stack) < 2:
+                raise Conflict(
+                    f"alias '{alias}' of model '{name}' has no earlier version to roll back to: "
+                    f"version {stack[-1]} is the only one it has held since it was set. Promote "
+                    f"the version you want instead: bastion models promote {name} VERSION"
+                )
+            event = _event(
+                name, alias, action="rollback", previous=stack[-1], actor=actor, reason=reason
+            )
+            return await _record(session, event, version=stack[-2])
+
+    async def remove(self, name: str, alias: str, *, actor: str, reason: str) -> AliasEvent:
+        bounded("actor", actor, 100)
+        async with self._db.session() as session:
+            await _lock(session, name)
+            current = await aliases_of(session, name)
+            if alias not in current:
+                raise NotFound(
+                    f"model '{name}' has no alias '{alias}'; its aliases: {describe(current)}"
+                )
+            event = _event(
+                name, alias, action="remove", previous=current[alias], actor=actor, reason=reason
+            )
+            return await _record(session, event, version=None)
+
+    async def history(self, name: str, alias: str | None) -> list[AliasEvent]:
+        async with self._db.session() as session:
+            await require_model(session, name)
+            query = select(AliasEventRow).where(AliasEventRow.name == name)
+            if alias is not None:
+                query = query.where(AliasEventRow.alias == alias)
+            rows = await session.scalars(query.order_by(AliasEventRow.id))
+            return [AliasEvent.from_row(row) for row in rows]
+
+    async def revision(self) -> int:
+        async with self._db.session() as session:
+            return await session.scalar(select(func.max(AliasEventRow.id))) or 0
+
+    async def snapshot(self) -> dict[tuple[str, str], int]:
+        async with self._db.session() as session:
+            return await snapshot(session)

@@ -1,0 +1,55 @@
+"""Bearer key → Principal, with a short in-memory cache so the hot path skips the database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bastion.errors import Unauthorized
+from bastion.security.keys import KeyStore
+from bastion.security.principal import ANONYMOUS, Principal
+
+_CACHE_TTL_S = 5.0  # a revoked key stops working within this many seconds on every replica
+_CACHE_MAX = 10_000
+
+
+class Authenticator:
+    def __init__(
+        self,
+        keys: KeyStore,
+        *,
+        require_keys: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._keys = keys
+        self._require = require_keys
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization:
+            if not self._require:
+                return ANONYMOUS
+            raise Unauthorized(
+                "missing API key: send the header 'Authorization: Bearer <key>'"
+            )
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or len(token) > 256:
+            raise Unauthorized("malformed Authorization header: expected 'Bearer <key>'")
+        now = self._clock()
+        hit = self._cache.get(token)
+        if hit is None or hit[0] <= now:
+            key = await self._keys.find(token)
+            principal = key.principal() if key and key.active(datetime.now(UTC)) else None
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[token] = hit = (now + _CACHE_TTL_S, principal)
+        if hit[1] is None:
+            raise Unauthorized("invalid, expired or revoked API key")
+        return hit[1]
+
+    def forget(self) -> None:
+        """Drop cached lookups, e.g. right after a revoke in this process."""
+        self._cache.clear()

@@ -1,0 +1,28 @@
+"""The authenticate + authorize stages of the request path."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bastion.errors import Forbidden
+from bastion.security.authenticator import Authenticator
+
+if TYPE_CHECKING:
+    from bastion.pipeline import Call, Next, Result
+
+
+class AuthStage:
+    """Resolve the caller's key and check it may use this deployment."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._auth = authenticator
+
+    async def __call__(self, call: Call, next: Next) -> Result:
+        principal = await self._auth.authenticate(call.headers.get("authorization"))
+        if not principal.can_use(call.deployment):
+            raise Forbidden(
+                f"key '{principal.name}' may not use deployment '{call.deployment}'; "
+                "ask an admin to grant it"
+            )
+        call.principal = principal
+        return await next(call)

@@ -1,0 +1,68 @@
+"""Settings sections of the core: server, limits, registry, security, logging, deployments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+
+
+class Section(BaseModel):
+    """Base of every settings section: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    graceful_timeout_s: float = Field(30.0, gt=0)
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+
+class LimitsSettings(Section):
+    """Bounds on what a client may send; anything over them is a clean 4xx."""
+
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_admin_body_bytes: int = Field(512 * 1_048_576, ge=1024)
+    max_depth: int = Field(32, ge=2, le=256)
+    max_string_length: int = Field(100_000, ge=1)
+    max_list_length: int = Field(10_000, ge=1)
+    max_batch: int = Field(256, ge=1)
+
+
+class RegistrySettings(Section):
+    poll_interval_s: float = Field(0.25, gt=0, le=10)
+    max_loaded_versions: int = Field(
+        4, ge=1, description="pinned versions kept loaded per deployment"
+    )
+
+
+class SecuritySettings(Section):
+    admin_key: SecretStr | None = None
+    require_keys: bool = True
+
+
+class LoggingSettings(Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class DeploymentSettings(Section):
+    """One served name. ``model`` defaults to the deployment name, ``alias`` to production."""
+
+    name: str = Field(pattern=_NAME_PATTERN)
+    model: str | None = Field(None, pattern=_NAME_PATTERN)
+    alias: str = "production"
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    max_batch: int | None = Field(None, ge=1)
+
+    @property
+    def model_name(self) -> str:
+        return self.model or self.name

@@ -1,0 +1,31 @@
+"""`make bench`: run every benchmark and write bench/RESULTS.md (bounded, 127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import sys
+from pathlib import Path
+
+from bench import predict_overhead
+from bench.harness import machine
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed for the benchmarks: apt-get install -y wrk")
+    sections = [predict_overhead.main()]
+    today = datetime.date.today().isoformat()
+    text = "\n\n".join([
+        "# Benchmark results",
+        f"Run {today} with `make bench` on: {machine()}.",
+        *sections,
+    ]) + "\n"
+    RESULTS.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+import pytest
+
+from bastion.contracts import check_limits
+from bastion.errors import InvalidRequest
+from bastion.settings import LimitsSettings
+
+LIMITS = LimitsSettings(max_depth=4, max_string_length=10, max_list_length=3)
+
+
+def test_within_limits_passes() -> None:
+    check_limits({"a": [1, 2, {"b": "short"}]}, LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ({"a": {"b": {"c": {"d": {}}}}}, "$.a.b.c.d"),
+        ({"text": "x" * 11}, "$.text"),
+        ({"items": [1, 2, 3, 4]}, "$.items"),
+        ([[[[[1]]]]], "$[0][0][0][0]"),
+    ],
+)
+def test_violations_name_the_place(value: object, where: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        check_limits(value, LIMITS)
+    assert info.value.details["field"] == where
+    assert where in info.value.message
+
+
+def test_deep_nesting_does_not_recurse() -> None:
+    deep: list[object] = []
+    cur = deep
+    for _ in range(10_000):
+        nxt: list[object] = []
+        cur.append(nxt)
+        cur = nxt
+    with pytest.raises(InvalidRequest):
+        check_limits(deep, LimitsSettings())

@@ -1,0 +1,42 @@
+from bastion.pipeline import Call, Next, Result, build_pipeline
+
+
+class Tag:
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name, self.log = name, log
+
+    async def __call__(self, call: Call, next: Next) -> Result:
+        self.log.append(f"{self.name}>")
+        result = await next(call)
+        self.log.append(f"<{self.name}")
+        return result
+
+
+class ShortCircuit:
+    async def __call__(self, call: Call, next: Next) -> Result:
+        return Result(call.deployment, "cached", 0, [])
+
+
+def _call() -> Call:
+    return Call("r1", "dep", "predict", [1], False, 0.0)
+
+
+async def test_stages_run_in_order_around_terminal() -> None:
+    log: list[str] = []
+
+    async def terminal(call: Call) -> Result:
+        log.append("terminal")
+        return Result(call.deployment, "m", 1, [])
+
+    pipeline = build_pipeline([Tag("a", log), Tag("b", log)], terminal)
+    result = await pipeline(_call())
+    assert log == ["a>", "b>", "terminal", "<b", "<a"]
+    assert result.version == 1
+
+
+async def test_a_stage_can_short_circuit() -> None:
+    async def terminal(call: Call) -> Result:
+        raise AssertionError("must not run")
+
+    result = await build_pipeline([ShortCircuit()], terminal)(_call())
+    assert result.model == "cached"

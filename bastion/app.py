@@ -14,9 +14,16 @@ from starlette.responses import Response
 
 from bastion.api import admin, health, oip, openai_compat, predict
 from bastion.api.middleware import BodyLimit, RequestContext
-from bastion.api.render import error_response, handle_bastion_error, handle_unexpected, request_id_of
+from bastion.api.render import (
+    error_response,
+    handle_bastion_error,
+    handle_unexpected,
+    request_id_of,
+)
 from bastion.backends.resources import Resources
+from bastion.caching import MemoryCache, RedisCache, ResponseCache
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
+from bastion.gateway import Gateway
 from bastion.observability.logging import configure_logging
 from bastion.pipeline.assemble import assemble
 from bastion.registry import ArtifactStore, Registry
@@ -37,14 +44,37 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     keys = KeyStore(db)
     authenticator = Authenticator(keys, require_keys=settings.security.require_keys)
     deployments = DeploymentManager(registry, resources, settings.deployments, settings.registry)
-    pipeline = assemble(settings, authenticator, deployments)
-    svc = Services(settings, db, artifacts, registry, resources, keys, authenticator,
-                   deployments, pipeline)
+    gateway = Gateway(settings.llm)
+    await gateway.start()
+    cache = build_cache(settings)
+    pipeline = assemble(settings, authenticator, deployments, gateway, cache)
+    svc = Services(
+        settings=settings,
+        db=db,
+        artifacts=artifacts,
+        registry=registry,
+        resources=resources,
+        keys=keys,
+        authenticator=authenticator,
+        deployments=deployments,
+        gateway=gateway,
+        cache=cache,
+        pipeline=pipeline,
+    )
     await deployments.start()
     return svc
 
 
+def build_cache(settings: Settings) -> ResponseCache:
+    entries = max((g.cache.max_entries for g in settings.llm.groups), default=10_000)
+    if settings.llm.cache_backend == "redis":
+        return RedisCache(settings.llm.redis_url)
+    return MemoryCache(entries)
+
+
 async def close_services(svc: Services) -> None:
+    await svc.cache.aclose()
+    await svc.gateway.aclose()
     await svc.deployments.aclose()
     await svc.db.aclose()
 
@@ -119,7 +149,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def app_from_environment() -> FastAPI:
-    """Factory for ``uvicorn --factory`` and worker processes: settings from env / BASTION_CONFIG."""
+    """Factory for ``uvicorn --factory`` and workers: settings from env and BASTION_CONFIG."""
     from bastion.settings import load_settings
 
     return create_app(load_settings())

@@ -28,7 +28,9 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
         await db.aclose()
 
 
-async def _ensure_admin_key(keys: KeyStore, settings: Settings, echo: Callable[[str], None]) -> None:
+async def _ensure_admin_key(
+    keys: KeyStore, settings: Settings, echo: Callable[[str], None]
+) -> None:
     given = settings.security.admin_key
     if given is not None:
         plaintext = given.get_secret_value()
@@ -42,5 +44,7 @@ async def _ensure_admin_key(keys: KeyStore, settings: Settings, echo: Callable[[
     echo("")
     echo("Created the first admin API key. It is shown ONLY NOW; store it safely:")
     echo(f"  export BASTION_KEY={secret}")
-    echo("Lost it? `bastion keys create --name me --role admin` makes another (needs the data dir).")
+    echo(
+        "Lost it? `bastion keys create --name me --role admin` makes another (needs the data dir)."
+    )
     echo("")

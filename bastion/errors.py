@@ -5,6 +5,8 @@
     BastionError (500 internal_error)
     ├── InvalidRequest (422 invalid_request)
     │   ├── MalformedBody (400 invalid_request)
+    │   ├── ContextLengthExceeded (400 context_length_exceeded)
+    │   ├── ContentPolicyViolation (400 content_policy_violation)
     │   ├── PayloadTooLarge (413 payload_too_large)
     │   └── UnsupportedMediaType (415 unsupported_media_type)
     ├── Unauthorized (401 unauthorized)
@@ -19,6 +21,8 @@
     ├── Timeout (504 timeout)
     ├── UpstreamUnavailable (502 upstream_unavailable)
     ├── UpstreamError (502 upstream_error)
+    │   ├── StreamTruncated (502 upstream_error)
+    │   └── MalformedUpstreamResponse (502 upstream_error)
     ├── ModelOutputInvalid (500 model_output_invalid)
     ├── ArtifactIntegrityError (500 artifact_integrity_error)
     └── ConfigError (500 config_error)
@@ -61,6 +65,20 @@ class InvalidRequest(BastionError):
 class MalformedBody(InvalidRequest):
     """The body could not be parsed at all (bad JSON, bad UTF-8, NaN)."""
 
+    status = HTTPStatus.BAD_REQUEST
+
+
+class ContextLengthExceeded(InvalidRequest):
+    """The prompt (plus ``max_tokens``) does not fit the upstream model's context window."""
+
+    type = "context_length_exceeded"
+    status = HTTPStatus.BAD_REQUEST
+
+
+class ContentPolicyViolation(InvalidRequest):
+    """The upstream's safety system refused the request."""
+
+    type = "content_policy_violation"
     status = HTTPStatus.BAD_REQUEST
 
 
@@ -141,6 +159,14 @@ class ModelOutputInvalid(BastionError):
 
     type = "model_output_invalid"
     status = HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+class StreamTruncated(UpstreamError):
+    """The stream ended before any ``finish_reason``: the answer is incomplete."""
+
+
+class MalformedUpstreamResponse(UpstreamError):
+    """The upstream sent something that is not the JSON it promised."""
 
 
 class ArtifactIntegrityError(BastionError):

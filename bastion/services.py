@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bastion.backends.resources import Resources
+    from bastion.caching import ResponseCache
+    from bastion.gateway import Gateway
     from bastion.pipeline import Next
     from bastion.registry import ArtifactStore, Registry
     from bastion.routing import DeploymentManager
@@ -25,4 +27,6 @@ class Services:
     keys: KeyStore
     authenticator: Authenticator
     deployments: DeploymentManager
+    gateway: Gateway
+    cache: ResponseCache
     pipeline: Next

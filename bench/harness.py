@@ -36,8 +36,10 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} vCPU ({cpu}), {mem:.0f} GiB RAM, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} vCPU ({cpu}), {mem:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def pinned(cmd: list[str], cpu: int) -> list[str]:
@@ -62,11 +64,20 @@ class RunningServer:
 def start_bastion(cpu: int = 0, extra_env: dict[str, str] | None = None) -> RunningServer:
     data_dir = Path(tempfile.mkdtemp(prefix="bastion-bench-"))
     port, key = free_port(), "bst_bench_" + os.urandom(8).hex()
-    env = {**os.environ, "BASTION_DATA_DIR": str(data_dir), "BASTION_ADMIN_KEY": key,
-           "BASTION_LOGGING__LEVEL": "warning", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "BASTION_DATA_DIR": str(data_dir),
+        "BASTION_ADMIN_KEY": key,
+        "BASTION_LOGGING__LEVEL": "warning",
+        **(extra_env or {}),
+    }
     bastion = str(Path(sys.executable).with_name("bastion"))
-    proc = subprocess.Popen(pinned([bastion, "serve", "--port", str(port)], cpu), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        pinned([bastion, "serve", "--port", str(port)], cpu),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -107,8 +118,10 @@ def wrk(url: str, body: str, key: str, connections: int, seconds: int, cpu: int 
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Bearer {key}"\n'
     )
-    cmd = pinned(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
-                  url], cpu)
+    cmd = pinned(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        cpu,
+    )
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     script.unlink()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]

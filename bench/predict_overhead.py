@@ -68,12 +68,17 @@ def main(seconds: int = 10) -> str:
         "|---:|---:|---:|---:|---:|---:|",
     ]
     for c, r in rows:
-        lines.append(f"| {c} | {r.rps:,.0f} | {r.p50_ms:.3f} | {r.p99_ms:.3f} | "
-                     f"{r.p50_ms - ip50:.3f} ms | {r.errors} |")
+        lines.append(
+            f"| {c} | {r.rps:,.0f} | {r.p50_ms:.3f} | {r.p99_ms:.3f} | "
+            f"{r.p50_ms - ip50:.3f} ms | {r.errors} |"
+        )
     c1 = rows[0][1]
     verdict = "meets" if c1.p50_ms - ip50 <= 1.0 else "MISSES"
-    lines += ["", f"Overhead p50 at concurrency 1: {c1.p50_ms - ip50:.3f} ms ({verdict} the ≤ 1 ms "
-              "target). Server: one worker pinned to CPU 0 (taskset); wrk: one thread pinned to "
-              f"CPU 1; {seconds} s per step, after a 3 s warm-up; auth, contract validation and "
-              "the full pipeline on."]
+    lines += [
+        "",
+        f"Overhead p50 at concurrency 1: {c1.p50_ms - ip50:.3f} ms ({verdict} the ≤ 1 ms "
+        "target). Server: one worker pinned to CPU 0 (taskset); wrk: one thread pinned to "
+        f"CPU 1; {seconds} s per step, after a 3 s warm-up; auth, contract validation and "
+        "the full pipeline on.",
+    ]
     return "\n".join(lines)

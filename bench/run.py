@@ -18,11 +18,16 @@ def main() -> None:
         sys.exit("wrk is needed for the benchmarks: apt-get install -y wrk")
     sections = [predict_overhead.main()]
     today = datetime.date.today().isoformat()
-    text = "\n\n".join([
-        "# Benchmark results",
-        f"Run {today} with `make bench` on: {machine()}.",
-        *sections,
-    ]) + "\n"
+    text = (
+        "\n\n".join(
+            [
+                "# Benchmark results",
+                f"Run {today} with `make bench` on: {machine()}.",
+                *sections,
+            ]
+        )
+        + "\n"
+    )
     RESULTS.write_text(text)
     print(text)
 

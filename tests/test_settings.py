@@ -6,7 +6,9 @@ from bastion.errors import ConfigError
 from bastion.settings import load_settings
 
 
-def test_defaults_use_sqlite_in_the_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_defaults_use_sqlite_in_the_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("BASTION_DATA_DIR", str(tmp_path))
     settings = load_settings()
     assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path.resolve()}/bastion.db"
@@ -19,7 +21,11 @@ def test_yaml_then_env_then_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("BASTION_SERVER__HOST", "0.0.0.0")
     monkeypatch.setenv("BASTION_PORT", "8100")
     settings = load_settings(cfg)
-    assert (settings.server.host, settings.server.port, settings.server.workers) == ("0.0.0.0", 8100, 2)
+    assert (settings.server.host, settings.server.port, settings.server.workers) == (
+        "0.0.0.0",
+        8100,
+        2,
+    )
     assert settings.limits.max_batch == 8
     assert load_settings(cfg, demo=False).demo is False
 
@@ -33,7 +39,9 @@ def test_bad_keys_are_named(tmp_path: Path) -> None:
     assert "limits.max_depth" in info.value.message and "'deep'" in info.value.message
 
 
-def test_config_file_from_env_and_broken_yaml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_config_file_from_env_and_broken_yaml(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     cfg = tmp_path / "broken.yaml"
     cfg.write_text("server: [unclosed\n")
     monkeypatch.setenv("BASTION_CONFIG", str(cfg))

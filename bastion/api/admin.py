@@ -78,8 +78,9 @@ async def list_models(request: Request) -> Response:
 async def show_model(name: str, request: Request) -> Response:
     svc, _ = await _require(request, "operator")
     versions = await svc.registry.list_versions(name)
-    return json_response({"name": name, "aliases": await svc.registry.aliases(name),
-                          "versions": versions})
+    return json_response(
+        {"name": name, "aliases": await svc.registry.aliases(name), "versions": versions}
+    )
 
 
 @router.get("/models/{name}/versions/{version}")
@@ -96,12 +97,19 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
         try:
             artifact = base64.b64decode(body.artifact_base64, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise InvalidRequest("artifact_base64: not valid base64",
-                                 details={"field": "artifact_base64"}) from exc
+            raise InvalidRequest(
+                "artifact_base64: not valid base64", details={"field": "artifact_base64"}
+            ) from exc
     mv = await svc.registry.register(
-        name, flavor=body.flavor, artifact=artifact, artifact_name=body.artifact_name,
-        signature=body.signature, metrics=body.metrics, params=body.params,
-        training_data_hash=body.training_data_hash, description=body.description,
+        name,
+        flavor=body.flavor,
+        artifact=artifact,
+        artifact_name=body.artifact_name,
+        signature=body.signature,
+        metrics=body.metrics,
+        params=body.params,
+        training_data_hash=body.training_data_hash,
+        description=body.description,
         created_by=principal.name,
     )
     return json_response(mv, 201)
@@ -110,8 +118,9 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
 @router.post("/models/{name}/promote")
 async def promote(name: str, body: PromoteBody, request: Request) -> Response:
     svc, principal = await _require(request, "operator")
-    event = await svc.registry.promote(name, body.version, alias=body.alias,
-                                       actor=principal.name, reason=body.reason)
+    event = await svc.registry.promote(
+        name, body.version, alias=body.alias, actor=principal.name, reason=body.reason
+    )
     await svc.deployments.refresh()
     return json_response(event)
 
@@ -119,8 +128,9 @@ async def promote(name: str, body: PromoteBody, request: Request) -> Response:
 @router.post("/models/{name}/rollback")
 async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
     svc, principal = await _require(request, "operator")
-    event = await svc.registry.rollback(name, alias=body.alias, actor=principal.name,
-                                        reason=body.reason)
+    event = await svc.registry.rollback(
+        name, alias=body.alias, actor=principal.name, reason=body.reason
+    )
     await svc.deployments.refresh()
     return json_response(event)
 
@@ -128,8 +138,9 @@ async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
 @router.put("/models/{name}/aliases/{alias}")
 async def set_alias(name: str, alias: str, body: AliasBody, request: Request) -> Response:
     svc, principal = await _require(request, "operator")
-    event = await svc.registry.set_alias(name, alias, body.version, actor=principal.name,
-                                         reason=body.reason)
+    event = await svc.registry.set_alias(
+        name, alias, body.version, actor=principal.name, reason=body.reason
+    )
     await svc.deployments.refresh()
     return json_response(event)
 
@@ -147,6 +158,13 @@ async def verify(name: str, request: Request) -> Response:
     return json_response({"ok": all(r.ok for r in results), "data": results})
 
 
+@router.get("/upstreams")
+async def upstreams(request: Request) -> Response:
+    """Every LLM group's upstreams: breaker state, in-flight and waiting requests, retries."""
+    svc, _ = await _require(request, "operator")
+    return json_response({"data": svc.gateway.status()})
+
+
 @router.get("/keys")
 async def list_keys(request: Request) -> Response:
     svc, _ = await _require(request)
@@ -156,10 +174,16 @@ async def list_keys(request: Request) -> Response:
 @router.post("/keys", status_code=201)
 async def create_key(body: KeyBody, request: Request) -> Response:
     svc, _ = await _require(request)
-    secret, key = await svc.keys.create(body.name, body.roles, deployments=body.deployments,
-                                        tenant=body.tenant, expires_at=body.expires_at)
-    return json_response({"key": secret, "data": key,
-                          "note": "store this key now; it is shown only once"}, 201)
+    secret, key = await svc.keys.create(
+        body.name,
+        body.roles,
+        deployments=body.deployments,
+        tenant=body.tenant,
+        expires_at=body.expires_at,
+    )
+    return json_response(
+        {"key": secret, "data": key, "note": "store this key now; it is shown only once"}, 201
+    )
 
 
 @router.delete("/keys/{key_id}")

@@ -37,8 +37,10 @@ def _version(version: str | None) -> int | None:
     if version is None:
         return None
     if not version.isdigit():
-        raise InvalidRequest(f"model version must be a positive integer, got {version!r}",
-                             details={"field": "version"})
+        raise InvalidRequest(
+            f"model version must be a positive integer, got {version!r}",
+            details={"field": "version"},
+        )
     return int(version)
 
 
@@ -50,8 +52,15 @@ async def _metadata(request: Request, name: str, version: str | None) -> Respons
     loaded = await svc.deployments.pinned(name, pinned) if pinned else dep.live()
     versions = [str(v.version) for v in await svc.registry.list_versions(dep.settings.model_name)]
     inputs, outputs = tensor_metadata(loaded.signature)
-    return json_response({"name": name, "versions": versions, "platform": loaded.flavor,
-                          "inputs": inputs, "outputs": outputs})
+    return json_response(
+        {
+            "name": name,
+            "versions": versions,
+            "platform": loaded.flavor,
+            "inputs": inputs,
+            "outputs": outputs,
+        }
+    )
 
 
 async def _ready(request: Request, name: str, version: str | None) -> Response:

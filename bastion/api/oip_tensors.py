@@ -11,8 +11,20 @@ import orjson
 from bastion.backends.base import Prediction
 from bastion.errors import InvalidRequest
 
-_NUMERIC = {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
-            "FP16", "FP32", "FP64"}
+_NUMERIC = {
+    "BOOL",
+    "UINT8",
+    "UINT16",
+    "UINT32",
+    "UINT64",
+    "INT8",
+    "INT16",
+    "INT32",
+    "INT64",
+    "FP16",
+    "FP32",
+    "FP64",
+}
 _DATATYPES = _NUMERIC | {"BYTES"}
 
 
@@ -51,10 +63,15 @@ def _tensor_rows(tensor: Mapping[str, Any], where: str) -> list[Any]:
             f"{where}.datatype: {dtype!r} is not one of {', '.join(sorted(_DATATYPES))}",
             details={"field": f"{where}.datatype"},
         )
-    if (not isinstance(shape, list) or not shape
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
-        raise InvalidRequest(f"{where}.shape: a non-empty list of non-negative integers",
-                             details={"field": f"{where}.shape"})
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
+        raise InvalidRequest(
+            f"{where}.shape: a non-empty list of non-negative integers",
+            details={"field": f"{where}.shape"},
+        )
     flat = _flatten(tensor.get("data"))
     if len(flat) != math.prod(shape):
         raise InvalidRequest(
@@ -63,11 +80,13 @@ def _tensor_rows(tensor: Mapping[str, Any], where: str) -> list[Any]:
         )
     if dtype == "BYTES":
         if not all(isinstance(x, str) for x in flat):
-            raise InvalidRequest(f"{where}.data: BYTES elements must be strings",
-                                 details={"field": f"{where}.data"})
+            raise InvalidRequest(
+                f"{where}.data: BYTES elements must be strings", details={"field": f"{where}.data"}
+            )
     elif not all(isinstance(x, int | float) for x in flat):
-        raise InvalidRequest(f"{where}.data: {dtype} elements must be numbers",
-                             details={"field": f"{where}.data"})
+        raise InvalidRequest(
+            f"{where}.data: {dtype} elements must be numbers", details={"field": f"{where}.data"}
+        )
     return _reshape(flat, shape)
 
 
@@ -75,16 +94,20 @@ def decode_inputs(body: Mapping[str, Any]) -> list[Any]:
     """One tensor → its rows are the items; several tensors → items keyed by tensor name."""
     tensors = body.get("inputs")
     if not isinstance(tensors, list) or not tensors:
-        raise InvalidRequest("inputs: a non-empty list of tensors is required",
-                             details={"field": "inputs"})
-    columns = [(t.get("name") if isinstance(t, Mapping) else None,
-                _tensor_rows(t, f"inputs[{i}]")) for i, t in enumerate(tensors)]
+        raise InvalidRequest(
+            "inputs: a non-empty list of tensors is required", details={"field": "inputs"}
+        )
+    columns = [
+        (t.get("name") if isinstance(t, Mapping) else None, _tensor_rows(t, f"inputs[{i}]"))
+        for i, t in enumerate(tensors)
+    ]
     if len(columns) == 1:
         return columns[0][1]
     sizes = {len(rows) for _, rows in columns}
     if len(sizes) != 1:
-        raise InvalidRequest("inputs: every tensor must have the same first dimension",
-                             details={"field": "inputs"})
+        raise InvalidRequest(
+            "inputs: every tensor must have the same first dimension", details={"field": "inputs"}
+        )
     rows: list[dict[str, Any]] = [{} for _ in range(sizes.pop())]
     for name, values in columns:
         for row, value in zip(rows, values, strict=True):
@@ -108,11 +131,21 @@ def _tensor(name: str, values: list[Any]) -> dict[str, Any]:
     if isinstance(first, dict) and all(isinstance(x, int | float) for x in first.values()):
         labels = list(first)
         flat = [row.get(k) for row in values for k in labels]
-        return {"name": name, "datatype": "FP64", "shape": [len(values), len(labels)],
-                "data": flat, "parameters": {"labels": labels}}
+        return {
+            "name": name,
+            "datatype": "FP64",
+            "shape": [len(values), len(labels)],
+            "data": flat,
+            "parameters": {"labels": labels},
+        }
     encoded = [orjson.dumps(v).decode() for v in values]
-    return {"name": name, "datatype": "BYTES", "shape": [len(values)], "data": encoded,
-            "parameters": {"content_type": "application/json"}}
+    return {
+        "name": name,
+        "datatype": "BYTES",
+        "shape": [len(values)],
+        "data": encoded,
+        "parameters": {"content_type": "application/json"},
+    }
 
 
 def encode_outputs(predictions: Sequence[Prediction]) -> list[dict[str, Any]]:
@@ -131,7 +164,9 @@ def encode_outputs(predictions: Sequence[Prediction]) -> list[dict[str, Any]]:
 _JSON_TO_DTYPE = {"string": "BYTES", "number": "FP64", "integer": "INT64", "boolean": "BOOL"}
 
 
-def tensor_metadata(signature: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def tensor_metadata(
+    signature: Mapping[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Inputs and outputs metadata for ``GET /v2/models/{name}``, derived from the signature."""
     in_schema = signature.get("input_schema") or {}
     features = signature.get("feature_names")

@@ -1,29 +1,111 @@
-"""OpenAI-compatible routes served by in-process models: ``/v1/embeddings``, ``/v1/models``."""
+"""OpenAI-compatible routes: chat and text completions (LLM groups), embeddings, models."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from bastion.api.body import read_json, require_object
 from bastion.api.context import new_call, services, version_headers
 from bastion.api.render import json_response
-from bastion.errors import InvalidRequest
+from bastion.errors import InvalidRequest, NotFound
+from bastion.pipeline import Call, Result
+from bastion.resilience import Deadline
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+DEADLINE_HEADER = "x-bastion-timeout"
+
+
+def _model(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest(
+            "model: the model (group or deployment) name is required", details={"field": "model"}
+        )
+    return model
+
+
+def _deadline(request: Request) -> Deadline | None:
+    raw = request.headers.get(DEADLINE_HEADER)
+    return Deadline.from_header(raw) if raw else None
+
+
+async def _run_llm(request: Request, kind: str) -> Response:
+    svc = services(request)
+    body = require_object(await read_json(request, svc.settings.limits))
+    name = _model(body)
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidRequest("stream: must be true or false", details={"field": "stream"})
+    if name not in svc.gateway:
+        raise NotFound(f"no LLM model group named '{name}'; see GET /v1/models")
+    if stream and kind != "chat":
+        raise InvalidRequest(
+            "stream: streaming is served on /v1/chat/completions", details={"field": "stream"}
+        )
+    call = new_call(request, name, f"openai.{kind}", [body], batched=False)
+    call.stream, call.deadline = stream, _deadline(request)
+    call.annotations["llm_kind"] = kind
+    try:
+        result = await svc.pipeline(call)
+    except BaseException as exc:
+        await _finish(call, None, exc)
+        raise
+    headers = {**version_headers(result.model, result.version), **result.headers}
+    if result.stream is not None:
+        return StreamingResponse(
+            _finishing(call, result, result.stream), headers=headers, media_type="text/event-stream"
+        )
+    await _finish(call, result, None)
+    return json_response(result.predictions[0].output, headers=headers)
+
+
+async def _finish(call: Call, result: Result | None, error: BaseException | None) -> None:
+    for finisher in call.finishers:
+        await finisher(result, error)
+
+
+async def _finishing(
+    call: Call, result: Result, stream: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """Pass the stream through, then run the call's finishers once it is over."""
+    error: BaseException | None = None
+    try:
+        async for chunk in stream:
+            yield chunk
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        await _finish(call, result, error or call.annotations.get("stream_error"))
+
+
+@router.post("/chat/completions")
+async def chat_completions(request: Request) -> Response:
+    """OpenAI chat completions, streamed (SSE) or not, through the group's fallback chain."""
+    return await _run_llm(request, "chat")
+
+
+@router.post("/completions")
+async def completions(request: Request) -> Response:
+    """OpenAI (legacy) text completions."""
+    return await _run_llm(request, "completions")
 
 
 def _texts(body: dict[str, Any]) -> list[str]:
     raw = body.get("input")
     texts = [raw] if isinstance(raw, str) else raw
     if not isinstance(texts, list) or not texts:
-        raise InvalidRequest("input: a string or a non-empty list of strings is required",
-                             details={"field": "input"})
+        raise InvalidRequest(
+            "input: a string or a non-empty list of strings is required", details={"field": "input"}
+        )
     if not all(isinstance(t, str) for t in texts):
         raise InvalidRequest(
             "input: token-id arrays are not supported by in-process embedding models; send text",
@@ -40,15 +122,17 @@ def _encode(vector: list[float], fmt: str) -> Any:
 
 @router.post("/embeddings")
 async def embeddings(request: Request) -> Response:
+    """Embeddings from an upstream group, or from an in-process embedding model."""
     svc = services(request)
+    if (await _peek_model(request)) in svc.gateway:
+        return await _run_llm(request, "embeddings")
     body = require_object(await read_json(request, svc.settings.limits))
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidRequest("model: the deployment name is required", details={"field": "model"})
+    model = _model(body)
     fmt = body.get("encoding_format", "float")
     if fmt not in ("float", "base64"):
-        raise InvalidRequest("encoding_format: 'float' or 'base64'",
-                             details={"field": "encoding_format"})
+        raise InvalidRequest(
+            "encoding_format: 'float' or 'base64'", details={"field": "encoding_format"}
+        )
     texts = _texts(body)
     call = new_call(request, model, "openai.embeddings", list(texts), batched=True)
     result = await svc.pipeline(call)
@@ -57,15 +141,31 @@ async def embeddings(request: Request) -> Response:
         vector = p.output["embedding"] if isinstance(p.output, dict) else p.output
         data.append({"object": "embedding", "index": i, "embedding": _encode(vector, fmt)})
     tokens = sum(len(t.split()) for t in texts)
-    out = {"object": "list", "data": data, "model": model,
-           "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+    out = {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
     return json_response(out, headers=version_headers(result.model, result.version))
+
+
+async def _peek_model(request: Request) -> Any:
+    svc = services(request)
+    body = await read_json(request, svc.settings.limits)  # Starlette caches the raw body
+    return body.get("model") if isinstance(body, dict) else None
 
 
 @router.get("/models")
 async def models(request: Request) -> Response:
     svc = services(request)
     await svc.authenticator.authenticate(request.headers.get("authorization"))
-    data = [{"id": d.name, "object": "model", "created": 0, "owned_by": "bastion"}
-            for d in svc.deployments.all()]
+    data = [
+        {"id": name, "object": "model", "created": 0, "owned_by": "bastion"}
+        for name in svc.gateway.names
+    ]
+    data += [
+        {"id": d.name, "object": "model", "created": 0, "owned_by": "bastion"}
+        for d in svc.deployments.all()
+    ]
     return json_response({"object": "list", "data": data})

@@ -66,11 +66,15 @@ async def predict(name: str, request: Request) -> Response:
         "version": result.version,
     }
     if batched:
-        out["outputs"] = [{"output": p.output, "confidence": p.confidence} for p in result.predictions]
+        out["outputs"] = [
+            {"output": p.output, "confidence": p.confidence} for p in result.predictions
+        ]
     else:
         p = result.predictions[0]
         out["output"], out["confidence"] = p.output, p.confidence
-    return json_response(out, headers={**version_headers(result.model, result.version), **result.headers})
+    return json_response(
+        out, headers={**version_headers(result.model, result.version), **result.headers}
+    )
 
 
 @router.get("/v1/deployments")

@@ -42,25 +42,38 @@ def error_body(exc: BastionError, request_id: str) -> dict[str, Any]:
     return {"error": error}
 
 
-def error_response(exc: BastionError, request_id: str) -> Response:
+_OPENAI_PATHS = ("/v1/chat/", "/v1/completions", "/v1/embeddings", "/v1/models")
+
+
+def error_response(exc: BastionError, request_id: str, *, openai: bool = False) -> Response:
+    """The JSON error response. On OpenAI routes a contract error is a 400 (as OpenAI answers,
+    so SDKs raise BadRequestError), and a 5xx carries ``x-should-retry: false``: Bastion has
+    already retried and fallen back, and a client retrying on top would multiply an outage."""
     headers: dict[str, str] = {}
+    status = int(exc.status)
     if exc.retry_after is not None:
         headers["retry-after"] = str(max(1, math.ceil(exc.retry_after)))
-    if int(exc.status) >= 500:
-        log.warning("request_failed", error_type=exc.type, message=exc.message, request_id=request_id)
-    return json_response(error_body(exc, request_id), int(exc.status), headers)
+    if openai:
+        if status == 422:
+            status = 400
+        if status >= 500 and status != 503:
+            headers["x-should-retry"] = "false"
+    if status >= 500:
+        log.warning(
+            "request_failed", error_type=exc.type, message=exc.message, request_id=request_id
+        )
+    return json_response(error_body(exc, request_id), status, headers)
 
 
 async def handle_bastion_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BastionError)
-    return error_response(exc, request_id_of(request))
+    openai = request.url.path.startswith(_OPENAI_PATHS)
+    return error_response(exc, request_id_of(request), openai=openai)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     """The ASGI boundary: a bug. Logged with its traceback, answered without internals."""
     request_id = request_id_of(request)
     log.exception("unhandled_error", request_id=request_id, path=request.url.path)
-    err = BastionError(
-        f"internal error; quote request id {request_id} when reporting it"
-    )
+    err = BastionError(f"internal error; quote request id {request_id} when reporting it")
     return error_response(err, request_id)

@@ -50,7 +50,7 @@ class Backend(Protocol):
 class SharedResources(Protocol):
     """Heavy objects shared by many backends in one process (e.g. the bundled encoder)."""
 
-    def text_encoder(self) -> TextEncoder: ...
+    def text_encoder(self, model_path: Path | None = None) -> TextEncoder: ...
 
 
 class TextEncoder(Protocol):

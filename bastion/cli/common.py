@@ -20,8 +20,8 @@ from bastion.settings import Settings, load_settings
 from bastion.store import Database, migrate
 
 T = TypeVar("T")
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = typer.Option(None, "--config", "-c", help="bastion.yaml (default: $BASTION_CONFIG)")
 
@@ -60,7 +60,9 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Registry, KeyStore]]
 
 def dump(obj: Any) -> None:
     """Print any entity (dataclass, dict, list) as indented JSON."""
-    console.print_json(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
+    console.print_json(
+        orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()
+    )
 
 
 def parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:

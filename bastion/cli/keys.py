@@ -16,7 +16,9 @@ app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_i
 @app.command()
 def create(
     name: str = typer.Option(..., help="who or what the key is for"),
-    role: list[str] = typer.Option(["client"], help="admin | operator | approver | reviewer | client"),
+    role: list[str] = typer.Option(
+        ["client"], help="admin | operator | approver | reviewer | client"
+    ),
     deployment: list[str] = typer.Option([], help="restrict to these deployments (default: all)"),
     tenant: str = typer.Option("default"),
     config: Path | None = ConfigOption,
@@ -29,7 +31,9 @@ def create(
             return await keys.create(name, role, deployments=deployment or None, tenant=tenant)
 
     secret, key = run(go())
-    console.print(f"created {key.id} ({', '.join(key.roles)}). Store the secret now, it is not shown again:")
+    console.print(
+        f"created {key.id} ({', '.join(key.roles)}). Store the secret now, it is not shown again:"
+    )
     console.print(secret, markup=False, highlight=False)
 
 
@@ -43,9 +47,16 @@ def list_keys(config: Path | None = ConfigOption) -> None:
 
     table = Table("id", "prefix", "name", "tenant", "roles", "deployments", "created", "revoked")
     for k in run(go()):
-        table.add_row(k.id, k.prefix + "…", k.name, k.tenant, ",".join(k.roles),
-                      ",".join(k.deployments) if k.deployments is not None else "all",
-                      str(k.created_at)[:19], str(k.revoked_at)[:19] if k.revoked_at else "")
+        table.add_row(
+            k.id,
+            k.prefix + "…",
+            k.name,
+            k.tenant,
+            ",".join(k.roles),
+            ",".join(k.deployments) if k.deployments is not None else "all",
+            str(k.created_at)[:19],
+            str(k.revoked_at)[:19] if k.revoked_at else "",
+        )
     console.print(table)
 
 

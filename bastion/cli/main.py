@@ -7,13 +7,14 @@ from pathlib import Path
 
 import typer
 
-from bastion.cli import keys, models
+from bastion.cli import chaos, keys, models
 from bastion.cli.common import ConfigOption, console, run, settings_from
 from bastion.settings import Settings
 
 app = typer.Typer(help="Bastion: the production layer for AI models.", no_args_is_help=True)
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
+app.add_typer(chaos.app, name="chaos")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -27,8 +28,10 @@ def _announce(settings: Settings) -> None:
     console.print(f"  predict      POST {base}/v1/deployments/NAME/predict")
     console.print(f"  OIP v2       POST {base}/v2/models/NAME/infer")
     console.print(f"  embeddings   POST {base}/v1/embeddings")
-    console.print("Authenticate with 'Authorization: Bearer $BASTION_KEY' (admin key printed on "
-                  "first start; more with `bastion keys create`).")
+    console.print(
+        "Authenticate with 'Authorization: Bearer $BASTION_KEY' (admin key printed on "
+        "first start; more with `bastion keys create`)."
+    )
 
 
 @app.command()
@@ -48,9 +51,13 @@ def serve(
     # Workers rebuild settings from the environment, so CLI choices travel through it.
     if config is not None:
         os.environ["BASTION_CONFIG"] = str(config.resolve())
-    for var, value in (("BASTION_HOST", host), ("BASTION_PORT", port), ("BASTION_WORKERS", workers),
-                       ("BASTION_SERVER__SSL_CERTFILE", ssl_certfile),
-                       ("BASTION_SERVER__SSL_KEYFILE", ssl_keyfile)):
+    for var, value in (
+        ("BASTION_HOST", host),
+        ("BASTION_PORT", port),
+        ("BASTION_WORKERS", workers),
+        ("BASTION_SERVER__SSL_CERTFILE", ssl_certfile),
+        ("BASTION_SERVER__SSL_KEYFILE", ssl_keyfile),
+    ):
         if value is not None:
             os.environ[var] = str(value)
     settings = settings_from(None)

@@ -10,12 +10,29 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bastion.cli.common import ConfigOption, console, dump, err_console, opened, parse_pairs, run, settings_from
+from bastion.cli.common import (
+    ConfigOption,
+    console,
+    dump,
+    err_console,
+    opened,
+    parse_pairs,
+    run,
+    settings_from,
+)
 
-app = typer.Typer(help="The model registry: versions, aliases, promotion and rollback.", no_args_is_help=True)
+app = typer.Typer(
+    help="The model registry: versions, aliases, promotion and rollback.", no_args_is_help=True
+)
 
-_FLAVOR_BY_SUFFIX = {".onnx": "onnx", ".skops": "sklearn", ".joblib": "sklearn", ".pkl": "sklearn",
-                     ".pickle": "sklearn", ".py": "python"}
+_FLAVOR_BY_SUFFIX = {
+    ".onnx": "onnx",
+    ".skops": "sklearn",
+    ".joblib": "sklearn",
+    ".pkl": "sklearn",
+    ".pickle": "sklearn",
+    ".py": "python",
+}
 
 
 def _flavor(artifact: Path | None, flavor: str | None, entry_point: str | None) -> str:
@@ -25,8 +42,10 @@ def _flavor(artifact: Path | None, flavor: str | None, entry_point: str | None) 
         return _FLAVOR_BY_SUFFIX[artifact.suffix]
     if artifact is None and entry_point:
         return "python"
-    err_console.print("[red]error:[/red] cannot tell the flavor from the file; pass --flavor "
-                      "(onnx, sklearn, python, embedding, text-classifier)")
+    err_console.print(
+        "[red]error:[/red] cannot tell the flavor from the file; pass --flavor "
+        "(onnx, sklearn, python, embedding, text-classifier)"
+    )
     raise typer.Exit(2)
 
 
@@ -42,14 +61,22 @@ def _sha256_file(path: Path) -> str:
 def register(
     name: str = typer.Argument(..., help="model name, e.g. fraud-scorer"),
     artifact: Path | None = typer.Argument(None, exists=True, dir_okay=False, help="model file"),
-    flavor: str | None = typer.Option(None, help="onnx | sklearn | python | embedding | text-classifier"),
-    entry_point: str | None = typer.Option(None, help="python flavor: 'pkg.module:fn' or, with a .py file, 'fn'"),
-    signature: Path | None = typer.Option(None, exists=True, help="JSON file: input_schema, output_schema, …"),
+    flavor: str | None = typer.Option(
+        None, help="onnx | sklearn | python | embedding | text-classifier"
+    ),
+    entry_point: str | None = typer.Option(
+        None, help="python flavor: 'pkg.module:fn' or, with a .py file, 'fn'"
+    ),
+    signature: Path | None = typer.Option(
+        None, exists=True, help="JSON file: input_schema, output_schema, …"
+    ),
     metric: list[str] = typer.Option([], "--metric", help="key=value, repeatable"),
     param: list[str] = typer.Option([], "--param", help="key=value, repeatable"),
     training_data: Path | None = typer.Option(None, exists=True, help="hashed and recorded"),
     description: str = typer.Option("", help="free text"),
-    trust_pickle: bool = typer.Option(False, help="allow joblib/pickle files: unpickling runs code"),
+    trust_pickle: bool = typer.Option(
+        False, help="allow joblib/pickle files: unpickling runs code"
+    ),
     created_by: str = typer.Option("cli", help="recorded as the creator"),
     config: Path | None = ConfigOption,
 ) -> None:
@@ -65,16 +92,23 @@ def register(
     async def go() -> Any:
         async with opened(settings) as (registry, _):
             return await registry.register(
-                name, flavor=_flavor(artifact, flavor, entry_point), artifact=artifact,
-                artifact_name=artifact.name if artifact else None, signature=sig,
+                name,
+                flavor=_flavor(artifact, flavor, entry_point),
+                artifact=artifact,
+                artifact_name=artifact.name if artifact else None,
+                signature=sig,
                 metrics={k: float(v) for k, v in parse_pairs(metric, "--metric").items()},
-                params=params, training_data_hash=_sha256_file(training_data) if training_data else None,
-                description=description, created_by=created_by,
+                params=params,
+                training_data_hash=_sha256_file(training_data) if training_data else None,
+                description=description,
+                created_by=created_by,
             )
 
     mv = run(go())
-    console.print(f"registered [bold]{mv.name}[/bold] version {mv.version} ({mv.flavor})"
-                  + (f", sha256 {mv.artifact_sha256[:12]}…" if mv.artifact_sha256 else ""))
+    console.print(
+        f"registered [bold]{mv.name}[/bold] version {mv.version} ({mv.flavor})"
+        + (f", sha256 {mv.artifact_sha256[:12]}…" if mv.artifact_sha256 else "")
+    )
 
 
 @app.command("list")
@@ -94,7 +128,9 @@ def list_models(config: Path | None = ConfigOption) -> None:
 
 
 @app.command()
-def show(name: str, version: int | None = typer.Argument(None), config: Path | None = ConfigOption) -> None:
+def show(
+    name: str, version: int | None = typer.Argument(None), config: Path | None = ConfigOption
+) -> None:
     """One model's versions (or one version's full record) as JSON."""
     settings = settings_from(config)
 
@@ -102,55 +138,87 @@ def show(name: str, version: int | None = typer.Argument(None), config: Path | N
         async with opened(settings) as (registry, _):
             if version is not None:
                 return await registry.get_version(name, version)
-            return {"name": name, "aliases": await registry.aliases(name),
-                    "versions": await registry.list_versions(name)}
+            return {
+                "name": name,
+                "aliases": await registry.aliases(name),
+                "versions": await registry.list_versions(name),
+            }
 
     dump(run(go()))
 
 
-def _alias_change(action: str, name: str, alias: str, version: int | None, actor: str, reason: str,
-                  config: Path | None) -> None:
+def _alias_change(
+    action: str,
+    name: str,
+    alias: str,
+    version: int | None,
+    actor: str,
+    reason: str,
+    config: Path | None,
+) -> None:
     settings = settings_from(config)
 
     async def go() -> Any:
         async with opened(settings) as (registry, _):
             if action == "promote":
                 assert version is not None
-                return await registry.promote(name, version, alias=alias, actor=actor, reason=reason)
+                return await registry.promote(
+                    name, version, alias=alias, actor=actor, reason=reason
+                )
             if action == "set":
                 assert version is not None
                 return await registry.set_alias(name, alias, version, actor=actor, reason=reason)
             return await registry.rollback(name, alias=alias, actor=actor, reason=reason)
 
     event = run(go())
-    console.print(f"{name}: '{alias}' now → v{event.version} (was v{event.previous_version}); "
-                  "running servers switch within a second")
+    console.print(
+        f"{name}: '{alias}' now → v{event.version} (was v{event.previous_version}); "
+        "running servers switch within a second"
+    )
 
 
 @app.command()
-def promote(name: str, version: int, alias: str = typer.Option("production"),
-            actor: str = typer.Option("cli"), reason: str = typer.Option(""),
-            config: Path | None = ConfigOption) -> None:
+def promote(
+    name: str,
+    version: int,
+    alias: str = typer.Option("production"),
+    actor: str = typer.Option("cli"),
+    reason: str = typer.Option(""),
+    config: Path | None = ConfigOption,
+) -> None:
     """Point ALIAS (default production) at VERSION."""
     _alias_change("promote", name, alias, version, actor, reason, config)
 
 
 @app.command()
-def rollback(name: str, alias: str = typer.Option("production"), actor: str = typer.Option("cli"),
-             reason: str = typer.Option(""), config: Path | None = ConfigOption) -> None:
+def rollback(
+    name: str,
+    alias: str = typer.Option("production"),
+    actor: str = typer.Option("cli"),
+    reason: str = typer.Option(""),
+    config: Path | None = ConfigOption,
+) -> None:
     """Point ALIAS back at the version that held it before."""
     _alias_change("rollback", name, alias, None, actor, reason, config)
 
 
 @app.command()
-def alias(name: str, alias: str, version: int, actor: str = typer.Option("cli"),
-          reason: str = typer.Option(""), config: Path | None = ConfigOption) -> None:
+def alias(
+    name: str,
+    alias: str,
+    version: int,
+    actor: str = typer.Option("cli"),
+    reason: str = typer.Option(""),
+    config: Path | None = ConfigOption,
+) -> None:
     """Set any alias (staging, canary, …) to VERSION."""
     _alias_change("set", name, alias, version, actor, reason, config)
 
 
 @app.command()
-def history(name: str, alias: str | None = typer.Option(None), config: Path | None = ConfigOption) -> None:
+def history(
+    name: str, alias: str | None = typer.Option(None), config: Path | None = ConfigOption
+) -> None:
     """Which version held each alias, when, and who moved it."""
     settings = settings_from(config)
 
@@ -160,8 +228,9 @@ def history(name: str, alias: str | None = typer.Option(None), config: Path | No
 
     table = Table("at", "alias", "action", "version", "previous", "actor", "reason")
     for e in run(go()):
-        table.add_row(str(e.at), e.alias, e.action, str(e.version), str(e.previous_version),
-                      e.actor, e.reason)
+        table.add_row(
+            str(e.at), e.alias, e.action, str(e.version), str(e.previous_version), e.actor, e.reason
+        )
     console.print(table)
 
 

@@ -14,7 +14,11 @@ def check_limits(value: Any, limits: LimitsSettings, path: str = "$") -> None:
     Iterative (no recursion limit to hit) and allocation-light: it runs on every request.
     """
     stack: list[tuple[Any, str, int]] = [(value, path, 1)]
-    max_depth, max_str, max_list = limits.max_depth, limits.max_string_length, limits.max_list_length
+    max_depth, max_str, max_list = (
+        limits.max_depth,
+        limits.max_string_length,
+        limits.max_list_length,
+    )
     while stack:
         item, where, depth = stack.pop()
         if isinstance(item, str):

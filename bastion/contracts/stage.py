@@ -1,4 +1,4 @@
-"""The validate stage: the chosen version's input contract and the batch bound."""
+"""The validate stage: the batch bound and the chosen target's input contract."""
 
 from __future__ import annotations
 
@@ -22,5 +22,6 @@ class ValidateStage:
                 f"inputs: {len(call.inputs)} items exceed the batch limit of {self._max_batch}; "
                 "split the request"
             )
-        call.target.contract.check_inputs(call.inputs, batched=call.batched)
+        if call.target is not None:
+            call.target.check_inputs(call.inputs, batched=call.batched)
         return await next(call)

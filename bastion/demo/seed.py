@@ -27,8 +27,9 @@ async def seed_demo(registry: Registry, resources: Resources | None = None) -> l
             description=model.description,
             created_by="demo",
         )
-        await registry.promote(model.name, mv.version, alias="production", actor="demo",
-                               reason="bundled demo model")
+        await registry.promote(
+            model.name, mv.version, alias="production", actor="demo", reason="bundled demo model"
+        )
         shown = ", ".join(f"{k}={v:.3f}" for k, v in sorted(model.metrics.items()))
         lines.append(f"{model.name} v{mv.version} ({model.flavor}) {shown}".rstrip())
     return lines

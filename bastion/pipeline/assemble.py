@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bastion.caching import CacheStage, ResponseCache
 from bastion.contracts.stage import ValidateStage
+from bastion.gateway import Gateway
 from bastion.pipeline.build import build_pipeline
 from bastion.pipeline.execute import execute
 from bastion.pipeline.stage import Next, Stage
@@ -12,15 +14,23 @@ from bastion.security import Authenticator, AuthStage
 from bastion.settings import Settings
 
 
-def assemble(settings: Settings, authenticator: Authenticator, deployments: DeploymentManager) -> Next:
-    """authenticate/authorize → route → validate → execute.
+def assemble(
+    settings: Settings,
+    authenticator: Authenticator,
+    deployments: DeploymentManager,
+    gateway: Gateway,
+    cache: ResponseCache,
+) -> Next:
+    """authenticate/authorize → route → validate → cache → execute.
 
     Route runs before validate because the input contract belongs to the version the alias
-    points at (see docs/architecture.md).
+    points at, and before cache because the cache key holds that version (see
+    docs/architecture.md).
     """
     stages: list[Stage] = [
         AuthStage(authenticator),
-        RouteStage(deployments),
+        RouteStage(deployments, gateway),
         ValidateStage(settings.limits.max_batch),
+        CacheStage(cache, {g.name: g.cache for g in settings.llm.groups}),
     ]
     return build_pipeline(stages, execute)

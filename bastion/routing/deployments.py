@@ -11,6 +11,7 @@ import structlog
 
 from bastion.backends.base import SharedResources
 from bastion.errors import BastionError, ModelNotReady, NotFound
+from bastion.resilience import Bulkhead
 from bastion.routing.loaded import LoadedVersion, load_version
 from bastion.settings import DeploymentSettings, RegistrySettings
 
@@ -28,6 +29,7 @@ class Deployment:
     """One served name. ``current`` is replaced atomically; readers take it once per call."""
 
     settings: DeploymentSettings
+    bulkhead: Bulkhead
     current: LoadedVersion | None = None
     error: str | None = None
     pinned: OrderedDict[int, LoadedVersion] = field(default_factory=OrderedDict)
@@ -112,7 +114,8 @@ class DeploymentManager:
             for wanted in self._wanted(snapshot):
                 dep = self._deployments.get(wanted.name)
                 if dep is None:
-                    dep = self._deployments[wanted.name] = Deployment(wanted)
+                    bulkhead = Bulkhead(wanted.max_concurrency, wanted.max_queue, name=wanted.name)
+                    dep = self._deployments[wanted.name] = Deployment(wanted, bulkhead)
                 await self._reconcile(dep, snapshot.get((wanted.model_name, wanted.alias)))
             self._revision = revision
         return True
@@ -139,11 +142,17 @@ class DeploymentManager:
             )
         except BastionError as exc:
             dep.error = f"version {target} failed to load: {exc.message}"
-            log.error("deployment_load_failed", deployment=dep.name, version=target, error=exc.message)
+            log.error(
+                "deployment_load_failed", deployment=dep.name, version=target, error=exc.message
+            )
             return
         previous, dep.current, dep.error = dep.current, loaded, None
-        log.info("deployment_switched", deployment=dep.name, version=target,
-                 previous=previous.version if previous else None)
+        log.info(
+            "deployment_switched",
+            deployment=dep.name,
+            version=target,
+            previous=previous.version if previous else None,
+        )
         if previous is not None:
             self._retire(previous)
 

@@ -10,8 +10,11 @@ import structlog
 
 from bastion.backends import create_backend
 from bastion.backends.base import Backend, ModelSpec, SharedResources
+from bastion.batching import MicroBatcher
 from bastion.contracts import Contract
-from bastion.settings import DeploymentSettings
+from bastion.errors import InvalidRequest, ModelOutputInvalid
+from bastion.pipeline.call import Call, Result
+from bastion.settings import BatchingSettings, DeploymentSettings
 
 if TYPE_CHECKING:
     from bastion.registry import ModelVersion, Registry
@@ -21,6 +24,8 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class LoadedVersion:
+    """A Target for in-process models: contract check, then the backend on the batch."""
+
     model: str
     version: int
     flavor: str
@@ -31,6 +36,32 @@ class LoadedVersion:
     @property
     def signature(self) -> dict[str, Any]:
         return dict(self.record.signature or {})
+
+    def check_inputs(self, inputs: list[Any], *, batched: bool) -> None:
+        self.contract.check_inputs(inputs, batched=batched)
+
+    async def run(self, call: Call) -> Result:
+        if call.stream:
+            raise InvalidRequest(f"model '{self.model}' does not stream; drop 'stream'")
+        predictions = await self.backend.infer(call.inputs)
+        if len(predictions) != len(call.inputs):
+            raise ModelOutputInvalid(
+                f"model {self.model} v{self.version} returned {len(predictions)} outputs "
+                f"for {len(call.inputs)} inputs"
+            )
+        self.contract.check_outputs([p.output for p in predictions])
+        return Result(call.deployment, self.model, self.version, predictions)
+
+
+_BATCHING_FLAVORS = frozenset({"embedding", "text-classifier"})
+
+
+def _batched(backend: Backend, flavor: str, overrides: DeploymentSettings | None) -> Backend:
+    cfg = overrides.batching if overrides else BatchingSettings()
+    enabled = cfg.enabled if cfg.enabled is not None else flavor in _BATCHING_FLAVORS
+    if not enabled:
+        return backend
+    return MicroBatcher(backend, max_batch=cfg.max_batch_size, max_wait_s=cfg.max_wait_ms / 1000)
 
 
 async def load_version(
@@ -56,7 +87,7 @@ async def load_version(
         (overrides.input_schema if overrides else None) or signature.get("input_schema"),
         (overrides.output_schema if overrides else None) or signature.get("output_schema"),
     )
-    backend = create_backend(spec, resources)
+    backend = _batched(create_backend(spec, resources), record.flavor, overrides)
     await backend.load()
     log.info("model_version_loaded", model=model, version=version, flavor=record.flavor)
     return LoadedVersion(model, version, record.flavor, backend, contract, record)

@@ -1,9 +1,10 @@
-"""The route stage: deployment name (and optional pinned version) → a loaded model version."""
+"""The route stage: a served name (and optional pinned version) → the target that runs it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bastion.gateway import Gateway
 from bastion.routing.deployments import DeploymentManager
 
 if TYPE_CHECKING:
@@ -11,14 +12,27 @@ if TYPE_CHECKING:
 
 
 class RouteStage:
-    def __init__(self, deployments: DeploymentManager) -> None:
+    """LLM model groups answer the OpenAI routes; in-process deployments answer every API.
+
+    In-process deployments are bounded by their bulkhead (bounded concurrency and wait queue;
+    beyond it a fast 503 ``overloaded`` with Retry-After). LLM groups bound themselves.
+    """
+
+    def __init__(self, deployments: DeploymentManager, gateway: Gateway) -> None:
         self._deployments = deployments
+        self._gateway = gateway
 
     async def __call__(self, call: Call, next: Next) -> Result:
+        if call.api.startswith("openai.") and call.deployment in self._gateway:
+            call.target = self._gateway.target(call.deployment)
+            call.version = call.target.version
+            return await next(call)
+        dep = self._deployments.get(call.deployment)
         if call.requested_version is not None:
             target = await self._deployments.pinned(call.deployment, call.requested_version)
         else:
-            target = self._deployments.get(call.deployment).live()
+            target = dep.live()
         call.target = target
         call.version = target.version
-        return await next(call)
+        async with dep.bulkhead.slot(call.deadline):
+            return await next(call)

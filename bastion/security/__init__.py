@@ -5,4 +5,13 @@ from bastion.security.keys import ApiKey, KeyStore, hash_key
 from bastion.security.principal import ANONYMOUS, ROLES, Principal
 from bastion.security.stage import AuthStage
 
-__all__ = ["ANONYMOUS", "ROLES", "ApiKey", "AuthStage", "Authenticator", "KeyStore", "Principal", "hash_key"]
+__all__ = [
+    "ANONYMOUS",
+    "ROLES",
+    "ApiKey",
+    "AuthStage",
+    "Authenticator",
+    "KeyStore",
+    "Principal",
+    "hash_key",
+]

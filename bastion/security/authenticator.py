@@ -31,9 +31,7 @@ class Authenticator:
         if not authorization:
             if not self._require:
                 return ANONYMOUS
-            raise Unauthorized(
-                "missing API key: send the header 'Authorization: Bearer <key>'"
-            )
+            raise Unauthorized("missing API key: send the header 'Authorization: Bearer <key>'")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token or len(token) > 256:

@@ -104,7 +104,9 @@ class KeyStore:
 
     async def find(self, plaintext: str) -> ApiKey | None:
         async with self._db.session() as session:
-            row = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(plaintext)))
+            row = await session.scalar(
+                select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(plaintext))
+            )
             return _entity(row) if row else None
 
     async def list(self) -> list[ApiKey]:

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bastion.errors import ConfigError
 from bastion.settings.core import (
+    BatchingSettings,
     DeploymentSettings,
     LimitsSettings,
     LoggingSettings,
@@ -26,10 +27,13 @@ from bastion.settings.core import (
     SecuritySettings,
     ServerSettings,
 )
+from bastion.settings.llm import LlmSettings
 
 __all__ = [
+    "BatchingSettings",
     "DeploymentSettings",
     "LimitsSettings",
+    "LlmSettings",
     "LoggingSettings",
     "RegistrySettings",
     "Section",
@@ -55,6 +59,7 @@ class Settings(BaseSettings):
     registry: RegistrySettings = RegistrySettings()
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
+    llm: LlmSettings = LlmSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

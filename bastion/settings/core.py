@@ -28,10 +28,10 @@ class ServerSettings(Section):
 class LimitsSettings(Section):
     """Bounds on what a client may send; anything over them is a clean 4xx."""
 
-    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_body_bytes: int = Field(4 * 1_048_576, ge=1024)
     max_admin_body_bytes: int = Field(512 * 1_048_576, ge=1024)
     max_depth: int = Field(32, ge=2, le=256)
-    max_string_length: int = Field(100_000, ge=1)
+    max_string_length: int = Field(1_000_000, ge=1)
     max_list_length: int = Field(10_000, ge=1)
     max_batch: int = Field(256, ge=1)
 
@@ -53,6 +53,18 @@ class LoggingSettings(Section):
     format: Literal["json", "console"] = "json"
 
 
+class BatchingSettings(Section):
+    """Adaptive micro-batching of concurrent requests to one in-process model.
+
+    ``enabled`` unset means automatic: on for models that gain from batches (embedding and
+    text-classifier flavors), off for the others.
+    """
+
+    enabled: bool | None = None
+    max_batch_size: int = Field(32, ge=1, le=4096)
+    max_wait_ms: float = Field(0.0, ge=0, le=1000)
+
+
 class DeploymentSettings(Section):
     """One served name. ``model`` defaults to the deployment name, ``alias`` to production."""
 
@@ -62,6 +74,9 @@ class DeploymentSettings(Section):
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
     max_batch: int | None = Field(None, ge=1)
+    batching: BatchingSettings = BatchingSettings()
+    max_concurrency: int = Field(64, ge=1, description="requests running at once")
+    max_queue: int = Field(1024, ge=0, description="requests waiting; beyond: 503 overloaded")
 
     @property
     def model_name(self) -> str:

@@ -12,7 +12,9 @@ SCHEMA = {
 
 
 def test_valid_inputs_pass() -> None:
-    Contract.from_schemas(SCHEMA, None).check_inputs([{"age": 3}, {"age": 4, "name": "x"}], batched=True)
+    Contract.from_schemas(SCHEMA, None).check_inputs(
+        [{"age": 3}, {"age": 4, "name": "x"}], batched=True
+    )
 
 
 def test_error_names_item_and_field() -> None:

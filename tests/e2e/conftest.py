@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.llm_env import LlmEnv, llm_env
 from tests.e2e.server import Server, make_server
 
 
@@ -21,3 +22,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def fresh_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlmEnv]:
+    with llm_env(tmp_path_factory.mktemp("llm") / "data") as env:
+        yield env

@@ -46,7 +46,10 @@ class Server:
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [BASTION, "serve", "--port", str(self.port), *args],
-            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -75,8 +78,15 @@ class Server:
             return self.proc.wait(5)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([BASTION, *args], env=self.env, cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [BASTION, *args],
+            check=False,
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"bastion {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done
@@ -91,13 +101,15 @@ class Server:
 def make_server(data_dir: Path, *, database_url: str | None = None, **extra_env: str) -> Server:
     admin_key = "bst_test_admin_" + os.urandom(8).hex()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
-    env.update({
-        "BASTION_DATA_DIR": str(data_dir),
-        "BASTION_ADMIN_KEY": admin_key,
-        "BASTION_LOGGING__FORMAT": "console",
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-    })
+    env.update(
+        {
+            "BASTION_DATA_DIR": str(data_dir),
+            "BASTION_ADMIN_KEY": admin_key,
+            "BASTION_LOGGING__FORMAT": "console",
+            "PYTHONPATH": str(ROOT),
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
     if database_url:
         env["BASTION_DATABASE_URL"] = database_url
     env.update(extra_env)

@@ -37,7 +37,10 @@ def test_graceful_shutdown_finishes_in_flight_requests(tmp_path: Path) -> None:
             response = fut.result(timeout=30)
         assert response.status_code == 200, response.text
         assert response.json()["output"] == {"done": True}
-        assert server.proc.wait(30) == 0
+        assert server.proc.wait(30) in (
+            0,
+            -signal.SIGTERM,
+        )  # uvicorn re-raises the signal it handled
         with pytest.raises(httpx.HTTPError):
             httpx.get(server.url + "/healthz", timeout=1)
     finally:

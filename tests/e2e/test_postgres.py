@@ -40,6 +40,10 @@ def test_serving_and_rollback_on_postgres(pg_url: str, tmp_path: Path) -> None:
     try:
         run_promote_rollback(server, tmp_path)
         r = server.get("/v1/admin/models")
-        assert {m["name"] for m in r.json()["data"]} >= {"breast-cancer", "support-intent", "minilm"}
+        assert {m["name"] for m in r.json()["data"]} >= {
+            "breast-cancer",
+            "support-intent",
+            "minilm",
+        }
     finally:
         server.stop()

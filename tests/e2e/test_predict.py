@@ -51,7 +51,9 @@ def test_support_intent(demo_server: Server, text: str, intent: str) -> None:
 
 def test_embeddings_with_the_openai_sdk(demo_server: Server) -> None:
     client = openai.OpenAI(base_url=demo_server.url + "/v1", api_key=demo_server.admin_key)
-    res = client.embeddings.create(model="minilm", input=["the cat sat", "a cat was sitting", "tax law"])
+    res = client.embeddings.create(
+        model="minilm", input=["the cat sat", "a cat was sitting", "tax law"]
+    )
     vectors = np.array([d.embedding for d in res.data])
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
@@ -63,7 +65,8 @@ def test_embeddings_with_the_openai_sdk(demo_server: Server) -> None:
         client.embeddings.create(model="no-such-model", input="x")
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=demo_server.url + "/v1", api_key="bst_wrong").embeddings.create(
-            model="minilm", input="x")
+            model="minilm", input="x"
+        )
 
 
 def test_oip_v2(demo_server: Server) -> None:
@@ -76,7 +79,10 @@ def test_oip_v2(demo_server: Server) -> None:
     assert demo_server.get(f"/v2/models/breast-cancer/versions/{version}/ready").json()["ready"]
 
     rows = [list(r.values()) for r in sample_inputs(2)]
-    req = {"id": "abc", "inputs": [{"name": "input-0", "shape": [2, 30], "datatype": "FP32", "data": rows}]}
+    req = {
+        "id": "abc",
+        "inputs": [{"name": "input-0", "shape": [2, 30], "datatype": "FP32", "data": rows}],
+    }
     r = demo_server.post("/v2/models/breast-cancer/infer", json=req)
     assert r.status_code == 200, r.text
     out = r.json()
@@ -85,7 +91,9 @@ def test_oip_v2(demo_server: Server) -> None:
     assert tensors["label"]["shape"] == [2] and tensors["label"]["datatype"] == "BYTES"
     assert tensors["probabilities"]["shape"] == [2, 2]
 
-    text = {"inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": ["refund please"]}]}
+    text = {
+        "inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": ["refund please"]}]
+    }
     r = demo_server.post(f"/v2/models/support-intent/versions/{version}/infer", json=text)
     assert r.status_code == 200, r.text
     assert r.json()["model_version"] == version

@@ -43,8 +43,18 @@ def _new_version(server: Server, tmp_path: Path, c: float) -> int:
     import json
 
     sig.write_text(json.dumps(trained.signature))
-    out = server.cli("models", "register", "breast-cancer", str(model), "--signature", str(sig),
-                     "--metric", f"accuracy={trained.metrics['accuracy']}", "--description", f"C={c}")
+    out = server.cli(
+        "models",
+        "register",
+        "breast-cancer",
+        str(model),
+        "--signature",
+        str(sig),
+        "--metric",
+        f"accuracy={trained.metrics['accuracy']}",
+        "--description",
+        f"C={c}",
+    )
     return int(out.stdout.split("version ")[1].split()[0])
 
 
@@ -104,9 +114,19 @@ def test_tampered_artifact_refuses_to_load(tmp_path: Path) -> None:
         assert status["version"] == v1  # the old version keeps serving
         assert _served_version(server) == v1
 
-        pinned = server.post(f"/v2/models/breast-cancer/versions/{v2}/infer", json={
-            "inputs": [{"name": "x", "shape": [1, 30], "datatype": "FP32",
-                        "data": list(sample_inputs(1)[0].values())}]})
+        pinned = server.post(
+            f"/v2/models/breast-cancer/versions/{v2}/infer",
+            json={
+                "inputs": [
+                    {
+                        "name": "x",
+                        "shape": [1, 30],
+                        "datatype": "FP32",
+                        "data": list(sample_inputs(1)[0].values()),
+                    }
+                ]
+            },
+        )
         assert pinned.status_code == 500
         assert pinned.json()["error"]["type"] == "artifact_integrity_error"
     finally:

@@ -1,0 +1,321 @@
+"""The client for an OpenAI-compatible upstream: timeouts, streaming and one error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from contextlib import aclosing, contextmanager
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import aiohttp
+import orjson
+import structlog
+
+from bastion.backends.sse import SSEParser
+from bastion.errors import (
+    BastionError,
+    ContentPolicyViolation,
+    ContextLengthExceeded,
+    InvalidRequest,
+    MalformedUpstreamResponse,
+    PayloadTooLarge,
+    RateLimited,
+    StreamTruncated,
+    Timeout,
+    UpstreamError,
+    UpstreamUnavailable,
+)
+
+log = structlog.get_logger(__name__)
+
+
+class SupportsRemaining(Protocol):
+    """A deadline (``bastion.resilience.Deadline`` fits): seconds left, never negative."""
+
+    def remaining(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamTimeouts:
+    """Seconds allowed to connect, to the first byte or chunk, between chunks, and in all.
+
+    ``after_finish`` is how long to wait for ``[DONE]`` (or a usage chunk) once a
+    ``finish_reason`` has arrived; an upstream that omits ``[DONE]`` costs no more than that.
+    """
+
+    connect: float = 2.0
+    first_token: float = 30.0
+    idle: float = 30.0
+    total: float = 600.0
+    after_finish: float = 1.0
+
+
+def create_session(*, limit: int = 100, keepalive_s: float = 30.0) -> aiohttp.ClientSession:
+    """The one pooled session an upstream's owner creates (inside the running loop) and closes."""
+    connector = aiohttp.TCPConnector(limit=limit, keepalive_timeout=keepalive_s)
+    return aiohttp.ClientSession(connector=connector, raise_for_status=False)
+
+
+@dataclass(slots=True)
+class _Progress:
+    forwarded: bool = False  # a chunk went to the caller: retrying would duplicate output
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def error_from_status(
+    status: int, body: bytes, headers: Mapping[str, str], *, upstream: str, secret: str = ""
+) -> BastionError:
+    """Turn an upstream error answer (OpenAI's ``{"error": {...}}`` shape) into a Bastion error."""
+    message, code = f"upstream answered {status}", ""
+    try:
+        error = orjson.loads(body).get("error")
+        if isinstance(error, dict):
+            message = str(error.get("message") or message)
+            code = str(error.get("code") or error.get("type") or "")
+    except (orjson.JSONDecodeError, AttributeError):
+        pass
+    if secret:
+        message = message.replace(secret, "***")
+    message = message[:500]
+    details: dict[str, Any] = {"upstream": upstream, "upstream_status": status, "code": code}
+    retry_after = _retry_after(headers)
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after, details=details)
+    if status == 408:
+        return Timeout(message, details=details)
+    if code == "context_length_exceeded":
+        return ContextLengthExceeded(message, details=details)
+    if code in {"content_policy_violation", "content_filter"}:
+        return ContentPolicyViolation(message, details=details)
+    if status in {401, 403, 404}:  # our key or our model name is wrong: not the client's fault
+        return UpstreamError(f"upstream refused the call ({status}): {message}", details=details)
+    if status == 413:
+        return PayloadTooLarge(message, details=details)
+    if status < 500:
+        return InvalidRequest(message, details=details)
+    if status in {502, 503, 504}:
+        return UpstreamUnavailable(message, retry_after=retry_after, details=details)
+    return UpstreamError(message, retry_after=retry_after, details=details)
+
+
+@contextmanager
+def map_upstream_errors(*, upstream: str, progress: _Progress | None = None) -> Iterator[None]:
+    """The one place where aiohttp, OS and JSON failures become Bastion errors.
+
+    Every error leaving the block carries ``details["upstream"]`` and ``details["forwarded"]``
+    (whether part of a stream already went to the caller, so a retry is no longer safe).
+    """
+    try:
+        yield
+    except BastionError as exc:
+        exc.details.update(upstream=upstream, forwarded=bool(progress and progress.forwarded))
+        raise
+    except Exception as exc:
+        extra = {"upstream": upstream, "forwarded": bool(progress and progress.forwarded)}
+        mapped = _mapped(exc, upstream, extra)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+
+
+def _mapped(exc: Exception, upstream: str, extra: dict[str, Any]) -> Exception:
+    """The Bastion error for a foreign one (most specific first), or ``exc`` if it is a bug."""
+    name = type(exc).__name__
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return Timeout(f"connecting to {upstream} timed out", details=extra)
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return Timeout(f"{upstream} sent nothing in time", details=extra)
+    if isinstance(exc, TimeoutError):
+        return Timeout(f"{upstream} did not answer within the deadline", details=extra)
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerDisconnectedError):
+        return UpstreamUnavailable(f"{upstream} is unreachable: {name}", details=extra)
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientOSError | ConnectionError):
+        return UpstreamUnavailable(f"connection to {upstream} broke: {name}", details=extra)
+    if isinstance(exc, orjson.JSONDecodeError | UnicodeDecodeError):
+        return MalformedUpstreamResponse(f"{upstream} sent malformed JSON", details=extra)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return UpstreamUnavailable(f"calling {upstream} failed: {name}", details=extra)
+    return exc
+
+
+def _has_finish_reason(chunk: dict[str, Any]) -> bool:
+    choices = chunk.get("choices")
+    if not isinstance(choices, list):
+        return False
+    return any(isinstance(c, dict) and c.get("finish_reason") for c in choices)
+
+
+class OpenAIUpstream:
+    """One OpenAI-compatible upstream serving ``model``, over a session owned by the caller."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        session: aiohttp.ClientSession,
+        timeouts: UpstreamTimeouts | None = None,
+        model: str,
+        name: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.name = name or f"{self.base_url}#{model}"
+        self.timeouts = timeouts or UpstreamTimeouts()
+        self._session = session
+        self._secret = api_key
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        t = self.timeouts
+        self._plain = aiohttp.ClientTimeout(sock_connect=t.connect, sock_read=t.first_token)
+        self._streamed = aiohttp.ClientTimeout(sock_connect=t.connect)
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"OpenAIUpstream({self.base_url!r}, model={self.model!r})"
+
+    async def chat(
+        self, body: Mapping[str, Any], deadline: SupportsRemaining | None
+    ) -> dict[str, Any]:
+        return await self._post("/chat/completions", body, deadline)
+
+    async def completions(
+        self, body: Mapping[str, Any], deadline: SupportsRemaining | None
+    ) -> dict[str, Any]:
+        return await self._post("/completions", body, deadline)
+
+    async def embeddings(
+        self, body: Mapping[str, Any], deadline: SupportsRemaining | None
+    ) -> dict[str, Any]:
+        return await self._post("/embeddings", body, deadline)
+
+    def _budget(self, deadline: SupportsRemaining | None) -> float:
+        budget = self.timeouts.total
+        if deadline is not None:
+            budget = min(budget, deadline.remaining())
+        if budget <= 0:
+            raise Timeout(f"no time left to call {self.name}", details={"forwarded": False})
+        return budget
+
+    async def _post(
+        self, path: str, body: Mapping[str, Any], deadline: SupportsRemaining | None
+    ) -> dict[str, Any]:
+        request = {**body, "model": self.model}
+        request.pop("stream", None)
+        request.pop("stream_options", None)
+        payload = orjson.dumps(request)
+        with map_upstream_errors(upstream=self.name):
+            async with asyncio.timeout(self._budget(deadline)):
+                async with self._session.post(
+                    self.base_url + path, data=payload, headers=self._headers, timeout=self._plain
+                ) as resp:
+                    raw = await resp.read()
+                    if resp.status >= 400:
+                        raise self._error(resp.status, raw, resp.headers)
+            result = orjson.loads(raw)
+            if not isinstance(result, dict):
+                raise MalformedUpstreamResponse(f"{self.name} answered a non-object")
+            return result
+
+    def _error(self, status: int, raw: bytes, headers: Mapping[str, str]) -> BastionError:
+        return error_from_status(status, raw, headers, upstream=self.name, secret=self._secret)
+
+    async def stream_chat(
+        self, body: Mapping[str, Any], deadline: SupportsRemaining | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield the parsed chunks of a streamed chat completion, up to ``[DONE]``.
+
+        Raises ``Timeout`` (first token, idle gap or total), ``StreamTruncated`` when the
+        stream ends before a ``finish_reason``, ``MalformedUpstreamResponse`` on a bad chunk.
+        A stream that has its ``finish_reason`` but no ``[DONE]`` ends normally.
+        """
+        payload = orjson.dumps({**body, "model": self.model, "stream": True})
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + self._budget(deadline)
+        progress = _Progress()
+        with map_upstream_errors(upstream=self.name, progress=progress):
+            async with asyncio.timeout(min(self.timeouts.first_token, ends_at - loop.time())):
+                resp = await self._session.post(
+                    self.base_url + "/chat/completions",
+                    data=payload,
+                    headers=self._headers,
+                    timeout=self._streamed,
+                )
+                if resp.status >= 400:
+                    try:
+                        raise self._error(resp.status, await resp.read(), resp.headers)
+                    finally:
+                        resp.release()
+            try:
+                async with aclosing(self._chunks(resp, ends_at, progress)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
+            finally:
+                resp.release()
+
+    async def _chunks(
+        self, resp: aiohttp.ClientResponse, ends_at: float, progress: _Progress
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        parser, loop = SSEParser(), asyncio.get_running_loop()
+        started = finished = False
+        while True:
+            wait, phase = self._next_wait(started, finished)
+            if ends_at - loop.time() <= wait:
+                wait, phase = ends_at - loop.time(), "total"
+            try:
+                async with asyncio.timeout(max(wait, 0.0)):
+                    data = await resp.content.readany()
+            except TimeoutError:
+                if finished:
+                    log.info("upstream_stream_ended_without_done", upstream=self.name)
+                    return
+                message = f"{self.name} stream timed out ({phase}, {wait:.3g}s)"
+                raise Timeout(message, details={"phase": phase}) from None
+            except aiohttp.ClientPayloadError:
+                data = b""  # the connection was cut: judged below like an early end
+            for event in parser.feed(data) if data else parser.flush():
+                if event.data == "[DONE]":
+                    return
+                chunk = orjson.loads(event.data)
+                if not isinstance(chunk, dict):
+                    raise MalformedUpstreamResponse(f"{self.name} sent a non-object chunk")
+                if "error" in chunk:
+                    raise self._error(500, event.data.encode(), {})
+                started = True
+                finished = finished or _has_finish_reason(chunk)
+                progress.forwarded = True
+                yield chunk
+            if not data:
+                if finished:
+                    log.info("upstream_stream_ended_without_done", upstream=self.name)
+                    return
+                raise StreamTruncated(f"{self.name} stream ended before the answer was complete")
+
+    def _next_wait(self, started: bool, finished: bool) -> tuple[float, str]:
+        if finished:
+            return self.timeouts.after_finish, "after_finish"
+        if started:
+            return self.timeouts.idle, "idle"
+        return self.timeouts.first_token, "first_token"

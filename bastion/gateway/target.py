@@ -1,0 +1,237 @@
+"""An LLM route target: a group, its fallback chain, and the static last resort."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bastion.backends.base import Prediction
+from bastion.errors import BastionError, ContextLengthExceeded, InvalidRequest
+from bastion.gateway.group import Kind, ModelGroup, OpenStream
+from bastion.gateway.streaming import relay
+from bastion.gateway.usage import StreamTally, estimate_prompt_tokens
+from bastion.pipeline.call import Call, Result
+from bastion.resilience import Bulkhead, Deadline
+
+_CLIENT_FAULTS = (InvalidRequest,)  # never tried elsewhere: another model would refuse it too
+
+
+@dataclass(slots=True)
+class LlmTarget:
+    """Runs a chat/completions/embeddings call on ``primary``, then down its fallbacks."""
+
+    primary: ModelGroup
+    chain: list[ModelGroup]  # primary first, then its fallbacks in order
+    context_fallback: ModelGroup | None
+    bulkhead: Bulkhead
+    default_deadline_s: float
+    version: int = 1
+
+    def check_inputs(self, inputs: list[Any], *, batched: bool) -> None:
+        body = inputs[0]
+        if "messages" in body:
+            messages = body["messages"]
+            if not isinstance(messages, list) or not messages:
+                raise InvalidRequest(
+                    "messages: a non-empty list is required", details={"field": "messages"}
+                )
+            for i, m in enumerate(messages):
+                if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+                    raise InvalidRequest(
+                        f"messages[{i}]: an object with a 'role' is required",
+                        details={"field": f"messages[{i}]"},
+                    )
+        max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
+        if max_tokens is not None and (
+            not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1
+        ):
+            raise InvalidRequest("max_tokens: a positive integer", details={"field": "max_tokens"})
+
+    def _deadline(self, call: Call) -> Deadline:
+        own = Deadline.after(self.default_deadline_s)
+        return own.min(call.deadline) if call.deadline is not None else own
+
+    def _route(self, error: BastionError, tried_context: bool) -> ModelGroup | None:
+        if isinstance(error, ContextLengthExceeded) and not tried_context:
+            return self.context_fallback
+        return None
+
+    async def run(self, call: Call) -> Result:
+        kind: Kind = call.annotations.get("llm_kind", "chat")
+        body: dict[str, Any] = call.inputs[0]
+        deadline = self._deadline(call)
+        async with self.bulkhead.slot(deadline):
+            if call.stream:
+                return await self._stream(call, body, deadline)
+            return await self._complete(call, kind, body, deadline)
+
+    def _groups(self) -> list[ModelGroup]:
+        return list(self.chain)
+
+    async def _complete(
+        self, call: Call, kind: Kind, body: dict[str, Any], deadline: Deadline
+    ) -> Result:
+        last: BastionError | None = None
+        queue, tried_context = self._groups(), False
+        while queue:
+            group = queue.pop(0)
+            try:
+                response, member = await group.complete(kind, body, deadline)
+            except _CLIENT_FAULTS as exc:
+                nxt = self._route(exc, tried_context)
+                if nxt is None:
+                    raise
+                tried_context, queue = True, [nxt]
+                last = exc
+                continue
+            except BastionError as exc:
+                last = exc
+                continue
+            response["model"] = group.name
+            cost = member.cost(response.get("usage"))
+            call.annotations.update(
+                usage=response.get("usage"), cost_usd=cost, served_by=group.name
+            )
+            return Result(
+                call.deployment,
+                group.name,
+                self.version,
+                [Prediction(response, cost=cost)],
+                headers=self._headers(group),
+            )
+        return self._static_or_raise(call, kind, last)
+
+    def _headers(self, group: ModelGroup) -> dict[str, str]:
+        if group is self.primary:
+            return {}
+        return {"x-bastion-fallback": group.name}
+
+    def _static_or_raise(self, call: Call, kind: Kind, last: BastionError | None) -> Result:
+        text = self.primary.settings.static_fallback
+        if text is None or kind == "embeddings":
+            assert last is not None
+            raise last
+        response = _static_completion(self.primary.name, text, kind)
+        call.annotations.update(served_by="static", cost_usd=0.0)
+        return Result(
+            call.deployment,
+            self.primary.name,
+            self.version,
+            [Prediction(response)],
+            headers={"x-bastion-fallback": "static"},
+        )
+
+    async def _stream(self, call: Call, body: dict[str, Any], deadline: Deadline) -> Result:
+        options = body.get("stream_options") or {}
+        include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
+        upstream_body = {**body, "stream_options": {"include_usage": True}}
+        last: BastionError | None = None
+        queue, tried_context = self._groups(), False
+        while queue:
+            group = queue.pop(0)
+            try:
+                opened = await group.open_stream(upstream_body, deadline)
+            except _CLIENT_FAULTS as exc:
+                nxt = self._route(exc, tried_context)
+                if nxt is None:
+                    raise
+                tried_context, queue, last = True, [nxt], exc
+                continue
+            except BastionError as exc:
+                last = exc
+                continue
+            return self._relay(call, group, opened, include_usage, body)
+        if self.primary.settings.static_fallback is None:
+            assert last is not None
+            raise last
+        static = self._static_or_raise(call, "chat", last)
+        return Result(
+            static.deployment,
+            static.model,
+            static.version,
+            [],
+            headers=static.headers,
+            stream=_static_stream(self.primary.name, self.primary.settings.static_fallback),
+        )
+
+    def _relay(
+        self,
+        call: Call,
+        group: ModelGroup,
+        opened: OpenStream,
+        include_usage: bool,
+        body: dict[str, Any],
+    ) -> Result:
+        tally = StreamTally(estimate_prompt_tokens(body))
+
+        async def on_end(error: BaseException | None) -> None:
+            usage = tally.final_usage()
+            call.annotations.update(
+                usage=usage,
+                usage_estimated=tally.estimated,
+                cost_usd=opened.member.cost(usage),
+                served_by=group.name,
+                stream_error=error,
+            )
+
+        stream = relay(
+            opened,
+            public_model=group.name,
+            include_usage=include_usage,
+            request_id=call.request_id,
+            tally=tally,
+            on_end=on_end,
+        )
+        return Result(
+            call.deployment,
+            group.name,
+            self.version,
+            [],
+            headers=self._headers(group),
+            stream=stream,
+        )
+
+
+def _static_completion(model: str, text: str, kind: Kind) -> dict[str, Any]:
+    now = int(time.time())
+    if kind == "completions":
+        return {
+            "id": "static",
+            "object": "text_completion",
+            "created": now,
+            "model": model,
+            "choices": [{"index": 0, "text": text, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        }
+    return {
+        "id": "static",
+        "object": "chat.completion",
+        "created": now,
+        "model": model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
+async def _static_stream(model: str, text: str):  # type: ignore[no-untyped-def]
+    from bastion.gateway.streaming import DONE, sse
+
+    base = {
+        "id": "static",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
+    yield sse(
+        {
+            **base,
+            "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}
+            ],
+        }
+    )
+    yield sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    yield DONE

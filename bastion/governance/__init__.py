@@ -1,0 +1,50 @@
+"""Governance: rate limits, quotas, token and cost budgets, pricing; the admit stage."""
+
+from bastion.governance.budget import (
+    BudgetPolicy,
+    BudgetRule,
+    BudgetStore,
+    BudgetThresholdCrossed,
+    MemoryBudgets,
+    PriceTable,
+    RedisBudgets,
+    Reservation,
+    Usage,
+)
+from bastion.governance.config import Governance
+from bastion.governance.ratelimit import (
+    Decision,
+    Limiter,
+    LimitRule,
+    MemoryLimiter,
+    Quota,
+    RateLimitPolicy,
+    RedisLimiter,
+)
+from bastion.governance.redis_lua import StoreUnavailable, make_redis_client
+from bastion.governance.stage import AdmitStage
+from bastion.governance.subject import Subject
+
+__all__ = [
+    "AdmitStage",
+    "BudgetPolicy",
+    "BudgetRule",
+    "BudgetStore",
+    "BudgetThresholdCrossed",
+    "Decision",
+    "Governance",
+    "LimitRule",
+    "Limiter",
+    "MemoryBudgets",
+    "MemoryLimiter",
+    "PriceTable",
+    "Quota",
+    "RateLimitPolicy",
+    "RedisBudgets",
+    "RedisLimiter",
+    "Reservation",
+    "StoreUnavailable",
+    "Subject",
+    "Usage",
+    "make_redis_client",
+]

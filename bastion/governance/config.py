@@ -1,0 +1,126 @@
+"""Governance built once from a plain config mapping: shared stores, per-deployment stages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bastion.errors import ConfigError
+from bastion.governance.budget.base import BudgetStore
+from bastion.governance.budget.fallback import FallbackBudgets
+from bastion.governance.budget.memory_store import MemoryBudgets
+from bastion.governance.budget.policy import BudgetPolicy
+from bastion.governance.budget.prices import PriceTable
+from bastion.governance.budget.redis_store import RedisBudgets
+from bastion.governance.config_util import choice, unknown_keys
+from bastion.governance.ratelimit.base import Limiter
+from bastion.governance.ratelimit.fallback import FallbackLimiter
+from bastion.governance.ratelimit.memory import MemoryLimiter
+from bastion.governance.ratelimit.policy import RateLimitPolicy
+from bastion.governance.ratelimit.redis_limiter import RedisLimiter
+from bastion.governance.stage import AdmitStage
+
+_TOP = {"store", "key_prefix", "rate_limits", "budgets", "prices"}
+_RATE = {"rules", "on_unavailable", "retry_interval_s"}
+_BUDGET = {"rules", "on_unavailable", "retry_interval_s", "reservation_ttl_s", "retention_s"}
+
+
+@dataclass(frozen=True, slots=True)
+class Governance:
+    """The limiter, budget store and prices of one process, and the default policies."""
+
+    limiter: Limiter
+    budgets: BudgetStore
+    prices: PriceTable
+    rate_policy: RateLimitPolicy
+    budget_policy: BudgetPolicy
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any] | None,
+        *,
+        redis: Redis | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> Governance:
+        """Build from the ``governance`` section (see docs/limits.md for its shape).
+
+        ``store: redis`` needs ``redis`` (the composition root owns the connection pool).
+        """
+        config = config or {}
+        unknown_keys(config, _TOP, "governance")
+        rate = _section(config, "rate_limits", _RATE)
+        budget = _section(config, "budgets", _BUDGET)
+        store = choice(config.get("store", "memory"), ("memory", "redis"), "governance.store")
+        ttl = float(budget.get("reservation_ttl_s", 600.0))
+        retention = float(budget.get("retention_s", 2 * 86400.0))
+        local_limiter = MemoryLimiter(clock=monotonic)
+        local_budgets = MemoryBudgets(reservation_ttl_s=ttl, retention_s=retention, clock=clock)
+        limiter: Limiter = local_limiter
+        budgets: BudgetStore = local_budgets
+        if store == "redis":
+            if redis is None:
+                raise ConfigError("governance.store is redis but no Redis client was given")
+            prefix = str(config.get("key_prefix", "bastion:"))
+            on_rate = choice(
+                rate.get("on_unavailable", "local"),
+                ("local", "closed"),
+                "rate_limits.on_unavailable",
+            )
+            on_budget = choice(
+                budget.get("on_unavailable", "closed"),
+                ("local", "closed"),
+                "budgets.on_unavailable",
+            )
+            limiter = FallbackLimiter(
+                RedisLimiter(redis, prefix=prefix + "rl:"),
+                local_limiter if on_rate == "local" else None,
+                retry_interval_s=float(rate.get("retry_interval_s", 1.0)),
+                clock=monotonic,
+            )
+            budgets = FallbackBudgets(
+                RedisBudgets(
+                    redis,
+                    prefix=prefix + "budget:",
+                    reservation_ttl_s=ttl,
+                    retention_s=retention,
+                    clock=clock,
+                ),
+                local_budgets if on_budget == "local" else None,
+                retry_interval_s=float(budget.get("retry_interval_s", 1.0)),
+                clock=monotonic,
+            )
+        return cls(
+            limiter,
+            budgets,
+            PriceTable.from_config(config.get("prices")),
+            RateLimitPolicy.from_config(rate),
+            BudgetPolicy.from_config(budget),
+        )
+
+    def stage(
+        self,
+        rate_policy: RateLimitPolicy | None = None,
+        budget_policy: BudgetPolicy | None = None,
+    ) -> AdmitStage:
+        """An admit stage on the shared stores; a deployment may bring its own policies."""
+        return AdmitStage(
+            self.limiter,
+            rate_policy or self.rate_policy,
+            self.budgets,
+            budget_policy or self.budget_policy,
+            self.prices,
+        )
+
+
+def _section(config: Mapping[str, Any], name: str, known: set[str]) -> Mapping[str, Any]:
+    section = config.get(name) or {}
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"governance.{name} must be a mapping")
+    unknown_keys(section, known, f"governance.{name}")
+    return section

@@ -1,0 +1,20 @@
+"""Rate limits: exact GCRA in memory (one node) or Redis (a cluster), and their rules."""
+
+from bastion.governance.ratelimit.base import Check, Decision, Limiter, Quota
+from bastion.governance.ratelimit.fallback import FallbackLimiter
+from bastion.governance.ratelimit.memory import MemoryLimiter
+from bastion.governance.ratelimit.policy import LimitRule, RateLimitPolicy, rate_limit_headers
+from bastion.governance.ratelimit.redis_limiter import RedisLimiter
+
+__all__ = [
+    "Check",
+    "Decision",
+    "FallbackLimiter",
+    "LimitRule",
+    "Limiter",
+    "MemoryLimiter",
+    "Quota",
+    "RateLimitPolicy",
+    "RedisLimiter",
+    "rate_limit_headers",
+]

@@ -1,0 +1,181 @@
+"""The admit stage: rate limits, then a budget reservation; reconciled after the call."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import structlog
+
+from bastion.errors import InvalidRequest, RateLimited
+from bastion.governance.budget.base import (
+    MICROS_PER_USD,
+    BudgetStore,
+    BudgetThresholdCrossed,
+    Reservation,
+    Usage,
+)
+from bastion.governance.budget.policy import BudgetPolicy, usd_to_micros
+from bastion.governance.budget.prices import PriceTable
+from bastion.governance.ratelimit.base import Check, Limiter
+from bastion.governance.ratelimit.policy import LimitRule, RateLimitPolicy, rate_limit_headers
+from bastion.governance.redis_lua import StoreUnavailable
+from bastion.governance.subject import Subject
+
+if TYPE_CHECKING:
+    from bastion.pipeline import Call, Next, Result
+
+log = structlog.get_logger(__name__)
+Charged = Sequence[tuple[LimitRule, Check]]
+
+
+class AdmitStage:
+    """Refuse over-limit calls before they cost anything; account for them after.
+
+    Reads ``estimated_tokens`` / ``estimated_cost`` (else prices the deployment's model from
+    ``estimated_prompt_tokens``, ``max_tokens`` and the number of inputs) before the call, and
+    ``actual_tokens`` / ``actual_cost`` after it (for a stream: in a finisher, after its last
+    byte); writes ``response_headers`` (rate-limit headers), ``cost_usd`` and
+    ``budget_events`` into ``call.annotations``.
+    """
+
+    def __init__(
+        self,
+        limiter: Limiter | None,
+        rate_policy: RateLimitPolicy,
+        budgets: BudgetStore | None,
+        budget_policy: BudgetPolicy,
+        prices: PriceTable,
+    ) -> None:
+        self._limiter = limiter if rate_policy.rules else None
+        self._rate_policy = rate_policy
+        self._budgets = budgets if budget_policy.rules else None
+        self._budget_policy = budget_policy
+        self._prices = prices
+
+    async def __call__(self, call: Call, next: Next) -> Result:
+        ann = call.annotations
+        subject = Subject.of(call)
+        tokens = int(ann.get("estimated_tokens") or 0)
+        charged = await self._rate_limit(call, subject, tokens)
+        estimate = Usage(self._estimate_micros(call), 1, tokens)
+        try:
+            reservation = await self._reserve(subject, estimate)
+        except BaseException:  # refused (or cancelled) before the call: refund the limits
+            await self._settle_rate(charged, lambda c: -c.cost)
+            raise
+        try:
+            result = await next(call)
+        except BaseException:
+            await self._account(call, reservation, estimate, charged, failed=True)
+            raise
+        if result.stream is None:
+            await self._account(call, reservation, estimate, charged, failed=False)
+            return result
+
+        async def finish(_: Result | None, error: BaseException | None) -> None:
+            await self._account(call, reservation, estimate, charged, failed=error is not None)
+
+        call.finishers.append(finish)  # a stream's usage is known after its last byte
+        return result
+
+    async def _account(
+        self,
+        call: Call,
+        reservation: Reservation | None,
+        estimate: Usage,
+        charged: Charged,
+        *,
+        failed: bool,
+    ) -> None:
+        """Commit the actual usage (the estimate if none was reported); on a failure with
+        nothing reported, release the reservation instead."""
+        ann = call.annotations
+        actual_cost, actual_tokens = ann.get("actual_cost"), ann.get("actual_tokens")
+        if failed and actual_cost is None and actual_tokens is None:
+            await self._release(reservation)
+            return
+        actual = Usage(
+            estimate.micros if actual_cost is None else usd_to_micros(actual_cost),
+            1,
+            estimate.tokens if actual_tokens is None else int(actual_tokens),
+        )
+        ann["cost_usd"] = actual.micros / MICROS_PER_USD
+        ann["budget_events"] = await self._commit(reservation, actual)
+        delta = actual.tokens - estimate.tokens
+        if delta:
+            tokens_charged = [rc for rc in charged if rc[0].unit == "tokens"]
+            await self._settle_rate(tokens_charged, lambda _: delta)
+
+    async def _rate_limit(self, call: Call, subject: Subject, tokens: int) -> Charged:
+        if self._limiter is None:
+            return []
+        pairs = self._rate_policy.checks(subject, tokens)
+        decisions = await self._limiter.check_all([check for _, check in pairs])
+        results = [(rule, d) for (rule, _), d in zip(pairs, decisions, strict=True)]
+        headers = rate_limit_headers(results)
+        call.annotations.setdefault("response_headers", {}).update(headers)
+        if all(d.allowed for d in decisions):
+            return pairs
+        rule, worst = max(results, key=lambda rd: rd[1].retry_after_s)
+        where = f"{rule.scope} '{subject.id_for(rule.scope)}'"
+        if math.isinf(worst.retry_after_s):
+            raise InvalidRequest(
+                f"this request needs {tokens} tokens, more than the {rule.quota.capacity} that "
+                f"the {where} limit admits at once; lower max_tokens or split the request"
+            )
+        raise RateLimited(
+            f"rate limit of {rule.limit} {rule.unit} per {rule.period_s:g}s reached for {where}; "
+            f"retry in {worst.retry_after_s:.2f}s",
+            retry_after=worst.retry_after_s,
+            details={"scope": rule.scope, "unit": rule.unit},
+        )
+
+    def _estimate_micros(self, call: Call) -> int:
+        ann = call.annotations
+        if ann.get("estimated_cost") is not None:
+            return usd_to_micros(ann["estimated_cost"])
+        model = str(ann.get("model") or call.deployment)
+        if self._budgets is None or model not in self._prices:
+            return 0
+        return self._prices.cost_micros(
+            model,
+            prompt_tokens=int(ann.get("estimated_prompt_tokens") or 0),
+            completion_tokens=int(ann.get("max_tokens") or 0),
+            predictions=len(call.inputs),
+        )
+
+    async def _reserve(self, subject: Subject, estimate: Usage) -> Reservation | None:
+        if self._budgets is None:
+            return None
+        targets = self._budget_policy.targets(subject)
+        return await self._budgets.reserve(targets, estimate) if targets else None
+
+    async def _commit(
+        self, reservation: Reservation | None, actual: Usage
+    ) -> list[BudgetThresholdCrossed]:
+        if self._budgets is None or reservation is None:
+            return []
+        try:
+            return list(await self._budgets.commit(reservation, actual))
+        except StoreUnavailable:  # the call is done: answer it; the hold lapses at its TTL
+            log.warning("budget_commit_failed", reservation=reservation.id)
+            return []
+
+    async def _release(self, reservation: Reservation | None) -> None:
+        if self._budgets is None or reservation is None:
+            return
+        try:
+            await self._budgets.release(reservation)
+        except StoreUnavailable:
+            log.warning("budget_release_failed", reservation=reservation.id)
+
+    async def _settle_rate(self, charged: Charged, cost: Callable[[Check], int]) -> None:
+        checks = [Check(c.key, c.quota, cost(c)) for _, c in charged if cost(c)]
+        if self._limiter is None or not checks:
+            return
+        try:
+            await self._limiter.settle(checks)
+        except StoreUnavailable:
+            log.warning("rate_limit_settle_failed", checks=len(checks))

@@ -1,0 +1,120 @@
+"""A fault upstream plus a Bastion server whose model groups point at it (one per scenario)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openai
+import yaml
+
+from bastion.testing import FaultUpstream, running_upstream
+from tests.e2e.server import Server, make_server
+
+FAST = {"connect": 0.5, "first_token": 0.6, "idle": 0.4, "total": 4.0}
+
+# group name → (upstream models, extra group settings). Each test owns its groups, so that
+# breaker state left by one scenario never leaks into another.
+GROUPS: dict[str, tuple[list[str], dict[str, Any]]] = {
+    "backup": (["m-backup"], {}),
+    "large": (["m-large"], {}),
+    "ok": (["m-ok"], {}),
+    "retry429": (["m-retry429"], {}),
+    "retry500": (["m-retry500"], {}),
+    "down": (["m-down"], {"fallbacks": ["backup"]}),
+    "reset": (["m-reset"], {"fallbacks": ["backup"]}),
+    "hang": (["m-hang"], {"fallbacks": ["backup"]}),
+    "slowstart": (["m-slowstart"], {"fallbacks": ["backup"]}),
+    "solo503": (["m-solo503"], {}),
+    "solo429": (["m-solo429"], {}),
+    "solohang": (["m-solohang"], {}),
+    "ctx": (["m-ctx"], {"context_fallback": "large", "fallbacks": ["backup"]}),
+    "policy": (["m-policy"], {"fallbacks": ["backup"]}),
+    "flappy": (["m-flappy"], {"fallbacks": ["backup"]}),
+    "outage": (["m-outage"], {"fallbacks": ["backup"]}),
+    "static": (["m-static"], {"static_fallback": "Sorry, try again later."}),
+    "pair": (["m-pair-a", "m-pair-b"], {}),
+    "cut": (["m-cut"], {"fallbacks": ["backup"]}),
+    "stall": (["m-stall"], {"fallbacks": ["backup"]}),
+    "malformed": (["m-malformed"], {"fallbacks": ["backup"]}),
+    "nodone": (["m-nodone"], {}),
+    "streamdown": (["m-streamdown"], {"fallbacks": ["backup"]}),
+    "cached": (["m-cached"], {"cache": {"mode": "deterministic", "ttl_s": 60}}),
+    "narrow": (["m-narrow"], {"max_concurrency": 1, "max_queue": 1}),
+    "emb": (["m-emb"], {}),
+}
+
+
+def config(base_url: str) -> dict[str, Any]:
+    groups = []
+    for name, (models, extra) in GROUPS.items():
+        upstreams = [
+            {
+                "name": f"{name}-{m}",
+                "base_url": base_url,
+                "model": m,
+                "timeouts": FAST,
+                "input_price_per_1m": 1.0,
+                "output_price_per_1m": 2.0,
+            }
+            for m in models
+        ]
+        groups.append({"name": name, "upstreams": upstreams, **extra})
+    return {
+        "demo": False,
+        "llm": {
+            "default_deadline_s": 10,
+            "retry": {
+                "max_attempts": 3,
+                "base_backoff_s": 0.01,
+                "max_backoff_s": 0.05,
+                "max_retry_after_s": 2,
+            },
+            "breaker": {"min_calls": 4, "window_calls": 10, "failure_rate": 0.5, "open_s": 2.0},
+            "groups": groups,
+        },
+    }
+
+
+@dataclass
+class LlmEnv:
+    upstream: FaultUpstream
+    server: Server
+
+    def client(self, **kw: Any) -> openai.OpenAI:
+        return openai.OpenAI(
+            base_url=self.server.url + "/v1",
+            api_key=self.server.admin_key,
+            max_retries=0,
+            timeout=kw.pop("timeout", 15),
+            **kw,
+        )
+
+    def aclient(self, **kw: Any) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            base_url=self.server.url + "/v1",
+            api_key=self.server.admin_key,
+            max_retries=0,
+            timeout=kw.pop("timeout", 15),
+            **kw,
+        )
+
+    def requests(self, model: str) -> int:
+        return int(self.upstream.stats()["models"].get(model, {}).get("requests", 0))
+
+
+@contextmanager
+def llm_env(data_dir: Path) -> Iterator[LlmEnv]:
+    with running_upstream() as upstream:
+        cfg = data_dir.parent / "llm.yaml"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        cfg.write_text(yaml.safe_dump(config(upstream.base_url)))
+        server = make_server(data_dir, BASTION_CONFIG=str(cfg))
+        server.start()
+        try:
+            yield LlmEnv(upstream, server)
+        finally:
+            server.stop()

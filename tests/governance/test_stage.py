@@ -1,0 +1,209 @@
+"""The admit stage through a real pipeline fold, on in-process stores."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bastion.errors import BudgetExceeded, InvalidRequest, RateLimited
+from bastion.governance import (
+    AdmitStage,
+    BudgetPolicy,
+    Governance,
+    MemoryBudgets,
+    MemoryLimiter,
+    PriceTable,
+    RateLimitPolicy,
+)
+from bastion.governance.subject import Subject
+from bastion.pipeline import Call, Result, build_pipeline
+from bastion.security.principal import Principal
+from tests.governance.conftest import FakeClock
+
+KEY = Principal("k1", "svc", "acme", frozenset({"client"}))
+
+
+def make_call(**annotations: Any) -> Call:
+    return Call(
+        "r1", "chat", "openai", [{"x": 1}], False, 0.0, principal=KEY, annotations=annotations
+    )
+
+
+class Upstream:
+    """The rest of the pipeline: records calls, sets the actuals it is told to, or fails."""
+
+    def __init__(self, **actuals: Any) -> None:
+        self.actuals, self.calls, self.fail = actuals, 0, False
+
+    async def __call__(self, call: Call) -> Result:
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("upstream broke")
+        call.annotations.update(self.actuals)
+        return Result(call.deployment, "m", 1, [])
+
+
+def admit(
+    clock: FakeClock, rate: list[dict[str, Any]], budgets: list[dict[str, Any]], prices: Any = None
+) -> tuple[AdmitStage, MemoryLimiter, MemoryBudgets]:
+    limiter = MemoryLimiter(clock=clock)
+    store = MemoryBudgets(clock=clock)
+    stage = AdmitStage(
+        limiter,
+        RateLimitPolicy.from_config(rate),
+        store,
+        BudgetPolicy.from_config(budgets),
+        PriceTable.from_config(prices),
+    )
+    return stage, limiter, store
+
+
+async def test_rate_limit_headers_and_429(clock: FakeClock) -> None:
+    stage, _, _ = admit(clock, [{"scope": "key", "limit": 2, "period_s": 60}], [])
+    run = build_pipeline([stage], Upstream())
+    first = make_call()
+    await run(first)
+    assert first.annotations["response_headers"] == {
+        "x-ratelimit-limit-requests": "2",
+        "x-ratelimit-remaining-requests": "1",
+        "x-ratelimit-reset-requests": "30s",
+    }
+    await run(make_call())
+    refused = make_call()
+    with pytest.raises(RateLimited) as caught:
+        await run(refused)
+    assert caught.value.retry_after == pytest.approx(30.0)
+    assert "key 'k1'" in caught.value.message
+    assert refused.annotations["response_headers"]["x-ratelimit-remaining-requests"] == "0"
+
+
+async def test_budget_is_reserved_then_committed_with_the_actual_cost(clock: FakeClock) -> None:
+    rule = {"scope": "tenant", "window": "day", "limit_usd": 1.0, "thresholds": [0.5]}
+    stage, _, store = admit(clock, [], [rule])
+    upstream = Upstream(actual_cost=0.6, actual_tokens=120)
+    call = make_call(estimated_cost=0.9, estimated_tokens=200)
+    await build_pipeline([stage], upstream)(call)
+    assert call.annotations["cost_usd"] == 0.6
+    [event] = call.annotations["budget_events"]
+    assert (event.scope, event.key, event.fraction) == ("tenant", "acme", 0.5)
+    targets = BudgetPolicy.from_config([rule]).targets(Subject.of(call))
+    [usage] = await store.usage(targets)
+    assert (usage.spent.micros, usage.spent.tokens, usage.reserved.micros) == (600_000, 120, 0)
+    with pytest.raises(BudgetExceeded):
+        await build_pipeline([stage], upstream)(make_call(estimated_cost=0.5))
+    assert upstream.calls == 1
+
+
+async def test_without_actuals_the_estimate_is_committed(clock: FakeClock) -> None:
+    stage, _, _ = admit(clock, [], [{"scope": "key", "window": "month", "limit_usd": 1}])
+    call = make_call(estimated_cost=0.25)
+    await build_pipeline([stage], Upstream())(call)
+    assert call.annotations["cost_usd"] == 0.25
+    assert call.annotations["budget_events"] == []
+
+
+async def test_a_failed_call_releases_its_reservation(clock: FakeClock) -> None:
+    stage, _, _ = admit(clock, [], [{"scope": "key", "window": "day", "limit_usd": 1}])
+    upstream = Upstream()
+    upstream.fail = True
+    for _ in range(5):  # each would hold $0.60 if it were not released
+        with pytest.raises(RuntimeError):
+            await build_pipeline([stage], upstream)(make_call(estimated_cost=0.6))
+    upstream.fail = False
+    await build_pipeline([stage], upstream)(make_call(estimated_cost=0.6))
+
+
+async def test_a_budget_refusal_refunds_the_rate_limits(clock: FakeClock) -> None:
+    stage, _, _ = admit(
+        clock,
+        [{"scope": "key", "limit": 2, "period_s": 60}],
+        [{"scope": "key", "window": "day", "limit_usd": 1}],
+    )
+    run = build_pipeline([stage], Upstream())
+    await run(make_call(estimated_cost=0.9))
+    for _ in range(5):  # without refunds the second of these would be rate limited
+        with pytest.raises(BudgetExceeded):
+            await run(make_call(estimated_cost=0.2))
+    await run(make_call(estimated_cost=0.1))  # the second request slot is still there
+
+
+async def test_tokens_are_estimated_then_settled(clock: FakeClock) -> None:
+    stage, _, _ = admit(
+        clock, [{"scope": "key", "unit": "tokens", "limit": 1000, "period_s": 60}], []
+    )
+    await build_pipeline([stage], Upstream(actual_tokens=900))(make_call(estimated_tokens=100))
+    with pytest.raises(RateLimited):  # 900 used, not the 100 estimated
+        await build_pipeline([stage], Upstream())(make_call(estimated_tokens=200))
+    with pytest.raises(InvalidRequest, match="more than the 1000"):
+        await build_pipeline([stage], Upstream())(make_call(estimated_tokens=1001))
+
+
+async def test_estimate_from_prices(clock: FakeClock) -> None:
+    prices = {"chat": {"input_per_1m": 2.5, "output_per_1m": 10}}
+    stage, _, _ = admit(clock, [], [{"scope": "key", "window": "day", "limit_usd": 0.01}], prices)
+    call = make_call(estimated_prompt_tokens=1000, max_tokens=500)
+    await build_pipeline([stage], Upstream())(call)
+    assert call.annotations["cost_usd"] == 0.0075
+    with pytest.raises(BudgetExceeded):
+        await build_pipeline([stage], Upstream())(
+            make_call(estimated_prompt_tokens=1000, max_tokens=500)
+        )
+
+
+async def test_governance_from_config_shares_stores_between_stages(clock: FakeClock) -> None:
+    governance = Governance.from_config(
+        {
+            "rate_limits": {"rules": [{"scope": "tenant", "limit": 3, "period_s": 60}]},
+            "budgets": {"rules": [{"scope": "tenant", "window": "day", "limit_requests": 100}]},
+            "prices": {"default": {"per_prediction": 0.001}},
+        },
+        clock=clock,
+        monotonic=clock,
+    )
+    chat, embed = governance.stage(), governance.stage()
+    for stage in (chat, embed, chat):
+        await build_pipeline([stage], Upstream())(make_call())
+    with pytest.raises(RateLimited):
+        await build_pipeline([embed], Upstream())(make_call())
+
+
+async def test_a_stream_is_accounted_after_its_last_byte(clock: FakeClock) -> None:
+    rule = {"scope": "key", "window": "day", "limit_usd": 1}
+    stage, _, store = admit(clock, [], [rule])
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"data: hi\n\n"
+
+    async def streaming(call: Call) -> Result:
+        return Result(call.deployment, "m", 1, [], stream=chunks())
+
+    call = make_call(estimated_cost=0.5)
+    call.stream = True
+    result = await build_pipeline([stage], streaming)(call)
+    targets = BudgetPolicy.from_config([rule]).targets(Subject.of(call))
+    assert (await store.usage(targets))[0].reserved.micros == 500_000  # still held
+    assert result.stream is not None
+    assert [c async for c in result.stream] == [b"data: hi\n\n"]
+    call.annotations["actual_cost"] = 0.2  # what the execute stage saw in the stream
+    for finisher in call.finishers:  # what the adapter does once the stream is over
+        await finisher(result, None)
+    [usage] = await store.usage(targets)
+    assert (usage.spent.micros, usage.reserved.micros) == (200_000, 0)
+    assert call.annotations["cost_usd"] == 0.2
+
+
+async def test_a_failure_after_billing_commits_what_was_reported(clock: FakeClock) -> None:
+    rule = {"scope": "key", "window": "day", "limit_usd": 1}
+    stage, _, store = admit(clock, [], [rule])
+
+    async def billed_then_failed(call: Call) -> Result:
+        call.annotations["actual_cost"] = 0.3
+        raise RuntimeError("the output broke its contract")
+
+    call = make_call(estimated_cost=0.5)
+    with pytest.raises(RuntimeError):
+        await build_pipeline([stage], billed_then_failed)(call)
+    targets = BudgetPolicy.from_config([rule]).targets(Subject.of(call))
+    assert (await store.usage(targets))[0].spent.micros == 300_000

@@ -21,11 +21,14 @@ def assemble(
     gateway: Gateway,
     cache: ResponseCache,
 ) -> Next:
-    """authenticate/authorize → route → validate → cache → execute.
+    """The request path, outermost first (see docs/architecture.md):
+
+    record (metrics, logs, traces) → audit → authenticate/authorize → admit (limits, budgets)
+    → route (alias → version; canary, shadow, A/B) → validate → guard (PII, injection)
+    → cache → decide (confidence → review) → execute.
 
     Route runs before validate because the input contract belongs to the version the alias
-    points at, and before cache because the cache key holds that version (see
-    docs/architecture.md).
+    points at, and before cache because the cache key holds that version.
     """
     stages: list[Stage] = [
         AuthStage(authenticator),

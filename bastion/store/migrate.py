@@ -36,12 +36,16 @@ def alembic_config() -> Config:
 
 
 def head() -> str:
-    """The newest revision shipped with this version of Bastion."""
+    """The newest revisions shipped with this version of Bastion, comma-joined and sorted.
+
+    Each concern adds its tables on its own Alembic branch off ``0001`` (e.g. ``audit``,
+    ``review``), so there may be several heads; ``upgrade`` applies them all.
+    """
     from alembic.script import ScriptDirectory
 
-    current_head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert current_head is not None, "the package ships at least one migration"
-    return current_head
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert heads, "the package ships at least one migration"
+    return ",".join(sorted(heads))
 
 
 def _engine(url: str) -> AsyncEngine:
@@ -64,7 +68,8 @@ def _engine(url: str) -> AsyncEngine:
 def _current(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(connection).get_current_revision()
+    heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def _upgrade(connection: Connection, revision: str) -> tuple[str | None, str | None]:
@@ -79,7 +84,7 @@ def _upgrade(connection: Connection, revision: str) -> tuple[str | None, str | N
     return before, _current(connection)
 
 
-async def upgrade(url: str, revision: str = "head") -> str | None:
+async def upgrade(url: str, revision: str = "heads") -> str | None:
     """Bring the database at ``url`` up to ``revision``; safe to call again, and concurrently.
 
     Returns the revision the database is at afterwards. Callers in separate processes

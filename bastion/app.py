@@ -22,6 +22,7 @@ from bastion.api.render import (
 )
 from bastion.backends.resources import Resources
 from bastion.caching import MemoryCache, RedisCache, ResponseCache
+from bastion.caching.semantic import SemanticIndex
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
 from bastion.gateway import Gateway
 from bastion.observability.logging import configure_logging
@@ -47,7 +48,10 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     gateway = Gateway(settings.llm)
     await gateway.start()
     cache = build_cache(settings)
-    pipeline = assemble(settings, authenticator, deployments, gateway, cache)
+    semantic = None
+    if any(g.cache.semantic_threshold for g in settings.llm.groups):
+        semantic = SemanticIndex(lambda texts: resources.text_encoder().encode(texts))
+    pipeline = assemble(settings, authenticator, deployments, gateway, cache, semantic)
     svc = Services(
         settings=settings,
         db=db,

@@ -7,16 +7,18 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench import predict_overhead
+import importlib
 from bench.harness import machine
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+BENCHMARKS = ["predict_overhead", "gateway_overhead", "batching"]
 
 
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed for the benchmarks: apt-get install -y wrk")
-    sections = [predict_overhead.main()]
+    names = sys.argv[1:] or BENCHMARKS
+    sections = [importlib.import_module(f"bench.{name}").main() for name in names]
     today = datetime.date.today().isoformat()
     text = (
         "\n\n".join(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bastion.caching import CacheStage, ResponseCache
+from bastion.caching.semantic import SemanticIndex
 from bastion.contracts.stage import ValidateStage
 from bastion.gateway import Gateway
 from bastion.pipeline.build import build_pipeline
@@ -20,6 +21,7 @@ def assemble(
     deployments: DeploymentManager,
     gateway: Gateway,
     cache: ResponseCache,
+    semantic: SemanticIndex | None = None,
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
@@ -34,6 +36,6 @@ def assemble(
         AuthStage(authenticator),
         RouteStage(deployments, gateway),
         ValidateStage(settings.limits.max_batch),
-        CacheStage(cache, {g.name: g.cache for g in settings.llm.groups}),
+        CacheStage(cache, {g.name: g.cache for g in settings.llm.groups}, semantic),
     ]
     return build_pipeline(stages, execute)

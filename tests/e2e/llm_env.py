@@ -44,6 +44,7 @@ GROUPS: dict[str, tuple[list[str], dict[str, Any]]] = {
     "streamdown": (["m-streamdown"], {"fallbacks": ["backup"]}),
     "cached": (["m-cached"], {"cache": {"mode": "deterministic", "ttl_s": 60}}),
     "narrow": (["m-narrow"], {"max_concurrency": 1, "max_queue": 1}),
+    "semantic": (["m-semantic"], {"cache": {"mode": "deterministic", "semantic_threshold": 0.9}}),
     "emb": (["m-emb"], {}),
 }
 

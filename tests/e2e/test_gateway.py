@@ -209,6 +209,24 @@ def test_cache_hits_skip_the_upstream_and_never_cross_tenants(llm: LlmEnv) -> No
     assert r.status_code == 200 and r.headers.get("x-bastion-cache") != "hit"
 
 
+def test_semantic_cache_answers_a_close_paraphrase(llm: LlmEnv) -> None:
+    def ask(question: str) -> httpx.Response:
+        return llm.server.post("/v1/chat/completions", json={
+            "model": "semantic", "temperature": 0,
+            "messages": [{"role": "user", "content": question}]})
+
+    first = ask("How do I reset my password?")
+    assert first.headers.get("x-bastion-cache") != "hit"
+    before = llm.requests("m-semantic")
+    close = ask("how do i reset my password")
+    assert close.headers.get("x-bastion-cache") == "semantic-hit"
+    assert close.json()["choices"] == first.json()["choices"]
+    assert llm.requests("m-semantic") == before
+    other = ask("What is the capital of France?")
+    assert other.headers.get("x-bastion-cache") not in ("hit", "semantic-hit")
+    assert llm.requests("m-semantic") == before + 1
+
+
 def test_deadline_header_bounds_the_call(llm: LlmEnv) -> None:
     llm.upstream.set_fault("m-solohang", "hang")
     started = time.monotonic()

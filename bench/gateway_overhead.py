@@ -21,15 +21,19 @@ import yaml
 from bench.harness import ROOT, WrkResult, free_port, pinned, start_bastion, wrk
 
 LITELLM_VENV = ROOT / "bench" / ".litellm-venv"
-BODY = orjson.dumps({"model": "bench", "messages": [{"role": "user", "content": "hello there"}],
-                     "max_tokens": 16}).decode()
+BODY = orjson.dumps(
+    {"model": "bench", "messages": [{"role": "user", "content": "hello there"}], "max_tokens": 16}
+).decode()
 
 
 def start_upstream(cpu: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     bastion = str(Path(sys.executable).with_name("bastion"))
-    proc = subprocess.Popen(pinned([bastion, "chaos", "upstream", "--port", str(port)], cpu),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        pinned([bastion, "chaos", "upstream", "--port", str(port)], cpu),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     _wait(url + "/models")
     return proc, url
@@ -61,17 +65,38 @@ def start_litellm(upstream: str, cpu: int = 0) -> tuple[subprocess.Popen[bytes],
     if litellm is None:
         return None
     cfg = Path(tempfile.mkdtemp()) / "litellm.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "model_list": [{"model_name": "bench", "litellm_params": {
-            "model": "openai/bench", "api_base": upstream, "api_key": "sk-bench"}}],
-        "litellm_settings": {"telemetry": False, "drop_params": True},
-    }))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "model_list": [
+                    {
+                        "model_name": "bench",
+                        "litellm_params": {
+                            "model": "openai/bench",
+                            "api_base": upstream,
+                            "api_key": "sk-bench",
+                        },
+                    }
+                ],
+                "litellm_settings": {"telemetry": False, "drop_params": True},
+            }
+        )
+    )
     port = free_port()
-    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False",
-           "TIKTOKEN_CACHE_DIR": str(Path(tempfile.mkdtemp()))}
-    proc = subprocess.Popen(pinned([str(litellm), "--config", str(cfg), "--port", str(port),
-                                    "--num_workers", "1"], cpu),
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "LITELLM_LOG": "ERROR",
+        "LITELLM_TELEMETRY": "False",
+        "TIKTOKEN_CACHE_DIR": str(Path(tempfile.mkdtemp())),
+    }
+    proc = subprocess.Popen(
+        pinned(
+            [str(litellm), "--config", str(cfg), "--port", str(port), "--num_workers", "1"], cpu
+        ),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     _wait(url + "/health/liveliness", timeout=180)
     return proc, url
@@ -79,18 +104,39 @@ def start_litellm(upstream: str, cpu: int = 0) -> tuple[subprocess.Popen[bytes],
 
 def bastion_config(upstream: str) -> Path:
     cfg = Path(tempfile.mkdtemp()) / "bastion.yaml"
-    cfg.write_text(yaml.safe_dump({"demo": False, "llm": {"groups": [
-        {"name": "bench", "fallbacks": ["spare"], "upstreams": [
-            {"base_url": upstream, "model": "bench", "api_key": "sk-bench",
-             "input_price_per_1m": 1.0, "output_price_per_1m": 2.0}]},
-        {"name": "spare", "upstreams": [{"base_url": upstream, "model": "spare"}]},
-    ]}}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "demo": False,
+                "llm": {
+                    "groups": [
+                        {
+                            "name": "bench",
+                            "fallbacks": ["spare"],
+                            "upstreams": [
+                                {
+                                    "base_url": upstream,
+                                    "model": "bench",
+                                    "api_key": "sk-bench",
+                                    "input_price_per_1m": 1.0,
+                                    "output_price_per_1m": 2.0,
+                                }
+                            ],
+                        },
+                        {"name": "spare", "upstreams": [{"base_url": upstream, "model": "spare"}]},
+                    ]
+                },
+            }
+        )
+    )
     return cfg
 
 
 def _row(name: str, c: int, r: WrkResult, base: WrkResult | None) -> str:
     added = f"{r.p50_ms - base.p50_ms:.3f}" if base else "—"
-    return f"| {name} | {c} | {r.rps:,.0f} | {r.p50_ms:.3f} | {r.p99_ms:.3f} | {added} | {r.errors} |"
+    return (
+        f"| {name} | {c} | {r.rps:,.0f} | {r.p50_ms:.3f} | {r.p99_ms:.3f} | {added} | {r.errors} |"
+    )
 
 
 def main(seconds: int = 8) -> str:
@@ -98,8 +144,10 @@ def main(seconds: int = 8) -> str:
     rows: list[str] = []
     results: dict[tuple[str, int], WrkResult] = {}
     try:
-        direct = {c: wrk(upstream + "/chat/completions", BODY, "sk-bench", c, seconds)
-                  for c in (1, 16, 64)}
+        direct = {
+            c: wrk(upstream + "/chat/completions", BODY, "sk-bench", c, seconds)
+            for c in (1, 16, 64)
+        }
         server = start_bastion(cpu=0, extra_env={"BASTION_CONFIG": str(bastion_config(upstream))})
         try:
             url = server.url + "/v1/chat/completions"
@@ -114,8 +162,9 @@ def main(seconds: int = 8) -> str:
             try:
                 wrk(lurl + "/v1/chat/completions", BODY, "sk-anything", 8, 3)
                 for c in (1, 16, 64):
-                    results[("litellm", c)] = wrk(lurl + "/v1/chat/completions", BODY,
-                                                  "sk-anything", c, seconds)
+                    results[("litellm", c)] = wrk(
+                        lurl + "/v1/chat/completions", BODY, "sk-anything", c, seconds
+                    )
             finally:
                 proc.terminate()
                 proc.wait(20)
@@ -142,9 +191,12 @@ def main(seconds: int = 8) -> str:
     if ("litellm", 64) in results:
         ratio = results[("bastion", 64)].rps / max(results[("litellm", 64)].rps, 1e-9)
         added = results[("bastion", 1)].p50_ms - direct[1].p50_ms
-        lines += ["", f"Bastion / LiteLLM throughput at concurrency 64: **{ratio:.1f}×** "
-                  f"(target ≥ 10×). Bastion's added p50 at concurrency 1: **{added:.3f} ms** "
-                  "(target ≤ 0.5 ms)."]
+        lines += [
+            "",
+            f"Bastion / LiteLLM throughput at concurrency 64: **{ratio:.1f}×** "
+            f"(target ≥ 10×). Bastion's added p50 at concurrency 1: **{added:.3f} ms** "
+            "(target ≤ 0.5 ms).",
+        ]
     else:
         lines += ["", "LiteLLM could not be installed into bench/.litellm-venv on this run."]
     return "\n".join(lines)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 import shutil
 import sys
 from pathlib import Path
 
-import importlib
 from bench.harness import machine
 
 RESULTS = Path(__file__).with_name("RESULTS.md")

@@ -49,7 +49,8 @@ class SemanticIndex:
 
     async def vector(self, text: str) -> np.ndarray:
         rows = await asyncio.to_thread(self._embed, [text])
-        return np.asarray(rows, dtype=np.float32)[0]
+        vector: np.ndarray = np.asarray(rows, dtype=np.float32)[0]
+        return vector
 
     def nearest(self, scope: str, vector: np.ndarray, threshold: float) -> str | None:
         entry = self._scopes.get(scope)

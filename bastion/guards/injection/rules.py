@@ -1,0 +1,80 @@
+"""Weighted rules over the normalised text and its decoded views, combined by noisy-or."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bastion.guards.injection.normalize import Normalized
+from bastion.guards.injection.patterns import PATTERNS, WEIGHTS
+
+# An attack phrase found only after decoding an obfuscated span counts for more.
+ENCODED_WEIGHT = 0.5
+HIDDEN_TAGS_WEIGHT = 0.5
+
+# Quoted attack phrases in a question about attacks ("what does 'ignore previous
+# instructions' mean?") are mentions, not uses: their weight is damped.
+MENTION_DAMPING = 0.3
+_QUOTED = re.compile(r"[\"“«„`']([^\"”»“`']{6,240})[\"”»“`']")
+_META = re.compile(
+    r"(?i)\b(?:what does|what is|mean|means|meaning|example|examples|attacks?|attempts?|detect"
+    r"|detection|defend|defen[cs]e|protect|prevent|log|logging|classifier|red[- ]team|security"
+    r"|injection|jailbreaks?|phrase|term|research|paper|article|why do|how do|how should|trick)\b"
+)
+
+_COMPILED: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (category, lang, re.compile(pattern, re.IGNORECASE)) for category, lang, pattern in PATTERNS
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """The rules' combined score in [0, 1] and the names of the rules that fired."""
+
+    score: float
+    reasons: tuple[str, ...]
+
+
+def _name(category: str, lang: str) -> str:
+    return category if lang in ("en", "any") else f"{category}:{lang}"
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Quoted spans of ``text``, when the text outside the quotes talks about attacks."""
+    spans = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    if not spans:
+        return []
+    outside = _QUOTED.sub(" ", text)
+    return spans if _META.search(outside) else []
+
+
+def score_rules(normalized: Normalized) -> RuleResult:
+    """Noisy-or of the strongest match per category, over the text and every decoded view."""
+    views = (("text", normalized.text), *normalized.decoded)
+    quoted = _quoted_spans(normalized.text)
+    fired: dict[str, tuple[float, str]] = {}
+    encoded: set[str] = set()
+    for category, lang, pattern in _COMPILED:
+        if category in fired and fired[category][0] >= WEIGHTS[category]:
+            continue
+        for kind, view in views:
+            if m := pattern.search(view):
+                weight = WEIGHTS[category]
+                if kind == "text" and any(s <= m.start() and m.end() <= e for s, e in quoted):
+                    weight *= MENTION_DAMPING
+                fired[category] = (weight, _name(category, lang))
+                if kind != "text":
+                    encoded.add(kind)
+                break
+    weights = [w for w, _ in fired.values()]
+    reasons = [name for _, name in sorted(fired.values(), reverse=True)]
+    if encoded and fired:
+        weights.append(ENCODED_WEIGHT)
+        reasons.extend(f"encoded:{kind}" for kind in sorted(encoded))
+    if normalized.hidden_tags:
+        weights.append(HIDDEN_TAGS_WEIGHT)
+        reasons.append("hidden_unicode_tags")
+    remaining = 1.0
+    for w in weights:
+        remaining *= 1.0 - w
+    return RuleResult(1.0 - remaining, tuple(reasons))

@@ -1,0 +1,124 @@
+"""PiiDetector: runs the recognizers, resolves overlaps by priority, redacts and scrubs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import Any, Literal
+
+from bastion.guards.pii.context import find_addresses, find_names
+from bastion.guards.pii.entity import (
+    ADDRESS,
+    ALL_TYPES,
+    CARD,
+    EMAIL,
+    IBAN,
+    IP,
+    NAME,
+    PHONE,
+    PRIORITY,
+    SECRET,
+    SSN,
+    Entity,
+    RedactedText,
+    label,
+)
+from bastion.guards.pii.phone import DEFAULT_REGIONS, PhoneRecognizer
+from bastion.guards.pii.secrets import find_secrets
+from bastion.guards.pii.structured import find_cards, find_emails, find_ibans, find_ips, find_ssns
+
+RedactStyle = Literal["type", "mask"]
+Finder = Callable[[str], Iterable[Entity]]
+
+
+def resolve_overlaps(candidates: Iterable[Entity]) -> list[Entity]:
+    """Keep non-overlapping spans: higher type priority first, then the longer span."""
+    ranked = sorted(candidates, key=lambda e: (-PRIORITY[e.type], -(e.end - e.start), e.start))
+    kept: list[Entity] = []
+    for entity in ranked:
+        if all(entity.end <= k.start or k.end <= entity.start for k in kept):
+            kept.append(entity)
+    return sorted(kept, key=lambda e: e.start)
+
+
+def redact_entities(
+    text: str, entities: Sequence[Entity], style: RedactStyle = "type"
+) -> RedactedText:
+    """Replace the given non-overlapping ``entities`` (sorted by start) in ``text``."""
+    if not entities:
+        return RedactedText(text, ())
+    parts: list[str] = []
+    pos = 0
+    for e in entities:
+        parts.append(text[pos : e.start])
+        parts.append(label(e.type) if style == "type" else "*" * (e.end - e.start))
+        pos = e.end
+    parts.append(text[pos:])
+    return RedactedText("".join(parts), tuple(entities))
+
+
+class PiiDetector:
+    """Finds PII and secrets in text; ``types`` selects which (default: all known types)."""
+
+    def __init__(
+        self,
+        types: Collection[str] | None = None,
+        *,
+        phone_regions: Sequence[str] = DEFAULT_REGIONS,
+    ) -> None:
+        selected = tuple(ALL_TYPES if types is None else types)
+        unknown = sorted(set(selected) - set(ALL_TYPES))
+        if unknown:
+            raise ValueError(f"unknown PII types {unknown}; known: {', '.join(ALL_TYPES)}")
+        self._phone = PhoneRecognizer(phone_regions)
+        finders: dict[str, Finder] = {
+            SECRET: find_secrets,
+            EMAIL: find_emails,
+            IBAN: find_ibans,
+            CARD: find_cards,
+            SSN: find_ssns,
+            IP: find_ips,
+            ADDRESS: find_addresses,
+            NAME: find_names,
+        }
+        self.types: tuple[str, ...] = tuple(t for t in ALL_TYPES if t in selected)
+        self._finders = tuple(finders[t] for t in self.types if t != PHONE)
+        self._with_phone = PHONE in self.types
+
+    def detect(self, text: str) -> list[Entity]:
+        """Non-overlapping entities in ``text``, in order of position."""
+        if len(text) < 6:
+            return []
+        found = [e for find in self._finders for e in find(text)]
+        if self._with_phone:
+            # After the others: a digit run already claimed by a card or IBAN is not parsed.
+            found.extend(self._phone.find(text, found))
+        return resolve_overlaps(found)
+
+    def redact(self, text: str, style: RedactStyle = "type") -> RedactedText:
+        """Replace each entity by ``[TYPE]`` (style "type") or by asterisks (style "mask")."""
+        return redact_entities(text, self.detect(text), style)
+
+    def scrub(self, obj: Any, style: RedactStyle = "type") -> Any:
+        """A copy of a JSON-like value (dict/list/tuple/str) with every string redacted.
+
+        Keys are kept as they are; numbers, booleans and None are returned unchanged.
+        """
+        if isinstance(obj, str):
+            return self.redact(obj, style).text
+        if isinstance(obj, dict):
+            return {k: self.scrub(v, style) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return type(obj)(self.scrub(v, style) for v in obj)
+        return obj
+
+    def counts(self, texts: Iterable[str]) -> dict[str, int]:
+        """How many entities of each type occur across ``texts``."""
+        out: dict[str, int] = {}
+        for e in _flatten(self.detect(t) for t in texts):
+            out[e.type] = out.get(e.type, 0) + 1
+        return out
+
+
+def _flatten(groups: Iterable[list[Entity]]) -> Iterator[Entity]:
+    for group in groups:
+        yield from group

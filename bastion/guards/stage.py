@@ -1,0 +1,129 @@
+"""The guard stage: PII redact/block and prompt-injection screening on a Call's inputs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import structlog
+
+from bastion.errors import BlockedByGuard
+from bastion.guards.injection import InjectionScreen, InjectionVerdict
+from bastion.guards.pii import ALL_TYPES, PiiDetector, redact_entities
+from bastion.guards.texts import all_texts, map_texts, screened_texts
+
+if TYPE_CHECKING:
+    from bastion.pipeline import Call, Next, Result
+
+log = structlog.get_logger(__name__)
+
+PiiAction = Literal["redact", "block", "allow"]
+InjectionAction = Literal["block", "flag", "log", "off"]
+# Above this many characters PII detection leaves the event loop too.
+_INLINE_CHARS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class GuardPolicy:
+    """What to do on PII (``pii_types``: None for all types) and on suspected injection."""
+
+    pii: PiiAction = "redact"
+    pii_types: tuple[str, ...] | None = None
+    injection: InjectionAction = "flag"
+    injection_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.pii not in ("redact", "block", "allow"):
+            raise ValueError(f"pii: 'redact', 'block' or 'allow', got {self.pii!r}")
+        if self.injection not in ("block", "flag", "log", "off"):
+            raise ValueError(f"injection: 'block', 'flag', 'log' or 'off', got {self.injection!r}")
+        unknown = set(self.pii_types or ()) - set(ALL_TYPES)
+        if unknown:
+            raise ValueError(f"pii_types: unknown {sorted(unknown)}; known: {', '.join(ALL_TYPES)}")
+        if not 0.0 < self.injection_threshold <= 1.0:
+            raise ValueError("injection_threshold must be in (0, 1]")
+
+
+class GuardStage:
+    """Runs before the model: redacts or blocks PII, then screens for prompt injection.
+
+    Records ``call.annotations["guards"] = {"pii": {type: count}, "injection": {...}}``;
+    flagged injections also go to ``call.annotations["review_flags"]``. Error messages name
+    entity types and scores, never the matched values.
+    """
+
+    def __init__(
+        self, policy: GuardPolicy, pii: PiiDetector, injection: InjectionScreen | None = None
+    ) -> None:
+        if policy.injection != "off" and injection is None:
+            raise ValueError(f"injection policy {policy.injection!r} needs an InjectionScreen")
+        self._policy = policy
+        self._pii = pii
+        self._types = frozenset(policy.pii_types or ALL_TYPES) & frozenset(pii.types)
+        self._screen = injection if policy.injection != "off" else None
+
+    async def __call__(self, call: Call, next: Next) -> Result:
+        size = sum(len(t) for item in call.inputs for t in all_texts(item))
+        if size > _INLINE_CHARS:
+            counts = await asyncio.to_thread(self._apply_pii, call)
+        else:
+            counts = self._apply_pii(call)
+        report: dict[str, Any] = {"pii": counts, "injection": None}
+        call.annotations["guards"] = report
+        if counts and self._policy.pii == "block":
+            types = ", ".join(sorted(counts))
+            raise BlockedByGuard(
+                f"the input contains personal data or secrets ({types}); remove them and retry",
+                details={"guard": "pii", "pii_types": sorted(counts)},
+            )
+        if self._screen is not None:
+            texts = [t for item in call.inputs for t in screened_texts(item)]
+            if texts:
+                verdicts = await asyncio.to_thread(self._screen.screen_many, texts)
+                report["injection"] = self._on_injection(call, verdicts)
+        return await next(call)
+
+    def _apply_pii(self, call: Call) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        redact = self._policy.pii == "redact"
+
+        def visit(text: str) -> str:
+            entities = [e for e in self._pii.detect(text) if e.type in self._types]
+            counts.update(e.type for e in entities)
+            return redact_entities(text, entities).text if redact and entities else text
+
+        call.inputs = [map_texts(item, visit) for item in call.inputs]
+        return dict(counts)
+
+    def _on_injection(self, call: Call, verdicts: list[InjectionVerdict]) -> dict[str, Any]:
+        worst = max(verdicts, key=lambda v: v.score)
+        flagged = worst.score >= self._policy.injection_threshold
+        summary = {"score": worst.score, "flagged": flagged, "reasons": list(worst.reasons)}
+        if not flagged:
+            return summary
+        action = self._policy.injection
+        log.warning(
+            "prompt_injection_detected",
+            request_id=call.request_id,
+            deployment=call.deployment,
+            score=worst.score,
+            reasons=list(worst.reasons),
+            action=action,
+        )
+        if action == "block":
+            raise BlockedByGuard(
+                f"the input was blocked by the prompt-injection screen (score {worst.score:.2f})",
+                details={
+                    "guard": "injection",
+                    "score": worst.score,
+                    "reasons": list(worst.reasons),
+                },
+            )
+        if action == "flag":
+            flags = call.annotations.setdefault("review_flags", [])
+            flags.append(
+                {"guard": "injection", "score": worst.score, "reasons": list(worst.reasons)}
+            )
+        return summary

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import structlog
 
@@ -25,6 +27,7 @@ from bastion.settings.llm import ModelGroupSettings
 log = structlog.get_logger(__name__)
 
 Kind = Literal["chat", "completions", "embeddings"]
+T = TypeVar("T")
 
 
 class AllBreakersOpen(UpstreamUnavailable):
@@ -56,6 +59,7 @@ class ModelGroup:
     policy: RetryPolicy
     budget: RetryBudget
     retries: int = 0
+    typical_attempt_s: float = 0.0  # EWMA of successful attempts: what a retry needs
     on_retry_hooks: list[Callable[[str, RetryEvent], None]] = field(default_factory=list)
 
     @property
@@ -111,8 +115,22 @@ class ModelGroup:
             member.breaker.record_success()
             return response, member
 
+        return await self._with_retry(attempt, deadline)
+
+    async def _with_retry(self, attempt: Callable[[], Awaitable[T]], deadline: Deadline) -> T:
+        """Retry ``attempt``; a retry starts only if a typical attempt still fits the deadline."""
+
+        async def timed() -> T:
+            started = time.monotonic()
+            result = await attempt()
+            took = time.monotonic() - started
+            ewma = self.typical_attempt_s
+            self.typical_attempt_s = took if ewma == 0.0 else 0.8 * ewma + 0.2 * took
+            return result
+
+        policy = dataclasses.replace(self.policy, attempt_timeout_s=self.typical_attempt_s)
         return await call_with_retry(
-            attempt, self.policy, deadline=deadline, budget=self.budget, on_retry=self._note_retry
+            timed, policy, deadline=deadline, budget=self.budget, on_retry=self._note_retry
         )
 
     async def open_stream(self, body: dict[str, Any], deadline: Deadline) -> OpenStream:
@@ -137,9 +155,7 @@ class ModelGroup:
                 raise
             return OpenStream(member, first, chunks, stack)
 
-        return await call_with_retry(
-            attempt, self.policy, deadline=deadline, budget=self.budget, on_retry=self._note_retry
-        )
+        return await self._with_retry(attempt, deadline)
 
     def status(self) -> dict[str, Any]:
         return {

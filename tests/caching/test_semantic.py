@@ -35,9 +35,11 @@ async def test_bounded_per_scope() -> None:
 
 
 def test_scope_separates_system_prompts_and_parameters() -> None:
-    base = {"model": "m", "temperature": 0,
-            "messages": [{"role": "system", "content": "be brief"},
-                         {"role": "user", "content": "hi"}]}
+    base = {
+        "model": "m",
+        "temperature": 0,
+        "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
+    }
     q1, s1 = question_and_scope(base)  # type: ignore[misc]
     q2, s2 = question_and_scope({**base, "stream": True})  # type: ignore[misc]
     assert q1 == q2 == "hi" and s1 == s2

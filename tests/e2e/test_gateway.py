@@ -211,9 +211,14 @@ def test_cache_hits_skip_the_upstream_and_never_cross_tenants(llm: LlmEnv) -> No
 
 def test_semantic_cache_answers_a_close_paraphrase(llm: LlmEnv) -> None:
     def ask(question: str) -> httpx.Response:
-        return llm.server.post("/v1/chat/completions", json={
-            "model": "semantic", "temperature": 0,
-            "messages": [{"role": "user", "content": question}]})
+        return llm.server.post(
+            "/v1/chat/completions",
+            json={
+                "model": "semantic",
+                "temperature": 0,
+                "messages": [{"role": "user", "content": question}],
+            },
+        )
 
     first = ask("How do I reset my password?")
     assert first.headers.get("x-bastion-cache") != "hit"

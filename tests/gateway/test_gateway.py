@@ -1,0 +1,140 @@
+"""Model groups against the real fault upstream, in-process: balancing, retries, deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bastion.errors import Timeout, UpstreamError, UpstreamUnavailable
+from bastion.gateway import Gateway
+from bastion.gateway.balancer import rank
+from bastion.resilience import Deadline
+from bastion.settings.llm import LlmSettings
+from bastion.testing import FaultUpstream
+
+BODY = {"messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[FaultUpstream]:
+    server = FaultUpstream()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def _settings(url: str, **group: object) -> LlmSettings:
+    upstreams = group.pop("upstreams", None) or [
+        {"name": "a", "base_url": url, "model": "m-a", "priority": 0},
+        {"name": "b", "base_url": url, "model": "m-b", "priority": 1},
+    ]
+    return LlmSettings.model_validate(
+        {
+            "retry": {"max_attempts": 3, "base_backoff_s": 0.001, "max_backoff_s": 0.002},
+            "breaker": {"min_calls": 2, "window_calls": 4, "open_s": 60},
+            "groups": [{"name": "g", "upstreams": upstreams, **group}],
+        }
+    )
+
+
+async def _gateway(settings: LlmSettings) -> Gateway:
+    gateway = Gateway(settings)
+    await gateway.start()
+    return gateway
+
+
+async def test_priority_tier_first_then_the_next_tier_on_failure(upstream: FaultUpstream) -> None:
+    gateway = await _gateway(_settings(upstream.base_url))
+    try:
+        group = gateway.group("g")
+        assert [m.name for m in rank(group.members, "least-busy")] == ["a", "b"]
+        _, member = await group.complete("chat", BODY, Deadline.after(5))
+        assert member.name == "a"
+        upstream.set_fault("m-a", "unavailable")
+        _, member = await group.complete("chat", BODY, Deadline.after(5))
+        assert member.name == "b"  # the retry went to the next upstream, not the same one
+        assert group.retries >= 1
+    finally:
+        await gateway.aclose()
+
+
+async def test_open_breakers_rank_last_and_all_open_is_immediate(upstream: FaultUpstream) -> None:
+    gateway = await _gateway(_settings(upstream.base_url))
+    try:
+        group = gateway.group("g")
+        upstream.set_fault("m-a", "unavailable")
+        upstream.set_fault("m-b", "unavailable")
+        for _ in range(3):
+            with pytest.raises(UpstreamUnavailable):
+                await group.complete("chat", BODY, Deadline.after(5))
+        assert all(m.breaker.state.value == "open" for m in group.members)
+        before = upstream.stats()["total"]
+        with pytest.raises(UpstreamUnavailable, match="open circuit breaker"):
+            await group.complete("chat", BODY, Deadline.after(5))
+        assert upstream.stats()["total"] == before
+    finally:
+        await gateway.aclose()
+
+
+async def test_no_retry_starts_that_cannot_finish_before_the_deadline(
+    upstream: FaultUpstream,
+) -> None:
+    settings = _settings(
+        upstream.base_url, upstreams=[{"name": "a", "base_url": upstream.base_url, "model": "m-a"}]
+    )
+    gateway = await _gateway(settings)
+    try:
+        group = gateway.group("g")
+        group.typical_attempt_s = 10.0  # attempts have been taking ten seconds
+        upstream.set_fault("m-a", "error_once")
+        with pytest.raises(UpstreamError) as info:
+            await group.complete("chat", BODY, Deadline.after(2))
+        assert info.value.details["retry_stopped"] == "deadline"
+        assert upstream.stats()["models"]["m-a"]["requests"] == 1
+    finally:
+        await gateway.aclose()
+
+
+async def test_expired_deadline_never_calls(upstream: FaultUpstream) -> None:
+    gateway = await _gateway(_settings(upstream.base_url))
+    try:
+        with pytest.raises(Timeout):
+            await gateway.group("g").complete("chat", BODY, Deadline.after(-1))
+        assert upstream.stats()["total"] == 0
+    finally:
+        await gateway.aclose()
+
+
+async def test_weighted_strategy_spreads_by_weight(upstream: FaultUpstream) -> None:
+    settings = _settings(
+        upstream.base_url,
+        strategy="weighted",
+        upstreams=[
+            {"name": "heavy", "base_url": upstream.base_url, "model": "m-h", "weight": 9},
+            {"name": "light", "base_url": upstream.base_url, "model": "m-l", "weight": 1},
+        ],
+    )
+    gateway = await _gateway(settings)
+    try:
+        group = gateway.group("g")
+        firsts = [rank(group.members, "weighted")[0].name for _ in range(2000)]
+        share = firsts.count("heavy") / len(firsts)
+        assert 0.85 < share < 0.95
+    finally:
+        await gateway.aclose()
+
+
+def test_settings_reject_unknown_fallbacks() -> None:
+    with pytest.raises(ValueError, match="unknown groups: nope"):
+        LlmSettings.model_validate(
+            {
+                "groups": [
+                    {
+                        "name": "g",
+                        "fallbacks": ["nope"],
+                        "upstreams": [{"base_url": "http://127.0.0.1:1/v1", "model": "m"}],
+                    }
+                ]
+            }
+        )

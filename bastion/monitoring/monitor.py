@@ -1,0 +1,137 @@
+"""DriftMonitor: per (deployment, version) references and live windows, in bounded memory."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+
+from bastion.errors import NotFound
+from bastion.monitoring.config import DriftSettings
+from bastion.monitoring.drift import assess
+from bastion.monitoring.profile import ReferenceProfile
+from bastion.monitoring.report import DriftReport
+from bastion.monitoring.stream import Baseline, DriftStream
+
+log = structlog.get_logger(__name__)
+
+Key = tuple[str, int]
+
+
+class DriftMonitor:
+    """Holds each version's reference profile and its rotating windows.
+
+    ``observe`` is synchronous and cheap (a lock, a clock read and a few µs of counting), so
+    the record stage calls it inline; ``report`` snapshots under the lock and computes outside
+    it. At most ``settings.max_streams`` versions are tracked; past that the least recently
+    observed one is dropped (and logged), so memory stays bounded across deployments.
+    """
+
+    def __init__(
+        self,
+        settings: DriftSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings or DriftSettings()
+        self._clock = clock
+        self._rng = rng or random.Random(0)
+        self._streams: OrderedDict[Key, DriftStream | Baseline] = OrderedDict()
+        self._latest: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def set_reference(self, deployment: str, version: int, profile: ReferenceProfile) -> None:
+        """Start monitoring a version against ``profile`` (replacing any previous windows)."""
+        stream = DriftStream(profile, self.settings, clock=self._clock, rng=self._child_rng())
+        with self._lock:
+            self._put((deployment, version), stream)
+
+    def start_baseline(self, deployment: str, version: int, rows: int = 2000) -> None:
+        """Build the reference from this version's next ``rows`` live rows, then monitor."""
+        if rows < self.settings.min_samples:
+            raise ValueError(f"a baseline needs at least {self.settings.min_samples} rows")
+        baseline = Baseline(rows, self.settings, self._child_rng())
+        with self._lock:
+            self._put((deployment, version), baseline)
+
+    def reference(self, deployment: str, version: int) -> ReferenceProfile | None:
+        stream = self._streams.get((deployment, version))
+        return stream.profile if isinstance(stream, DriftStream) else None
+
+    def observe(
+        self,
+        deployment: str,
+        version: int,
+        row: Mapping[str, Any] | None,
+        *,
+        prediction: Any = None,
+        confidence: Any = None,
+        embedding: Any = None,
+    ) -> bool:
+        """Count one served row (its input features by name); False when not monitored.
+
+        ``row`` is None for models without tabular inputs (e.g. text): then only the
+        prediction, confidence and embedding are watched.
+        """
+        key = (deployment, version)
+        row = {} if row is None else row
+        with self._lock:
+            stream = self._streams.get(key)
+            if stream is None:
+                return False
+            self._streams.move_to_end(key)
+            if isinstance(stream, DriftStream):
+                stream.observe(row, prediction, confidence, embedding)
+                return True
+            if stream.observe(row, prediction, confidence, embedding):
+                profile = stream.profile()
+                rng = self._child_rng()
+                self._streams[key] = DriftStream(profile, self.settings, clock=self._clock, rng=rng)
+                log.info("drift_baseline_completed", deployment=deployment, version=version)
+            return True
+
+    def report(
+        self, deployment: str, version: int | None = None, *, windows: int = 1
+    ) -> DriftReport:
+        """Drift of the open window (merged with ``windows - 1`` previous ones).
+
+        ``version`` defaults to the version whose reference was set last for the deployment.
+        """
+        with self._lock:
+            version = self._latest.get(deployment) if version is None else version
+            stream = self._streams.get((deployment, version)) if version is not None else None
+            if not isinstance(stream, DriftStream):
+                state = "collecting its baseline" if stream else "not monitored"
+                raise NotFound(f"drift: {deployment} version {version} is {state}")
+            snapshot = stream.snapshot(windows)
+        return assess(snapshot, self.settings, deployment=deployment, version=version)
+
+    def monitored(self) -> list[Key]:
+        """The (deployment, version) pairs tracked, least recently observed first."""
+        with self._lock:
+            return list(self._streams)
+
+    def nbytes(self) -> int:
+        """Approximate bytes held by all windows (bounded by the settings, not by traffic)."""
+        with self._lock:
+            streams = [s for s in self._streams.values() if isinstance(s, DriftStream)]
+            return sum(s.nbytes() for s in streams)
+
+    def _put(self, key: Key, stream: DriftStream | Baseline) -> None:
+        self._streams[key] = stream
+        self._streams.move_to_end(key)
+        self._latest[key[0]] = key[1]
+        while len(self._streams) > self.settings.max_streams:
+            (deployment, version), _ = self._streams.popitem(last=False)
+            if self._latest.get(deployment) == version:
+                del self._latest[deployment]
+            log.warning("drift_stream_evicted", deployment=deployment, version=version)
+
+    def _child_rng(self) -> random.Random:
+        return random.Random(self._rng.getrandbits(64))

@@ -1,0 +1,289 @@
+"""Live windows: fixed-size histograms and reservoirs over a reference's bins, whatever the load."""
+
+from __future__ import annotations
+
+import math
+import random
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bastion.monitoring.embedding import EmbeddingProfile
+from bastion.monitoring.profile import FeatureProfile, ReferenceProfile
+from bastion.monitoring.values import as_float, category_key, is_missing
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A reference compiled for observation: which value goes to which histogram."""
+
+    numeric: tuple[FeatureProfile, ...]  # features, then a numeric prediction, then confidence
+    categorical: tuple[FeatureProfile, ...]  # features, then a categorical prediction
+    numeric_prediction: bool
+    categorical_prediction: bool
+    confidence: bool
+    embedding: EmbeddingProfile | None
+    directions: FloatArray | None
+
+    @classmethod
+    def of(cls, profile: ReferenceProfile) -> Layout:
+        pred = profile.prediction
+        num_pred = pred is not None and pred.kind == "numeric"
+        cat_pred = pred is not None and pred.kind == "categorical"
+        numeric = [f for f in profile.features if f.kind == "numeric"]
+        categorical = [f for f in profile.features if f.kind == "categorical"]
+        numeric += [p for p in (pred if num_pred else None, profile.confidence) if p is not None]
+        categorical += [pred] if pred is not None and cat_pred else []
+        emb = profile.embedding
+        return cls(
+            numeric=tuple(numeric),
+            categorical=tuple(categorical),
+            numeric_prediction=num_pred,
+            categorical_prediction=cat_pred,
+            confidence=profile.confidence is not None,
+            embedding=emb,
+            directions=emb.directions() if emb and emb.sample else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSnapshot:
+    """A copy of one window (or several merged), safe to analyse off the hot path.
+
+    ``numeric_counts[i]`` and ``categorical_counts[j]`` follow the reference's bins (missing
+    last); ``sample`` is a uniform sample of rows (one column per numeric signal, NaN where the
+    row had no valid value); ``embedding_sample`` holds projections on the fixed directions.
+    """
+
+    layout: Layout
+    start: float
+    end: float
+    rows: int
+    numeric_counts: tuple[IntArray, ...]
+    numeric_invalid: tuple[int, ...]
+    sample: FloatArray
+    categorical_counts: tuple[IntArray, ...]
+    embedding_rows: int
+    embedding_sum: FloatArray | None
+    embedding_invalid: int
+    embedding_sample: FloatArray
+
+
+class Window:
+    """One live window. ``observe`` costs a few µs and never allocates per feature.
+
+    Memory is fixed by the reference and the settings, not by traffic: one count per reference
+    bin, one row reservoir of ``sample_size`` x numeric signals (float32, Vitter's algorithm R
+    with the injected RNG), an embedding running sum and a reservoir of its projections.
+    """
+
+    __slots__ = (
+        "_cat_counts",
+        "_cat_slots",
+        "_emb_invalid",
+        "_emb_rows",
+        "_emb_sample",
+        "_emb_sum",
+        "_num_counts",
+        "_num_edges",
+        "_num_names",
+        "_rng",
+        "_sample",
+        "end",
+        "layout",
+        "rows",
+        "start",
+    )
+
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        start: float,
+        end: float,
+        rng: random.Random,
+        sample_size: int,
+        embedding_sample_size: int,
+    ) -> None:
+        self.layout, self.start, self.end, self.rows, self._rng = layout, start, end, 0, rng
+        n_feat = len(layout.numeric) - layout.numeric_prediction - layout.confidence
+        self._num_names = [f.name for f in layout.numeric[:n_feat]]
+        self._num_edges = [list(f.edges) for f in layout.numeric]
+        self._num_counts = [[0] * (len(f.counts) + 1) for f in layout.numeric]  # + invalid
+        self._sample = np.full((sample_size, len(layout.numeric)), np.nan, dtype=np.float32)
+        self._cat_counts = [[0] * len(f.counts) for f in layout.categorical]
+        self._cat_slots = [
+            (f.name, {c: i for i, c in enumerate(f.categories)}, len(f.categories), counts)
+            for f, counts in zip(layout.categorical, self._cat_counts, strict=True)
+        ]
+        dim = layout.embedding.dim if layout.embedding else 0
+        k = layout.directions.shape[1] if layout.directions is not None else 0
+        self._emb_rows = self._emb_invalid = 0
+        self._emb_sum = np.zeros(dim)
+        self._emb_sample = np.full((embedding_sample_size if k else 0, k), np.nan, np.float32)
+
+    def observe(
+        self,
+        row: Mapping[str, Any],
+        prediction: Any = None,
+        confidence: Any = None,
+        embedding: Any = None,
+    ) -> None:
+        """Count one row (and its prediction, confidence and embedding) into this window."""
+        self.rows += 1
+        layout = self.layout
+        if layout.numeric:
+            values = [row.get(name) for name in self._num_names]
+            if layout.numeric_prediction:
+                values.append(prediction)
+            if layout.confidence:
+                values.append(confidence)
+            self._observe_numeric(values)
+        last = len(self._cat_slots) - 1
+        for i, (name, index, other, counts) in enumerate(self._cat_slots):
+            v = prediction if i == last and layout.categorical_prediction else row.get(name)
+            if v is None or (isinstance(v, float | np.floating) and math.isnan(v)):
+                counts[-1] += 1
+            else:
+                counts[index.get(v if v.__class__ is str else category_key(v), other)] += 1
+        if embedding is not None and layout.embedding is not None:
+            self._observe_embedding(embedding)
+
+    def _observe_numeric(self, values: list[Any]) -> None:
+        for v, edges, counts in zip(values, self._num_edges, self._num_counts, strict=True):
+            cls = v.__class__
+            if (cls is float or cls is int) and v - v == 0:  # a finite plain number
+                counts[bisect_right(edges, v)] += 1
+            else:
+                _count_other(v, edges, counts)
+        slot = self._reservoir_slot(self.rows, self._sample.shape[0])
+        if slot >= 0:
+            try:
+                self._sample[slot] = np.array(values, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):
+                self._sample[slot] = [as_float(v) for v in values]
+
+    def _observe_embedding(self, embedding: Any) -> None:
+        try:
+            vec = np.asarray(embedding, dtype=np.float64)
+        except (TypeError, ValueError):
+            vec = np.zeros(0)
+        if vec.shape != self._emb_sum.shape or not np.isfinite(vec).all():
+            self._emb_invalid += 1
+            return
+        self._emb_rows += 1
+        self._emb_sum += vec
+        slot = self._reservoir_slot(self._emb_rows, self._emb_sample.shape[0])
+        if slot >= 0 and self.layout.directions is not None:
+            self._emb_sample[slot] = vec @ self.layout.directions
+
+    def _reservoir_slot(self, seen: int, size: int) -> int:
+        """Algorithm R: the slot the ``seen``-th item replaces, or -1 to drop it."""
+        if seen <= size:
+            return seen - 1
+        j = int(self._rng.random() * seen)
+        return j if j < size else -1
+
+    def snapshot(self) -> WindowSnapshot:
+        filled = min(self.rows, self._sample.shape[0])
+        emb_filled = min(self._emb_rows, self._emb_sample.shape[0])
+        return WindowSnapshot(
+            layout=self.layout,
+            start=self.start,
+            end=self.end,
+            rows=self.rows,
+            numeric_counts=tuple(np.array(c[:-1], dtype=np.int64) for c in self._num_counts),
+            numeric_invalid=tuple(c[-1] for c in self._num_counts),
+            sample=self._sample[:filled].astype(np.float64),
+            categorical_counts=tuple(np.array(c, dtype=np.int64) for c in self._cat_counts),
+            embedding_rows=self._emb_rows,
+            embedding_sum=self._emb_sum.copy() if self.layout.embedding else None,
+            embedding_invalid=self._emb_invalid,
+            embedding_sample=self._emb_sample[:emb_filled].astype(np.float64),
+        )
+
+    def stored_sizes(self) -> dict[str, int]:
+        """How many values this window holds, by kind: constant whatever the traffic."""
+        return {
+            "bins": sum(map(len, self._num_counts)) + sum(map(len, self._cat_counts)),
+            "sample": int(self._sample.size),
+            "embedding": int(self._emb_sum.size + self._emb_sample.size),
+        }
+
+    def nbytes(self) -> int:
+        """Approximate bytes held: counts (8 each) plus the numpy buffers."""
+        sizes = self.stored_sizes()
+        return (
+            8 * sizes["bins"] + self._sample.nbytes + self._emb_sum.nbytes + self._emb_sample.nbytes
+        )
+
+
+def _count_other(value: Any, edges: list[float], counts: list[int]) -> None:
+    """Anything but a finite int or float: numpy numbers, numeric strings, missing, invalid."""
+    x = as_float(value)
+    if x - x == 0:
+        counts[bisect_right(edges, x)] += 1
+    else:
+        counts[-2] += 1  # the missing bin (missing or invalid) ...
+        if not is_missing(value):
+            counts[-1] += 1  # ... and, past it, the invalid tally
+
+
+def merge(
+    snapshots: list[WindowSnapshot],
+    rng: np.random.Generator,
+    *,
+    sample_size: int,
+    embedding_sample_size: int,
+) -> WindowSnapshot:
+    """Merge windows of one layout; samples are subsampled so the result stays uniform."""
+    if len(snapshots) == 1:
+        return snapshots[0]
+    first = snapshots[0]
+    sums = [s.embedding_sum for s in snapshots if s.embedding_sum is not None]
+    return WindowSnapshot(
+        layout=first.layout,
+        start=min(s.start for s in snapshots),
+        end=max(s.end for s in snapshots),
+        rows=sum(s.rows for s in snapshots),
+        numeric_counts=tuple(
+            sum(c) for c in zip(*(s.numeric_counts for s in snapshots), strict=True)
+        ),
+        numeric_invalid=tuple(
+            sum(c) for c in zip(*(s.numeric_invalid for s in snapshots), strict=True)
+        ),
+        sample=_merge_samples([(s.sample, s.rows) for s in snapshots], sample_size, rng),
+        categorical_counts=tuple(
+            sum(c) for c in zip(*(s.categorical_counts for s in snapshots), strict=True)
+        ),
+        embedding_rows=sum(s.embedding_rows for s in snapshots),
+        embedding_sum=np.sum(sums, axis=0) if sums else None,
+        embedding_invalid=sum(s.embedding_invalid for s in snapshots),
+        embedding_sample=_merge_samples(
+            [(s.embedding_sample, s.embedding_rows) for s in snapshots], embedding_sample_size, rng
+        ),
+    )
+
+
+def _merge_samples(
+    parts: list[tuple[FloatArray, int]], size: int, rng: np.random.Generator
+) -> FloatArray:
+    """Uniform sample of the union: how many rows each part gives is multivariate hypergeometric."""
+    populations = np.array([n for _, n in parts], dtype=np.int64)
+    total = int(populations.sum())
+    if total == 0:
+        return parts[0][0][:0]
+    take = rng.multivariate_hypergeometric(populations, min(size, total))
+    chosen = [
+        p[np.sort(rng.choice(p.shape[0], int(k), replace=False))]
+        for (p, _), k in zip(parts, take, strict=True)
+        if k
+    ]
+    return np.concatenate(chosen, axis=0)

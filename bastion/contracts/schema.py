@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
@@ -22,6 +23,75 @@ def _where(prefix: str, error: ValidationError) -> str:
 def _best(errors: list[ValidationError]) -> ValidationError:
     # The deepest error names the actual field; ties keep the schema's own order.
     return max(errors, key=lambda e: len(e.absolute_path))
+
+
+# Keywords whose meaning is the same in draft 7 and 2020-12: schemas made only of these take
+# the compiled fast path (fastjsonschema, ~20x faster); anything else is checked by jsonschema.
+_PORTABLE = frozenset(
+    {
+        "$schema",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "required",
+        "additionalProperties",
+        "patternProperties",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "contains",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+    }
+)
+_SCHEMA_MAPS = ("properties", "patternProperties")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+_SCHEMA_ONE = ("additionalProperties", "propertyNames", "items", "contains", "not")
+
+
+def _portable(schema: Any) -> bool:
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, Mapping) or not set(schema) <= _PORTABLE:
+        return False
+    if isinstance(schema.get("items"), list):  # tuple items changed meaning in 2020-12
+        return False
+    subs: list[Any] = [schema[k] for k in _SCHEMA_ONE if k in schema]
+    for key in _SCHEMA_MAPS:
+        subs += list((schema.get(key) or {}).values())
+    for key in _SCHEMA_LISTS:
+        subs += list(schema.get(key) or [])
+    return all(_portable(sub) for sub in subs)
+
+
+def _fast(schema: Mapping[str, Any] | None) -> Any:
+    """A compiled validator for portable schemas, else None (jsonschema does the work)."""
+    if schema is None or not _portable(schema):
+        return None
+    body = {k: v for k, v in schema.items() if k != "$schema"}
+    try:
+        return fastjsonschema.compile(body)
+    except fastjsonschema.JsonSchemaDefinitionException:
+        return None
 
 
 def _compile(schema: Mapping[str, Any] | None, what: str) -> Draft202012Validator | None:
@@ -42,6 +112,8 @@ class Contract:
     output_schema: Mapping[str, Any] | None
     _inputs: Draft202012Validator | None
     _outputs: Draft202012Validator | None
+    _fast_inputs: Any = None
+    _fast_outputs: Any = None
 
     @classmethod
     def from_schemas(
@@ -52,11 +124,15 @@ class Contract:
             output_schema,
             _compile(input_schema, "input schema"),
             _compile(output_schema, "output schema"),
+            _fast(input_schema),
+            _fast(output_schema),
         )
 
     def check_inputs(self, items: Sequence[Any], *, batched: bool) -> None:
         """Raise InvalidRequest naming the first bad field, e.g. ``inputs[2].mean_radius``."""
         if self._inputs is None:
+            return
+        if self._fast_inputs is not None and _all_valid(self._fast_inputs, items):
             return
         for i, item in enumerate(items):
             errors = list(self._inputs.iter_errors(item))
@@ -69,6 +145,8 @@ class Contract:
         """Raise ModelOutputInvalid when the model broke its own output contract."""
         if self._outputs is None:
             return
+        if self._fast_outputs is not None and _all_valid(self._fast_outputs, outputs):
+            return
         for i, item in enumerate(outputs):
             err = next(self._outputs.iter_errors(item), None)
             if err is not None:
@@ -77,3 +155,13 @@ class Contract:
                     f"the model's output broke its contract at {where}: {err.message}; "
                     "this is a model bug, not a problem with your request"
                 )
+
+
+def _all_valid(validate: Any, items: Sequence[Any]) -> bool:
+    """The fast path; on any failure the caller re-checks with jsonschema to word the error."""
+    try:
+        for item in items:
+            validate(item)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True

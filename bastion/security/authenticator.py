@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ class Authenticator:
         self._require = require_keys
         self._clock = clock
         self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._pending: dict[str, asyncio.Future[Principal | None]] = {}
 
     async def authenticate(self, authorization: str | None) -> Principal:
         if not authorization:
@@ -36,17 +38,31 @@ class Authenticator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token or len(token) > 256:
             raise Unauthorized("malformed Authorization header: expected 'Bearer <key>'")
-        now = self._clock()
         hit = self._cache.get(token)
-        if hit is None or hit[0] <= now:
-            key = await self._keys.find(token)
-            principal = key.principal() if key and key.active(datetime.now(UTC)) else None
-            if len(self._cache) >= _CACHE_MAX:
-                self._cache.clear()
-            self._cache[token] = hit = (now + _CACHE_TTL_S, principal)
-        if hit[1] is None:
+        if hit is None or hit[0] <= self._clock():
+            principal = await self._lookup(token)
+        else:
+            principal = hit[1]
+        if principal is None:
             raise Unauthorized("invalid, expired or revoked API key")
-        return hit[1]
+        return principal
+
+    async def _lookup(self, token: str) -> Principal | None:
+        """One database lookup per key at a time: concurrent requests share it (no stampede)."""
+        pending = self._pending.get(token)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch(token))
+            self._pending[token] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(token, None))
+        return await asyncio.shield(pending)
+
+    async def _fetch(self, token: str) -> Principal | None:
+        key = await self._keys.find(token)
+        principal = key.principal() if key and key.active(datetime.now(UTC)) else None
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        self._cache[token] = (self._clock() + _CACHE_TTL_S, principal)
+        return principal
 
     def forget(self) -> None:
         """Drop cached lookups, e.g. right after a revoke in this process."""

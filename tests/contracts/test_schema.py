@@ -46,3 +46,22 @@ def test_invalid_schema_is_a_config_error() -> None:
 
 def test_no_schema_accepts_anything() -> None:
     Contract.from_schemas(None, None).check_inputs([object()], batched=False)
+
+
+def test_portable_schemas_take_the_compiled_path_with_the_same_verdicts() -> None:
+    contract = Contract.from_schemas(SCHEMA, SCHEMA)
+    assert contract._fast_inputs is not None and contract._fast_outputs is not None
+    contract.check_inputs([{"age": 1}], batched=False)
+    with pytest.raises(InvalidRequest, match="-1 is less than the minimum of 0"):
+        contract.check_inputs([{"age": -1}], batched=False)
+
+
+def test_2020_12_only_keywords_fall_back_to_jsonschema() -> None:
+    tuple_schema = {"type": "array", "prefixItems": [{"type": "string"}], "items": False}
+    contract = Contract.from_schemas(tuple_schema, None)
+    assert contract._fast_inputs is None
+    contract.check_inputs([["a"]], batched=False)
+    with pytest.raises(InvalidRequest):
+        contract.check_inputs([["a", "b"]], batched=False)
+    with pytest.raises(InvalidRequest):
+        contract.check_inputs([[1]], batched=False)

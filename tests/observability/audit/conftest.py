@@ -1,0 +1,70 @@
+"""Audit fixtures: a SqlAuditStore and an AuditLog on SQLite and PostgreSQL, a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bastion.observability.audit import AuditEntry, AuditLog
+from bastion.settings.audit import AuditSettings
+from bastion.store import Database
+from bastion.store.audit_tables import SqlAuditStore
+
+
+class Clock:
+    """A wall clock that ticks one millisecond per reading."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+
+def entry(n: int, **overrides: Any) -> AuditEntry:
+    values: dict[str, Any] = {
+        "kind": "interaction",
+        "action": "predict",
+        "at": datetime(2026, 3, 1, 12, 0, tzinfo=UTC) + timedelta(seconds=n),
+        "actor_key_id": "key_1",
+        "actor_name": "alice",
+        "tenant": "acme",
+        "deployment": "scorer",
+        "version": 3,
+        "request_id": f"req-{n}",
+        "input_sha256": "a" * 64,
+        "output_sha256": "b" * 64,
+        "cost": 0.25,
+        "decision": "answered",
+        "guards": {"pii": {"EMAIL": 1}, "injection": None},
+        "details": {"api": "predict"},
+    }
+    values.update(overrides)
+    return AuditEntry(**values)
+
+
+@pytest.fixture
+async def store(database: Database) -> AsyncIterator[SqlAuditStore]:
+    s = SqlAuditStore(database)
+    yield s
+    await s.aclose()
+
+
+@pytest.fixture
+async def make_log(
+    database: Database,
+) -> AsyncIterator[Callable[..., AuditLog]]:
+    logs: list[AuditLog] = []
+
+    def make(**settings: Any) -> AuditLog:
+        log = AuditLog(SqlAuditStore(database), AuditSettings(**settings), clock=Clock())
+        logs.append(log)
+        return log
+
+    yield make
+    for log in logs:
+        await log.aclose()

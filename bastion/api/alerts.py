@@ -1,0 +1,103 @@
+"""Alerts API: active alerts and their history, this process's rule states, acknowledgement."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bastion.api.context import services
+from bastion.api.render import json_response
+from bastion.errors import ConfigError, Conflict, Forbidden, NotFound
+from bastion.observability.alerts import Alert, AlertManager
+from bastion.security import Principal
+
+router = APIRouter(prefix="/v1/admin/alerts", tags=["alerts"])
+
+
+def visible(principal: Principal, alert: Alert) -> bool:
+    """Admins see every alert; an operator those of deployments it may use, and of budgets
+    only its own tenant's (a budget alert names its subject)."""
+    if principal.is_admin:
+        return True
+    if alert.deployment is not None and not principal.can_use(alert.deployment):
+        return False
+    if alert.kind == "budget":
+        scope, subject = alert.details.get("scope"), alert.details.get("subject")
+        return scope == "tenant" and subject == principal.tenant
+    return True
+
+
+async def _alerts(request: Request) -> tuple[AlertManager, Principal, Any]:
+    svc = services(request)
+    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    if not principal.has_any("operator"):
+        raise Forbidden("this route needs one of the roles: admin, operator")
+    manager: AlertManager | None = getattr(svc, "alerts", None)
+    if manager is None:
+        raise ConfigError("alerting is not part of this server build")
+    return manager, principal, svc
+
+
+@router.get("")
+async def list_alerts(
+    request: Request,
+    state: Literal["firing", "resolved"] | None = None,
+    deployment: str | None = None,
+    rule: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    before: int | None = Query(None, ge=1, description="page: alerts with a smaller id"),
+) -> Response:
+    """Every active alert, and the history (newest first, filtered, paged by ``before``)."""
+    manager, principal, _ = await _alerts(request)
+    history = await manager.list(
+        state=state, deployment=deployment, rule=rule, limit=limit, before_id=before
+    )
+    active = [a for a in await manager.active() if visible(principal, a)]
+    return json_response(
+        {
+            "active": [a.to_dict() for a in active],
+            "data": [a.to_dict() for a in history if visible(principal, a)],
+            "next_before": history[-1].id if len(history) == limit else None,
+        }
+    )
+
+
+@router.get("/rules")
+async def rule_states(request: Request) -> Response:
+    """The configured rules and what the answering process measured at its last round
+    (each process evaluates its own traffic; see docs/alerts.md)."""
+    manager, principal, _ = await _alerts(request)
+    status = manager.status()
+    if not principal.is_admin:
+        for rule in status["rules"]:
+            rule["subjects"] = [s for s in rule["subjects"] if principal.can_use(s["subject"])]
+    return json_response(status)
+
+
+@router.get("/{alert_id}")
+async def show_alert(alert_id: int, request: Request) -> Response:
+    manager, principal, _ = await _alerts(request)
+    alert = await manager.get(alert_id)
+    if alert is None or not visible(principal, alert):
+        raise NotFound(f"no alert {alert_id}; list them with GET /v1/admin/alerts")
+    return json_response(alert.to_dict())
+
+
+@router.post("/{alert_id}/ack")
+async def ack_alert(alert_id: int, request: Request) -> Response:
+    """Acknowledge a firing alert: someone is on it (recorded with who and when)."""
+    manager, principal, svc = await _alerts(request)
+    found = await manager.get(alert_id)
+    if found is None or not visible(principal, found):
+        raise NotFound(f"no alert {alert_id}; list them with GET /v1/admin/alerts")
+    alert = await manager.ack(alert_id, principal.name)
+    if alert is None:
+        raise Conflict(f"alert {alert_id} is already resolved; only firing alerts are acknowledged")
+    audit = getattr(svc, "audit", None)
+    if audit is not None:
+        details = {"rule": alert.rule, "dedupe_key": alert.dedupe_key}
+        await audit.admin(principal, "alert.acknowledged", f"alert:{alert_id}", details)
+    return json_response(alert.to_dict())

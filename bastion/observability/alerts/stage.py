@@ -1,0 +1,69 @@
+"""SignalStage: feeds every finished call's latency, outcome, fallback and cost to alerting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from bastion.errors import BastionError
+from bastion.pipeline.call import Call, Result
+from bastion.pipeline.stage import Next
+
+if TYPE_CHECKING:
+    from bastion.observability.alerts.manager import AlertManager
+
+
+class SignalStage:
+    """Outermost on the request path (the "record" position), so that it sees every outcome.
+
+    Non-streamed calls are recorded when ``next`` returns or raises; a stream when its last
+    byte is out (a finisher). Calls that never reached a deployment (unknown name, refused
+    before routing) are recorded only if they failed on the server's side, so that junk
+    deployment names cannot crowd real ones out of the fixed memory.
+    """
+
+    def __init__(self, alerts: AlertManager) -> None:
+        self._alerts = alerts
+        self._record = alerts.recorder.record
+
+    async def __call__(self, call: Call, next: Next) -> Result:
+        try:
+            result = await next(call)
+        except asyncio.CancelledError:  # the client went away: not an outcome of ours
+            raise
+        except BaseException as exc:
+            self._done(call, None, exc)
+            raise
+        if result.stream is None:
+            self._done(call, result, None)
+            return result
+
+        async def finish(final: Result | None, error: BaseException | None) -> None:
+            self._done(call, final or result, error)
+
+        call.finishers.append(finish)
+        return result
+
+    def _done(self, call: Call, result: Result | None, error: BaseException | None) -> None:
+        error_type: str | None = None
+        if error is not None:
+            error_type = error.type if isinstance(error, BastionError) else "internal_error"
+            server_side = not isinstance(error, BastionError) or int(error.status) >= 500
+            if call.target is None and not server_side:
+                return
+        ann = call.annotations
+        fallback = bool(ann.get("fallback")) or ann.get("served_by") == "static"
+        if result is not None and "x-bastion-fallback" in result.headers:
+            fallback = True
+        cost = ann.get("cost_usd")
+        self._record(
+            call.deployment,
+            time.perf_counter() - call.started_at,
+            error_type,
+            fallback,
+            float(cost) if isinstance(cost, int | float) else None,
+        )
+        events = ann.get("budget_events")
+        if events:
+            self._alerts.note_budget_events(call.deployment, events)

@@ -17,6 +17,8 @@ from bastion.demo.training import (
     sha256_hex,
     text_schema,
 )
+from bastion.monitoring import build_profile
+from bastion.monitoring.features import features_of
 
 NAME = "support-intent"
 DATA_FILE = "support_messages.jsonl"
@@ -55,6 +57,13 @@ def train_support_intent(resources: SharedResources) -> TrainedModel:
     head.fit(x_train, y_train)
     artifact = export_classifier(head, encoder.dimensions, NAME)
     predicted = onnx_probabilities(artifact, x_test).argmax(axis=1)
+    every = onnx_probabilities(artifact, x)
+    profile = build_profile(  # every message, read as the live log reads a text input
+        [features_of(text)[0] for text in texts],
+        predictions=[classes[i] for i in every.argmax(axis=1)],
+        confidences=every.max(axis=1).tolist(),
+        embeddings=x,
+    )
     metrics = {
         "accuracy": float(accuracy_score(y_test, predicted)),
         "macro_f1": float(f1_score(y_test, predicted, average="macro")),
@@ -82,4 +91,5 @@ def train_support_intent(resources: SharedResources) -> TrainedModel:
             f"Customer-support intent ({len(classes)} intents) from {len(texts)} labelled "
             "messages: bundled MiniLM sentence embeddings into a logistic-regression head."
         ),
+        profile=profile.to_json(),
     )

@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 
 from bastion.backends.resources import Resources
+from bastion.monitoring import ReferenceProfile
+from bastion.monitoring.references import ReferenceStore
 from bastion.registry import Registry
 
 
-async def seed_demo(registry: Registry, resources: Resources | None = None) -> list[str]:
-    """Train (seconds), register and promote each demo model to ``production``."""
+async def seed_demo(
+    registry: Registry,
+    resources: Resources | None = None,
+    profiles: ReferenceStore | None = None,
+) -> list[str]:
+    """Train (seconds), register and promote each demo model to ``production``; with
+    ``profiles``, store each model's training-data drift profile beside its version."""
     from bastion.demo import demo_models
 
     trained = await asyncio.to_thread(demo_models, resources or Resources())
@@ -27,6 +34,11 @@ async def seed_demo(registry: Registry, resources: Resources | None = None) -> l
             description=model.description,
             created_by="demo",
         )
+        if profiles is not None and model.profile is not None:
+            profile = ReferenceProfile.from_json(model.profile)
+            await profiles.put(
+                model.name, mv.version, profile, source="training", created_by="demo"
+            )
         await registry.promote(
             model.name, mv.version, alias="production", actor="demo", reason="bundled demo model"
         )

@@ -15,6 +15,7 @@ from bastion.demo.training import (
     onnx_probabilities,
     sha256_hex,
 )
+from bastion.monitoring import build_profile
 
 NAME = "breast-cancer"
 CLASSES = ["malignant", "benign"]  # scikit-learn's target 0 and 1
@@ -90,6 +91,12 @@ def train_breast_cancer(*, c: float = C) -> TrainedModel:
         "roc_auc": float(roc_auc_score(y_test, proba[:, 1])),
     }
     canonical = x.astype("<f8").tobytes() + y.astype("<i8").tobytes()
+    train_proba = onnx_probabilities(artifact, x_train)
+    profile = build_profile(  # what the served model saw when it was trusted: its training rows
+        [dict(zip(names, row, strict=True)) for row in x_train.tolist()],
+        predictions=[CLASSES[i] for i in train_proba.argmax(axis=1)],
+        confidences=train_proba.max(axis=1).tolist(),
+    )
     return TrainedModel(
         name=NAME,
         flavor="onnx",
@@ -108,4 +115,5 @@ def train_breast_cancer(*, c: float = C) -> TrainedModel:
             "Breast-cancer diagnosis (Wisconsin dataset bundled with scikit-learn): 30 cell "
             "measurements → malignant or benign. Scaled logistic regression, served as ONNX."
         ),
+        profile=profile.to_json(),
     )

@@ -19,7 +19,8 @@ class TrainedModel:
     """A model ready to register: its artifact bytes plus everything the registry records.
 
     ``training_data_hash`` is the sha256 of the canonical training data bytes, or ``None``
-    for a model trained elsewhere (the bundled encoder).
+    for a model trained elsewhere (the bundled encoder). ``profile`` is the drift reference
+    profile of the training data (``ReferenceProfile.to_json()``), stored beside the version.
     """
 
     name: str
@@ -31,6 +32,7 @@ class TrainedModel:
     params: dict[str, Any]
     training_data_hash: str | None
     description: str
+    profile: str | None = None
 
 
 def sha256_hex(data: bytes) -> str:

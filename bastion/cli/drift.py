@@ -1,0 +1,205 @@
+"""`bastion drift …`: drift reports (table, HTML and PNG), baselines, training-data profiles.
+
+Live windows are held by the running server, so ``report`` and ``baseline`` go through its
+admin API (``--url`` / ``$BASTION_URL``, ``--key`` / ``$BASTION_KEY``, default: the config's
+server and admin key); ``profile`` writes a reference straight into the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import typer
+
+from bastion.cli.common import ConfigOption, console, dump, err_console, run, settings_from
+from bastion.errors import BastionError
+from bastion.registry import ArtifactStore, Registry
+from bastion.settings import Settings
+from bastion.store import Database, migrate
+
+if TYPE_CHECKING:
+    from bastion.monitoring import DriftReport, ReferenceProfile
+
+# bastion.monitoring (numpy, scipy) is imported inside the commands: other commands start
+# faster without it.
+
+app = typer.Typer(
+    help="Drift: live traffic against each version's reference profile.", no_args_is_help=True
+)
+
+UrlOption = typer.Option(None, "--url", envvar="BASTION_URL", help="server (default: config)")
+KeyOption = typer.Option(
+    None, "--key", envvar="BASTION_KEY", help="an operator's API key (default: the admin key)"
+)
+DRIFT_EXIT = 3
+
+
+def _call(
+    method: str, path: str, url: str | None, key: str | None, config: Path | None, **kw: Any
+) -> httpx.Response:
+    settings = settings_from(config)
+    scheme = "https" if settings.server.ssl_certfile else "http"
+    base = (url or f"{scheme}://{settings.server.host}:{settings.server.port}").rstrip("/")
+    admin = settings.security.admin_key
+    secret = key or (admin.get_secret_value() if admin else None)
+    headers = {"authorization": f"Bearer {secret}"} if secret else {}
+    try:
+        response = httpx.request(method, base + path, headers=headers, timeout=120, **kw)
+    except httpx.HTTPError as exc:
+        err_console.print(
+            f"[red]error:[/red] cannot reach Bastion at {base} ({type(exc).__name__}); "
+            "is `bastion serve` running? Pass --url or set BASTION_URL"
+        )
+        raise typer.Exit(1) from exc
+    if response.status_code >= 400:
+        try:
+            error = response.json()["error"]
+            message = f"{error['type']}: {error['message']}"
+        except (ValueError, KeyError, TypeError):
+            message = f"HTTP {response.status_code}: {response.text[:200]}"
+        err_console.print(f"[red]error ({response.status_code}):[/red] {message}", markup=True)
+        raise typer.Exit(1)
+    return response
+
+
+def report_from_dict(doc: dict[str, Any]) -> DriftReport:
+    """A ``DriftReport`` back from its ``to_dict()`` JSON (as the admin API returns it)."""
+    from bastion.monitoring import DriftReport, FeatureDrift
+
+    def signal(d: dict[str, Any] | None) -> FeatureDrift | None:
+        if d is None:
+            return None
+        kw = {f.name: d[f.name] for f in fields(FeatureDrift) if f.name in d}
+        for name in ("labels", "reference", "live"):
+            kw[name] = tuple(v if v is not None else 0.0 for v in kw.get(name) or ())
+        return FeatureDrift(**kw)
+
+    kw = {f.name: doc[f.name] for f in fields(DriftReport) if f.name in doc}
+    kw["features"] = tuple(s for s in (signal(f) for f in doc.get("features", [])) if s)
+    for name in ("prediction", "confidence", "embedding"):
+        kw[name] = signal(doc.get(name))
+    return DriftReport(**kw)
+
+
+@app.command()
+def report(
+    deployment: str = typer.Argument(..., help="deployment name, e.g. breast-cancer"),
+    version: int | None = typer.Option(None, min=1, help="default: the version served now"),
+    windows: int = typer.Option(1, min=1, help="merge the open window with earlier ones"),
+    out: Path | None = typer.Option(None, help="chart directory (default ./drift-DEPLOYMENT)"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    fail_on_drift: bool = typer.Option(False, help=f"exit {DRIFT_EXIT} when drift is found"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Print DEPLOYMENT's drift table and write drift.html (and drift.png with matplotlib)."""
+    params: dict[str, Any] = {"windows": windows}
+    if version is not None:
+        params["version"] = version
+    doc = _call("GET", f"/v1/admin/deployments/{deployment}/drift", url, key, config, params=params)
+    data = doc.json()
+    found = report_from_dict(data)
+    if as_json:
+        dump(data)
+    else:
+        console.print(found.to_text(), markup=False, highlight=False)
+        reference = data.get("reference")
+        if reference:
+            console.print(
+                f"reference: {reference['source']} profile of {reference['rows']} rows "
+                f"({reference['created_at']})",
+                markup=False,
+            )
+    from bastion.monitoring import write_charts
+
+    files = write_charts(found, out or Path(f"drift-{deployment}"))
+    shown = f"{files.html}" + (f" and {files.png}" if files.png else f" ({files.note})")
+    console.print(f"wrote {shown}", markup=False, highlight=False)
+    if fail_on_drift and found.status == "drift":
+        raise typer.Exit(DRIFT_EXIT)
+
+
+@app.command()
+def baseline(
+    deployment: str = typer.Argument(...),
+    version: int | None = typer.Option(None, min=1, help="default: the version served now"),
+    rows: int | None = typer.Option(None, min=10, help="collect the next N live rows instead"),
+    since: datetime | None = typer.Option(None, help="freeze predictions logged since then"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Make DEPLOYMENT's reference from live traffic: freeze the current window (default) or
+    collect the next --rows rows."""
+    body: dict[str, Any] = {}
+    for name, value in (("version", version), ("rows", rows)):
+        if value is not None:
+            body[name] = value
+    if since is not None:
+        body["since"] = since.isoformat()
+    path = f"/v1/admin/deployments/{deployment}/drift/baseline"
+    dump(_call("POST", path, url, key, config, json=body).json())
+
+
+@app.command()
+def profile(
+    model: str = typer.Argument(..., help="registered model name"),
+    version: int = typer.Argument(..., min=1),
+    training_data: Path = typer.Argument(..., exists=True, dir_okay=False),
+    label_column: str | None = typer.Option(None, help="a target column to leave out"),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Store MODEL VERSION's drift reference, built from a .csv, .parquet or .jsonl file."""
+    settings = settings_from(config)
+    items = training_items(training_data, label_column)
+    run(store_training_profile(settings, model, version, items))
+    console.print(f"stored the drift profile of {model} v{version} ({len(items)} rows)")
+
+
+def training_items(path: Path, label_column: str | None) -> list[Any]:
+    """The model inputs of a training-data file (``label_column`` left out); exits on error."""
+    from bastion.monitoring.references import read_training_data, split_label
+
+    try:
+        items, _ = split_label(read_training_data(path), label_column)
+    except BastionError as exc:
+        err_console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from exc
+    if not items:
+        err_console.print(f"[red]error:[/red] {path.name} holds no rows to profile")
+        raise typer.Exit(2)
+    return items
+
+
+async def store_training_profile(
+    settings: Settings, model: str, version: int, items: list[Any]
+) -> None:
+    """Build the reference of ``model`` ``version`` from its training inputs and store it."""
+    from bastion.monitoring.references import ReferenceStore
+
+    await migrate.upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    try:
+        record = await Registry(db, ArtifactStore(settings.artifacts_dir)).get_version(
+            model, version
+        )
+        names = (record.signature or {}).get("feature_names")
+        built = await asyncio.to_thread(_profile, items, names if isinstance(names, list) else None)
+        await ReferenceStore(db).put(model, version, built, source="training", created_by="cli")
+    finally:
+        await db.aclose()
+
+
+def _profile(items: list[Any], names: list[str] | None) -> ReferenceProfile:
+    from bastion.backends.resources import Resources
+    from bastion.monitoring.references import profile_items
+
+    texts = any(isinstance(i, str) for i in items)
+    encoder = Resources().text_encoder if texts else None
+    return profile_items(items, feature_names=names, encoder=encoder)

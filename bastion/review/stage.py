@@ -1,0 +1,143 @@
+"""The decide stage: after execute, each prediction is answered or sent to review."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from bastion.review.intake import Candidate
+from bastion.review.policy import REVIEW_HEADER, ReviewPolicy
+
+if TYPE_CHECKING:
+    from bastion.backends.base import Prediction
+    from bastion.pipeline import Call, Next, Result
+    from bastion.review.entities import ReviewItem
+    from bastion.review.service import ReviewService
+
+log = structlog.get_logger(__name__)
+
+
+class DecideStage:
+    """Wraps execute. For a deployment with a review policy, each prediction that trips a
+    trigger is first offered to a stronger model (low confidence only, if configured), then
+    queued for a human. ``async`` answers at once with the policy's fallback; ``hold`` waits
+    up to ``hold_s`` for the decision, then falls back.
+
+    Sets ``call.annotations["review"]`` (ids and statuses, safe to show the client) and
+    ``call.annotations["review_original"]`` (the model's own predictions), and the response
+    header ``x-bastion-review: pending | decided | escalated``. Streams are not reviewed.
+    """
+
+    def __init__(self, review: ReviewService) -> None:
+        self._review = review
+
+    async def __call__(self, call: Call, next: Next) -> Result:
+        result = await next(call)
+        policy = self._review.policy(call.deployment)
+        if policy is None or result.stream is not None or not result.predictions:
+            return result
+        flagged = bool(call.annotations.get("review_flags"))
+        requested = policy.client_requested(call.headers)
+        predictions = list(result.predictions)
+        found = {}
+        for i, p in enumerate(predictions):
+            triggers = policy.triggers(p, flagged=flagged, requested=requested)
+            if triggers:
+                found[i] = triggers
+        if not found:
+            return result
+        call.annotations["review_original"] = list(result.predictions)
+        candidates, escalated = await self._escalate(call, policy, predictions, found)
+        if not candidates:
+            call.annotations["review"] = {
+                "status": "escalated",
+                "escalated": escalated,
+                "items": [],
+            }
+            return _with(result, predictions, {REVIEW_HEADER: "escalated"})
+        items = await self._review.intake.submit(call, result, policy, candidates)
+        return await self._answer(call, result, policy, predictions, candidates, items, escalated)
+
+    async def _escalate(
+        self,
+        call: Call,
+        policy: ReviewPolicy,
+        predictions: list[Prediction],
+        found: dict[int, tuple[str, ...]],
+    ) -> tuple[list[Candidate], list[int]]:
+        """Ask the stronger model about low-confidence items; keep its answers that qualify."""
+        to = policy.settings.escalate_to
+        asked = [i for i, t in found.items() if policy.escalates(t)]
+        answers: dict[int, Prediction] = {}
+        if to is not None and asked:
+            got = await self._review.intake.escalation.ask(
+                call, to, [call.inputs[i] for i in asked]
+            )
+            answers = dict(zip(asked, got, strict=True)) if got is not None else {}
+        candidates, escalated = [], []
+        for i, triggers in found.items():
+            answer = answers.get(i)
+            if answer is not None and policy.accepts_escalation(answer):
+                predictions[i] = answer
+                escalated.append(i)
+                continue
+            seen = None
+            if answer is not None and to is not None:
+                seen = {"to": to.to, "output": answer.output, "confidence": answer.confidence}
+            candidates.append(Candidate(i, predictions[i], triggers, seen))
+        return candidates, escalated
+
+    async def _answer(
+        self,
+        call: Call,
+        result: Result,
+        policy: ReviewPolicy,
+        predictions: list[Prediction],
+        candidates: list[Candidate],
+        items: list[ReviewItem],
+        escalated: list[int],
+    ) -> Result:
+        decided: dict[str, ReviewItem] = {}
+        if policy.settings.mode == "hold":
+            timeout = policy.settings.hold_s
+            if call.deadline is not None:
+                timeout = max(0.0, min(timeout, call.deadline.remaining()))
+            decided = await self._review.intake.wait([i.id for i in items], timeout)
+        replaced = False
+        public: list[dict[str, Any]] = []
+        for c, item in zip(candidates, items, strict=True):
+            done = decided.get(item.id)
+            if done is not None:
+                kept = c.prediction.confidence if done.status == "approved" else None
+                predictions[c.index] = dataclasses.replace(
+                    c.prediction,
+                    output=self._review.answer(done, c.prediction.output),
+                    confidence=kept,
+                )
+                status = done.status
+            else:
+                predictions[c.index] = policy.fallback(item.id, c.prediction)
+                replaced |= predictions[c.index] is not c.prediction
+                status = "pending_review"
+            public.append(
+                {"index": c.index, "review_id": item.id, "status": status, "triggers": c.triggers}
+            )
+        pending = any(p["status"] == "pending_review" for p in public)
+        call.annotations["review"] = {
+            "status": "pending" if pending else "decided",
+            "items": public,
+            "escalated": escalated,
+        }
+        headers = {REVIEW_HEADER: "pending" if pending else "decided"}
+        if replaced:  # not the model's answer: caches must not keep it
+            headers["x-bastion-fallback"] = "review"
+        log.info("review_requested", deployment=call.deployment, items=len(items), pending=pending)
+        return _with(result, predictions, headers)
+
+
+def _with(result: Result, predictions: list[Prediction], headers: dict[str, str]) -> Result:
+    return dataclasses.replace(
+        result, predictions=predictions, headers={**result.headers, **headers}
+    )

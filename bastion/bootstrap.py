@@ -21,7 +21,9 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
             from bastion.demo.seed import seed_demo
 
             echo("First start: training and registering the demo models (a few seconds)…")
-            for line in await seed_demo(registry):
+            from bastion.monitoring.references import ReferenceStore
+
+            for line in await seed_demo(registry, profiles=ReferenceStore(db)):
                 echo(f"  {line}")
         await _ensure_admin_key(KeyStore(db), settings, echo)
     finally:

@@ -25,6 +25,7 @@
     │   └── MalformedUpstreamResponse (502 upstream_error)
     ├── ModelOutputInvalid (500 model_output_invalid)
     ├── ArtifactIntegrityError (500 artifact_integrity_error)
+    ├── DataIntegrityError (500 data_integrity_error)
     └── ConfigError (500 config_error)
 
 Only ``bastion.api.render`` turns these into HTTP responses; nothing here imports web code.
@@ -173,6 +174,13 @@ class ArtifactIntegrityError(BastionError):
     """A stored artifact's bytes no longer match the sha256 recorded at registration."""
 
     type = "artifact_integrity_error"
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+class DataIntegrityError(BastionError):
+    """Stored data failed its integrity check (e.g. an encrypted payload's tag is wrong)."""
+
+    type = "data_integrity_error"
     status = HTTPStatus.INTERNAL_SERVER_ERROR
 
 

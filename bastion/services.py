@@ -9,10 +9,21 @@ if TYPE_CHECKING:
     from bastion.backends.resources import Resources
     from bastion.caching import ResponseCache
     from bastion.gateway import Gateway
+    from bastion.governance.runtime import GovernanceRuntime
+    from bastion.guards.policies import GuardPolicies
+    from bastion.monitoring.feedback import FeedbackStore
+    from bastion.monitoring.predictions import PredictionLog
+    from bastion.monitoring.service import MonitoringService
+    from bastion.observability import Metrics, Tracing
+    from bastion.observability.alerts import AlertManager
+    from bastion.observability.audit import AuditLog
     from bastion.pipeline import Next
     from bastion.registry import ArtifactStore, Registry
+    from bastion.review import ReviewService
     from bastion.routing import DeploymentManager
+    from bastion.routing.rollouts import RolloutService
     from bastion.security import Authenticator, KeyStore
+    from bastion.security.encryption import Encryptor
     from bastion.settings import Settings
     from bastion.store import Database
 
@@ -30,3 +41,15 @@ class Services:
     gateway: Gateway
     cache: ResponseCache
     pipeline: Next
+    review: ReviewService | None = None
+    metrics: Metrics | None = None
+    tracing: Tracing | None = None
+    rollouts: RolloutService | None = None
+    alerts: AlertManager | None = None
+    governance: GovernanceRuntime | None = None
+    guards: GuardPolicies | None = None
+    audit: AuditLog | None = None
+    encryptor: Encryptor | None = None
+    monitoring: MonitoringService | None = None
+    predictions: PredictionLog | None = None
+    feedback: FeedbackStore | None = None

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from bastion.api.context import services
 from bastion.api.render import json_response
+from bastion.backends.factories import check_flavor
 from bastion.errors import Forbidden, InvalidRequest
 from bastion.security import Principal
 from bastion.services import Services
@@ -57,7 +58,13 @@ class KeyBody(_Body):
     roles: list[str] = Field(min_length=1)
     deployments: list[str] | None = None
     tenant: str = "default"
+    team: str | None = None
     expires_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class RotateBody(_Body):
+    grace_s: float = Field(86400.0, ge=0, le=90 * 86400, description="old key's remaining life")
 
 
 async def _require(request: Request, *roles: str) -> tuple[Services, Principal]:
@@ -66,6 +73,21 @@ async def _require(request: Request, *roles: str) -> tuple[Services, Principal]:
     if not principal.has_any(*roles):
         raise Forbidden(f"this route needs one of the roles: {', '.join(('admin', *roles))}")
     return svc, principal
+
+
+async def _audit(svc: Services, actor: Principal, action: str, target: str, **details: Any) -> None:
+    """Record an admin change in the audit log (committed before the route answers)."""
+    if svc.audit is not None:
+        await svc.audit.admin(actor, action, target, details)
+
+
+def _alias_details(event: Any, reason: str) -> dict[str, Any]:
+    return {
+        "alias": event.alias,
+        "version": event.version,
+        "previous_version": event.previous_version,
+        "reason": reason,
+    }
 
 
 @router.get("/models")
@@ -102,7 +124,7 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
             ) from exc
     mv = await svc.registry.register(
         name,
-        flavor=body.flavor,
+        flavor=check_flavor(body.flavor),
         artifact=artifact,
         artifact_name=body.artifact_name,
         signature=body.signature,
@@ -112,6 +134,7 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
         description=body.description,
         created_by=principal.name,
     )
+    await _audit(svc, principal, "model.registered", f"{name}@{mv.version}", flavor=mv.flavor)
     return json_response(mv, 201)
 
 
@@ -122,6 +145,7 @@ async def promote(name: str, body: PromoteBody, request: Request) -> Response:
         name, body.version, alias=body.alias, actor=principal.name, reason=body.reason
     )
     await svc.deployments.refresh()
+    await _audit(svc, principal, "model.promoted", name, **_alias_details(event, body.reason))
     return json_response(event)
 
 
@@ -132,6 +156,7 @@ async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
         name, alias=body.alias, actor=principal.name, reason=body.reason
     )
     await svc.deployments.refresh()
+    await _audit(svc, principal, "model.rolled_back", name, **_alias_details(event, body.reason))
     return json_response(event)
 
 
@@ -142,6 +167,7 @@ async def set_alias(name: str, alias: str, body: AliasBody, request: Request) ->
         name, alias, body.version, actor=principal.name, reason=body.reason
     )
     await svc.deployments.refresh()
+    await _audit(svc, principal, "model.alias_set", name, **_alias_details(event, body.reason))
     return json_response(event)
 
 
@@ -166,21 +192,44 @@ async def upstreams(request: Request) -> Response:
 
 
 @router.get("/keys")
-async def list_keys(request: Request) -> Response:
+async def list_keys(
+    request: Request, tenant: str | None = None, team: str | None = None
+) -> Response:
     svc, _ = await _require(request)
-    return json_response({"data": await svc.keys.list()})
+    return json_response({"data": await svc.keys.list(tenant=tenant, team=team)})
+
+
+@router.get("/keys/{key_id}")
+async def show_key(key_id: str, request: Request) -> Response:
+    svc, _ = await _require(request)
+    return json_response(await svc.keys.get(key_id))
+
+
+@router.post("/keys/{key_id}/rotate", status_code=201)
+async def rotate_key(key_id: str, body: RotateBody, request: Request) -> Response:
+    """A new secret with the same grants; the old one keeps working for ``grace_s``."""
+    svc, principal = await _require(request)
+    secret, key = await svc.keys.rotate(key_id, grace_s=body.grace_s)
+    svc.authenticator.forget()
+    await _audit(svc, principal, "key.rotated", key.id, replaces=key_id, grace_s=body.grace_s)
+    note = f"store this key now; it is shown only once. The old key works {body.grace_s:g}s more"
+    return json_response({"key": secret, "data": key, "replaces": key_id, "note": note}, 201)
 
 
 @router.post("/keys", status_code=201)
 async def create_key(body: KeyBody, request: Request) -> Response:
-    svc, _ = await _require(request)
+    svc, principal = await _require(request)
     secret, key = await svc.keys.create(
         body.name,
         body.roles,
         deployments=body.deployments,
         tenant=body.tenant,
+        team=body.team,
         expires_at=body.expires_at,
+        metadata=body.metadata,
     )
+    roles, tenant = list(key.roles), key.tenant
+    await _audit(svc, principal, "key.created", key.id, name=key.name, roles=roles, tenant=tenant)
     return json_response(
         {"key": secret, "data": key, "note": "store this key now; it is shown only once"}, 201
     )
@@ -188,7 +237,8 @@ async def create_key(body: KeyBody, request: Request) -> Response:
 
 @router.delete("/keys/{key_id}")
 async def revoke_key(key_id: str, request: Request) -> Response:
-    svc, _ = await _require(request)
+    svc, principal = await _require(request)
     await svc.keys.revoke(key_id)
     svc.authenticator.forget()
+    await _audit(svc, principal, "key.revoked", key_id)
     return json_response({"revoked": key_id})

@@ -10,6 +10,8 @@ from starlette.requests import Request
 from bastion.pipeline import Call
 from bastion.services import Services
 
+RESPONSE_HEADERS = "response_headers"
+
 
 def services(request: Request) -> Services:
     svc: Services = request.scope["state"]["services"]
@@ -25,7 +27,7 @@ def new_call(
     batched: bool,
     version: int | None = None,
 ) -> Call:
-    return Call(
+    call = Call(
         request_id=request.scope["state"]["request_id"],
         deployment=deployment,
         api=api,
@@ -35,6 +37,10 @@ def new_call(
         requested_version=version,
         headers=request.headers,
     )
+    # Stages add response headers (x-ratelimit-*, cost) here; render.py also sends them
+    # with an error response (e.g. a 429), so the one dict is shared with the request state.
+    request.scope["state"][RESPONSE_HEADERS] = call.annotations.setdefault(RESPONSE_HEADERS, {})
+    return call
 
 
 def version_headers(model: str, version: int) -> dict[str, str]:

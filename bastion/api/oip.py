@@ -8,11 +8,14 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bastion.api.accounting import call_headers
+from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
 from bastion.api.context import new_call, services, version_headers
 from bastion.api.oip_tensors import decode_inputs, encode_outputs, tensor_metadata
 from bastion.api.render import json_response
 from bastion.errors import BastionError, InvalidRequest, NotFound
+from bastion.security import require_deployment
 
 router = APIRouter(prefix="/v2", tags=["open-inference-protocol"])
 
@@ -46,7 +49,8 @@ def _version(version: str | None) -> int | None:
 
 async def _metadata(request: Request, name: str, version: str | None) -> Response:
     svc = services(request)
-    await svc.authenticator.authenticate(request.headers.get("authorization"))
+    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    require_deployment(principal, name)
     dep = svc.deployments.get(name)
     pinned = _version(version)
     loaded = await svc.deployments.pinned(name, pinned) if pinned else dep.live()
@@ -65,7 +69,8 @@ async def _metadata(request: Request, name: str, version: str | None) -> Respons
 
 async def _ready(request: Request, name: str, version: str | None) -> Response:
     svc = services(request)
-    await svc.authenticator.authenticate(request.headers.get("authorization"))
+    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    require_deployment(principal, name)
     dep = svc.deployments.get(name)
     pinned = _version(version)
     if pinned is None:
@@ -82,6 +87,7 @@ async def _ready(request: Request, name: str, version: str | None) -> Response:
 
 async def _infer(request: Request, name: str, version: str | None) -> Response:
     svc = services(request)
+    await authenticated(request)  # before the body is read: no work for unknown callers
     body = require_object(await read_json(request, svc.settings.limits))
     inputs = decode_inputs(body)
     call = new_call(request, name, "oip", inputs, batched=True, version=_version(version))
@@ -92,7 +98,11 @@ async def _infer(request: Request, name: str, version: str | None) -> Response:
         "id": str(body.get("id") or call.request_id),
         "outputs": encode_outputs(result.predictions),
     }
-    return json_response(out, headers=version_headers(result.model, result.version))
+    if "review" in call.annotations:  # OIP's free-form parameters carry the review ids
+        out["parameters"] = {"review": call.annotations["review"]}
+    headers = version_headers(result.model, result.version)
+    headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
+    return json_response(out, headers=headers)
 
 
 @router.get("/models/{name}")

@@ -11,6 +11,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from bastion.api.accounting import call_headers, llm_estimates
+from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
 from bastion.api.context import new_call, services, version_headers
 from bastion.api.render import json_response
@@ -39,6 +41,7 @@ def _deadline(request: Request) -> Deadline | None:
 
 async def _run_llm(request: Request, kind: str) -> Response:
     svc = services(request)
+    await authenticated(request)  # before the body is read: no work for unknown callers
     body = require_object(await read_json(request, svc.settings.limits))
     name = _model(body)
     stream = body.get("stream", False)
@@ -53,12 +56,14 @@ async def _run_llm(request: Request, kind: str) -> Response:
     call = new_call(request, name, f"openai.{kind}", [body], batched=False)
     call.stream, call.deadline = stream, _deadline(request)
     call.annotations["llm_kind"] = kind
+    call.annotations.update(llm_estimates(body, kind, svc.settings.governance))
     try:
         result = await svc.pipeline(call)
     except BaseException as exc:
         await _finish(call, None, exc)
         raise
     headers = {**version_headers(result.model, result.version), **result.headers}
+    headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
     if result.stream is not None:
         return StreamingResponse(
             _finishing(call, result, result.stream), headers=headers, media_type="text/event-stream"
@@ -124,6 +129,7 @@ def _encode(vector: list[float], fmt: str) -> Any:
 async def embeddings(request: Request) -> Response:
     """Embeddings from an upstream group, or from an in-process embedding model."""
     svc = services(request)
+    await authenticated(request)  # before the body is read: no work for unknown callers
     if (await _peek_model(request)) in svc.gateway:
         return await _run_llm(request, "embeddings")
     body = require_object(await read_json(request, svc.settings.limits))
@@ -147,7 +153,9 @@ async def embeddings(request: Request) -> Response:
         "model": model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
-    return json_response(out, headers=version_headers(result.model, result.version))
+    headers = {**version_headers(result.model, result.version), **result.headers}
+    headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
+    return json_response(out, headers=headers)
 
 
 async def _peek_model(request: Request) -> Any:
@@ -159,13 +167,11 @@ async def _peek_model(request: Request) -> Any:
 @router.get("/models")
 async def models(request: Request) -> Response:
     svc = services(request)
-    await svc.authenticator.authenticate(request.headers.get("authorization"))
+    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    names = [*svc.gateway.names, *(d.name for d in svc.deployments.all())]
     data = [
         {"id": name, "object": "model", "created": 0, "owned_by": "bastion"}
-        for name in svc.gateway.names
-    ]
-    data += [
-        {"id": d.name, "object": "model", "created": 0, "owned_by": "bastion"}
-        for d in svc.deployments.all()
+        for name in names
+        if principal.can_use(name)
     ]
     return json_response({"object": "list", "data": data})

@@ -8,10 +8,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bastion.api.accounting import call_headers
+from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
 from bastion.api.context import new_call, services, version_headers
 from bastion.api.render import json_response
 from bastion.errors import InvalidRequest
+from bastion.security import require_deployment
 
 router = APIRouter(tags=["predict"])
 
@@ -55,6 +58,7 @@ def _inputs(body: dict[str, Any]) -> tuple[list[Any], bool]:
 async def predict(name: str, request: Request) -> Response:
     """Run one input (``input``) or a batch (``inputs``) through the deployment's pipeline."""
     svc = services(request)
+    await authenticated(request)  # before the body is read: no work for unknown callers
     body = require_object(await read_json(request, svc.settings.limits))
     inputs, batched = _inputs(body)
     call = new_call(request, name, "predict", inputs, batched=batched)
@@ -72,21 +76,25 @@ async def predict(name: str, request: Request) -> Response:
     else:
         p = result.predictions[0]
         out["output"], out["confidence"] = p.output, p.confidence
-    return json_response(
-        out, headers={**version_headers(result.model, result.version), **result.headers}
-    )
+    if "review" in call.annotations:  # review ids and statuses (see bastion/review/stage.py)
+        out["review"] = call.annotations["review"]
+    headers = {**version_headers(result.model, result.version), **result.headers}
+    headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
+    return json_response(out, headers=headers)
 
 
 @router.get("/v1/deployments")
 async def list_deployments(request: Request) -> Response:
-    """Every served deployment with its alias, live version and contract."""
+    """Every served deployment the caller may use, with its alias, live version and contract."""
     svc = services(request)
-    await svc.authenticator.authenticate(request.headers.get("authorization"))
-    return json_response({"data": [d.status() for d in svc.deployments.all()]})
+    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    usable = [d.status() for d in svc.deployments.all() if principal.can_use(d.name)]
+    return json_response({"data": usable})
 
 
 @router.get("/v1/deployments/{name}")
 async def get_deployment(name: str, request: Request) -> Response:
     svc = services(request)
-    await svc.authenticator.authenticate(request.headers.get("authorization"))
+    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    require_deployment(principal, name)
     return json_response(svc.deployments.get(name).status())

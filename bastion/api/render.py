@@ -68,7 +68,11 @@ def error_response(exc: BastionError, request_id: str, *, openai: bool = False) 
 async def handle_bastion_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BastionError)
     openai = request.url.path.startswith(_OPENAI_PATHS)
-    return error_response(exc, request_id_of(request), openai=openai)
+    response = error_response(exc, request_id_of(request), openai=openai)
+    # Headers the pipeline set before failing (x-ratelimit-* on a 429; see api/context.py).
+    for name, value in (request.scope.get("state", {}).get("response_headers") or {}).items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

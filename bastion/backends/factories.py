@@ -11,7 +11,7 @@ from bastion.backends.onnx_model import OnnxBackend
 from bastion.backends.python_fn import PythonBackend
 from bastion.backends.sklearn_model import SklearnBackend
 from bastion.backends.text_classifier import TextClassifierBackend
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, InvalidRequest
 
 FACTORIES: Mapping[str, BackendFactory] = MappingProxyType(
     {
@@ -34,3 +34,15 @@ def create_backend(spec: ModelSpec, resources: SharedResources) -> Backend:
             f"known flavors: {known}"
         )
     return factory(spec, resources)
+
+
+def check_flavor(flavor: str) -> str:
+    """``flavor`` if a backend serves it; else ``InvalidRequest`` naming the known ones, so
+    that no version is registered that no server could ever load."""
+    if flavor not in FACTORIES:
+        known = ", ".join(sorted(FACTORIES))
+        raise InvalidRequest(
+            f"flavor: unknown flavor {flavor!r}; known flavors: {known}",
+            details={"field": "flavor"},
+        )
+    return flavor

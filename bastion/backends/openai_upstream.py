@@ -29,6 +29,7 @@ from bastion.errors import (
     UpstreamError,
     UpstreamUnavailable,
 )
+from bastion.observability.tracing import upstream_call
 
 log = structlog.get_logger(__name__)
 
@@ -192,6 +193,7 @@ class OpenAIUpstream:
         t = self.timeouts
         self._plain = aiohttp.ClientTimeout(sock_connect=t.connect, sock_read=t.first_token)
         self._streamed = aiohttp.ClientTimeout(sock_connect=t.connect)
+        self._span_attributes = {"bastion.upstream": self.name, "gen_ai.request.model": model}
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIUpstream({self.base_url!r}, model={self.model!r})"
@@ -226,10 +228,14 @@ class OpenAIUpstream:
         request.pop("stream", None)
         request.pop("stream_options", None)
         payload = orjson.dumps(request)
-        with map_upstream_errors(upstream=self.name):
+        with (
+            upstream_call("upstream POST " + path, self._span_attributes) as traced,
+            map_upstream_errors(upstream=self.name),
+        ):
+            headers = {**self._headers, **traced} if traced else self._headers
             async with asyncio.timeout(self._budget(deadline)):
                 async with self._session.post(
-                    self.base_url + path, data=payload, headers=self._headers, timeout=self._plain
+                    self.base_url + path, data=payload, headers=headers, timeout=self._plain
                 ) as resp:
                     raw = await resp.read()
                     if resp.status >= 400:
@@ -256,18 +262,22 @@ class OpenAIUpstream:
         ends_at = loop.time() + self._budget(deadline)
         progress = _Progress()
         with map_upstream_errors(upstream=self.name, progress=progress):
-            async with asyncio.timeout(min(self.timeouts.first_token, ends_at - loop.time())):
-                resp = await self._session.post(
-                    self.base_url + "/chat/completions",
-                    data=payload,
-                    headers=self._headers,
-                    timeout=self._streamed,
-                )
-                if resp.status >= 400:
-                    try:
-                        raise self._error(resp.status, await resp.read(), resp.headers)
-                    finally:
-                        resp.release()
+            with upstream_call(
+                "upstream POST /chat/completions (stream)", self._span_attributes
+            ) as traced:
+                headers = {**self._headers, **traced} if traced else self._headers
+                async with asyncio.timeout(min(self.timeouts.first_token, ends_at - loop.time())):
+                    resp = await self._session.post(
+                        self.base_url + "/chat/completions",
+                        data=payload,
+                        headers=headers,
+                        timeout=self._streamed,
+                    )
+                    if resp.status >= 400:
+                        try:
+                            raise self._error(resp.status, await resp.read(), resp.headers)
+                        finally:
+                            resp.release()
             try:
                 async with aclosing(self._chunks(resp, ends_at, progress)) as chunks:
                     async for chunk in chunks:

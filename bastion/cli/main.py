@@ -7,14 +7,31 @@ from pathlib import Path
 
 import typer
 
-from bastion.cli import chaos, keys, models
+from bastion.cli import alerts as alerts_cli
+from bastion.cli import audit as audit_cli
+from bastion.cli import chaos, export, keys, models
+from bastion.cli import costs as costs_cli
+from bastion.cli import drift as drift_cli
+from bastion.cli import guards as guards_cli
+from bastion.cli import review as review_cli
+from bastion.cli import rollouts as rollouts_cli
 from bastion.cli.common import ConfigOption, console, run, settings_from
 from bastion.settings import Settings
 
 app = typer.Typer(help="Bastion: the production layer for AI models.", no_args_is_help=True)
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
+app.add_typer(costs_cli.app, name="costs")
+app.add_typer(guards_cli.app, name="guards")
 app.add_typer(chaos.app, name="chaos")
+app.add_typer(alerts_cli.app, name="alerts")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(export.app, name="export")
+app.add_typer(review_cli.app, name="review")
+app.add_typer(drift_cli.app, name="drift")
+app.add_typer(rollouts_cli.shadow_app, name="shadow")
+app.add_typer(rollouts_cli.canary_app, name="canary")
+app.add_typer(rollouts_cli.ab_app, name="ab")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -61,7 +78,14 @@ def serve(
         if value is not None:
             os.environ[var] = str(value)
     settings = settings_from(None)
+    audit_cli.check_keys(settings)  # a bad encryption key stops here, in one clear line
     os.environ["BASTION_DATA_DIR"] = str(settings.data_dir.resolve())
+    if settings.server.workers > 1:  # /metrics sums over the workers
+        from bastion.observability.metrics import fresh_multiprocess_dir
+
+        metrics_dir = str(fresh_multiprocess_dir(settings.data_dir))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        os.environ["BASTION_OBSERVABILITY__MULTIPROCESS_DIR"] = metrics_dir
     run(prepare(settings, console.print))
     _announce(settings)
     server = settings.server

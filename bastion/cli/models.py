@@ -10,6 +10,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from bastion.backends.factories import check_flavor
+from bastion.cli.audit import audit_admin
 from bastion.cli.common import (
     ConfigOption,
     console,
@@ -72,7 +74,12 @@ def register(
     ),
     metric: list[str] = typer.Option([], "--metric", help="key=value, repeatable"),
     param: list[str] = typer.Option([], "--param", help="key=value, repeatable"),
-    training_data: Path | None = typer.Option(None, exists=True, help="hashed and recorded"),
+    training_data: Path | None = typer.Option(
+        None, exists=True, help="hashed and recorded; a .csv/.parquet/.jsonl is drift-profiled"
+    ),
+    label_column: str | None = typer.Option(
+        None, help="with --training-data: the target column, left out of the drift profile"
+    ),
     description: str = typer.Option("", help="free text"),
     trust_pickle: bool = typer.Option(
         False, help="allow joblib/pickle files: unpickling runs code"
@@ -88,12 +95,19 @@ def register(
     if trust_pickle:
         params["trust_pickle"] = True
     sig = json.loads(signature.read_text()) if signature else None
+    profiled = None  # the training inputs, read (and checked) before anything is registered
+    if training_data is not None and training_data.suffix.lower() in (".csv", ".parquet", ".jsonl"):
+        from bastion.cli.drift import training_items
+
+        profiled = training_items(training_data, label_column)
+
+    chosen = _flavor(artifact, flavor, entry_point)
 
     async def go() -> Any:
         async with opened(settings) as (registry, _):
             return await registry.register(
                 name,
-                flavor=_flavor(artifact, flavor, entry_point),
+                flavor=check_flavor(chosen),
                 artifact=artifact,
                 artifact_name=artifact.name if artifact else None,
                 signature=sig,
@@ -105,10 +119,17 @@ def register(
             )
 
     mv = run(go())
+    details = {"flavor": mv.flavor, "sha256": mv.artifact_sha256}
+    run(audit_admin(settings, created_by, "model.registered", f"{mv.name}@{mv.version}", details))
     console.print(
         f"registered [bold]{mv.name}[/bold] version {mv.version} ({mv.flavor})"
         + (f", sha256 {mv.artifact_sha256[:12]}…" if mv.artifact_sha256 else "")
     )
+    if profiled is not None:
+        from bastion.cli.drift import store_training_profile
+
+        run(store_training_profile(settings, mv.name, mv.version, profiled))
+        console.print(f"stored its drift profile ({len(profiled)} training rows)")
 
 
 @app.command("list")
@@ -171,6 +192,9 @@ def _alias_change(
             return await registry.rollback(name, alias=alias, actor=actor, reason=reason)
 
     event = run(go())
+    verb = {"promote": "promoted", "set": "alias_set"}.get(action, "rolled_back")
+    details = {"alias": alias, "version": event.version, "previous_version": event.previous_version}
+    run(audit_admin(settings, actor, f"model.{verb}", name, {**details, "reason": reason}))
     console.print(
         f"{name}: '{alias}' now → v{event.version} (was v{event.previous_version}); "
         "running servers switch within a second"

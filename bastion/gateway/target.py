@@ -61,7 +61,9 @@ class LlmTarget:
         kind: Kind = call.annotations.get("llm_kind", "chat")
         body: dict[str, Any] = call.inputs[0]
         deadline = self._deadline(call)
+        queued = time.perf_counter()
         async with self.bulkhead.slot(deadline):
+            call.annotations["queue_s"] = time.perf_counter() - queued  # for observability
             if call.stream:
                 return await self._stream(call, body, deadline)
             return await self._complete(call, kind, body, deadline)

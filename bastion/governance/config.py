@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
@@ -23,6 +23,10 @@ from bastion.governance.ratelimit.memory import MemoryLimiter
 from bastion.governance.ratelimit.policy import RateLimitPolicy
 from bastion.governance.ratelimit.redis_limiter import RedisLimiter
 from bastion.governance.stage import AdmitStage
+
+if TYPE_CHECKING:
+    from bastion.governance.budget.base import Usage
+    from bastion.pipeline import Call
 
 _TOP = {"store", "key_prefix", "rate_limits", "budgets", "prices"}
 _RATE = {"rules", "on_unavailable", "retry_interval_s"}
@@ -107,14 +111,21 @@ class Governance:
         self,
         rate_policy: RateLimitPolicy | None = None,
         budget_policy: BudgetPolicy | None = None,
+        *,
+        on_settled: Callable[[Call, Usage], None] | None = None,
     ) -> AdmitStage:
-        """An admit stage on the shared stores; a deployment may bring its own policies."""
+        """An admit stage on the shared stores; a deployment may bring its own policies.
+
+        ``on_settled(call, usage)`` runs once per call whose usage was committed (e.g. to
+        write a usage record); refused and failed calls never reach it.
+        """
         return AdmitStage(
             self.limiter,
             rate_policy or self.rate_policy,
             self.budgets,
             budget_policy or self.budget_policy,
             self.prices,
+            on_settled=on_settled,
         )
 
 

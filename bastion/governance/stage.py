@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -47,7 +47,10 @@ class AdmitStage:
         budgets: BudgetStore | None,
         budget_policy: BudgetPolicy,
         prices: PriceTable,
+        *,
+        on_settled: Callable[[Call, Usage], None] | None = None,
     ) -> None:
+        self._on_settled = on_settled
         self._limiter = limiter if rate_policy.rules else None
         self._rate_policy = rate_policy
         self._budgets = budgets if budget_policy.rules else None
@@ -92,21 +95,52 @@ class AdmitStage:
         """Commit the actual usage (the estimate if none was reported); on a failure with
         nothing reported, release the reservation instead."""
         ann = call.annotations
-        actual_cost, actual_tokens = ann.get("actual_cost"), ann.get("actual_tokens")
+        actual_cost, actual_tokens = self._reported(call)
         if failed and actual_cost is None and actual_tokens is None:
             await self._release(reservation)
             return
         actual = Usage(
-            estimate.micros if actual_cost is None else usd_to_micros(actual_cost),
+            estimate.micros if actual_cost is None else actual_cost,
             1,
-            estimate.tokens if actual_tokens is None else int(actual_tokens),
+            estimate.tokens if actual_tokens is None else actual_tokens,
         )
         ann["cost_usd"] = actual.micros / MICROS_PER_USD
         ann["budget_events"] = await self._commit(reservation, actual)
+        if self._on_settled is not None:
+            self._on_settled(call, actual)
         delta = actual.tokens - estimate.tokens
         if delta:
             tokens_charged = [rc for rc in charged if rc[0].unit == "tokens"]
             await self._settle_rate(tokens_charged, lambda _: delta)
+
+    def _reported(self, call: Call) -> tuple[int | None, int | None]:
+        """What the call really cost (micro-dollars) and used (tokens), if it said.
+
+        ``actual_cost`` / ``actual_tokens`` win; else the target's ``usage`` (tokens) priced
+        by the price table when it lists the answering model (``served_by``), else the
+        target's own ``cost_usd``. A cache hit used no tokens.
+        """
+        ann = call.annotations
+        usage = ann.get("usage") if isinstance(ann.get("usage"), dict) else None
+        tokens = ann.get("actual_tokens")
+        if tokens is None and usage is not None:
+            tokens = usage.get("total_tokens") or (
+                int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+            )
+        if tokens is None and ann.get("cache") in ("hit", "semantic-hit"):
+            tokens = 0
+        if ann.get("actual_cost") is not None:
+            return usd_to_micros(ann["actual_cost"]), _int_or_none(tokens)
+        served = ann.get("served_by")
+        if usage is not None and isinstance(served, str) and self._prices.lists(served):
+            micros = self._prices.cost_micros(
+                served,
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+            )
+            return micros, _int_or_none(tokens)
+        cost = ann.get("cost_usd")
+        return (None if cost is None else usd_to_micros(cost)), _int_or_none(tokens)
 
     async def _rate_limit(self, call: Call, subject: Subject, tokens: int) -> Charged:
         if self._limiter is None:
@@ -179,3 +213,7 @@ class AdmitStage:
             await self._limiter.settle(checks)
         except StoreUnavailable:
             log.warning("rate_limit_settle_failed", checks=len(checks))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -49,6 +49,9 @@ class LoadedVersion:
                 f"model {self.model} v{self.version} returned {len(predictions)} outputs "
                 f"for {len(call.inputs)} inputs"
             )
+        declared = sum(p.cost for p in predictions)
+        if declared:  # the model's own declared cost; else the price table's (admit stage)
+            call.annotations["cost_usd"] = declared
         self.contract.check_outputs([p.output for p in predictions])
         return Result(call.deployment, self.model, self.version, predictions)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from bastion.gateway import Gateway
@@ -34,5 +35,7 @@ class RouteStage:
             target = dep.live()
         call.target = target
         call.version = target.version
+        queued = time.perf_counter()
         async with dep.bulkhead.slot(call.deadline):
+            call.annotations["queue_s"] = time.perf_counter() - queued  # for observability
             return await next(call)

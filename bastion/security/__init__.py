@@ -1,5 +1,6 @@
-"""Security: API keys, principals and roles, and the authenticate/authorize stage."""
+"""Security: API keys (teams, rotation, expiry), principals and roles, authorization."""
 
+from bastion.security.access import require_deployment, require_roles, tenant_scope
 from bastion.security.authenticator import Authenticator
 from bastion.security.keys import ApiKey, KeyStore, hash_key
 from bastion.security.principal import ANONYMOUS, ROLES, Principal
@@ -14,4 +15,7 @@ __all__ = [
     "KeyStore",
     "Principal",
     "hash_key",
+    "require_deployment",
+    "require_roles",
+    "tenant_scope",
 ]

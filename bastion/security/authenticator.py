@@ -22,10 +22,12 @@ class Authenticator:
         *,
         require_keys: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._keys = keys
         self._require = require_keys
         self._clock = clock
+        self._wall = wall
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self._pending: dict[str, asyncio.Future[Principal | None]] = {}
 
@@ -58,10 +60,17 @@ class Authenticator:
 
     async def _fetch(self, token: str) -> Principal | None:
         key = await self._keys.find(token)
-        principal = key.principal() if key and key.active(datetime.now(UTC)) else None
+        now = self._wall()
+        principal = key.principal() if key and key.active(now) else None
+        ttl = _CACHE_TTL_S
+        if principal is not None and key is not None and key.expires_at is not None:
+            # An expiring key (e.g. one rotated out) stops working on time, not up to 5 s late.
+            expires = key.expires_at
+            expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+            ttl = min(ttl, (expires - now).total_seconds())
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
-        self._cache[token] = (self._clock() + _CACHE_TTL_S, principal)
+        self._cache[token] = (self._clock() + ttl, principal)
         return principal
 
     def forget(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bastion.errors import Forbidden
+from bastion.security.access import require_deployment
 from bastion.security.authenticator import Authenticator
 
 if TYPE_CHECKING:
@@ -19,10 +19,6 @@ class AuthStage:
 
     async def __call__(self, call: Call, next: Next) -> Result:
         principal = await self._auth.authenticate(call.headers.get("authorization"))
-        if not principal.can_use(call.deployment):
-            raise Forbidden(
-                f"key '{principal.name}' may not use deployment '{call.deployment}'; "
-                "ask an admin to grant it"
-            )
+        require_deployment(principal, call.deployment)
         call.principal = principal
         return await next(call)

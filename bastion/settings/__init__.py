@@ -17,6 +17,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bastion.errors import ConfigError
+from bastion.settings.alerts import AlertSettings
+from bastion.settings.audit import AuditSettings, EncryptionSettings
 from bastion.settings.core import (
     BatchingSettings,
     DeploymentSettings,
@@ -27,7 +29,13 @@ from bastion.settings.core import (
     SecuritySettings,
     ServerSettings,
 )
+from bastion.settings.governance import GovernanceSettings
+from bastion.settings.guards import GuardsSettings
 from bastion.settings.llm import LlmSettings
+from bastion.settings.monitoring import MonitoringSettings
+from bastion.settings.observability import ObservabilitySettings
+from bastion.settings.review import ReviewSettings
+from bastion.settings.rollouts import RolloutsSettings
 
 __all__ = [
     "BatchingSettings",
@@ -60,6 +68,15 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
     llm: LlmSettings = LlmSettings()
+    governance: GovernanceSettings = GovernanceSettings()
+    guards: GuardsSettings = GuardsSettings()
+    alerts: AlertSettings = AlertSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+    review: ReviewSettings = ReviewSettings()
+    rollouts: RolloutsSettings = RolloutsSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    audit: AuditSettings = AuditSettings()
+    encryption: EncryptionSettings = EncryptionSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",
@@ -117,6 +134,8 @@ _SHORT_ENV = {
     "BASTION_HOST": ("server", "host"),
     "BASTION_WORKERS": ("server", "workers"),
     "BASTION_ADMIN_KEY": ("security", "admin_key"),
+    "BASTION_ENCRYPTION_KEYS": ("encryption", "keys"),
+    "BASTION_ENCRYPTION_KEY_FILE": ("encryption", "key_file"),
 }
 
 

@@ -50,6 +50,12 @@ def test_skops_registers_and_pickle_needs_trust(data_dir: Path) -> None:
     trusted = runner.invoke(app, ["models", "register", "legacy", str(pkl), "--trust-pickle"])
     assert trusted.exit_code == 0, trusted.output
 
+    unknown = runner.invoke(
+        app, ["models", "register", "scorer", str(skops_file), "--flavor", "tensorflow"]
+    )
+    assert unknown.exit_code == 1 and "known flavors: embedding, onnx" in unknown.output
+    assert "version 2" not in runner.invoke(app, ["models", "list"]).output
+
     shown = runner.invoke(app, ["models", "show", "scorer", "1"])
     record = json.loads(shown.output)
     assert record["flavor"] == "sklearn" and record["metrics"] == {"auc": 0.9}

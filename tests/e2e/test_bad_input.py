@@ -177,6 +177,15 @@ def test_request_id_is_echoed_or_made(demo_server: Server) -> None:
     assert r.headers["x-request-id"] != "bad id with spaces"
 
 
+def test_unknown_flavor_registers_nothing(demo_server: Server) -> None:
+    before = demo_server.get("/v1/admin/models/breast-cancer").json()["versions"]
+    r = demo_server.post("/v1/admin/models/breast-cancer/versions", json={"flavor": "keras"})
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request" and "known flavors:" in error["message"]
+    assert demo_server.get("/v1/admin/models/breast-cancer").json()["versions"] == before
+
+
 def test_server_is_healthy_after_abuse(demo_server: Server) -> None:
     assert demo_server.get("/readyz").status_code == 200
     r = demo_server.post(PREDICT, json={"input": sample_inputs(1)[0]})

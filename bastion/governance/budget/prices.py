@@ -51,10 +51,11 @@ class ModelPrice:
 class PriceTable:
     """Model name -> ModelPrice; unknown models use ``default`` or are a ConfigError."""
 
-    __slots__ = ("_prices", "default")
+    __slots__ = ("_listed", "_prices", "default")
 
     def __init__(self, prices: Mapping[str, ModelPrice], default: ModelPrice | None = None) -> None:
         self._prices = MappingProxyType(dict(prices))
+        self._listed = frozenset(self._prices)
         self.default = default
 
     @classmethod
@@ -69,6 +70,18 @@ class PriceTable:
 
     def __contains__(self, model: object) -> bool:
         return model in self._prices or self.default is not None
+
+    def lists(self, model: str) -> bool:
+        """Whether ``model`` has its own configured entry (not a default or derived price)."""
+        return model in self._listed
+
+    def with_defaults(self, prices: Mapping[str, ModelPrice]) -> PriceTable:
+        """A copy that also prices the models this table does not list, with ``prices``
+        (e.g. derived from LLM upstreams, for estimates); ``lists`` still names only the
+        configured ones."""
+        table = PriceTable({**prices, **self._prices}, self.default)
+        table._listed = self._listed
+        return table
 
     def price(self, model: str) -> ModelPrice:
         found = self._prices.get(model, self.default)

@@ -1,0 +1,40 @@
+"""Authenticate before reading a request body: a caller without a valid key gets a 401."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from bastion.api.context import services
+from bastion.errors import Forbidden
+from bastion.security import Principal
+
+
+async def authenticated(request: Request) -> Principal:
+    """The caller's principal, or 401. Adapters call this before parsing the body, so that
+    an unauthenticated request is refused before any work is spent on it (and never learns
+    the route's body shape from a 422). The pipeline's auth stage checks again; the lookup
+    is cached, so that costs a dict read."""
+    svc = services(request)
+    return await svc.authenticator.authenticate(request.headers.get("authorization"))
+
+
+async def authenticate_first(request: Request) -> None:
+    """The same, as a router dependency (FastAPI resolves it before validating the body)."""
+    await authenticated(request)
+
+
+ADMIN_PREFIX = "/v1/admin/"
+
+
+async def admin_gate(request: Request) -> None:
+    """An app-wide dependency: every ``/v1/admin/`` route authenticates before anything else
+    (401 before any 422), and keys that hold only the client role never get in (403), whichever
+    concern's router the route belongs to. Routes still check their own roles."""
+    if not request.url.path.startswith(ADMIN_PREFIX):
+        return
+    principal = await authenticated(request)
+    if not principal.roles - {"client"}:
+        raise Forbidden(
+            f"key '{principal.name}' has only the client role; the admin API needs admin, "
+            "operator, approver or reviewer"
+        )

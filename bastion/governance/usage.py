@@ -1,0 +1,156 @@
+"""The usage log: one row per settled call, written in batches off the request path."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from bastion.governance.budget.base import Usage
+from bastion.governance.subject import Subject
+from bastion.store.usage_tables import UsageRow
+
+if TYPE_CHECKING:
+    from bastion.pipeline import Call
+    from bastion.store import Database
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """What one call used and cost, and whom it is charged to."""
+
+    at: datetime
+    request_id: str
+    tenant: str
+    team: str | None
+    key_id: str
+    deployment: str
+    model: str
+    api: str
+    cost_micros: int
+    prompt_tokens: int
+    completion_tokens: int
+    tokens: int
+    cached: bool
+
+    @classmethod
+    def of(cls, call: Call, usage: Usage, now: datetime | None = None) -> UsageRecord:
+        ann = call.annotations
+        subject = Subject.of(call)
+        raw = ann.get("usage")
+        reported: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        model = ann.get("served_by") or getattr(call.target, "model", None) or call.deployment
+        return cls(
+            at=now or datetime.now(UTC),
+            request_id=call.request_id,
+            tenant=subject.tenant,
+            team=subject.team,
+            key_id=subject.key_id,
+            deployment=call.deployment,
+            model=str(model)[:100],
+            api=call.api[:32],
+            cost_micros=usage.micros,
+            prompt_tokens=int(reported.get("prompt_tokens") or 0),
+            completion_tokens=int(reported.get("completion_tokens") or 0),
+            tokens=usage.tokens,
+            cached=ann.get("cache") in ("hit", "semantic-hit"),
+        )
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "day": self.at.astimezone(UTC).date().isoformat(),
+            "request_id": self.request_id[:100],
+            "tenant": self.tenant,
+            "team": self.team,
+            "key_id": self.key_id,
+            "deployment": self.deployment[:100],
+            "model": self.model,
+            "api": self.api,
+            "cost_micros": self.cost_micros,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tokens": self.tokens,
+            "cached": self.cached,
+        }
+
+
+class UsageRecorder:
+    """Buffers records and writes them in one INSERT per batch (a group commit).
+
+    The request path only appends to a list: no response waits on the database. A batch is
+    written every ``flush_interval_s`` or as soon as ``max_batch`` records wait, and whatever
+    is left on ``aclose``. Above ``max_pending`` (the database is down) new records are
+    dropped and counted; budgets stay exact regardless, since their counters live elsewhere.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        flush_interval_s: float = 0.5,
+        max_batch: int = 500,
+        max_pending: int = 100_000,
+    ) -> None:
+        self._db = db
+        self._interval = flush_interval_s
+        self._max_batch = max_batch
+        self._max_pending = max_pending
+        self._pending: list[UsageRecord] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def record(self, call: Call, usage: Usage) -> None:
+        """Queue the record of one settled call (an ``AdmitStage`` ``on_settled`` hook)."""
+        if len(self._pending) >= self._max_pending:
+            self.dropped += 1
+            return
+        self._pending.append(UsageRecord.of(call, usage))
+        if len(self._pending) >= self._max_batch:
+            self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="usage-recorder")
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> int:
+        """Write everything queued so far; returns how many rows were written."""
+        written = 0
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            try:
+                async with self._db.session() as session:
+                    await session.execute(insert(UsageRow), [r.row() for r in batch])
+                    await session.commit()
+            except (SQLAlchemyError, OSError) as exc:  # database down: keep them, retry later
+                log.warning("usage_flush_failed", rows=len(batch), error=type(exc).__name__)
+                return written
+            del self._pending[: len(batch)]
+            written += len(batch)
+        return written
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+        if self.dropped:
+            log.warning("usage_records_dropped", rows=self.dropped)

@@ -1,0 +1,34 @@
+"""Authorization checks shared by the auth stage and the HTTP routes."""
+
+from __future__ import annotations
+
+from bastion.errors import Forbidden
+from bastion.security.principal import Principal
+
+
+def require_deployment(principal: Principal, deployment: str) -> None:
+    """Raise 403 unless ``principal`` may use ``deployment`` (a deployment or LLM group)."""
+    if not principal.can_use(deployment):
+        raise Forbidden(
+            f"key '{principal.name}' may not use deployment '{deployment}'; "
+            "ask an admin to grant it"
+        )
+
+
+def require_roles(principal: Principal, *roles: str) -> None:
+    """Raise 403 unless ``principal`` holds one of ``roles`` (admin holds them all)."""
+    if not principal.has_any(*roles):
+        raise Forbidden(f"this route needs one of the roles: {', '.join(('admin', *roles))}")
+
+
+def tenant_scope(principal: Principal, requested: str | None) -> str | None:
+    """The tenant a read is limited to: an admin's choice (None: every tenant), else the
+    principal's own tenant; asking for another tenant's data is 403."""
+    if principal.is_admin:
+        return requested
+    if requested is not None and requested != principal.tenant:
+        raise Forbidden(
+            f"key '{principal.name}' belongs to tenant '{principal.tenant}' and cannot read "
+            f"tenant '{requested}'; only admins read across tenants"
+        )
+    return principal.tenant

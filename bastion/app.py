@@ -270,6 +270,9 @@ def create_app(settings: Settings) -> FastAPI:
         description="The production layer for AI models.",
         lifespan=lifespan,
         dependencies=[Depends(admin_gate)],  # /v1/admin/*: 401 first; never client-only keys
+        # Bastion traces and meters itself (observability/); FastAPI's own telemetry would
+        # duplicate every request span and costs a provider lookup per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     for router in (predict.router, oip.router, openai_compat.router, admin.router, health.router):
         app.include_router(router)

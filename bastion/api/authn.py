@@ -30,7 +30,7 @@ async def admin_gate(request: Request) -> None:
     """An app-wide dependency: every ``/v1/admin/`` route authenticates before anything else
     (401 before any 422), and keys that hold only the client role never get in (403), whichever
     concern's router the route belongs to. Routes still check their own roles."""
-    if not request.url.path.startswith(ADMIN_PREFIX):
+    if not request.scope["path"].startswith(ADMIN_PREFIX):  # no URL object per request
         return
     principal = await authenticated(request)
     if not principal.roles - {"client"}:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import re
-import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +29,8 @@ class RequestContext:
                 rid_bytes = value
                 break
         if not rid_bytes:
-            rid_bytes = secrets.token_hex(12).encode()
+            # Unique, not secret: no syscall per request (random reseeds in forked workers)
+            rid_bytes = b"%024x" % random.getrandbits(96)
         state = scope.setdefault("state", {})
         state["request_id"] = rid_bytes.decode()
 

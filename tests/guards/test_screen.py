@@ -39,6 +39,24 @@ def test_screen_many_batches_one_encoder_call_for_undecided_texts() -> None:
     assert screen.screen_many([]) == []
 
 
+def test_texts_screened_before_skip_the_encoder_until_evicted() -> None:
+    calls: list[list[str]] = []
+
+    class CountingEncoder(ZeroEncoder):
+        def encode(self, texts: object) -> object:
+            calls.append(list(texts))  # type: ignore[call-overload]
+            return super().encode(texts)  # type: ignore[arg-type]
+
+    model = ScreenModel(EmbeddingClassifier(np.zeros(384), 8.0))  # p ~ 1.0
+    screen = InjectionScreen(CountingEncoder(), model=model, cache_size=2)
+    first = screen.screen_many(["system prompt", "turn one", "turn one"])
+    again = screen.screen_many(["system prompt", "turn one", "turn two"])
+    assert calls == [["system prompt", "turn one"], ["turn two"]]  # repeats: encoded once
+    assert first[0] == again[0] and first[1] == again[1] and again[2].flagged
+    screen.screen("system prompt")  # evicted by "turn two" (least recently used)
+    assert calls[-1] == ["system prompt"]
+
+
 def test_classifier_evidence_combines_with_rules() -> None:
     confident = ScreenModel(EmbeddingClassifier(np.zeros(384), 8.0))  # p ~ 1.0
     screen = InjectionScreen(ZeroEncoder(), model=confident)

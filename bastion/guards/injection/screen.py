@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ DEFAULT_THRESHOLD = 0.5
 #: The classifier sees this many leading characters (the encoder stops at 256 tokens anyway);
 #: the rules always see the whole text. Encoder time grows with length (~0.3 ms per token).
 DEFAULT_CLASSIFIER_CHARS = 1500
+#: Classifier probabilities kept per distinct text. Chat clients re-send the whole conversation
+#: (and the same system prompt) every turn, so most messages were screened before.
+DEFAULT_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,7 @@ class InjectionScreen:
         model: ScreenModel | None = None,
         training_path: str | Path | None = None,
         classifier_chars: int = DEFAULT_CLASSIFIER_CHARS,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
@@ -52,6 +57,9 @@ class InjectionScreen:
         self._model = model
         self._training_path = training_path
         self._lock = threading.Lock()
+        self._cache_size = cache_size
+        self._seen: OrderedDict[str, float] = OrderedDict()  # view text → probability (LRU)
+        self._seen_lock = threading.Lock()
 
     def warm(self) -> ScreenModel:
         """Train (once) and return the model."""
@@ -80,7 +88,7 @@ class InjectionScreen:
         scores = [r.score for r in rules]
         if pending:
             views = [normalized[i].combined[: self._classifier_chars] for i in pending]
-            p = model.classifier.predict(self._encoder.encode(views))
+            p = self._probabilities(model, views)
             combined = model.combine(p, [rules[i].score for i in pending])
             for j, i in enumerate(pending):
                 probabilities[i], scores[i] = float(p[j]), float(combined[j])
@@ -89,6 +97,25 @@ class InjectionScreen:
             reasons = rule.reasons + ((f"classifier:{p_i:.2f}",) if p_i >= 0.5 else ())
             verdicts.append(InjectionVerdict(round(score, 4), score >= self.threshold, reasons))
         return verdicts
+
+    def _probabilities(self, model: ScreenModel, views: list[str]) -> list[float]:
+        """The classifier's probability per view; texts screened before come from the LRU."""
+        with self._seen_lock:
+            known = [self._seen.get(v) for v in views]
+            for v, k in zip(views, known, strict=True):
+                if k is not None:
+                    self._seen.move_to_end(v)
+        fresh = sorted({v for v, k in zip(views, known, strict=True) if k is None})
+        found: dict[str, float] = {}
+        if fresh:
+            scored = model.classifier.predict(self._encoder.encode(fresh))
+            found = dict(zip(fresh, (float(x) for x in scored), strict=True))
+            with self._seen_lock:
+                for v, x in found.items():
+                    self._seen[v] = x
+                while len(self._seen) > self._cache_size:
+                    self._seen.popitem(last=False)
+        return [found[v] if k is None else k for v, k in zip(views, known, strict=True)]
 
 
 def default_screen(threshold: float = DEFAULT_THRESHOLD, *, threads: int = 1) -> InjectionScreen:

@@ -37,6 +37,11 @@ class SqliteChainWriter:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="bastion-audit")
         self._conn: sqlite3.Connection | None = None  # opened and used only in that thread
         self._closed = False
+        # The chain's head after this connection's last commit, and the database's
+        # data_version then: while data_version is unchanged, no other connection (another
+        # worker) has written, so the head need not be read again.
+        self._head: tuple[int, str] | None = None
+        self._seen_version: int | None = None
 
     async def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         loop = asyncio.get_running_loop()
@@ -55,8 +60,7 @@ class SqliteChainWriter:
         conn = self._connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            head = conn.execute(_HEAD).fetchone()
-            seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+            seq, prev = self._current_head(conn)
             records = []
             for entry in entries:
                 seq += 1
@@ -64,12 +68,22 @@ class SqliteChainWriter:
                 prev = record.hash
                 records.append(record)
             conn.executemany(_INSERT, [_params(r) for r in records])
+            seen = _data_version(conn)  # under the write lock: no other commit in between
             conn.execute("COMMIT")
         except BaseException:
+            self._head = None
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        self._head, self._seen_version = (seq, prev), seen
         return records
+
+    def _current_head(self, conn: sqlite3.Connection) -> tuple[int, str]:
+        """The last (seq, hash), read under the write lock unless provably unchanged."""
+        if self._head is not None and _data_version(conn) == self._seen_version:
+            return self._head
+        head = conn.execute(_HEAD).fetchone()
+        return (int(head[0]), str(head[1])) if head else (0, GENESIS)
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -89,6 +103,11 @@ class SqliteChainWriter:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    """Changes whenever another connection commits to the database (SQLite's own counter)."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 def _params(record: AuditRecord) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 import math
@@ -183,36 +182,37 @@ def timestamp(at: datetime) -> str:
 def seal(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
     """Give ``entry`` its place after ``prev_hash``: clip, canonicalise and hash it."""
     at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
-    draft = AuditRecord(
-        seq=seq,
-        at=at.astimezone(UTC),
-        kind=_clip(entry.kind, "kind") or "interaction",
-        action=_clip(entry.action, "action") or "unknown",
-        actor_key_id=_clip(entry.actor_key_id, "actor_key_id"),
-        actor_name=_clip(entry.actor_name, "actor_name"),
-        tenant=_clip(entry.tenant, "tenant"),
-        deployment=_clip(entry.deployment, "deployment"),
-        version=entry.version,
-        request_id=_clip(entry.request_id, "request_id"),
-        status=_clip(entry.status, "status") or "ok",
-        error_type=_clip(entry.error_type, "error_type"),
-        input_sha256=entry.input_sha256,
-        output_sha256=entry.output_sha256,
-        cost=entry.cost if entry.cost is not None and math.isfinite(entry.cost) else None,
-        decision=_clip(entry.decision, "decision"),
-        target=_clip(entry.target, "target"),
-        guards=canonical(entry.guards).decode() if entry.guards is not None else None,
-        details=canonical(dict(entry.details)).decode(),
-        prev_hash=prev_hash,
-        hash="",
+    values: dict[str, Any] = {
+        "seq": seq,
+        "at": at.astimezone(UTC),
+        "kind": _clip(entry.kind, "kind") or "interaction",
+        "action": _clip(entry.action, "action") or "unknown",
+        "actor_key_id": _clip(entry.actor_key_id, "actor_key_id"),
+        "actor_name": _clip(entry.actor_name, "actor_name"),
+        "tenant": _clip(entry.tenant, "tenant"),
+        "deployment": _clip(entry.deployment, "deployment"),
+        "version": entry.version,
+        "request_id": _clip(entry.request_id, "request_id"),
+        "status": _clip(entry.status, "status") or "ok",
+        "error_type": _clip(entry.error_type, "error_type"),
+        "input_sha256": entry.input_sha256,
+        "output_sha256": entry.output_sha256,
+        "cost": entry.cost if entry.cost is not None and math.isfinite(entry.cost) else None,
+        "decision": _clip(entry.decision, "decision"),
+        "target": _clip(entry.target, "target"),
+        "guards": canonical(entry.guards).decode() if entry.guards is not None else None,
+        "details": canonical(dict(entry.details)).decode(),
+        "prev_hash": prev_hash,
+    }
+    # The same fields and form as AuditRecord.chained_fields(), without building it twice.
+    hashed = {name: values[name] for name in CHAINED}
+    hashed["at"] = timestamp(values["at"])
+    return AuditRecord(
+        **values,
+        hash=sha256_json(hashed),
         payload=entry.payload,
         payload_key=_clip(entry.payload_key, "payload_key"),
     )
-    return _with_hash(draft)
-
-
-def _with_hash(record: AuditRecord) -> AuditRecord:
-    return dataclasses.replace(record, hash=record.computed_hash())
 
 
 def _clip(value: str | None, column: str) -> str | None:

@@ -86,6 +86,19 @@ async def test_two_writers_on_one_database_extend_one_chain(
     assert report.checked == 120 and report.last_seq == 120
 
 
+async def test_a_writer_rereads_the_head_after_another_writer_appended(
+    make_log: Callable[..., AuditLog],
+) -> None:
+    # the SQLite writer caches the head between its own commits; another writer's commit
+    # must invalidate it, or the chain would fork
+    a, b = make_log(), make_log()
+    for i in range(6):
+        await (a if i % 3 else b).append(entry(i, request_id=f"r-{i}"))
+    report = await verify_log(a.store)
+    assert report.ok, report.broken
+    assert report.checked == 6 and report.last_seq == 6
+
+
 async def test_queue_bound_answers_overloaded(database: Database) -> None:
     store = GatedStore(database)
     log = AuditLog(store, AuditSettings(max_pending=3), clock=Clock())

@@ -38,39 +38,28 @@ def assemble(
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
-    record (metrics, logs, traces) → audit → authenticate/authorize → admit (limits, budgets)
-    → monitor (prediction log, drift: on the way out)
-    → route (alias → version; canary, shadow, A/B) → validate → guard (PII, injection)
-    → cache → decide (confidence → review) → execute.
+    record (metrics, logs, traces) → alert signals → audit → authenticate/authorize
+    → admit (limits, budgets) → monitor (prediction log, drift: on the way out)
+    → route (alias → version) → rollouts (canary, shadow, A/B) → validate
+    → guard (PII, injection) → cache → decide (confidence → review) → execute.
 
     Route runs before validate because the input contract belongs to the version the alias
     points at, and before cache because the cache key holds that version.
     """
-    stages: list[Stage] = [
+    optional: list[Stage | None] = [
+        SignalStage(alerts) if alerts is not None and alerts.settings.enabled else None,
+        AuditStage(audit) if audit is not None else None,  # reads the principal after auth
         AuthStage(authenticator),
+        admit,  # limits and budgets
+        monitor,  # prediction log + drift, on the way out: sees who answered
         RouteStage(deployments, gateway),
+        RolloutStage(rollouts, deployments) if rollouts is not None else None,
         ValidateStage(settings.limits.max_batch),
+        guard,  # PII and injection: before the cache and the model see the input
         CacheStage(cache, {g.name: g.cache for g in settings.llm.groups}, semantic),
+        DecideStage(review) if review is not None else None,  # wraps execute: innermost
     ]
-    if admit is not None:  # limits and budgets: right after authenticate/authorize
-        at = next(i for i, s in enumerate(stages) if isinstance(s, AuthStage)) + 1
-        stages.insert(at, admit)
-    if guard is not None:  # PII and injection: right after validate, before the cache
-        at = next(i for i, s in enumerate(stages) if isinstance(s, ValidateStage)) + 1
-        stages.insert(at, guard)
-    if rollouts is not None:  # canary / A-B arms, shadow traffic: right inside route
-        at = next(i for i, s in enumerate(stages) if isinstance(s, RouteStage)) + 1
-        stages.insert(at, RolloutStage(rollouts, deployments))
-    if review is not None:  # decide wraps execute: it is always the innermost stage
-        stages.append(DecideStage(review))
-    if audit is not None:  # audit: just outside authenticate; reads the principal after it
-        at = next(i for i, s in enumerate(stages) if isinstance(s, AuthStage))
-        stages.insert(at, AuditStage(audit))
-    if alerts is not None and alerts.settings.enabled:  # alert signals: outside all it sees
-        stages.insert(0, SignalStage(alerts))
-    if monitor is not None:  # prediction log + drift: just outside route, sees who answered
-        at = next(i for i, s in enumerate(stages) if isinstance(s, RouteStage))
-        stages.insert(at, monitor)
+    stages = [stage for stage in optional if stage is not None]
     if record is not None:  # record outermost; its execute timer wraps execute itself
         stages = record.around(stages)
     return build_pipeline(stages, execute)

@@ -22,6 +22,8 @@ from bastion.governance.ratelimit.fallback import FallbackLimiter
 from bastion.governance.ratelimit.memory import MemoryLimiter
 from bastion.governance.ratelimit.policy import RateLimitPolicy
 from bastion.governance.ratelimit.redis_limiter import RedisLimiter
+from bastion.governance.ratelimit.redis_window import RedisWindowLimiter
+from bastion.governance.ratelimit.window import WindowMemoryLimiter
 from bastion.governance.stage import AdmitStage
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from bastion.pipeline import Call
 
 _TOP = {"store", "key_prefix", "rate_limits", "budgets", "prices"}
-_RATE = {"rules", "on_unavailable", "retry_interval_s"}
+_RATE = {"rules", "algorithm", "on_unavailable", "retry_interval_s"}
 _BUDGET = {"rules", "on_unavailable", "retry_interval_s", "reservation_ttl_s", "retention_s"}
 
 
@@ -63,7 +65,15 @@ class Governance:
         store = choice(config.get("store", "memory"), ("memory", "redis"), "governance.store")
         ttl = float(budget.get("reservation_ttl_s", 600.0))
         retention = float(budget.get("retention_s", 2 * 86400.0))
-        local_limiter = MemoryLimiter(clock=monotonic)
+        algorithm = choice(
+            rate.get("algorithm", "sliding_window"),
+            ("sliding_window", "gcra"),
+            "rate_limits.algorithm",
+        )
+        window = algorithm == "sliding_window"
+        local_limiter = (
+            WindowMemoryLimiter(clock=monotonic) if window else MemoryLimiter(clock=monotonic)
+        )
         local_budgets = MemoryBudgets(reservation_ttl_s=ttl, retention_s=retention, clock=clock)
         limiter: Limiter = local_limiter
         budgets: BudgetStore = local_budgets
@@ -82,7 +92,9 @@ class Governance:
                 "budgets.on_unavailable",
             )
             limiter = FallbackLimiter(
-                RedisLimiter(redis, prefix=prefix + "rl:"),
+                RedisWindowLimiter(redis, prefix=prefix + "rlw:")
+                if window
+                else RedisLimiter(redis, prefix=prefix + "rl:"),
                 local_limiter if on_rate == "local" else None,
                 retry_interval_s=float(rate.get("retry_interval_s", 1.0)),
                 clock=monotonic,
@@ -99,11 +111,17 @@ class Governance:
                 retry_interval_s=float(budget.get("retry_interval_s", 1.0)),
                 clock=monotonic,
             )
+        rate_policy = RateLimitPolicy.from_config(rate)
+        if window and any(r.burst is not None for r in rate_policy.rules):
+            raise ConfigError(
+                "rate_limits.rules: burst applies to algorithm gcra only; a sliding window "
+                "admits up to limit at once. Remove burst, or set rate_limits.algorithm: gcra"
+            )
         return cls(
             limiter,
             budgets,
             PriceTable.from_config(config.get("prices")),
-            RateLimitPolicy.from_config(rate),
+            rate_policy,
             BudgetPolicy.from_config(budget),
         )
 

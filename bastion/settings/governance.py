@@ -25,7 +25,12 @@ class RateLimitRuleSettings(Section):
 
 
 class RateLimitSettings(Section):
+    """``sliding_window`` (default): at most ``limit`` in any span of ``period_s``, exactly.
+    ``gcra``: paced at ``limit / period_s`` with ``burst`` at once (a key that bursts and then
+    keeps pace gets up to ``burst + limit`` within one period); O(1) memory per key."""
+
     rules: list[RateLimitRuleSettings] = Field(default_factory=list)
+    algorithm: Literal["sliding_window", "gcra"] = "sliding_window"
     on_unavailable: Literal["local", "closed"] = Field(
         "local", description="Redis down: each node limits on its own (local) or 503 (closed)"
     )

@@ -109,11 +109,21 @@ async def test_the_stage_answers_when_the_commit_cannot_be_recorded(clock: FakeC
     assert call.annotations["budget_events"] == []
 
 
-async def test_governance_on_redis(redis: Redis, prefix: str) -> None:
+@pytest.mark.parametrize(
+    ("algorithm", "counter"),
+    [
+        ("sliding_window", "rlw:key:requests:2/60/None:k1:z"),
+        ("gcra", "rl:key:requests:2/60/None:k1"),
+    ],
+)
+async def test_governance_on_redis(redis: Redis, prefix: str, algorithm: str, counter: str) -> None:
     config = {
         "store": "redis",
         "key_prefix": prefix,
-        "rate_limits": {"rules": [{"scope": "key", "limit": 2, "period_s": 60}]},
+        "rate_limits": {
+            "algorithm": algorithm,
+            "rules": [{"scope": "key", "limit": 2, "period_s": 60}],
+        },
         "budgets": {"rules": [{"scope": "key", "window": "day", "limit_usd": 1}]},
     }
     replicas = [Governance.from_config(config, redis=redis).stage() for _ in range(2)]
@@ -121,7 +131,7 @@ async def test_governance_on_redis(redis: Redis, prefix: str) -> None:
     await build_pipeline([replicas[1]], Upstream())(make_call(estimated_cost=0.5))
     with pytest.raises(RateLimited):
         await build_pipeline([replicas[0]], Upstream())(make_call())
-    assert await redis.exists(prefix + "rl:key:requests:2/60/None:k1") == 1
+    assert await redis.exists(prefix + counter) == 1
 
 
 async def test_governance_with_redis_down(dead_redis: Redis) -> None:

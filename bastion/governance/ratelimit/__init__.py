@@ -1,10 +1,12 @@
-"""Rate limits: exact GCRA in memory (one node) or Redis (a cluster), and their rules."""
+"""Rate limits: exact sliding windows or GCRA, in memory (one node) or Redis (a cluster)."""
 
 from bastion.governance.ratelimit.base import Check, Decision, Limiter, Quota
 from bastion.governance.ratelimit.fallback import FallbackLimiter
 from bastion.governance.ratelimit.memory import MemoryLimiter
 from bastion.governance.ratelimit.policy import LimitRule, RateLimitPolicy, rate_limit_headers
 from bastion.governance.ratelimit.redis_limiter import RedisLimiter
+from bastion.governance.ratelimit.redis_window import RedisWindowLimiter
+from bastion.governance.ratelimit.window import WindowMemoryLimiter
 
 __all__ = [
     "Check",
@@ -16,5 +18,7 @@ __all__ = [
     "Quota",
     "RateLimitPolicy",
     "RedisLimiter",
+    "RedisWindowLimiter",
+    "WindowMemoryLimiter",
     "rate_limit_headers",
 ]

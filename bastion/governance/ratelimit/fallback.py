@@ -9,6 +9,7 @@ import structlog
 
 from bastion.governance.ratelimit.base import Check, Decision, Limiter, Quota
 from bastion.governance.ratelimit.memory import MemoryLimiter
+from bastion.governance.ratelimit.window import WindowMemoryLimiter
 from bastion.governance.redis_lua import OutageGate, StoreUnavailable
 
 log = structlog.get_logger(__name__)
@@ -27,7 +28,7 @@ class FallbackLimiter:
     def __init__(
         self,
         primary: Limiter,
-        local: MemoryLimiter | None,
+        local: MemoryLimiter | WindowMemoryLimiter | None,
         *,
         retry_interval_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,

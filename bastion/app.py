@@ -22,6 +22,7 @@ from bastion.api import metrics as metrics_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
 from bastion.api.authn import admin_gate
+from bastion.api.hot_routes import hot_routes
 from bastion.api.middleware import BodyLimit, RequestContext
 from bastion.api.render import (
     error_response,
@@ -283,6 +284,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(audit_api.router)
     app.include_router(costs_api.router)
     app.include_router(feedback_api.router)
+    app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error)

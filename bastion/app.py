@@ -48,7 +48,7 @@ from bastion.registry import ArtifactStore, Registry
 from bastion.review import ReviewService
 from bastion.routing import DeploymentManager
 from bastion.routing.rollouts import RolloutService
-from bastion.security import Authenticator, KeyStore
+from bastion.security import Authenticator, JwtVerifier, KeyStore
 from bastion.security.encryption import load_encryptor
 from bastion.services import Services
 from bastion.settings import Settings
@@ -60,6 +60,7 @@ from bastion.store.audit_tables import SqlAuditStore
 async def build_services(settings: Settings, resources: Resources | None = None) -> Services:
     """Connect, migrate and load every deployment; the caller owns ``close_services``."""
     encryptor = load_encryptor(settings.encryption)  # a bad or missing key fails the start
+    jwt = await JwtVerifier.start(settings.security.jwt) if settings.security.jwt else None
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     artifacts = ArtifactStore(settings.artifacts_dir)
@@ -75,7 +76,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         )
     )
     keys = KeyStore(db)
-    authenticator = Authenticator(keys, require_keys=settings.security.require_keys)
+    authenticator = Authenticator(keys, require_keys=settings.security.require_keys, jwt=jwt)
     deployments = DeploymentManager(registry, resources, settings.deployments, settings.registry)
     gateway = Gateway(settings.llm)
     await gateway.start()
@@ -198,6 +199,7 @@ async def close_services(svc: Services) -> None:
         await svc.governance.aclose()  # writes the last usage records, closes Redis
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
+    await svc.authenticator.aclose()  # a JWKS refetch still running
     await svc.db.aclose()
 
 

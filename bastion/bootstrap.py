@@ -6,12 +6,15 @@ from collections.abc import Callable
 
 from bastion.registry import ArtifactStore, Registry
 from bastion.security import KeyStore
+from bastion.security.jwks import KeySet
 from bastion.settings import Settings
 from bastion.store import Database, migrate
 
 
 async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
     """Idempotent; run once by ``bastion serve`` before any worker starts."""
+    if settings.security.jwt is not None:  # an unreachable JWKS stops here, in one clear line
+        await KeySet.load(settings.security.jwt)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)

@@ -1,7 +1,8 @@
-"""Security: API keys (teams, rotation, expiry), principals and roles, authorization."""
+"""Security: API keys (teams, rotation, expiry), IdP JWTs, principals and roles, authorization."""
 
 from bastion.security.access import require_deployment, require_roles, tenant_scope
 from bastion.security.authenticator import Authenticator
+from bastion.security.jwt_auth import JwtVerifier
 from bastion.security.keys import ApiKey, KeyStore, hash_key
 from bastion.security.principal import ANONYMOUS, ROLES, Principal
 from bastion.security.stage import AuthStage
@@ -12,6 +13,7 @@ __all__ = [
     "ApiKey",
     "AuthStage",
     "Authenticator",
+    "JwtVerifier",
     "KeyStore",
     "Principal",
     "hash_key",

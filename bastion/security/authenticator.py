@@ -1,4 +1,8 @@
-"""Bearer key → Principal, with a short in-memory cache so the hot path skips the database."""
+"""Bearer key → Principal, with a short in-memory cache so the hot path skips the database.
+
+With ``security.jwt`` configured, a bearer token shaped like a JWT goes to the JwtVerifier
+instead (``jwt_auth.py``); API keys are untouched by it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bastion.errors import Unauthorized
+from bastion.security.jwt_auth import JwtVerifier, looks_like_jwt
 from bastion.security.keys import KeyStore
 from bastion.security.principal import ANONYMOUS, Principal
 
 _CACHE_TTL_S = 5.0  # a revoked key stops working within this many seconds on every replica
 _CACHE_MAX = 10_000
+_MAX_KEY_CHARS = 256
+_MALFORMED = "malformed Authorization header: expected 'Bearer <key>'"
 
 
 class Authenticator:
@@ -23,8 +30,11 @@ class Authenticator:
         require_keys: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        jwt: JwtVerifier | None = None,
     ) -> None:
         self._keys = keys
+        self._jwt = jwt
+        self._max_chars = max(_MAX_KEY_CHARS, jwt.max_token_bytes) if jwt else _MAX_KEY_CHARS
         self._require = require_keys
         self._clock = clock
         self._wall = wall
@@ -38,8 +48,12 @@ class Authenticator:
             raise Unauthorized("missing API key: send the header 'Authorization: Bearer <key>'")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token or len(token) > 256:
-            raise Unauthorized("malformed Authorization header: expected 'Bearer <key>'")
+        if scheme.lower() != "bearer" or not token or len(token) > self._max_chars:
+            raise Unauthorized(_MALFORMED)
+        if self._jwt is not None and looks_like_jwt(token):
+            return await self._jwt.verify(token)
+        if len(token) > _MAX_KEY_CHARS:
+            raise Unauthorized(_MALFORMED)
         hit = self._cache.get(token)
         if hit is None or hit[0] <= self._clock():
             principal = await self._lookup(token)
@@ -76,3 +90,8 @@ class Authenticator:
     def forget(self) -> None:
         """Drop cached lookups, e.g. right after a revoke in this process."""
         self._cache.clear()
+
+    async def aclose(self) -> None:
+        """Stop a JWKS refetch still running (the only background work here)."""
+        if self._jwt is not None:
+            await self._jwt.aclose()

@@ -26,7 +26,6 @@ from bastion.settings.core import (
     LoggingSettings,
     RegistrySettings,
     Section,
-    SecuritySettings,
     ServerSettings,
 )
 from bastion.settings.governance import GovernanceSettings
@@ -36,10 +35,12 @@ from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
 from bastion.settings.review import ReviewSettings
 from bastion.settings.rollouts import RolloutsSettings
+from bastion.settings.security import JwtSettings, SecuritySettings
 
 __all__ = [
     "BatchingSettings",
     "DeploymentSettings",
+    "JwtSettings",
     "LimitsSettings",
     "LlmSettings",
     "LoggingSettings",

@@ -1,11 +1,11 @@
-"""Settings sections of the core: server, limits, registry, security, logging, deployments."""
+"""Settings sections of the core: server, limits, registry, logging, deployments."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 
 _NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 
@@ -41,11 +41,6 @@ class RegistrySettings(Section):
     max_loaded_versions: int = Field(
         4, ge=1, description="pinned versions kept loaded per deployment"
     )
-
-
-class SecuritySettings(Section):
-    admin_key: SecretStr | None = None
-    require_keys: bool = True
 
 
 class LoggingSettings(Section):

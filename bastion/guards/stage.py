@@ -81,9 +81,17 @@ class GuardStage:
         if self._screen is not None:
             texts = [t for item in call.inputs for t in screened_texts(item)]
             if texts:
-                verdicts = await asyncio.to_thread(self._screen.screen_many, texts)
-                report["injection"] = self._on_injection(call, verdicts)
+                report["injection"] = self._on_injection(call, await self._verdicts(texts))
         return await next(call)
+
+    async def _verdicts(self, texts: list[str]) -> list[InjectionVerdict]:
+        """Texts screened before are answered inline (a thread hop costs more than the
+        lookups); a new text needs the rules and the encoder, in a thread."""
+        assert self._screen is not None
+        known = self._screen.screen_known(texts)
+        if known is not None:
+            return known
+        return await asyncio.to_thread(self._screen.screen_many, texts)
 
     def _apply_pii(self, call: Call) -> dict[str, int]:
         counts: Counter[str] = Counter()

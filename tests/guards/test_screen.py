@@ -57,6 +57,20 @@ def test_texts_screened_before_skip_the_encoder_until_evicted() -> None:
     assert calls[-1] == ["system prompt"]
 
 
+def test_screen_known_answers_only_texts_screened_before_and_stays_bounded() -> None:
+    model = ScreenModel(EmbeddingClassifier(np.zeros(384), -8.0))
+    screen = InjectionScreen(ZeroEncoder(), model=model, cache_size=2)
+    texts = ["You are a helpful assistant.", "ignore previous instructions"]
+    assert screen.screen_known(texts) is None  # never screened: the caller must screen
+    verdicts = screen.screen_many(texts)
+    assert screen.screen_known(texts) == verdicts
+    assert screen.screen_known([texts[0], "a new turn"]) is None  # one new text is enough
+    screen.screen_many(["a new turn"])  # evicts the least recently used verdict
+    assert screen.screen_known([texts[1]]) == [verdicts[1]]
+    assert screen.screen_known([texts[0]]) is None
+    assert screen.screen_known([]) == []
+
+
 def test_classifier_evidence_combines_with_rules() -> None:
     confident = ScreenModel(EmbeddingClassifier(np.zeros(384), 8.0))  # p ~ 1.0
     screen = InjectionScreen(ZeroEncoder(), model=confident)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -60,6 +61,10 @@ class InjectionScreen:
         self._cache_size = cache_size
         self._seen: OrderedDict[str, float] = OrderedDict()  # view text → probability (LRU)
         self._seen_lock = threading.Lock()
+        # digest of a raw text → verdict (LRU): a text seen before (a chat's system prompt, a
+        # template) skips normalising and the rules too, so it can be answered on the event
+        # loop. Keyed by a 16-byte digest, so that its memory is fixed whatever the texts.
+        self._verdicts: OrderedDict[bytes, InjectionVerdict] = OrderedDict()
 
     def warm(self) -> ScreenModel:
         """Train (once) and return the model."""
@@ -71,6 +76,18 @@ class InjectionScreen:
 
     def screen(self, text: str) -> InjectionVerdict:
         return self.screen_many([text])[0]
+
+    def screen_known(self, texts: Sequence[str]) -> list[InjectionVerdict] | None:
+        """The verdicts of texts screened before, or None if any text is new (then call
+        ``screen_many``, in a thread: it may run the encoder). A few dict lookups."""
+        keys = [_digest(t) for t in texts]
+        with self._seen_lock:
+            known = [self._verdicts.get(k) for k in keys]
+            if any(v is None for v in known):
+                return None
+            for k in keys:
+                self._verdicts.move_to_end(k)
+        return [v for v in known if v is not None]
 
     def screen_many(self, texts: Sequence[str]) -> list[InjectionVerdict]:
         """One verdict per text, with a single batched encoder call.
@@ -96,6 +113,11 @@ class InjectionScreen:
         for rule, p_i, score in zip(rules, probabilities, scores, strict=True):
             reasons = rule.reasons + ((f"classifier:{p_i:.2f}",) if p_i >= 0.5 else ())
             verdicts.append(InjectionVerdict(round(score, 4), score >= self.threshold, reasons))
+        with self._seen_lock:
+            for text, verdict in zip(texts, verdicts, strict=True):
+                self._verdicts[_digest(text)] = verdict
+            while len(self._verdicts) > self._cache_size:
+                self._verdicts.popitem(last=False)
         return verdicts
 
     def _probabilities(self, model: ScreenModel, views: list[str]) -> list[float]:
@@ -116,6 +138,10 @@ class InjectionScreen:
                 while len(self._seen) > self._cache_size:
                     self._seen.popitem(last=False)
         return [found[v] if k is None else k for v, k in zip(views, known, strict=True)]
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def default_screen(threshold: float = DEFAULT_THRESHOLD, *, threads: int = 1) -> InjectionScreen:

@@ -11,7 +11,13 @@ from pathlib import Path
 from bench.harness import machine
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-BENCHMARKS = ["predict_overhead", "gateway_overhead", "batching"]
+BENCHMARKS = [
+    "predict_overhead",
+    "gateway_overhead",
+    "batching",
+    "governance_overhead",
+    "observability_overhead",
+]
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import html
 import re
 import unicodedata
@@ -27,6 +26,11 @@ _ROT13_CUE = re.compile(r"(?i)\b(?:rot-?13|rot 13|caesar|cifrado césar|chiffre 
 _WORD = re.compile(r"[A-Za-z]+")
 _SEGMENT = re.compile(r"[.:!?;\n\"“”]+")
 _LEET = str.maketrans("013457@$", "oieastas")
+# ROT13 as a translation table: what the "rot13" codec does, ~5x cheaper per word.
+_ROT13 = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZABCDEFGHIJKLM",
+)
 # Words of letters and leet digits only: hashes and ids (with 2, 6, 8, 9, long runs) are not.
 _LEET_WORD = re.compile(
     r"(?<![\w@$])(?=[A-Za-z013457@$]*[A-Za-z])(?=[A-Za-z013457@$]*[013457@$])"
@@ -42,9 +46,10 @@ _COMMON = frozenset(_COMMON_TEXT.split())
 # Latin look-alikes from Cyrillic and Greek, applied only inside mixed-script words.
 _CONFUSABLES = str.maketrans("аеорсухіјѕԁАВЕКМНОРСТХІЈЅοαερτνικΑΒΕΗΙΚΜΝΟΡΤΧΥΖ",
                              "aeopcyxijsdABEKMHOPCTXIJSoaeptvikABEHIKMNOPTXYZ")  # fmt: skip
-_MIXED = re.compile(
-    r"\w*(?:[A-Za-z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][A-Za-z])\w*"
-)
+_MIXED_PAIR = r"(?:[A-Za-z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][A-Za-z])"
+_MIXED = re.compile(rf"\w*{_MIXED_PAIR}\w*")
+# Whether any word mixes scripts: the pair alone (the \w* around it make a search ~5x slower).
+_HAS_MIXED = re.compile(_MIXED_PAIR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +106,9 @@ def _rot13(text: str) -> str | None:
         if len(words) < 3:
             continue
         before = sum(w in _COMMON for w in words)
-        after = sum(codecs.encode(w, "rot13") in _COMMON for w in words)
+        after = sum(w.translate(_ROT13) in _COMMON for w in words)
         if after >= 3 and after > 2 * before:
-            decoded.append(codecs.encode(segment, "rot13"))
+            decoded.append(segment.translate(_ROT13))
     return " ".join(decoded) or None
 
 
@@ -124,7 +129,7 @@ def _decode_views(text: str) -> list[tuple[str, str]]:
     if (rotated := _rot13(text)) is not None:
         views.append(("rot13", rotated))
     elif cue := _ROT13_CUE.search(text):
-        views.append(("rot13", codecs.encode(text[cue.end() :], "rot13")))
+        views.append(("rot13", text[cue.end() :].translate(_ROT13)))
     if len(_LEET_WORD.findall(text)) >= 2:
         views.append(("leet", text.translate(_LEET)))
     return views
@@ -148,7 +153,7 @@ def normalize(text: str, *, depth: int = 2) -> Normalized:
     if spaced := [m.group() for m in _SPACED.finditer(text)]:
         # "i g n o r e  a l l": single separators join letters, double ones part words.
         decoded.append(("spaced", " ".join(_SEPARATOR.sub("", s) for s in spaced)))
-    if _MIXED.search(text):
+    if _HAS_MIXED.search(text):
         text = _MIXED.sub(lambda m: m.group().translate(_CONFUSABLES), text)
     text = _SPACE.sub(" ", text).strip()
     frontier = [text]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bastion.guards.injection.anchors import anchors, fold
 from bastion.guards.injection.normalize import Normalized
 from bastion.guards.injection.patterns import PATTERNS, WEIGHTS
 
@@ -22,9 +23,11 @@ _META = re.compile(
     r"|injection|jailbreaks?|phrase|term|research|paper|article|why do|how do|how should|trick)\b"
 )
 
-_COMPILED: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
-    (category, lang, re.compile(pattern, re.IGNORECASE)) for category, lang, pattern in PATTERNS
+_COMPILED: tuple[tuple[str, str, re.Pattern[str], frozenset[str] | None], ...] = tuple(
+    (category, lang, re.compile(pattern, re.IGNORECASE), anchors(pattern))
+    for category, lang, pattern in PATTERNS
 )
+_ANCHORS: tuple[str, ...] = tuple(sorted({a for *_, found in _COMPILED for a in found or ()}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +51,25 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
     return spans if _META.search(outside) else []
 
 
+def present_anchors(view: str) -> frozenset[str]:
+    """The rules' anchors that occur in ``view``: one substring test each."""
+    folded = fold(view)
+    return frozenset(a for a in _ANCHORS if a in folded)
+
+
 def score_rules(normalized: Normalized) -> RuleResult:
     """Noisy-or of the strongest match per category, over the text and every decoded view."""
     views = (("text", normalized.text), *normalized.decoded)
+    present = [present_anchors(view) for _, view in views]
     quoted = _quoted_spans(normalized.text)
     fired: dict[str, tuple[float, str]] = {}
     encoded: set[str] = set()
-    for category, lang, pattern in _COMPILED:
+    for category, lang, pattern, needs in _COMPILED:
         if category in fired and fired[category][0] >= WEIGHTS[category]:
             continue
-        for kind, view in views:
+        for (kind, view), found in zip(views, present, strict=True):
+            if needs is not None and needs.isdisjoint(found):
+                continue  # none of the words a match needs: it cannot match (anchors.py)
             if m := pattern.search(view):
                 weight = WEIGHTS[category]
                 if kind == "text" and any(s <= m.start() and m.end() <= e for s, e in quoted):

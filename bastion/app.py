@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 from collections.abc import AsyncIterator
 
@@ -17,6 +18,7 @@ from bastion.api import admin, health, oip, openai_compat, predict
 from bastion.api import alerts as alerts_api
 from bastion.api import audit as audit_api
 from bastion.api import costs as costs_api
+from bastion.api import evaluation as evaluation_api
 from bastion.api import feedback as feedback_api
 from bastion.api import metrics as metrics_api
 from bastion.api import review as review_api
@@ -34,6 +36,7 @@ from bastion.backends.resources import Resources
 from bastion.caching import MemoryCache, RedisCache, ResponseCache
 from bastion.caching.semantic import SemanticIndex
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
+from bastion.evaluation import EvaluationService
 from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import PiiDetector
@@ -47,6 +50,7 @@ from bastion.pipeline.assemble import assemble
 from bastion.registry import ArtifactStore, Registry
 from bastion.review import ReviewService
 from bastion.routing import DeploymentManager
+from bastion.routing.loaded import load_version
 from bastion.routing.rollouts import RolloutService
 from bastion.security import Authenticator, JwtVerifier, KeyStore
 from bastion.security.encryption import load_encryptor
@@ -88,7 +92,22 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     record = RecordStage.from_settings(
         settings.observability, gateway, deployments, scrub=PiiDetector().scrub
     )
-    rollouts = RolloutService(settings.rollouts, settings.deployments, db, registry, deployments)
+    evaluation = EvaluationService(
+        settings.evaluation,
+        db,
+        registry,
+        artifacts,
+        functools.partial(load_version, registry, resources),
+    )
+    rollouts = RolloutService(
+        settings.rollouts,
+        settings.deployments,
+        db,
+        registry,
+        deployments,
+        gate=evaluation.guard.canary_gate,  # a canary passes its alias's promotion gates
+    )
+    evaluation.attach_shadow(rollouts.shadow_agreement)
     alerts = AlertManager.from_settings(settings.alerts, SqlAlertHistory(db))
     governance = GovernanceRuntime.build(settings.governance, settings.llm, db)
     audit = None
@@ -137,6 +156,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         monitoring=monitoring,
         predictions=monitoring.predictions if monitoring is not None else None,
         feedback=monitoring.feedback if monitoring is not None else None,
+        evaluation=evaluation,
     )
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
@@ -286,6 +306,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(audit_api.router)
     app.include_router(costs_api.router)
     app.include_router(feedback_api.router)
+    app.include_router(evaluation_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

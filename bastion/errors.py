@@ -13,6 +13,7 @@
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
     ├── Conflict (409 conflict)
+    ├── PromotionGateFailed (409 promotion_gate_failed)
     ├── RateLimited (429 rate_limited)
     ├── BudgetExceeded (429 budget_exceeded)
     ├── BlockedByGuard (400 blocked_by_guard)
@@ -110,6 +111,17 @@ class NotFound(BastionError):
 
 class Conflict(BastionError):
     type = "conflict"
+    status = HTTPStatus.CONFLICT
+
+
+class PromotionGateFailed(BastionError):
+    """Moving an alias was refused: ``details["failed"]`` names each failed gate and why.
+
+    Not a ``Conflict`` subclass on purpose: code that treats a Conflict as "already done"
+    must never swallow a refused promotion.
+    """
+
+    type = "promotion_gate_failed"
     status = HTTPStatus.CONFLICT
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bastion.backends.resources import Resources
     from bastion.caching import ResponseCache
+    from bastion.evaluation import EvaluationService
     from bastion.gateway import Gateway
     from bastion.governance.runtime import GovernanceRuntime
     from bastion.guards.policies import GuardPolicies
@@ -53,3 +54,4 @@ class Services:
     monitoring: MonitoringService | None = None
     predictions: PredictionLog | None = None
     feedback: FeedbackStore | None = None
+    evaluation: EvaluationService | None = None

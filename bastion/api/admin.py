@@ -1,4 +1,7 @@
-"""Admin API: the model registry (register, aliases, promote, rollback, verify) and API keys."""
+"""Admin API: the model registry (register, aliases, promote, rollback, verify) and API keys.
+
+Promote and alias moves pass the alias's promotion gates (evaluation/); rollback never does.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ class PromoteBody(_Body):
     version: int = Field(ge=1)
     alias: str = "production"
     reason: str = ""
+    override: bool = Field(False, description="admins only, with a reason: pass failed gates")
 
 
 class RollbackBody(_Body):
@@ -51,6 +55,7 @@ class RollbackBody(_Body):
 class AliasBody(_Body):
     version: int = Field(ge=1)
     reason: str = ""
+    override: bool = Field(False, description="admins only, with a reason: pass failed gates")
 
 
 class KeyBody(_Body):
@@ -79,6 +84,27 @@ async def _audit(svc: Services, actor: Principal, action: str, target: str, **de
     """Record an admin change in the audit log (committed before the route answers)."""
     if svc.audit is not None:
         await svc.audit.admin(actor, action, target, details)
+
+
+async def _gated(
+    svc: Services, principal: Principal, name: str, version: int, alias: str, body: Any
+) -> list[Any]:
+    """The alias's promotion gates: PromotionGateFailed (409) unless they pass or an admin
+    overrides them; returns the overridden failures (audited once the alias moved)."""
+    if svc.evaluation is None:
+        return []
+    return await svc.evaluation.guard.authorize(
+        name, version, alias, admin=principal.is_admin, override=body.override, reason=body.reason
+    )
+
+
+async def _audit_override(
+    svc: Services, principal: Principal, name: str, event: Any, failed: list[Any], reason: str
+) -> None:
+    if failed:
+        gates = [f.to_dict() for f in failed]
+        details = {**_alias_details(event, reason), "failed_gates": gates}
+        await _audit(svc, principal, "model.promotion_overridden", name, **details)
 
 
 def _alias_details(event: Any, reason: str) -> dict[str, Any]:
@@ -141,10 +167,12 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
 @router.post("/models/{name}/promote")
 async def promote(name: str, body: PromoteBody, request: Request) -> Response:
     svc, principal = await _require(request, "operator")
+    failed = await _gated(svc, principal, name, body.version, body.alias, body)
     event = await svc.registry.promote(
         name, body.version, alias=body.alias, actor=principal.name, reason=body.reason
     )
     await svc.deployments.refresh()
+    await _audit_override(svc, principal, name, event, failed, body.reason)
     await _audit(svc, principal, "model.promoted", name, **_alias_details(event, body.reason))
     return json_response(event)
 
@@ -163,10 +191,12 @@ async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
 @router.put("/models/{name}/aliases/{alias}")
 async def set_alias(name: str, alias: str, body: AliasBody, request: Request) -> Response:
     svc, principal = await _require(request, "operator")
+    failed = await _gated(svc, principal, name, body.version, alias, body)
     event = await svc.registry.set_alias(
         name, alias, body.version, actor=principal.name, reason=body.reason
     )
     await svc.deployments.refresh()
+    await _audit_override(svc, principal, name, event, failed, body.reason)
     await _audit(svc, principal, "model.alias_set", name, **_alias_details(event, body.reason))
     return json_response(event)
 

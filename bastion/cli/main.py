@@ -12,6 +12,7 @@ from bastion.cli import audit as audit_cli
 from bastion.cli import chaos, export, keys, models
 from bastion.cli import costs as costs_cli
 from bastion.cli import drift as drift_cli
+from bastion.cli import evaluation as eval_cli
 from bastion.cli import guards as guards_cli
 from bastion.cli import review as review_cli
 from bastion.cli import rollouts as rollouts_cli
@@ -29,6 +30,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(export.app, name="export")
 app.add_typer(review_cli.app, name="review")
 app.add_typer(drift_cli.app, name="drift")
+app.add_typer(eval_cli.app, name="eval")
 app.add_typer(rollouts_cli.shadow_app, name="shadow")
 app.add_typer(rollouts_cli.canary_app, name="canary")
 app.add_typer(rollouts_cli.ab_app, name="ab")

@@ -1,4 +1,7 @@
-"""`bastion models …`: register, list, show, alias, promote, rollback, history, verify."""
+"""`bastion models …`: register, list, show, alias, promote, rollback, history, verify, approve.
+
+Promote and alias pass the promotion gates (evaluation.gates); rollback is never gated.
+"""
 
 from __future__ import annotations
 
@@ -176,24 +179,39 @@ def _alias_change(
     actor: str,
     reason: str,
     config: Path | None,
+    override: bool = False,
 ) -> None:
+    from bastion.cli.evaluation import opened_evaluation
+
     settings = settings_from(config)
 
     async def go() -> Any:
-        async with opened(settings) as (registry, _):
+        async with opened_evaluation(settings) as (registry, evaluation, _):
+            if action == "rollback":
+                return await registry.rollback(name, alias=alias, actor=actor, reason=reason), []
+            assert version is not None
+            # The command line reaches the database directly, so it acts as an admin: it may
+            # override, with a reason, and the override is audited like the API's.
+            failed = await evaluation.guard.authorize(
+                name, version, alias, admin=True, override=override, reason=reason
+            )
             if action == "promote":
-                assert version is not None
-                return await registry.promote(
+                event = await registry.promote(
                     name, version, alias=alias, actor=actor, reason=reason
                 )
-            if action == "set":
-                assert version is not None
-                return await registry.set_alias(name, alias, version, actor=actor, reason=reason)
-            return await registry.rollback(name, alias=alias, actor=actor, reason=reason)
+            else:
+                event = await registry.set_alias(name, alias, version, actor=actor, reason=reason)
+            return event, failed
 
-    event = run(go())
+    event, failed = run(go())
     verb = {"promote": "promoted", "set": "alias_set"}.get(action, "rolled_back")
     details = {"alias": alias, "version": event.version, "previous_version": event.previous_version}
+    if failed:
+        gates = {**details, "reason": reason, "failed_gates": [f.to_dict() for f in failed]}
+        run(audit_admin(settings, actor, "model.promotion_overridden", name, gates))
+        err_console.print(
+            "[yellow]gates overridden:[/yellow] " + "; ".join(f.describe() for f in failed)
+        )
     run(audit_admin(settings, actor, f"model.{verb}", name, {**details, "reason": reason}))
     console.print(
         f"{name}: '{alias}' now → v{event.version} (was v{event.previous_version}); "
@@ -207,11 +225,12 @@ def promote(
     version: int,
     alias: str = typer.Option("production"),
     actor: str = typer.Option("cli"),
-    reason: str = typer.Option(""),
+    reason: str = typer.Option("", help="why (required with --override)"),
+    override: bool = typer.Option(False, help="pass failed promotion gates (audited)"),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Point ALIAS (default production) at VERSION."""
-    _alias_change("promote", name, alias, version, actor, reason, config)
+    """Point ALIAS (default production) at VERSION, if its promotion gates pass."""
+    _alias_change("promote", name, alias, version, actor, reason, config, override)
 
 
 @app.command()
@@ -232,11 +251,48 @@ def alias(
     alias: str,
     version: int,
     actor: str = typer.Option("cli"),
-    reason: str = typer.Option(""),
+    reason: str = typer.Option("", help="why (required with --override)"),
+    override: bool = typer.Option(False, help="pass failed promotion gates (audited)"),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Set any alias (staging, canary, …) to VERSION."""
-    _alias_change("set", name, alias, version, actor, reason, config)
+    """Set any alias (staging, canary, …) to VERSION, if its promotion gates pass."""
+    _alias_change("set", name, alias, version, actor, reason, config, override)
+
+
+@app.command()
+def approve(
+    name: str,
+    version: int,
+    key: str = typer.Option(
+        ..., envvar="BASTION_KEY", help="an API key holding the approver role ($BASTION_KEY)"
+    ),
+    comment: str = typer.Option("", help="why it may ship"),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Approve VERSION of NAME with an approver key (approval gates count distinct keys)."""
+    from bastion.cli.evaluation import opened_evaluation
+    from bastion.errors import Forbidden
+    from bastion.security import Authenticator
+
+    settings = settings_from(config)
+
+    async def go() -> Any:
+        async with opened_evaluation(settings) as (registry, evaluation, keys):
+            principal = await Authenticator(keys).authenticate(f"Bearer {key}")
+            if "approver" not in principal.roles:
+                raise Forbidden(
+                    f"key '{principal.name}' does not hold the approver role; approvals need it"
+                )
+            await registry.get_version(name, version)
+            approval = await evaluation.approvals.approve(
+                name, version, key_id=principal.key_id, approver=principal.name, comment=comment
+            )
+            return principal, approval
+
+    principal, approval = run(go())
+    details = {"comment": comment, "key_id": principal.key_id}
+    run(audit_admin(settings, principal.name, "model.approved", f"{name}@{version}", details))
+    console.print(f"{principal.name} approved {name} v{version} at {approval.created_at:%H:%M:%S}")
 
 
 @app.command()

@@ -28,6 +28,7 @@ JsonOption = typer.Option(False, "--json", help="print the raw report as JSON")
 
 @contextlib.asynccontextmanager
 async def _opened(settings: Settings) -> AsyncIterator[RolloutOps]:
+    from bastion.cli.evaluation import build_evaluation
     from bastion.registry import ArtifactStore, Registry
     from bastion.routing.rollouts import RolloutOps
     from bastion.routing.rollouts.book import StatsBook
@@ -44,10 +45,11 @@ async def _opened(settings: Settings) -> AsyncIterator[RolloutOps]:
     try:
         registry = Registry(db, ArtifactStore(settings.artifacts_dir))
         store = RolloutStore(db)
+        gate = build_evaluation(settings, db, registry).guard.canary_gate  # a canary's gates
         yield RolloutOps(
             store,
             registry,
-            CanaryControl(store, registry, Hooks()),
+            CanaryControl(store, registry, Hooks(), gate=gate),
             plans_from(settings.rollouts),
             settings.deployments,
             StatsBook("cli"),

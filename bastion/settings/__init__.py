@@ -28,6 +28,7 @@ from bastion.settings.core import (
     Section,
     ServerSettings,
 )
+from bastion.settings.evaluation import EvaluationSettings
 from bastion.settings.governance import GovernanceSettings
 from bastion.settings.guards import GuardsSettings
 from bastion.settings.llm import LlmSettings
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     rollouts: RolloutsSettings = RolloutsSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    evaluation: EvaluationSettings = EvaluationSettings()
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     deployments: list[DeploymentSettings] = Field(

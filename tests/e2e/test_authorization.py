@@ -25,6 +25,8 @@ ANY = frozenset(ROLES)
 MODEL_USERS = frozenset({"admin", "operator", "client"})
 OPERATORS = frozenset({"admin", "operator"})
 ADMINS = frozenset({"admin"})
+EVAL_READERS = frozenset({"admin", "operator", "approver"})
+APPROVERS = frozenset({"approver"})  # the role itself: admin alone may not approve
 PUBLIC = {"/healthz", "/readyz", "/v2", "/v2/health/live", "/v2/health/ready"}
 
 ROW = sample_inputs(1)[0]
@@ -52,6 +54,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/models/{name}/versions"): {"flavor": "no-such-flavor"},
     ("POST", "/v1/admin/keys"): {"name": "made-by-test", "roles": ["client"]},
     ("POST", "/v1/admin/keys/{key_id}/rotate"): {"grace_s": 0},
+    ("POST", "/v1/admin/models/{name}/versions/{version}/approvals"): {"comment": "authz"},
 }
 BODIES[("POST", "/v2/models/{name}/versions/{version}/infer")] = BODIES[
     ("POST", "/v2/models/{name}/infer")
@@ -84,6 +87,12 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/admin/keys/{key_id}"): ADMINS,
     ("DELETE", "/v1/admin/keys/{key_id}"): ADMINS,
     ("POST", "/v1/admin/keys/{key_id}/rotate"): ADMINS,
+    ("GET", "/v1/admin/eval/sets"): EVAL_READERS,
+    ("POST", "/v1/admin/eval/sets"): OPERATORS,
+    ("POST", "/v1/admin/eval/runs"): OPERATORS,
+    ("GET", "/v1/admin/eval/reports"): EVAL_READERS,
+    ("POST", "/v1/admin/models/{name}/versions/{version}/approvals"): APPROVERS,
+    ("GET", "/v1/admin/models/{name}/versions/{version}/approvals"): EVAL_READERS,
     ("GET", "/v1/costs"): ANY,
     ("GET", "/v1/costs/budgets"): ANY,
 }

@@ -86,3 +86,15 @@ def merged_shadows(
             key = (full[1], book.models[full], full[2])
             out.setdefault(key, ShadowCounters()).merge(counters)
     return out
+
+
+def candidate_agreement(
+    records: Iterable[StatsRecord], book: StatsBook, model: str, version: int
+) -> tuple[float | None, int]:
+    """``(agreement, compared outputs)`` of shadow candidate ``version`` of ``model`` over
+    every deployment and process (persisted counters plus ``book``'s unflushed ones)."""
+    total = ShadowCounters()
+    for (_, name, run), counters in merged_shadows(records, book).items():
+        if name == model and run == f"v{version}":
+            total.merge(counters)
+    return total.agreement, total.compared

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
-from bastion.errors import BastionError, Conflict
+from bastion.errors import BastionError, Conflict, PromotionGateFailed
 from bastion.registry.aliases import alias_stack
 from bastion.routing.rollouts.analysis import Check, canary_checks
 from bastion.routing.rollouts.config import CanaryPlan, unit
@@ -27,6 +27,9 @@ log = structlog.get_logger(__name__)
 Action = Literal["wait", "advance", "promote", "rollback"]
 # promote(model, version, alias, actor, reason): the evaluation team's gate when it exists.
 Promoter = Callable[[str, int, str, str, str], Awaitable[Any]]
+# gate(model, version, alias, traffic): raises PromotionGateFailed when moving ``alias`` to
+# ``version`` is refused; ``traffic=False`` at a canary's start (gates needing traffic wait).
+GateCheck = Callable[[str, int, str, bool], Awaitable[None]]
 
 
 def takes_canary(run: CanaryRun, request_id: str) -> bool:
@@ -89,6 +92,7 @@ class CanaryControl:
         hooks: Hooks,
         *,
         promoter: Promoter | None = None,
+        gate: GateCheck | None = None,
         on_alias_change: Callable[[], Awaitable[Any]] | None = None,
         on_ended: Callable[[CanaryRun], None] | None = None,
     ) -> None:
@@ -96,6 +100,7 @@ class CanaryControl:
         self._registry = registry
         self._hooks = hooks
         self._promoter = promoter
+        self._gate = gate
         self._on_alias_change = on_alias_change
         self._on_ended = on_ended  # this process stops routing to it at once
 
@@ -109,14 +114,21 @@ class CanaryControl:
         plan: CanaryPlan,
         actor: str,
         reason: str = "",
+        gated_alias: str | None = None,
     ) -> CanaryRun:
-        """Point the canary alias at ``version`` (if not already) and record a running canary."""
+        """Point the canary alias at ``version`` (if not already) and record a running canary.
+
+        With a gate, ``gated_alias`` (the alias the canary ends by moving) must pass its
+        promotion gates first, except those that need live traffic: PromotionGateFailed.
+        """
         await self._registry.get_version(model, version)  # NotFound lists the versions
         if version == stable_version:
             raise Conflict(
                 f"version {version} already serves deployment '{deployment}'; a canary needs "
                 "a different version (register one, then start its canary)"
             )
+        if self._gate is not None and gated_alias is not None:
+            await self._gate(model, version, gated_alias, False)
         if (await self._registry.aliases(model)).get(plan.alias) != version:
             await self._registry.set_alias(
                 model, plan.alias, version, actor=actor, reason=reason or "canary started"
@@ -133,6 +145,10 @@ class CanaryControl:
         log.info("canary_started", deployment=deployment, version=version, stable=stable_version)
         await self._hooks.audit(actor, "canary.start", self._target(run), {"plan": plan.to_dict()})
         return run
+
+    @property
+    def hooks(self) -> Hooks:
+        return self._hooks
 
     @staticmethod
     def _target(run: CanaryRun) -> str:
@@ -151,8 +167,11 @@ class CanaryControl:
             )
         return moved
 
-    async def rollback(self, run: CanaryRun, decision: Decision) -> CanaryRun | None:
-        """Automatic rollback on a breach: traffic to 0, alias back, audit, alert."""
+    async def rollback(
+        self, run: CanaryRun, decision: Decision, *, gates: list[Any] | None = None
+    ) -> CanaryRun | None:
+        """Automatic rollback on a breach (or a refused promotion, with the failed ``gates``):
+        traffic to 0, alias back, audit, alert."""
         ended = await self._store.finish(
             run, "rolled_back", actor="rollouts", reason=decision.reason, details=decision.details()
         )
@@ -166,8 +185,10 @@ class CanaryControl:
             reason=decision.reason,
         )
         await self._restore_alias(run, actor="rollouts", reason=decision.reason)
-        details = {"version": run.version, "stable_version": run.stable_version}
+        details: dict[str, Any] = {"version": run.version, "stable_version": run.stable_version}
         details.update(decision.details())
+        if gates:
+            details["failed_gates"] = gates
         await self._hooks.audit("rollouts", "canary.rollback", self._target(run), details)
         await self._hooks.alert(
             "canary_rolled_back",
@@ -195,7 +216,13 @@ class CanaryControl:
         return ended
 
     async def promote(self, run: CanaryRun, decision: Decision, *, alias: str) -> CanaryRun | None:
-        """The last step passed: the version takes the deployment's alias."""
+        """The last step passed: the version takes the deployment's alias — unless its
+        promotion gates (checked again, now with traffic) refuse: then it is rolled back."""
+        if self._gate is not None:
+            try:
+                await self._gate(run.model, run.version, alias, True)
+            except PromotionGateFailed as exc:
+                return await self._refused(run, decision, exc)
         ended = await self._store.finish(
             run, "promoted", actor="rollouts", reason=decision.reason, details=decision.details()
         )
@@ -218,6 +245,20 @@ class CanaryControl:
             "rollouts", "canary.promote", self._target(run), {"alias": alias, **decision.details()}
         )
         return ended
+
+    async def _refused(
+        self, run: CanaryRun, decision: Decision, exc: PromotionGateFailed
+    ) -> CanaryRun | None:
+        """Every step passed but a promotion gate refused: end it rolled back (audit, alert)."""
+        log.warning("canary_promotion_refused", deployment=run.deployment, reason=exc.message)
+        refused = Decision(
+            "rollback",
+            f"promotion gate refused: {exc.message}",
+            decision.checks,
+            decision.canary,
+            decision.stable,
+        )
+        return await self.rollback(run, refused, gates=exc.details.get("failed", []))
 
     async def _restore_alias(self, run: CanaryRun, *, actor: str, reason: str) -> None:
         """Point the canary alias back at the stable version: a registry rollback when that is

@@ -7,7 +7,9 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
-from bastion.errors import Conflict
+import structlog
+
+from bastion.errors import Conflict, PromotionGateFailed
 from bastion.routing.rollouts.book import merged_arms
 from bastion.routing.rollouts.canary import decide
 from bastion.routing.rollouts.config import RolloutPlan
@@ -16,6 +18,7 @@ from bastion.routing.rollouts.operations import RolloutOps
 from bastion.routing.rollouts.stats import ArmStats
 
 Aliases = dict[tuple[str, str], int]
+log = structlog.get_logger(__name__)
 
 
 class CanaryDriver:
@@ -41,7 +44,7 @@ class CanaryDriver:
             last = await self._ops.store.latest(name)
             if last and (last.version, last.stable_version) == (version, stable):
                 continue  # this pair was tried already; move the alias again to retry
-            with contextlib.suppress(Conflict):  # another start won the race
+            try:
                 running[name] = await self._ops.control.start(
                     name,
                     model=model,
@@ -50,7 +53,24 @@ class CanaryDriver:
                     plan=canary,
                     actor="rollouts",
                     reason=f"the {canary.alias} alias moved to v{version}",
+                    gated_alias=self._ops.alias_of(name),
                 )
+            except Conflict:
+                pass  # another start won the race
+            except PromotionGateFailed as exc:  # tried again each tick: starts once gates pass
+                await self._refused(name, version, exc)
+
+    async def _refused(self, deployment: str, version: int, exc: PromotionGateFailed) -> None:
+        """Tell once (the alert is deduplicated) that a canary waits for its gates."""
+        log.debug("canary_start_refused", deployment=deployment, version=version)
+        await self._ops.control.hooks.alert(
+            "canary_start_refused",
+            severity="warning",
+            deployment=deployment,
+            summary=f"canary v{version} of {deployment} not started: {exc.message}",
+            details=exc.details,
+            dedupe_key=f"canary-gates:{deployment}:v{version}",
+        )
 
     async def step(self, run: CanaryRun, aliases: Aliases) -> CanaryRun | None:
         """Judge one running canary; its new state while it still runs, None once it ended."""

@@ -191,6 +191,7 @@ class RolloutOps:
             plan=plan.canary if plan and plan.canary else canary_plan(None),
             actor=actor,
             reason=reason,
+            gated_alias=alias,
         )
 
     async def abort_canary(self, deployment: str, *, actor: str, reason: str = "") -> CanaryRun:

@@ -18,8 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.errors import BastionError, ConfigError
 from bastion.routing.rollouts.ab import assign
-from bastion.routing.rollouts.book import StatsBook
-from bastion.routing.rollouts.canary import CanaryControl, Promoter, takes_canary
+from bastion.routing.rollouts.book import StatsBook, candidate_agreement
+from bastion.routing.rollouts.canary import CanaryControl, GateCheck, Promoter, takes_canary
 from bastion.routing.rollouts.config import plans_from, unit
 from bastion.routing.rollouts.driver import CanaryDriver
 from bastion.routing.rollouts.entities import CanaryRun, StatsRecord
@@ -67,6 +67,7 @@ class RolloutService:
         *,
         clock: Callable[[], datetime] = utcnow,
         promoter: Promoter | None = None,
+        gate: GateCheck | None = None,
         process: str | None = None,
     ) -> None:
         self._settings = settings
@@ -80,6 +81,7 @@ class RolloutService:
             registry,
             self.hooks,
             promoter=promoter,
+            gate=gate,
             on_alias_change=self._moved,
             on_ended=self._forget,
         )
@@ -217,6 +219,12 @@ class RolloutService:
             if key[2] == run and self.book.models[key] == model:
                 total.merge(counters)
         return total.agreement
+
+    async def shadow_agreement(self, model: str, version: int) -> tuple[float | None, int]:
+        """``(agreement, compared outputs)`` of candidate ``version`` over every deployment and
+        process: the persisted counters of the others plus this process's latest."""
+        records = await self.store.load_stats("shadow", model=model, run=f"v{version}")
+        return candidate_agreement(records, self.book, model, version)
 
     # -- the background loop --------------------------------------------------------------------
 

@@ -109,7 +109,10 @@ async def make_env(database_url: str, tmp_path: Path) -> AsyncIterator[Callable[
     opened: list[tuple[Services, RolloutService]] = []
 
     async def make(
-        rollouts: list[dict[str, Any]], versions: tuple[str, ...] = ("stable",), **extra: Any
+        rollouts: list[dict[str, Any]],
+        versions: tuple[str, ...] = ("stable",),
+        gate: Any = None,
+        **extra: Any,
     ) -> Env:
         settings = Settings(
             data_dir=tmp_path / "data",
@@ -131,6 +134,7 @@ async def make_env(database_url: str, tmp_path: Path) -> AsyncIterator[Callable[
             svc.registry,
             svc.deployments,
             clock=clock,
+            gate=gate,
         )
         outlets = Outlets(Recorder(), Recorder())
         rollouts_svc.attach(outlets)

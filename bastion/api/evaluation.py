@@ -1,0 +1,180 @@
+"""Evaluation admin API: eval sets, runs on the server, reports, and approvals of versions.
+
+Operators (and admins) write; approvers read, and approve versions — an approval needs a key
+that holds the ``approver`` role itself (see docs/evaluation.md: admin alone is not enough).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bastion.api.authn import authenticated
+from bastion.api.context import services
+from bastion.api.render import json_response
+from bastion.errors import Forbidden, InvalidRequest, ModelNotReady
+from bastion.evaluation import EvaluationService
+from bastion.security import Principal
+from bastion.services import Services
+
+router = APIRouter(prefix="/v1/admin", tags=["evaluation"])
+
+
+def _needs(*roles: str, exactly: bool = False) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: the caller's principal if it holds one of ``roles`` (admins too, unless
+    ``exactly``). FastAPI resolves it before validating the body: a 403 comes before a 422."""
+
+    async def check(request: Request) -> Principal:
+        principal = await authenticated(request)
+        allowed = any(r in principal.roles for r in roles) if exactly else principal.has_any(*roles)
+        if not allowed:
+            named = ", ".join(roles if exactly else ("admin", *roles))
+            raise Forbidden(f"this route needs one of the roles: {named}")
+        return principal
+
+    return check
+
+
+WRITE = Depends(_needs("operator"))
+READ = Depends(_needs("operator", "approver"))
+APPROVE = Depends(_needs("approver", exactly=True))
+
+
+def _evaluation(request: Request) -> tuple[Services, EvaluationService]:
+    svc = services(request)
+    if svc.evaluation is None:
+        raise ModelNotReady("evaluation is not running in this server yet", retry_after=1)
+    return svc, svc.evaluation
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SetBody(_Body):
+    name: str = Field(min_length=1, max_length=63)
+    content: str | None = Field(None, description="the file's text (JSONL or CSV)")
+    content_base64: str | None = Field(None, description="the file's bytes (e.g. Parquet)")
+    format: str | None = Field(None, description="jsonl | csv | parquet (default: sniffed)")
+    filename: str | None = Field(None, max_length=255)
+    description: str = Field("", max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_content(self) -> SetBody:
+        if (self.content is None) == (self.content_base64 is None):
+            raise ValueError("give exactly one of 'content' or 'content_base64'")
+        return self
+
+    def data(self) -> bytes:
+        if self.content is not None:
+            return self.content.encode("utf-8")
+        try:
+            return base64.b64decode(self.content_base64 or "", validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidRequest(
+                "content_base64: not valid base64", details={"field": "content_base64"}
+            ) from exc
+
+
+class RunBody(_Body):
+    model: str = Field(min_length=3, max_length=140, description="NAME@VERSION (or @alias)")
+    set: str = Field(min_length=1, max_length=80, description="SET or SET@VERSION")
+    scorers: list[str] = Field(default_factory=list, max_length=20)
+    output_field: str | None = Field(None, max_length=200)
+
+
+class ApprovalBody(_Body):
+    comment: str = Field("", max_length=2000)
+
+
+@router.get("/eval/sets")
+async def list_sets(
+    request: Request, name: str | None = None, principal: Principal = READ
+) -> Response:
+    _, evaluation = _evaluation(request)
+    return json_response({"data": await evaluation.sets.list_sets(name)})
+
+
+@router.post("/eval/sets", status_code=201)
+async def register_set(body: SetBody, request: Request, principal: Principal = WRITE) -> Response:
+    """Validate and store an eval set; the same content again answers 200 with its version."""
+    svc, evaluation = _evaluation(request)
+    found, created = await evaluation.sets.register(
+        body.name,
+        body.data(),
+        filename=body.filename,
+        fmt=body.format,
+        description=body.description,
+        created_by=principal.name,
+    )
+    if created and svc.audit is not None:
+        details = {"sha256": found.sha256, "rows": found.rows, "format": found.format}
+        await svc.audit.admin(principal, "eval_set.registered", found.ref, details)
+    return json_response({"data": found, "created": created}, 201 if created else 200)
+
+
+@router.post("/eval/runs", status_code=201)
+async def run_eval(body: RunBody, request: Request, principal: Principal = WRITE) -> Response:
+    """Run a model version on an eval set in this server and store the report."""
+    svc, evaluation = _evaluation(request)
+    report = await evaluation.runner.run(
+        body.model,
+        body.set,
+        scorers=body.scorers,
+        output_field=body.output_field,
+        created_by=principal.name,
+        allowed_modules=evaluation.settings.custom_scorer_modules,
+    )
+    if svc.audit is not None:
+        target = f"{report.model}@{report.version}"
+        details = {"set": report.set_ref, "report": report.id, "metrics": report.metrics}
+        await svc.audit.admin(principal, "eval.run", target, details)
+    return json_response({"data": report}, 201)
+
+
+@router.get("/eval/reports")
+async def list_reports(
+    request: Request,
+    model: str | None = None,
+    version: int | None = None,
+    set: str | None = None,
+    limit: int = 100,
+    principal: Principal = READ,
+) -> Response:
+    _, evaluation = _evaluation(request)
+    reports = await evaluation.reports.list_reports(
+        model, version, set_name=set, limit=max(1, min(limit, 1000))
+    )
+    return json_response({"data": reports})
+
+
+@router.post("/models/{name}/versions/{version}/approvals", status_code=201)
+async def approve(
+    name: str, version: int, body: ApprovalBody, request: Request, principal: Principal = APPROVE
+) -> Response:
+    """Approve a model version (once per approver key); approval gates count these."""
+    svc, evaluation = _evaluation(request)
+    await svc.registry.get_version(name, version)  # NotFound lists the versions
+    approval = await evaluation.approvals.approve(
+        name, version, key_id=principal.key_id, approver=principal.name, comment=body.comment
+    )
+    if svc.audit is not None:
+        await svc.audit.admin(
+            principal, "model.approved", f"{name}@{version}", {"comment": body.comment}
+        )
+    return json_response({"data": approval}, 201)
+
+
+@router.get("/models/{name}/versions/{version}/approvals")
+async def list_approvals(
+    name: str, version: int, request: Request, principal: Principal = READ
+) -> Response:
+    svc, evaluation = _evaluation(request)
+    await svc.registry.get_version(name, version)
+    return json_response({"data": await evaluation.approvals.list_approvals(name, version)})

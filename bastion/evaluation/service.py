@@ -1,0 +1,39 @@
+"""The evaluation service: eval sets, runs, reports, approvals and the promotion guard, built
+once by the composition root (or the CLI) over one database and artifact store."""
+
+from __future__ import annotations
+
+from bastion.evaluation.approvals import ApprovalStore
+from bastion.evaluation.base import Loader, ShadowSource
+from bastion.evaluation.gates import Gates
+from bastion.evaluation.promotion import PromotionGuard
+from bastion.evaluation.reports import ReportStore
+from bastion.evaluation.runner import EvalRunner
+from bastion.evaluation.sets import EvalSetStore
+from bastion.registry import ArtifactStore, Registry
+from bastion.settings.evaluation import EvaluationSettings
+from bastion.store import Database
+
+
+class EvaluationService:
+    def __init__(
+        self,
+        settings: EvaluationSettings,
+        db: Database,
+        registry: Registry,
+        artifacts: ArtifactStore,
+        loader: Loader,
+        *,
+        shadow: ShadowSource | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sets = EvalSetStore(db, artifacts, max_bytes=settings.max_set_bytes)
+        self.reports = ReportStore(db)
+        self.approvals = ApprovalStore(db)
+        self.runner = EvalRunner(settings, registry, self.sets, self.reports, loader)
+        self.gates = Gates(settings, registry, self.sets, self.reports, self.approvals, shadow)
+        self.guard = PromotionGuard(self.gates)
+
+    def attach_shadow(self, source: ShadowSource) -> None:
+        """The rollouts' shadow stats, for ``shadow_agreement`` gates (built after this)."""
+        self.gates.shadow = source

@@ -44,6 +44,7 @@ class Governance:
     prices: PriceTable
     rate_policy: RateLimitPolicy
     budget_policy: BudgetPolicy
+    remote: bool = False  # the stores are across the network (Redis): admit checks overlap
 
     @classmethod
     def from_config(
@@ -123,6 +124,7 @@ class Governance:
             PriceTable.from_config(config.get("prices")),
             rate_policy,
             BudgetPolicy.from_config(budget),
+            remote=store == "redis",
         )
 
     def stage(
@@ -144,6 +146,7 @@ class Governance:
             budget_policy or self.budget_policy,
             self.prices,
             on_settled=on_settled,
+            concurrent=self.remote,
         )
 
 

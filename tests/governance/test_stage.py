@@ -46,7 +46,12 @@ class Upstream:
 
 
 def admit(
-    clock: FakeClock, rate: list[dict[str, Any]], budgets: list[dict[str, Any]], prices: Any = None
+    clock: FakeClock,
+    rate: list[dict[str, Any]],
+    budgets: list[dict[str, Any]],
+    prices: Any = None,
+    *,
+    concurrent: bool = False,
 ) -> tuple[AdmitStage, MemoryLimiter, MemoryBudgets]:
     limiter = MemoryLimiter(clock=clock)
     store = MemoryBudgets(clock=clock)
@@ -56,6 +61,7 @@ def admit(
         store,
         BudgetPolicy.from_config(budgets),
         PriceTable.from_config(prices),
+        concurrent=concurrent,
     )
     return stage, limiter, store
 
@@ -115,11 +121,13 @@ async def test_a_failed_call_releases_its_reservation(clock: FakeClock) -> None:
     await build_pipeline([stage], upstream)(make_call(estimated_cost=0.6))
 
 
-async def test_a_budget_refusal_refunds_the_rate_limits(clock: FakeClock) -> None:
+@pytest.mark.parametrize("concurrent", [False, True])
+async def test_a_budget_refusal_refunds_the_rate_limits(clock: FakeClock, concurrent: bool) -> None:
     stage, _, _ = admit(
         clock,
         [{"scope": "key", "limit": 2, "period_s": 60}],
         [{"scope": "key", "window": "day", "limit_usd": 1}],
+        concurrent=concurrent,
     )
     run = build_pipeline([stage], Upstream())
     await run(make_call(estimated_cost=0.9))
@@ -127,6 +135,24 @@ async def test_a_budget_refusal_refunds_the_rate_limits(clock: FakeClock) -> Non
         with pytest.raises(BudgetExceeded):
             await run(make_call(estimated_cost=0.2))
     await run(make_call(estimated_cost=0.1))  # the second request slot is still there
+
+
+@pytest.mark.parametrize("concurrent", [False, True])
+async def test_a_rate_limit_refusal_holds_no_budget_and_wins(
+    clock: FakeClock, concurrent: bool
+) -> None:
+    rule = {"scope": "key", "window": "day", "limit_usd": 1}
+    stage, _, store = admit(
+        clock, [{"scope": "key", "limit": 1, "period_s": 60}], [rule], concurrent=concurrent
+    )
+    run = build_pipeline([stage], Upstream())
+    await run(make_call(estimated_cost=0.6))
+    for cost in (0.3, 0.3, 0.3, 0.9):  # 0.9 is over the budget too: the 429 still comes first
+        with pytest.raises(RateLimited):
+            await run(make_call(estimated_cost=cost))
+    targets = BudgetPolicy.from_config([rule]).targets(Subject.of(make_call()))
+    [usage] = await store.usage(targets)
+    assert (usage.spent.micros, usage.reserved.micros) == (600_000, 0)  # nothing left held
 
 
 async def test_tokens_are_estimated_then_settled(clock: FakeClock) -> None:
@@ -207,3 +233,30 @@ async def test_a_failure_after_billing_commits_what_was_reported(clock: FakeCloc
         await build_pipeline([stage], billed_then_failed)(call)
     targets = BudgetPolicy.from_config([rule]).targets(Subject.of(call))
     assert (await store.usage(targets))[0].spent.micros == 300_000
+
+
+async def test_on_redis_the_checks_overlap_and_refusals_undo_the_other(
+    redis: Any, prefix: str
+) -> None:
+    rule = {"scope": "key", "window": "day", "limit_usd": 1}
+    governance = Governance.from_config(
+        {
+            "store": "redis",
+            "key_prefix": prefix,
+            "rate_limits": {"rules": [{"scope": "key", "limit": 2, "period_s": 60}]},
+            "budgets": {"rules": [rule]},
+        },
+        redis=redis,
+    )
+    assert governance.remote
+    run = build_pipeline([governance.stage()], Upstream())
+    await run(make_call(estimated_cost=0.9))
+    for _ in range(3):  # refused by the budget: the request slot is refunded each time
+        with pytest.raises(BudgetExceeded):
+            await run(make_call(estimated_cost=0.2))
+    await run(make_call(estimated_cost=0.05))  # the second slot
+    with pytest.raises(RateLimited):  # refused by the rate limit: no budget stays held
+        await run(make_call(estimated_cost=0.01))
+    targets = BudgetPolicy.from_config([rule]).targets(Subject.of(make_call()))
+    [usage] = await governance.budgets.usage(targets)
+    assert (usage.spent.micros, usage.reserved.micros) == (950_000, 0)

@@ -4,26 +4,24 @@ checked on every load), one metadata row per version. Identical content is one v
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from bastion.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from bastion.errors import InvalidRequest, NotFound, PayloadTooLarge
 from bastion.evaluation.entities import EvalRow, EvalSet
 from bastion.evaluation.formats import format_of, parse_rows
 from bastion.registry import ArtifactStore
 from bastion.store import Database
 from bastion.store.evaluation_tables import EvalSetRow
 from bastion.store.tables import utcnow
+from bastion.store.versions import insert_next_version
 
 log = structlog.get_logger(__name__)
 
 SET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _REF = re.compile(r"^(?P<name>[a-z0-9][a-z0-9._-]{0,62})(?:@v?(?P<version>[0-9]{1,9}))?$")
-_ATTEMPTS = 8
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
@@ -75,18 +73,15 @@ class EvalSetStore:
         rows = await asyncio.to_thread(parse_rows, content, kind)
         slices = sorted({dim for row in rows for dim in row.slices})
         sha256, size = await asyncio.to_thread(self._artifacts.put, content)
-        for attempt in range(_ATTEMPTS):
-            try:
-                found, created = await self._insert(
-                    name, sha256, size, kind, len(rows), slices, description, created_by
-                )
-            except IntegrityError:
-                await asyncio.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
-                continue
-            if created:
-                log.info("eval_set_registered", name=name, version=found.version, sha256=sha256)
-            return found, created
-        raise Conflict(f"could not allocate a version for eval set {name!r}; try again")
+        found, created = await insert_next_version(
+            lambda: self._insert(
+                name, sha256, size, kind, len(rows), slices, description, created_by
+            ),
+            f"eval set {name!r}",
+        )
+        if created:
+            log.info("eval_set_registered", name=name, version=found.version, sha256=sha256)
+        return found, created
 
     async def _insert(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,10 +12,9 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bastion.errors import ArtifactIntegrityError, Conflict, InvalidRequest, NotFound
+from bastion.errors import ArtifactIntegrityError, InvalidRequest, NotFound
 from bastion.registry import aliases as rules
 from bastion.registry.artifacts import ArtifactStore
 from bastion.registry.entities import (
@@ -35,10 +33,10 @@ from bastion.registry.entities import (
 )
 from bastion.store import Database
 from bastion.store.tables import ModelRow, ModelVersionRow, utcnow
+from bastion.store.versions import insert_next_version
 
 log = structlog.get_logger(__name__)
 
-_REGISTER_ATTEMPTS = 8
 _VERSION_REF = re.compile(r"^v?[0-9]{1,30}$")
 
 
@@ -147,25 +145,17 @@ class Registry:
         if artifact is not None:
             sha256, size = await asyncio.to_thread(self._artifacts.put, artifact)
         values.update(artifact_sha256=sha256, artifact_size=size)
-        for attempt in range(_REGISTER_ATTEMPTS):
-            try:
-                mv = await self._insert_version(name, values)
-            except IntegrityError:
-                # Another writer took the same number between our read and insert: retry.
-                await asyncio.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
-                continue
-            log.info(
-                "model_version_registered",
-                model=name,
-                version=mv.version,
-                flavor=mv.flavor,
-                artifact_sha256=sha256,
-            )
-            return mv
-        raise Conflict(
-            f"could not allocate a version for model {name!r}: too many concurrent "
-            "registrations; try again"
+        mv = await insert_next_version(
+            lambda: self._insert_version(name, values), f"model {name!r}"
         )
+        log.info(
+            "model_version_registered",
+            model=name,
+            version=mv.version,
+            flavor=mv.flavor,
+            artifact_sha256=sha256,
+        )
+        return mv
 
     async def _insert_version(self, name: str, values: dict[str, Any]) -> ModelVersion:
         async with self._db.session() as session:

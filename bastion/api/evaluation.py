@@ -18,24 +18,25 @@ from starlette.responses import Response
 from bastion.api.authn import authenticated
 from bastion.api.context import services
 from bastion.api.render import json_response
-from bastion.errors import Forbidden, InvalidRequest, ModelNotReady
+from bastion.errors import InvalidRequest, ModelNotReady
 from bastion.evaluation import EvaluationService
-from bastion.security import Principal
+from bastion.security import Principal, require_own_role, require_roles
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1/admin", tags=["evaluation"])
 
 
-def _needs(*roles: str, exactly: bool = False) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency: the caller's principal if it holds one of ``roles`` (admins too, unless
-    ``exactly``). FastAPI resolves it before validating the body: a 403 comes before a 422."""
+def _needs(*roles: str, own: str | None = None) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: the caller's principal if it holds one of ``roles`` (admins hold all),
+    or, with ``own``, that role itself. FastAPI resolves it before validating the body: a 403
+    comes before a 422."""
 
     async def check(request: Request) -> Principal:
         principal = await authenticated(request)
-        allowed = any(r in principal.roles for r in roles) if exactly else principal.has_any(*roles)
-        if not allowed:
-            named = ", ".join(roles if exactly else ("admin", *roles))
-            raise Forbidden(f"this route needs one of the roles: {named}")
+        if own is not None:
+            require_own_role(principal, own)
+        else:
+            require_roles(principal, *roles)
         return principal
 
     return check
@@ -43,7 +44,7 @@ def _needs(*roles: str, exactly: bool = False) -> Callable[[Request], Awaitable[
 
 WRITE = Depends(_needs("operator"))
 READ = Depends(_needs("operator", "approver"))
-APPROVE = Depends(_needs("approver", exactly=True))
+APPROVE = Depends(_needs(own="approver"))
 
 
 def _evaluation(request: Request) -> tuple[Services, EvaluationService]:

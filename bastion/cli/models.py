@@ -271,18 +271,14 @@ def approve(
 ) -> None:
     """Approve VERSION of NAME with an approver key (approval gates count distinct keys)."""
     from bastion.cli.evaluation import opened_evaluation
-    from bastion.errors import Forbidden
-    from bastion.security import Authenticator
+    from bastion.security import Authenticator, require_own_role
 
     settings = settings_from(config)
 
     async def go() -> Any:
         async with opened_evaluation(settings) as (registry, evaluation, keys):
             principal = await Authenticator(keys).authenticate(f"Bearer {key}")
-            if "approver" not in principal.roles:
-                raise Forbidden(
-                    f"key '{principal.name}' does not hold the approver role; approvals need it"
-                )
+            require_own_role(principal, "approver")
             await registry.get_version(name, version)
             approval = await evaluation.approvals.approve(
                 name, version, key_id=principal.key_id, approver=principal.name, comment=comment

@@ -1,6 +1,11 @@
 """Security: API keys (teams, rotation, expiry), IdP JWTs, principals and roles, authorization."""
 
-from bastion.security.access import require_deployment, require_roles, tenant_scope
+from bastion.security.access import (
+    require_deployment,
+    require_own_role,
+    require_roles,
+    tenant_scope,
+)
 from bastion.security.authenticator import Authenticator
 from bastion.security.jwt_auth import JwtVerifier
 from bastion.security.keys import ApiKey, KeyStore, hash_key
@@ -18,6 +23,7 @@ __all__ = [
     "Principal",
     "hash_key",
     "require_deployment",
+    "require_own_role",
     "require_roles",
     "tenant_scope",
 ]

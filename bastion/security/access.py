@@ -21,6 +21,16 @@ def require_roles(principal: Principal, *roles: str) -> None:
         raise Forbidden(f"this route needs one of the roles: {', '.join(('admin', *roles))}")
 
 
+def require_own_role(principal: Principal, role: str) -> None:
+    """Raise 403 unless ``principal`` holds ``role`` itself: here admin does not imply it
+    (an approval is a second person's sign-off; an admin who ships anyway overrides)."""
+    if role not in principal.roles:
+        raise Forbidden(
+            f"key '{principal.name}' does not hold the {role} role; this needs a key that "
+            "does (admin alone is not enough)"
+        )
+
+
 def tenant_scope(principal: Principal, requested: str | None) -> str | None:
     """The tenant a read is limited to: an admin's choice (None: every tenant), else the
     principal's own tenant; asking for another tenant's data is 403."""

@@ -10,10 +10,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from bastion.cli.common import ConfigOption, console, dump, err_console, run, settings_from
+from bastion.cli.common import (
+    ConfigOption,
+    console,
+    dump,
+    err_console,
+    opened_db,
+    run,
+    settings_from,
+)
 from bastion.observability.alerts import Alert, Notification, Notifier
 from bastion.settings import Settings
-from bastion.store import Database, migrate
 from bastion.store.alerts_tables import SqlAlertHistory
 
 app = typer.Typer(help="Alerts: history, acknowledgement, webhook tests.", no_args_is_help=True)
@@ -21,13 +28,8 @@ app = typer.Typer(help="Alerts: history, acknowledgement, webhook tests.", no_ar
 
 @contextlib.asynccontextmanager
 async def _history(settings: Settings) -> AsyncIterator[SqlAlertHistory]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await migrate.upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
-    try:
+    async with opened_db(settings) as db:
         yield SqlAlertHistory(db)
-    finally:
-        await db.aclose()
 
 
 def _table(alerts: list[Alert]) -> Table:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import typer
 
-from bastion.cli.common import ConfigOption, console, err_console, run, settings_from
+from bastion.cli.common import ConfigOption, console, err_console, opened_db, run, settings_from
 from bastion.errors import ConfigError
 from bastion.observability.audit import (
     AuditLog,
@@ -26,7 +26,6 @@ from bastion.observability.audit import (
 )
 from bastion.security.encryption import Encryptor, generate_key, load_encryptor
 from bastion.settings import Settings
-from bastion.store import Database, migrate
 from bastion.store.audit_tables import SqlAuditStore
 
 app = typer.Typer(
@@ -37,15 +36,12 @@ app = typer.Typer(
 
 @contextlib.asynccontextmanager
 async def opened_store(settings: Settings) -> AsyncIterator[SqlAuditStore]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await migrate.upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
-    store = SqlAuditStore(db, durability=settings.audit.durability)
-    try:
-        yield store
-    finally:
-        await store.aclose()
-        await store.db.aclose()
+    async with opened_db(settings) as db:
+        store = SqlAuditStore(db, durability=settings.audit.durability)
+        try:
+            yield store
+        finally:
+            await store.aclose()
 
 
 async def audit_admin(

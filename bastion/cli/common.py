@@ -48,14 +48,21 @@ def run(coro: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
 
 
 @contextlib.asynccontextmanager
-async def opened(settings: Settings) -> AsyncIterator[tuple[Registry, KeyStore]]:
+async def opened_db(settings: Settings) -> AsyncIterator[Database]:
+    """The configured database, migrated to head (the data dir made if needed), closed after."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     try:
-        yield Registry(db, ArtifactStore(settings.artifacts_dir)), KeyStore(db)
+        yield db
     finally:
         await db.aclose()
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[tuple[Registry, KeyStore]]:
+    async with opened_db(settings) as db:
+        yield Registry(db, ArtifactStore(settings.artifacts_dir)), KeyStore(db)
 
 
 def dump(obj: Any) -> None:

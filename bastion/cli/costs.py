@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bastion.cli.common import ConfigOption, console, err_console, run, settings_from
+from bastion.cli.common import ConfigOption, console, err_console, opened_db, run, settings_from
 
 app = typer.Typer(help="Costs: what each key, team, tenant and model spent.", no_args_is_help=True)
 
@@ -40,20 +40,14 @@ def report(
 ) -> None:
     """Sum the usage log (one row per answered call, cached and streamed ones included)."""
     from bastion.governance.costs import CostFilter, cost_report, parse_dimensions, total_cost
-    from bastion.store import Database, migrate
 
     settings = settings_from(config)
     where = CostFilter(_date(since, "--since"), _date(until, "--until"), tenant, team, key)
     dims = parse_dimensions([part for b in by for part in b.split(",") if part])
 
     async def go() -> list[dict[str, Any]]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        await migrate.upgrade(settings.resolved_database_url)
-        db = Database(settings.resolved_database_url)
-        try:
+        async with opened_db(settings) as db:
             return await cost_report(db, dims, where)
-        finally:
-            await db.aclose()
 
     rows = run(go())
     if as_json:

@@ -12,7 +12,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from bastion.cli.audit import audit_admin
-from bastion.cli.common import ConfigOption, console, dump, err_console, run, settings_from
+from bastion.cli.common import (
+    ConfigOption,
+    console,
+    dump,
+    err_console,
+    opened_db,
+    run,
+    settings_from,
+)
 from bastion.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,16 +68,10 @@ async def opened_evaluation(
     """The registry, the evaluation service and the key store over the configured database."""
     from bastion.registry import ArtifactStore, Registry
     from bastion.security import KeyStore
-    from bastion.store import Database, migrate
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await migrate.upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
-    registry = Registry(db, ArtifactStore(settings.artifacts_dir))
-    try:
+    async with opened_db(settings) as db:
+        registry = Registry(db, ArtifactStore(settings.artifacts_dir))
         yield registry, build_evaluation(settings, db, registry), KeyStore(db)
-    finally:
-        await db.aclose()
 
 
 @sets_app.command("register")

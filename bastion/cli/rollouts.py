@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from bastion.cli.common import ConfigOption, console, dump, run, settings_from
+from bastion.cli.common import ConfigOption, console, dump, opened_db, run, settings_from
 from bastion.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,13 +36,9 @@ async def _opened(settings: Settings) -> AsyncIterator[RolloutOps]:
     from bastion.routing.rollouts.config import plans_from
     from bastion.routing.rollouts.hooks import Hooks
     from bastion.routing.rollouts.store import RolloutStore
-    from bastion.store import Database, migrate
     from bastion.store.tables import utcnow
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await migrate.upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
-    try:
+    async with opened_db(settings) as db:
         registry = Registry(db, ArtifactStore(settings.artifacts_dir))
         store = RolloutStore(db)
         gate = build_evaluation(settings, db, registry).guard.canary_gate  # a canary's gates
@@ -55,8 +51,6 @@ async def _opened(settings: Settings) -> AsyncIterator[RolloutOps]:
             StatsBook("cli"),
             clock=utcnow,
         )
-    finally:
-        await db.aclose()
 
 
 def _with_ops(config: Path | None, action: Callable[[RolloutOps], Awaitable[Any]]) -> Any:

@@ -45,20 +45,13 @@ def build_evaluation(settings: Settings, db: Database, registry: Registry) -> Ev
     from bastion.evaluation import EvaluationService
     from bastion.registry import ArtifactStore
     from bastion.routing.loaded import load_version
-    from bastion.routing.rollouts.book import StatsBook, candidate_agreement
+    from bastion.routing.rollouts.book import ShadowAgreement, StatsBook
     from bastion.routing.rollouts.store import RolloutStore
 
     artifacts = ArtifactStore(settings.artifacts_dir)
     loader = functools.partial(load_version, registry, Resources())
-    evaluation = EvaluationService(settings.evaluation, db, registry, artifacts, loader)
-    store, book = RolloutStore(db), StatsBook("cli")
-
-    async def shadow(model: str, version: int) -> tuple[float | None, int]:
-        records = await store.load_stats("shadow", model=model, run=f"v{version}")
-        return candidate_agreement(records, book, model, version)
-
-    evaluation.attach_shadow(shadow)
-    return evaluation
+    shadow = ShadowAgreement(RolloutStore(db), StatsBook("cli"))
+    return EvaluationService(settings.evaluation, db, registry, artifacts, loader, shadow=shadow)
 
 
 @contextlib.asynccontextmanager

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion.routing.rollouts.entities import StatsRecord
 from bastion.routing.rollouts.stats import ArmStats, ShadowCounters
+
+if TYPE_CHECKING:
+    from bastion.routing.rollouts.store import RolloutStore
 
 Key = tuple[str, str, str, str]  # kind, deployment, run, arm
 
@@ -98,3 +101,16 @@ def candidate_agreement(
         if name == model and run == f"v{version}":
             total.merge(counters)
     return total.agreement, total.compared
+
+
+class ShadowAgreement:
+    """A candidate's shadow agreement read fresh from the store (every process's persisted
+    counters) plus ``book``'s unflushed ones: the promotion gates' shadow source."""
+
+    def __init__(self, store: RolloutStore, book: StatsBook) -> None:
+        self._store = store
+        self._book = book
+
+    async def __call__(self, model: str, version: int) -> tuple[float | None, int]:
+        records = await self._store.load_stats("shadow", model=model, run=f"v{version}")
+        return candidate_agreement(records, self._book, model, version)

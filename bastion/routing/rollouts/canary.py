@@ -3,6 +3,7 @@ actions (start, advance, promote, roll back, abort) with their alias moves, audi
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 Action = Literal["wait", "advance", "promote", "rollback"]
-# promote(model, version, alias, actor, reason): the evaluation team's gate when it exists.
-Promoter = Callable[[str, int, str, str, str], Awaitable[Any]]
 # gate(model, version, alias, traffic): raises PromotionGateFailed when moving ``alias`` to
 # ``version`` is refused; ``traffic=False`` at a canary's start (gates needing traffic wait).
 GateCheck = Callable[[str, int, str, bool], Awaitable[None]]
@@ -91,7 +90,6 @@ class CanaryControl:
         registry: Registry,
         hooks: Hooks,
         *,
-        promoter: Promoter | None = None,
         gate: GateCheck | None = None,
         on_alias_change: Callable[[], Awaitable[Any]] | None = None,
         on_ended: Callable[[CanaryRun], None] | None = None,
@@ -99,7 +97,6 @@ class CanaryControl:
         self._store = store
         self._registry = registry
         self._hooks = hooks
-        self._promoter = promoter
         self._gate = gate
         self._on_alias_change = on_alias_change
         self._on_ended = on_ended  # this process stops routing to it at once
@@ -230,15 +227,10 @@ class CanaryControl:
             return None
         self._ended(run)
         reason = f"canary passed {len(run.plan.steps)} steps"
-        try:
-            if self._promoter is not None:
-                await self._promoter(run.model, run.version, alias, "rollouts", reason)
-            else:
-                await self._registry.promote(
-                    run.model, run.version, alias=alias, actor="rollouts", reason=reason
-                )
-        except Conflict:
-            pass  # already there: someone promoted it by hand meanwhile
+        with contextlib.suppress(Conflict):  # already there: someone promoted it by hand
+            await self._registry.promote(
+                run.model, run.version, alias=alias, actor="rollouts", reason=reason
+            )
         log.info("canary_promoted", deployment=run.deployment, version=run.version, alias=alias)
         await self._changed()
         await self._hooks.audit(

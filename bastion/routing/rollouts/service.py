@@ -18,15 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.errors import BastionError, ConfigError
 from bastion.routing.rollouts.ab import assign
-from bastion.routing.rollouts.book import StatsBook, candidate_agreement
-from bastion.routing.rollouts.canary import CanaryControl, GateCheck, Promoter, takes_canary
+from bastion.routing.rollouts.book import ShadowAgreement, StatsBook, candidate_agreement
+from bastion.routing.rollouts.canary import CanaryControl, GateCheck, takes_canary
 from bastion.routing.rollouts.config import plans_from, unit
 from bastion.routing.rollouts.driver import CanaryDriver
 from bastion.routing.rollouts.entities import CanaryRun, StatsRecord
 from bastion.routing.rollouts.hooks import Hooks
 from bastion.routing.rollouts.operations import RolloutOps
 from bastion.routing.rollouts.shadow import ShadowJob, ShadowRunner
-from bastion.routing.rollouts.stats import ShadowCounters
 from bastion.routing.rollouts.store import RolloutStore
 from bastion.settings import DeploymentSettings
 from bastion.settings.rollouts import RolloutsSettings
@@ -66,7 +65,6 @@ class RolloutService:
         deployments: DeploymentManager,
         *,
         clock: Callable[[], datetime] = utcnow,
-        promoter: Promoter | None = None,
         gate: GateCheck | None = None,
         process: str | None = None,
     ) -> None:
@@ -80,12 +78,13 @@ class RolloutService:
             self.store,
             registry,
             self.hooks,
-            promoter=promoter,
             gate=gate,
             on_alias_change=self._moved,
             on_ended=self._forget,
         )
         self.book = StatsBook(process or uuid.uuid4().hex[:16])
+        # the promotion gates' shadow source: read fresh, every process's counters
+        self.shadow_agreement = ShadowAgreement(self.store, self.book)
         plans = plans_from(settings)
         names = {d.name for d in configured}
         unknown = sorted(n for n in plans if names and n not in names)
@@ -210,21 +209,7 @@ class RolloutService:
     def agreement(self, model: str, candidate_version: int) -> float | None:
         """Share of shadow-compared outputs where ``candidate_version`` agreed with the live
         version (all processes, as of the last flush plus this process's latest), or None."""
-        run = f"v{candidate_version}"
-        total = ShadowCounters()
-        for rec in self._shadow_records:
-            if rec.model == model and rec.run == run and rec.process != self.book.process:
-                total.merge(ShadowCounters.from_dict(rec.data))
-        for key, counters in self.book.shadows.items():
-            if key[2] == run and self.book.models[key] == model:
-                total.merge(counters)
-        return total.agreement
-
-    async def shadow_agreement(self, model: str, version: int) -> tuple[float | None, int]:
-        """``(agreement, compared outputs)`` of candidate ``version`` over every deployment and
-        process: the persisted counters of the others plus this process's latest."""
-        records = await self.store.load_stats("shadow", model=model, run=f"v{version}")
-        return candidate_agreement(records, self.book, model, version)
+        return candidate_agreement(self._shadow_records, self.book, model, candidate_version)[0]
 
     # -- the background loop --------------------------------------------------------------------
 

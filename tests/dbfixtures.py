@@ -4,6 +4,7 @@
                         once on PostgreSQL (one database per session, tables emptied per test).
 ``blank_database_url``  a database with no tables at all (for migration tests), on both.
 ``database``            a ``bastion.store.Database`` on ``database_url``, closed afterwards.
+``artifacts``, ``registry``  an artifact store under tmp_path and a Registry on ``database``.
 
 PostgreSQL is at ``BASTION_TEST_POSTGRES_URL`` (default postgresql://postgres@127.0.0.1:5432/
 postgres). When it is unreachable its cases skip, or fail if ``BASTION_REQUIRE_SERVICES=1``.
@@ -24,6 +25,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from bastion.registry import ArtifactStore, Registry
 from bastion.store import Database, migrate
 from bastion.store.tables import Base
 
@@ -133,3 +135,13 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     db = Database(database_url)
     yield db
     await db.aclose()
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> ArtifactStore:
+    return ArtifactStore(tmp_path / "artifacts")
+
+
+@pytest.fixture
+def registry(database: Database, artifacts: ArtifactStore) -> Registry:
+    return Registry(database, artifacts)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,16 +32,6 @@ def rows(spec: list[tuple[str, str, str | None]], **extra: Any) -> bytes:
             row["slices"] = {"lang": lang}
         out.append(row)
     return jsonl(*out)
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> ArtifactStore:
-    return ArtifactStore(tmp_path / "artifacts")
-
-
-@pytest.fixture
-def registry(database: Database, artifacts: ArtifactStore) -> Registry:
-    return Registry(database, artifacts)
 
 
 async def add_model(registry: Registry, name: str, *entry_points: str) -> None:

@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import typer
 
+from bastion.cli.client import AdminClient, KeyOption, UrlOption
 from bastion.cli.common import ConfigOption, console, dump, err_console, run, settings_from
 from bastion.errors import BastionError
 from bastion.registry import ArtifactStore, Registry
@@ -32,39 +32,7 @@ app = typer.Typer(
     help="Drift: live traffic against each version's reference profile.", no_args_is_help=True
 )
 
-UrlOption = typer.Option(None, "--url", envvar="BASTION_URL", help="server (default: config)")
-KeyOption = typer.Option(
-    None, "--key", envvar="BASTION_KEY", help="an operator's API key (default: the admin key)"
-)
 DRIFT_EXIT = 3
-
-
-def _call(
-    method: str, path: str, url: str | None, key: str | None, config: Path | None, **kw: Any
-) -> httpx.Response:
-    settings = settings_from(config)
-    scheme = "https" if settings.server.ssl_certfile else "http"
-    base = (url or f"{scheme}://{settings.server.host}:{settings.server.port}").rstrip("/")
-    admin = settings.security.admin_key
-    secret = key or (admin.get_secret_value() if admin else None)
-    headers = {"authorization": f"Bearer {secret}"} if secret else {}
-    try:
-        response = httpx.request(method, base + path, headers=headers, timeout=120, **kw)
-    except httpx.HTTPError as exc:
-        err_console.print(
-            f"[red]error:[/red] cannot reach Bastion at {base} ({type(exc).__name__}); "
-            "is `bastion serve` running? Pass --url or set BASTION_URL"
-        )
-        raise typer.Exit(1) from exc
-    if response.status_code >= 400:
-        try:
-            error = response.json()["error"]
-            message = f"{error['type']}: {error['message']}"
-        except (ValueError, KeyError, TypeError):
-            message = f"HTTP {response.status_code}: {response.text[:200]}"
-        err_console.print(f"[red]error ({response.status_code}):[/red] {message}", markup=True)
-        raise typer.Exit(1)
-    return response
 
 
 def report_from_dict(doc: dict[str, Any]) -> DriftReport:
@@ -102,8 +70,8 @@ def report(
     params: dict[str, Any] = {"windows": windows}
     if version is not None:
         params["version"] = version
-    doc = _call("GET", f"/v1/admin/deployments/{deployment}/drift", url, key, config, params=params)
-    data = doc.json()
+    client = AdminClient.resolve(url, key, config)
+    data = client.get(f"/v1/admin/deployments/{deployment}/drift", **params)
     found = report_from_dict(data)
     if as_json:
         dump(data)
@@ -144,7 +112,7 @@ def baseline(
     if since is not None:
         body["since"] = since.isoformat()
     path = f"/v1/admin/deployments/{deployment}/drift/baseline"
-    dump(_call("POST", path, url, key, config, json=body).json())
+    dump(AdminClient.resolve(url, key, config).post(path, body))
 
 
 @app.command()

@@ -56,6 +56,15 @@ class BastionError(Exception):
         self.retry_after = retry_after
         self.details = details or {}
 
+    def status_on(self, api: str) -> int:
+        """The HTTP status this error is answered with on ``api`` (a ``Call.api``, e.g.
+        ``openai.chat``). OpenAI's SDKs expect a contract error as a 400, so the OpenAI routes
+        answer 400 where Bastion's own answer 422; this is the one place that rule lives."""
+        status = int(self.status)
+        if status == HTTPStatus.UNPROCESSABLE_ENTITY and api.startswith("openai."):
+            return int(HTTPStatus.BAD_REQUEST)
+        return status
+
 
 class InvalidRequest(BastionError):
     """The request body or parameters do not satisfy the contract."""

@@ -7,6 +7,7 @@ from typing import Any
 from bastion.errors import InvalidRequest
 from bastion.gateway.usage import estimate_prompt_tokens
 from bastion.pipeline import Call
+from bastion.pipeline.call import LlmKind, LlmRequest
 from bastion.settings.governance import GovernanceSettings
 
 COST_HEADER = "x-bastion-cost-usd"
@@ -15,10 +16,9 @@ COST_HEADER = "x-bastion-cost-usd"
 def call_headers(call: Call) -> dict[str, str]:
     """Headers the stages left for the response: ``x-ratelimit-*`` and, once the call's
     cost is settled, ``x-bastion-cost-usd`` (a stream's cost is known only after it)."""
-    headers = dict(call.annotations.get("response_headers") or {})
-    cost = call.annotations.get("cost_usd")
-    if isinstance(cost, int | float):
-        headers[COST_HEADER] = f"{cost:.6f}"
+    headers = dict(call.response_headers)
+    if call.cost_usd is not None:
+        headers[COST_HEADER] = f"{call.cost_usd:.6f}"
     return headers
 
 
@@ -36,8 +36,8 @@ def _input_tokens(body: dict[str, Any]) -> int:
     return max(1, sum(len(t) for t in texts if isinstance(t, str)) // 4)
 
 
-def llm_estimates(body: dict[str, Any], kind: str, settings: GovernanceSettings) -> dict[str, Any]:
-    """The annotations the admit stage reads before a call to an LLM group.
+def llm_request(body: dict[str, Any], kind: LlmKind, settings: GovernanceSettings) -> LlmRequest:
+    """What the admit stage reads before a call to an LLM group: its kind and estimates.
 
     ``max_tokens`` (or ``max_completion_tokens``) bounds the answer; without one the
     reservation assumes ``settings.default_max_tokens``. A ``max_tokens`` above
@@ -55,9 +55,5 @@ def llm_estimates(body: dict[str, Any], kind: str, settings: GovernanceSettings)
     else:
         prompt = estimate_prompt_tokens(body)
         completion = requested if requested and requested > 0 else settings.default_max_tokens
-    return {
-        "model": body.get("model"),
-        "estimated_prompt_tokens": prompt,
-        "max_tokens": completion,
-        "estimated_tokens": prompt + completion,
-    }
+    model = body.get("model")
+    return LlmRequest(kind, model if isinstance(model, str) else None, prompt, completion)

@@ -39,7 +39,7 @@ def new_call(
     )
     # Stages add response headers (x-ratelimit-*, cost) here; render.py also sends them
     # with an error response (e.g. a 429), so the one dict is shared with the request state.
-    request.scope["state"][RESPONSE_HEADERS] = call.annotations.setdefault(RESPONSE_HEADERS, {})
+    request.scope["state"][RESPONSE_HEADERS] = call.response_headers
     return call
 
 

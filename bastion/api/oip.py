@@ -98,8 +98,8 @@ async def _infer(request: Request, name: str, version: str | None) -> Response:
         "id": str(body.get("id") or call.request_id),
         "outputs": encode_outputs(result.predictions),
     }
-    if "review" in call.annotations:  # OIP's free-form parameters carry the review ids
-        out["parameters"] = {"review": call.annotations["review"]}
+    if call.review is not None:  # OIP's free-form parameters carry the review ids
+        out["parameters"] = {"review": call.review.to_dict()}
     headers = version_headers(result.model, result.version)
     headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
     return json_response(out, headers=headers)

@@ -11,14 +11,17 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from bastion.api.accounting import call_headers, llm_estimates
+from bastion.api.accounting import call_headers, llm_request
 from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
 from bastion.api.context import new_call, services, version_headers
+from bastion.api.openai_wire import DONE, error_event
 from bastion.api.render import json_response
+from bastion.core.deadline import Deadline
 from bastion.errors import InvalidRequest, NotFound
 from bastion.pipeline import Call, Result
-from bastion.resilience import Deadline
+from bastion.pipeline.call import LlmKind
+from bastion.pipeline.ending import StreamEnd, end_call, end_stream
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -39,7 +42,7 @@ def _deadline(request: Request) -> Deadline | None:
     return Deadline.from_header(raw) if raw else None
 
 
-async def _run_llm(request: Request, kind: str) -> Response:
+async def _run_llm(request: Request, kind: LlmKind) -> Response:
     svc = services(request)
     await authenticated(request)  # before the body is read: no work for unknown callers
     body = require_object(await read_json(request, svc.settings.limits))
@@ -55,41 +58,30 @@ async def _run_llm(request: Request, kind: str) -> Response:
         )
     call = new_call(request, name, f"openai.{kind}", [body], batched=False)
     call.stream, call.deadline = stream, _deadline(request)
-    call.annotations["llm_kind"] = kind
-    call.annotations.update(llm_estimates(body, kind, svc.settings.governance))
+    call.llm = llm_request(body, kind, svc.settings.governance)
     try:
         result = await svc.pipeline(call)
     except BaseException as exc:
-        await _finish(call, None, exc)
+        await end_call(call, None, exc)
         raise
     headers = {**version_headers(result.model, result.version), **result.headers}
     headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
     if result.stream is not None:
         return StreamingResponse(
-            _finishing(call, result, result.stream), headers=headers, media_type="text/event-stream"
+            _sse(call, result), headers=headers, media_type="text/event-stream"
         )
-    await _finish(call, result, None)
+    await end_call(call, result, None)
     return json_response(result.predictions[0].output, headers=headers)
 
 
-async def _finish(call: Call, result: Result | None, error: BaseException | None) -> None:
-    for finisher in call.finishers:
-        await finisher(result, error)
-
-
-async def _finishing(
-    call: Call, result: Result, stream: AsyncIterator[bytes]
-) -> AsyncIterator[bytes]:
-    """Pass the stream through, then run the call's finishers once it is over."""
-    error: BaseException | None = None
-    try:
-        async for chunk in stream:
-            yield chunk
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        await _finish(call, result, error or call.annotations.get("stream_error"))
+async def _sse(call: Call, result: Result) -> AsyncIterator[bytes]:
+    """The stream's chunks, then — once the call's finishers have run — its end: ``[DONE]``
+    when it is complete, else an explicit error event and no ``[DONE]``, so that a client
+    never takes a truncated answer for a finished one."""
+    end = StreamEnd()
+    async for chunk in end_stream(call, result, end):
+        yield chunk
+    yield DONE if end.error is None else error_event(end.error, call.request_id)
 
 
 @router.post("/chat/completions")

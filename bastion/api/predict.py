@@ -76,8 +76,8 @@ async def predict(name: str, request: Request) -> Response:
     else:
         p = result.predictions[0]
         out["output"], out["confidence"] = p.output, p.confidence
-    if "review" in call.annotations:  # review ids and statuses (see bastion/review/stage.py)
-        out["review"] = call.annotations["review"]
+    if call.review is not None:  # review ids and statuses (see bastion/review/stage.py)
+        out["review"] = call.review.to_dict()
     headers = {**version_headers(result.model, result.version), **result.headers}
     headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
     return json_response(out, headers=headers)

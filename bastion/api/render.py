@@ -50,14 +50,11 @@ def error_response(exc: BastionError, request_id: str, *, openai: bool = False) 
     so SDKs raise BadRequestError), and a 5xx carries ``x-should-retry: false``: Bastion has
     already retried and fallen back, and a client retrying on top would multiply an outage."""
     headers: dict[str, str] = {}
-    status = int(exc.status)
+    status = exc.status_on("openai." if openai else "")
     if exc.retry_after is not None:
         headers["retry-after"] = str(max(1, math.ceil(exc.retry_after)))
-    if openai:
-        if status == 422:
-            status = 400
-        if status >= 500 and status != 503:
-            headers["x-should-retry"] = "false"
+    if openai and status >= 500 and status != 503:
+        headers["x-should-retry"] = "false"
     if status >= 500:
         log.warning(
             "request_failed", error_type=exc.type, message=exc.message, request_id=request_id

@@ -1,8 +1,12 @@
-"""An incremental Server-Sent Events parser: bytes in, events out, any chunk boundaries."""
+"""Server-Sent Events: an incremental parser (bytes in, events out, any chunk boundaries) and
+the encoder of one JSON ``data:`` event."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +103,8 @@ class SSEParser:
         if not data:
             return None
         return SSEEvent("\n".join(data), event or "message", self._id, self._retry)
+
+
+def encode_event(obj: Any) -> bytes:
+    """One ``data:`` event holding ``obj`` as JSON (what OpenAI-compatible streams send)."""
+    return b"data: " + orjson.dumps(obj) + b"\n\n"

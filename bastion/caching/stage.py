@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from bastion.backends.base import Prediction
+from bastion.backends.sse import encode_event
 from bastion.caching.base import ResponseCache
 from bastion.caching.keys import cache_key, is_deterministic
 from bastion.caching.semantic import SemanticIndex, question_and_scope
-from bastion.pipeline.call import Result
+from bastion.pipeline.call import CacheOutcome, Result
 from bastion.settings.llm import CacheSettings
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class CacheStage:
     for an earlier question in the same tenant/group/version/context whose embedding is at
     least that similar. A streamed request can be served from the cache (replayed); streamed
     answers are not stored. Hits carry ``x-bastion-cache: hit|semantic-hit`` and
-    ``call.annotations["cache"]``. The tenant is part of every key: entries never cross tenants.
+    ``call.cache``. The tenant is part of every key: entries never cross tenants.
     """
 
     def __init__(
@@ -43,7 +44,7 @@ class CacheStage:
         self._semantic = semantic
 
     def _policy(self, call: Call) -> CacheSettings | None:
-        if not call.api.startswith("openai."):
+        if call.llm is None:
             return None
         policy = self._policies.get(call.deployment)
         if policy is None or policy.mode == "off":
@@ -58,8 +59,9 @@ class CacheStage:
         policy = self._policy(call)
         if policy is None:
             return await next(call)
-        tenant = getattr(call.principal, "tenant", "default")
-        kind = str(call.annotations.get("llm_kind", call.api))
+        assert call.llm is not None  # _policy answers None for calls to no LLM group
+        tenant = call.tenant or "default"
+        kind = call.llm.kind
         key = cache_key(tenant, call.deployment, call.version or 0, kind, call.inputs[0])
         cached = await self._cache.get(key)
         if cached is not None:
@@ -69,7 +71,7 @@ class CacheStage:
             cached = await self._cache.get(near[2])
             if cached is not None:
                 return self._hit(call, cached, "semantic-hit")
-        call.annotations["cache"] = "miss"
+        call.cache = "miss"
         result = await next(call)
         storable = result.stream is None and result.predictions
         if storable and "x-bastion-fallback" not in result.headers:
@@ -78,8 +80,8 @@ class CacheStage:
                 self._semantic.add(near[1], key, near[0])
         return result
 
-    def _hit(self, call: Call, cached: bytes, kind: str) -> Result:
-        call.annotations.update(cache=kind, cost_usd=0.0)
+    def _hit(self, call: Call, cached: bytes, kind: CacheOutcome) -> Result:
+        call.cache, call.cost_usd = kind, 0.0
         response: dict[str, Any] = orjson.loads(cached)
         stream = _replay(response) if call.stream else None
         model = str(response.get("model", call.deployment))
@@ -109,7 +111,8 @@ class CacheStage:
 
 
 async def _replay(response: dict[str, Any]) -> AsyncIterator[bytes]:
-    """A cached chat completion as an SSE stream: the whole message, the finish, DONE."""
+    """A cached chat completion as a stream: the whole message, then the finish (the adapter
+    sends the stream's end)."""
     base = {
         "id": response.get("id", "cached"),
         "object": "chat.completion.chunk",
@@ -121,8 +124,7 @@ async def _replay(response: dict[str, Any]) -> AsyncIterator[bytes]:
         message = choice.get("message") or {}
         delta = {"role": "assistant", "content": message.get("content", "")}
         first = {**base, "choices": [{"index": index, "delta": delta, "finish_reason": None}]}
-        yield b"data: " + orjson.dumps(first) + b"\n\n"
+        yield encode_event(first)
         finish = choice.get("finish_reason", "stop")
         last = {**base, "choices": [{"index": index, "delta": {}, "finish_reason": finish}]}
-        yield b"data: " + orjson.dumps(last) + b"\n\n"
-    yield b"data: [DONE]\n\n"
+        yield encode_event(last)

@@ -1,39 +1,18 @@
-"""Server-sent events to the client: a stream that never passes a truncated answer off as done."""
+"""Relaying an upstream's stream to the client, chunk by chunk, renamed to the public model."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import orjson
 import structlog
 
+from bastion.backends.sse import encode_event
 from bastion.errors import BastionError
 from bastion.gateway.group import OpenStream
 from bastion.gateway.usage import StreamTally
 
 log = structlog.get_logger(__name__)
-
-DONE = b"data: [DONE]\n\n"
-
-
-def sse(obj: Any) -> bytes:
-    return b"data: " + orjson.dumps(obj) + b"\n\n"
-
-
-def error_event(exc: BastionError, request_id: str) -> bytes:
-    """The explicit end of a broken stream: an ``error`` event and no ``[DONE]``."""
-    return sse(
-        {
-            "error": {
-                "type": exc.type,
-                "message": exc.message,
-                "code": exc.type,
-                "param": None,
-                "request_id": request_id,
-            }
-        }
-    )
 
 
 async def relay(
@@ -49,7 +28,8 @@ async def relay(
 
     Bastion always asks upstreams for usage; the usage chunk is passed on only if the client
     asked for it. A failure after the first forwarded chunk cannot be retried without
-    duplicating text, so it ends the stream with an explicit error event — never ``[DONE]``.
+    duplicating text: it is logged and raised, and the adapter ends the stream with an
+    explicit error event — never ``[DONE]`` (``bastion.pipeline.ending``).
     """
     error: BaseException | None = None
     try:
@@ -58,10 +38,9 @@ async def relay(
             if _is_usage_only(chunk) and not include_usage:
                 continue
             chunk["model"] = public_model
-            yield sse(chunk)
+            yield encode_event(chunk)
         if include_usage and not tally.usage_seen:
-            yield sse(tally.usage_chunk(public_model))
-        yield DONE
+            yield encode_event(tally.usage_chunk(public_model))
     except BastionError as exc:
         error = exc
         log.warning(
@@ -71,7 +50,7 @@ async def relay(
             error=exc.type,
             message=exc.message,
         )
-        yield error_event(exc, request_id)
+        raise
     except BaseException as exc:  # client went away (GeneratorExit) or cancellation
         error = exc
         raise

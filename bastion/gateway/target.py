@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from bastion.backends.base import Prediction
+from bastion.backends.sse import encode_event
+from bastion.core.deadline import Deadline
 from bastion.errors import BastionError, ContextLengthExceeded, InvalidRequest
 from bastion.gateway.group import Kind, ModelGroup, OpenStream
 from bastion.gateway.streaming import relay
 from bastion.gateway.usage import StreamTally, estimate_prompt_tokens
 from bastion.pipeline.call import Call, Result
-from bastion.resilience import Bulkhead, Deadline
+from bastion.resilience import Bulkhead
 
 _CLIENT_FAULTS = (InvalidRequest,)  # never tried elsewhere: another model would refuse it too
 
@@ -58,15 +63,21 @@ class LlmTarget:
         return None
 
     async def run(self, call: Call) -> Result:
-        kind: Kind = call.annotations.get("llm_kind", "chat")
+        """Run the call inside the group's bulkhead. A stream keeps its slot until its last
+        chunk, so that ``max_concurrency`` bounds live streams, not only their openings."""
+        kind: Kind = call.llm.kind if call.llm is not None else "chat"
         body: dict[str, Any] = call.inputs[0]
         deadline = self._deadline(call)
         queued = time.perf_counter()
-        async with self.bulkhead.slot(deadline):
-            call.annotations["queue_s"] = time.perf_counter() - queued  # for observability
-            if call.stream:
-                return await self._stream(call, body, deadline)
-            return await self._complete(call, kind, body, deadline)
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(self.bulkhead.slot(deadline))
+            call.queue_s = time.perf_counter() - queued  # for observability
+            if not call.stream:
+                return await self._complete(call, kind, body, deadline)
+            result = await self._stream(call, body, deadline)
+            held = stack.pop_all()  # the slot now belongs to the stream
+        assert result.stream is not None
+        return dataclasses.replace(result, stream=_held(call, result.stream, held))
 
     def _groups(self) -> list[ModelGroup]:
         return list(self.chain)
@@ -92,9 +103,7 @@ class LlmTarget:
                 continue
             response["model"] = group.name
             cost = member.cost(response.get("usage"))
-            call.annotations.update(
-                usage=response.get("usage"), cost_usd=cost, served_by=group.name
-            )
+            call.usage, call.cost_usd, call.served_by = response.get("usage"), cost, group.name
             return Result(
                 call.deployment,
                 group.name,
@@ -115,7 +124,7 @@ class LlmTarget:
             assert last is not None
             raise last
         response = _static_completion(self.primary.name, text, kind)
-        call.annotations.update(served_by="static", cost_usd=0.0)
+        call.served_by, call.cost_usd = "static", 0.0
         return Result(
             call.deployment,
             self.primary.name,
@@ -169,13 +178,8 @@ class LlmTarget:
 
         async def on_end(error: BaseException | None) -> None:
             usage = tally.final_usage()
-            call.annotations.update(
-                usage=usage,
-                usage_estimated=tally.estimated,
-                cost_usd=opened.member.cost(usage),
-                served_by=group.name,
-                stream_error=error,
-            )
+            call.usage, call.usage_estimated = usage, tally.estimated
+            call.cost_usd, call.served_by = opened.member.cost(usage), group.name
 
         stream = relay(
             opened,
@@ -218,16 +222,28 @@ def _static_completion(model: str, text: str, kind: Kind) -> dict[str, Any]:
     }
 
 
-async def _static_stream(model: str, text: str):  # type: ignore[no-untyped-def]
-    from bastion.gateway.streaming import DONE, sse
+async def _held(
+    call: Call, stream: AsyncIterator[bytes], held: contextlib.AsyncExitStack
+) -> AsyncIterator[bytes]:
+    """``stream``, noting its time to the first chunk, with the bulkhead slot released at its
+    end (complete, broken or abandoned by the client)."""
+    try:
+        async for chunk in stream:
+            if call.first_chunk_s is None:
+                call.first_chunk_s = time.perf_counter() - call.started_at
+            yield chunk
+    finally:
+        await held.aclose()
 
+
+async def _static_stream(model: str, text: str) -> AsyncIterator[bytes]:
     base = {
         "id": "static",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,
     }
-    yield sse(
+    yield encode_event(
         {
             **base,
             "choices": [
@@ -235,5 +251,4 @@ async def _static_stream(model: str, text: str):  # type: ignore[no-untyped-def]
             ],
         }
     )
-    yield sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    yield DONE
+    yield encode_event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})

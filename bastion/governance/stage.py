@@ -34,11 +34,11 @@ Charged = Sequence[tuple[LimitRule, Check]]
 class AdmitStage:
     """Refuse over-limit calls before they cost anything; account for them after.
 
-    Reads ``estimated_tokens`` / ``estimated_cost`` (else prices the deployment's model from
-    ``estimated_prompt_tokens``, ``max_tokens`` and the number of inputs) before the call, and
-    ``actual_tokens`` / ``actual_cost`` after it (for a stream: in a finisher, after its last
-    byte); writes ``response_headers`` (rate-limit headers), ``cost_usd`` and
-    ``budget_events`` into ``call.annotations``.
+    Before the call it reads ``call.llm``'s token estimates (a call to an LLM group) or prices
+    the deployment's model per input; after it (for a stream: in a finisher, after its last
+    chunk) the ``usage``, ``served_by`` and ``cost_usd`` the target reported. It sets
+    ``call.response_headers`` (rate-limit headers), the settled ``call.cost_usd`` and
+    ``call.budget_events``.
     """
 
     def __init__(
@@ -61,9 +61,8 @@ class AdmitStage:
         self._prices = prices
 
     async def __call__(self, call: Call, next: Next) -> Result:
-        ann = call.annotations
         subject = Subject.of(call)
-        tokens = int(ann.get("estimated_tokens") or 0)
+        tokens = call.llm.estimated_tokens if call.llm is not None else 0
         estimate = Usage(self._estimate_micros(call), 1, tokens)
         charged, reservation = await self._admit(call, subject, estimate)
         try:
@@ -123,7 +122,6 @@ class AdmitStage:
     ) -> None:
         """Commit the actual usage (the estimate if none was reported); on a failure with
         nothing reported, release the reservation instead."""
-        ann = call.annotations
         actual_cost, actual_tokens = self._reported(call)
         if failed and actual_cost is None and actual_tokens is None:
             await self._release(reservation)
@@ -133,8 +131,8 @@ class AdmitStage:
             1,
             estimate.tokens if actual_tokens is None else actual_tokens,
         )
-        ann["cost_usd"] = actual.micros / MICROS_PER_USD
-        ann["budget_events"] = await self._commit(reservation, actual)
+        call.cost_usd = actual.micros / MICROS_PER_USD
+        call.budget_events = await self._commit(reservation, actual)
         if self._on_settled is not None:
             self._on_settled(call, actual)
         delta = actual.tokens - estimate.tokens
@@ -145,30 +143,26 @@ class AdmitStage:
     def _reported(self, call: Call) -> tuple[int | None, int | None]:
         """What the call really cost (micro-dollars) and used (tokens), if it said.
 
-        ``actual_cost`` / ``actual_tokens`` win; else the target's ``usage`` (tokens) priced
-        by the price table when it lists the answering model (``served_by``), else the
-        target's own ``cost_usd``. A cache hit used no tokens.
+        The target's ``usage`` (tokens) priced by the price table when it lists the answering
+        model (``served_by``), else the target's own ``cost_usd``. A cache hit used no tokens.
         """
-        ann = call.annotations
-        usage = ann.get("usage") if isinstance(ann.get("usage"), dict) else None
-        tokens = ann.get("actual_tokens")
-        if tokens is None and usage is not None:
+        usage = call.usage
+        tokens: Any = None
+        if usage is not None:
             tokens = usage.get("total_tokens") or (
                 int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
             )
-        if tokens is None and ann.get("cache") in ("hit", "semantic-hit"):
+        if tokens is None and call.cached:
             tokens = 0
-        if ann.get("actual_cost") is not None:
-            return usd_to_micros(ann["actual_cost"]), _int_or_none(tokens)
-        served = ann.get("served_by")
-        if usage is not None and isinstance(served, str) and self._prices.lists(served):
+        served = call.served_by
+        if usage is not None and served is not None and self._prices.lists(served):
             micros = self._prices.cost_micros(
                 served,
                 prompt_tokens=int(usage.get("prompt_tokens") or 0),
                 completion_tokens=int(usage.get("completion_tokens") or 0),
             )
             return micros, _int_or_none(tokens)
-        cost = ann.get("cost_usd")
+        cost = call.cost_usd
         return (None if cost is None else usd_to_micros(cost)), _int_or_none(tokens)
 
     async def _rate_limit(self, call: Call, subject: Subject, tokens: int) -> Charged:
@@ -178,7 +172,7 @@ class AdmitStage:
         decisions = await self._limiter.check_all([check for _, check in pairs])
         results = [(rule, d) for (rule, _), d in zip(pairs, decisions, strict=True)]
         headers = rate_limit_headers(results)
-        call.annotations.setdefault("response_headers", {}).update(headers)
+        call.response_headers.update(headers)
         if all(d.allowed for d in decisions):
             return pairs
         rule, worst = max(results, key=lambda rd: rd[1].retry_after_s)
@@ -196,16 +190,14 @@ class AdmitStage:
         )
 
     def _estimate_micros(self, call: Call) -> int:
-        ann = call.annotations
-        if ann.get("estimated_cost") is not None:
-            return usd_to_micros(ann["estimated_cost"])
-        model = str(ann.get("model") or call.deployment)
+        llm = call.llm
+        model = (llm.model if llm is not None else None) or call.deployment
         if self._budgets is None or model not in self._prices:
             return 0
         return self._prices.cost_micros(
             model,
-            prompt_tokens=int(ann.get("estimated_prompt_tokens") or 0),
-            completion_tokens=int(ann.get("max_tokens") or 0),
+            prompt_tokens=llm.estimated_prompt_tokens if llm is not None else 0,
+            completion_tokens=llm.max_tokens if llm is not None else 0,
             predictions=len(call.inputs),
         )
 

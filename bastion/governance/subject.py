@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from bastion.core.principal import ANONYMOUS
+
 if TYPE_CHECKING:
     from bastion.pipeline.call import Call
 
@@ -24,13 +26,8 @@ class Subject:
     @classmethod
     def of(cls, call: Call) -> Subject:
         """From the call's principal (anonymous/default when authentication did not run)."""
-        principal = call.principal
-        return cls(
-            key_id=str(getattr(principal, "key_id", "anonymous")),
-            tenant=str(getattr(principal, "tenant", "default")),
-            team=getattr(principal, "team", None) or None,
-            deployment=call.deployment,
-        )
+        principal = call.principal or ANONYMOUS
+        return cls(principal.key_id, principal.tenant, principal.team or None, call.deployment)
 
     def id_for(self, scope: Scope) -> str | None:
         """The id charged for ``scope``; None for ``team`` when the principal has no team."""

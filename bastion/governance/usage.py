@@ -43,11 +43,9 @@ class UsageRecord:
 
     @classmethod
     def of(cls, call: Call, usage: Usage, now: datetime | None = None) -> UsageRecord:
-        ann = call.annotations
         subject = Subject.of(call)
-        raw = ann.get("usage")
-        reported: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        model = ann.get("served_by") or getattr(call.target, "model", None) or call.deployment
+        reported = call.usage or {}
+        model = call.served_by or getattr(call.target, "model", None) or call.deployment
         return cls(
             at=now or datetime.now(UTC),
             request_id=call.request_id,
@@ -61,7 +59,7 @@ class UsageRecord:
             prompt_tokens=int(reported.get("prompt_tokens") or 0),
             completion_tokens=int(reported.get("completion_tokens") or 0),
             tokens=usage.tokens,
-            cached=ann.get("cache") in ("hit", "semantic-hit"),
+            cached=call.cached,
         )
 
     def row(self) -> dict[str, Any]:

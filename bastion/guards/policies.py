@@ -33,7 +33,7 @@ _MAX_CACHED = 4096
 
 def is_llm_call(call: Call) -> bool:
     """LLM routes: the OpenAI-compatible adapter marks calls to a model group."""
-    return "llm_kind" in call.annotations
+    return call.llm is not None
 
 
 def load_screen_parts(

@@ -13,6 +13,7 @@ from bastion.errors import BlockedByGuard
 from bastion.guards.injection import InjectionScreen, InjectionVerdict
 from bastion.guards.pii import ALL_TYPES, PiiDetector, redact_entities
 from bastion.guards.texts import all_texts, map_texts, screened_texts
+from bastion.pipeline.call import GuardReport, ReviewFlag
 
 if TYPE_CHECKING:
     from bastion.pipeline import Call, Next, Result
@@ -49,8 +50,8 @@ class GuardPolicy:
 class GuardStage:
     """Runs before the model: redacts or blocks PII, then screens for prompt injection.
 
-    Records ``call.annotations["guards"] = {"pii": {type: count}, "injection": {...}}``;
-    flagged injections also go to ``call.annotations["review_flags"]``. Error messages name
+    Records ``call.guards`` (PII counts by type, the injection verdict); flagged injections
+    also go to ``call.review_flags``. Error messages name
     entity types and scores, never the matched values.
     """
 
@@ -70,8 +71,7 @@ class GuardStage:
             counts = await asyncio.to_thread(self._apply_pii, call)
         else:
             counts = self._apply_pii(call)
-        report: dict[str, Any] = {"pii": counts, "injection": None}
-        call.annotations["guards"] = report
+        call.guards = GuardReport(counts)
         if counts and self._policy.pii == "block":
             types = ", ".join(sorted(counts))
             raise BlockedByGuard(
@@ -81,7 +81,8 @@ class GuardStage:
         if self._screen is not None:
             texts = [t for item in call.inputs for t in screened_texts(item)]
             if texts:
-                report["injection"] = self._on_injection(call, await self._verdicts(texts))
+                verdict = self._on_injection(call, await self._verdicts(texts))
+                call.guards = GuardReport(counts, verdict)
         return await next(call)
 
     async def _verdicts(self, texts: list[str]) -> list[InjectionVerdict]:
@@ -130,8 +131,5 @@ class GuardStage:
                 },
             )
         if action == "flag":
-            flags = call.annotations.setdefault("review_flags", [])
-            flags.append(
-                {"guard": "injection", "score": worst.score, "reasons": list(worst.reasons)}
-            )
+            call.review_flags.append(ReviewFlag("injection", worst.score, tuple(worst.reasons)))
         return summary

@@ -71,10 +71,9 @@ class MonitorStage:
 
     def _offer(self, call: Call, result: Result) -> None:
         try:
-            predictions = call.annotations.get("review_original") or result.predictions
+            predictions = call.review_original or result.predictions
             if not predictions:
                 return
-            principal = call.principal
             record = getattr(call.target, "record", None)
             signature = getattr(record, "signature", None)
             names = signature.get("feature_names") if isinstance(signature, Mapping) else None
@@ -83,12 +82,12 @@ class MonitorStage:
                 deployment=call.deployment,
                 model=result.model,
                 version=result.version,
-                tenant=str(getattr(principal, "tenant", None) or "default"),
+                tenant=call.tenant or "default",
                 inputs=call.inputs,
                 predictions=predictions,
                 headers=self._sink.segment_headers(call.deployment, call.headers),
                 at=time.time(),
-                llm="llm_kind" in call.annotations,
+                llm=call.llm is not None,
                 feature_names=names if isinstance(names, list) else None,
             )
             self._sink.offer(entry)

@@ -93,7 +93,14 @@ class Metrics:
         )
         self.backend_seconds = Histogram(
             "bastion_backend_duration_seconds",
-            "Time in the model or upstream call (streams: to the first chunk)",
+            "Time in the model or upstream call (streams: to open the stream)",
+            dep,
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.first_chunk_seconds = Histogram(
+            "bastion_time_to_first_chunk_seconds",
+            "Streams: from the request to the first chunk sent (whole streams: request duration)",
             dep,
             buckets=LATENCY_BUCKETS,
             registry=r,
@@ -193,6 +200,8 @@ class Metrics:
             d.queue.observe(r.queue_s)
         if r.backend_s is not None:
             d.backend.observe(r.backend_s)
+        if r.first_chunk_s is not None:
+            self.first_chunk_seconds.labels(r.deployment).observe(r.first_chunk_s)
         if r.prompt_tokens:
             d.prompt.inc(r.prompt_tokens)
         if r.completion_tokens:

@@ -23,7 +23,8 @@ class RequestRecord:
     bounded whatever clients send); ``requested`` keeps the raw name for the log. Durations
     are seconds: ``total_s`` from the adapter's parse to the last byte (streams included),
     ``queue_s`` waiting for a bulkhead slot, ``backend_s`` in the model or upstream call (for
-    a stream: to its first chunk). ``status`` is the HTTP status the client got.
+    a stream: to open it), ``first_chunk_s`` a stream's time to its first chunk. ``status`` is
+    the HTTP status the client got.
     """
 
     request_id: str
@@ -42,6 +43,7 @@ class RequestRecord:
     total_s: float
     queue_s: float | None
     backend_s: float | None
+    first_chunk_s: float | None
     prompt_tokens: int | None
     completion_tokens: int | None
     cost_usd: float | None
@@ -111,6 +113,7 @@ class RequestLog:
             "error": self.text(r.error_message) if r.error_message else None,
             "prompt_tokens": r.prompt_tokens,
             "completion_tokens": r.completion_tokens,
+            "first_chunk_ms": _ms(r.first_chunk_s),
             "cost_usd": r.cost_usd,
             "cache": r.cache,
             "fallback": r.fallback,

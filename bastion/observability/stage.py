@@ -45,9 +45,7 @@ def _outcome(call: Call, result: Result | None, error: BaseException | None) -> 
     if isinstance(error, asyncio.CancelledError):
         status, kind, message, limited = 499, "cancelled", None, False
     elif isinstance(error, BastionError):
-        status, kind, message = int(error.status), error.type, error.message
-        if status == 422 and call.api.startswith("openai."):
-            status = 400  # as api/render.py answers on the OpenAI routes
+        status, kind, message = error.status_on(call.api), error.type, error.message
         limited = isinstance(error, RateLimited) and "upstream" not in error.details
     else:
         status, kind, message, limited = 500, "internal_error", None, False
@@ -167,14 +165,11 @@ class RecordStage:
     def _build(
         self, call: Call, result: Result | None, error: BaseException | None, tid: str | None
     ) -> RequestRecord:
-        ann = call.annotations
         status, kind, message, limited = _outcome(call, result, error)
         name = call.deployment
         if call.version is None and not self._known(name):
             name = UNKNOWN
-        usage = ann.get("usage")
-        usage = usage if isinstance(usage, dict) else {}
-        review = ann.get("review")
+        usage = call.usage or {}
         principal = call.principal
         return RequestRecord(
             request_id=call.request_id,
@@ -187,20 +182,21 @@ class RecordStage:
             error_type=kind,
             error_message=message,
             rate_limited=limited,
-            key_id=getattr(principal, "key_id", None),
-            principal=getattr(principal, "name", None),
-            tenant=getattr(principal, "tenant", None),
+            key_id=principal.key_id if principal is not None else None,
+            principal=principal.name if principal is not None else None,
+            tenant=call.tenant,
             total_s=time.perf_counter() - call.started_at,
-            queue_s=ann.get("queue_s"),
-            backend_s=ann.get("backend_s"),
+            queue_s=call.queue_s if call.version is not None else None,
+            backend_s=call.backend_s,
+            first_chunk_s=call.first_chunk_s,
             prompt_tokens=usage.get("prompt_tokens"),
             completion_tokens=usage.get("completion_tokens"),
-            cost_usd=ann.get("cost_usd"),
-            cache=ann.get("cache"),
+            cost_usd=call.cost_usd,
+            cache=call.cache,
             fallback=result.headers.get("x-bastion-fallback") if result is not None else None,
-            served_by=ann.get("served_by"),
-            review=review.get("status") if isinstance(review, dict) else None,
-            review_flags=len(ann.get("review_flags") or ()),
+            served_by=call.served_by,
+            review=call.review.status if call.review is not None else None,
+            review_flags=len(call.review_flags),
             stream=call.stream,
             inputs=len(call.inputs),
             trace_id=tid,
@@ -226,15 +222,16 @@ def _span_attributes(r: RequestRecord) -> dict[str, Any]:
 
 
 class ExecuteStage:
-    """Innermost: times the model or upstream call into ``annotations["backend_s"]`` (less any
-    bulkhead wait inside it) and, when tracing, wraps it in a ``bastion.execute`` span."""
+    """Innermost: times the model or upstream call into ``call.backend_s`` (less any bulkhead
+    wait inside it) and, when tracing, wraps it in a ``bastion.execute`` span. For a stream
+    that is the time to open it; its first chunk and its whole length are recorded apart
+    (``call.first_chunk_s`` and the request's total)."""
 
     def __init__(self, traced: bool) -> None:
         self._traced = traced
 
     async def __call__(self, call: Call, next: Next) -> Result:
-        ann = call.annotations
-        queued_before = ann.get("queue_s", 0.0)
+        queued_before = call.queue_s
         started = time.perf_counter()
         try:
             if not self._traced:
@@ -246,8 +243,8 @@ class ExecuteStage:
             with child_span("bastion.execute", attributes):
                 return await next(call)
         finally:
-            waited = ann.get("queue_s", 0.0) - queued_before
-            ann["backend_s"] = max(0.0, time.perf_counter() - started - waited)
+            waited = call.queue_s - queued_before
+            call.backend_s = max(0.0, time.perf_counter() - started - waited)
 
 
 class TracedStage:

@@ -46,6 +46,7 @@ def assemble(
     Route runs before validate because the input contract belongs to the version the alias
     points at, and before cache because the cache key holds that version.
     """
+    cached_groups = {g.name: g.cache for g in settings.llm.groups if g.cache.mode != "off"}
     optional: list[Stage | None] = [
         SignalStage(alerts) if alerts is not None and alerts.settings.enabled else None,
         AuditStage(audit) if audit is not None else None,  # reads the principal after auth
@@ -56,10 +57,10 @@ def assemble(
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
         ValidateStage(settings.limits.max_batch),
         guard,  # PII and injection: before the cache and the model see the input
-        CacheStage(cache, {g.name: g.cache for g in settings.llm.groups}, semantic),
-        DecideStage(review) if review is not None else None,  # wraps execute: innermost
+        CacheStage(cache, cached_groups, semantic) if cached_groups else None,
+        DecideStage(review) if review is not None and review.policies else None,  # innermost
     ]
-    stages = [stage for stage in optional if stage is not None]
+    stages = [stage for stage in optional if stage is not None]  # switched off: absent
     if record is not None:  # record outermost; its execute timer wraps execute itself
         stages = record.around(stages)
     return build_pipeline(stages, execute)

@@ -1,23 +1,97 @@
-"""Call and Result: the one transport-agnostic shape every API is turned into."""
+"""Call and Result: the one transport-agnostic shape every API is turned into.
+
+What the stages learn about a call lives in the typed fields below, never in a free-form
+dict: this file is the one place that says what any stage may set and who reads it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from bastion.core.deadline import Deadline
+from bastion.core.principal import Principal
 
 if TYPE_CHECKING:
     from bastion.backends.base import Prediction
+    from bastion.governance.budget.base import BudgetThresholdCrossed
+
+LlmKind = Literal["chat", "completions", "embeddings"]
+CacheOutcome = Literal["miss", "hit", "semantic-hit"]
+Finisher = Callable[["Result | None", "BaseException | None"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class LlmRequest:
+    """What the OpenAI adapter tells the stages about a call to an LLM group: the kind of
+    call and the token estimates the admit stage reserves a budget from."""
+
+    kind: LlmKind
+    model: str | None = None
+    estimated_prompt_tokens: int = 0
+    max_tokens: int = 0
+
+    @property
+    def estimated_tokens(self) -> int:
+        return self.estimated_prompt_tokens + self.max_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class GuardReport:
+    """What the guard stage found: PII counts by type, the injection verdict (if screened)."""
+
+    pii: Mapping[str, int]
+    injection: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pii": dict(self.pii), "injection": self.injection}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFlag:
+    """A guard's request that a human look at this call's answer."""
+
+    guard: str
+    score: float
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    """What the decide stage did: ``pending`` | ``decided`` | ``escalated``, the review items
+    (ids, statuses, triggers: safe to show the client) and the escalated indexes."""
+
+    status: str
+    items: tuple[Mapping[str, Any], ...] = ()
+    escalated: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "items": [dict(i) for i in self.items],
+            "escalated": list(self.escalated),
+        }
 
 
 @dataclass(slots=True)
 class Call:
-    """One request on its way through the pipeline.
+    """One request on its way through the pipeline; lives for one request, never shared.
 
-    The adapter fills what came over the wire; stages annotate the rest (principal, the
-    chosen target and version, timings). It lives for one request and is never shared.
-    ``finishers`` run once the answer is complete — for a stream, after its last byte —
-    so that stages can account for what a stream really delivered.
+    The adapter fills what came over the wire (first block). Stages set the rest:
+
+    - authenticate: ``principal``; route: ``target``, ``version``, ``queue_s``;
+    - admit: ``response_headers`` (``x-ratelimit-*``), ``cost_usd`` once settled,
+      ``budget_events``; guard: ``guards``, ``review_flags``; cache: ``cache``;
+    - the target (execute): ``usage``, ``usage_estimated``, ``cost_usd`` (its own
+      price), ``served_by`` (the group or model that answered, ``static`` for the static
+      fallback), ``first_chunk_s`` (a stream's time to its first chunk);
+    - record's execute timer: ``backend_s``; decide: ``review``, ``review_original``.
+
+    ``finishers`` are how a call ends, streamed or not, in one documented order: each stage
+    that has work after the answer appends one as ``next`` returns, so they run innermost
+    first (``bastion.pipeline.ending.end_call``); for a stream, after its last chunk and
+    before its terminator goes out.
     """
 
     request_id: str
@@ -28,23 +102,45 @@ class Call:
     started_at: float
     requested_version: int | None = None
     stream: bool = False
-    deadline: Any = None  # a bastion.resilience.Deadline, or None for no deadline
-    principal: Any = None
+    deadline: Deadline | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    llm: LlmRequest | None = None  # set by the OpenAI adapter for calls to an LLM group
+
+    principal: Principal | None = None
     version: int | None = None
     target: Target | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    annotations: dict[str, Any] = field(default_factory=dict)
-    finishers: list[Callable[[Result | None, BaseException | None], Awaitable[None]]] = field(
-        default_factory=list
-    )
+    queue_s: float = 0.0
+    backend_s: float | None = None
+    first_chunk_s: float | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    guards: GuardReport | None = None
+    review_flags: list[ReviewFlag] = field(default_factory=list)
+    cache: CacheOutcome | None = None
+    usage: Mapping[str, Any] | None = None
+    usage_estimated: bool = False
+    cost_usd: float | None = None
+    served_by: str | None = None
+    budget_events: list[BudgetThresholdCrossed] = field(default_factory=list)
+    review: ReviewOutcome | None = None
+    review_original: list[Prediction] | None = None
+    finishers: list[Finisher] = field(default_factory=list)
+
+    @property
+    def tenant(self) -> str | None:
+        return self.principal.tenant if self.principal is not None else None
+
+    @property
+    def cached(self) -> bool:
+        return self.cache in ("hit", "semantic-hit")
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
     """What the pipeline answers for one Call: one prediction per input, or a stream.
 
-    ``model`` is the model that actually answered (after any fallback); ``stream`` yields
-    ready-to-send bytes (SSE for the OpenAI routes).
+    ``model`` is the model that actually answered (after any fallback). ``stream`` yields
+    ready-to-send data chunks and no terminator: it ends by returning (complete) or by
+    raising a ``BastionError`` (broken); the adapter sends the end its protocol uses.
     """
 
     deployment: str

@@ -1,5 +1,8 @@
-"""Resilience primitives: clock, deadlines, retries, retry budget, circuit breaker, bulkhead."""
+"""Resilience primitives: retries, retry budget, circuit breaker, bulkhead, running by a
+deadline (``Clock`` and ``Deadline`` live in ``bastion.core`` and are re-exported here)."""
 
+from bastion.core.clock import Clock, FakeClock, SystemClock
+from bastion.core.deadline import Deadline
 from bastion.resilience.breaker import (
     BreakerSnapshot,
     BreakerState,
@@ -7,7 +10,6 @@ from bastion.resilience.breaker import (
     counts_as_failure,
 )
 from bastion.resilience.bulkhead import Bulkhead
-from bastion.resilience.clock import Clock, FakeClock, SystemClock
 from bastion.resilience.retry import (
     DEFAULT_RETRY_IF,
     RetryCondition,
@@ -20,7 +22,6 @@ from bastion.resilience.retry import (
 )
 from bastion.resilience.retry_budget import BudgetSnapshot, RetryBudget
 from bastion.resilience.timeout import (
-    Deadline,
     deadline_scope,
     run_with_deadline,
     run_with_timeout,

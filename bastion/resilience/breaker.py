@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from bastion.core.clock import Clock, SystemClock
 from bastion.errors import Timeout, UpstreamError, UpstreamUnavailable
-from bastion.resilience.clock import Clock, SystemClock
 
 
 class BreakerState(StrEnum):

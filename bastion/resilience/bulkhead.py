@@ -8,8 +8,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from bastion.core.deadline import Deadline
 from bastion.errors import Overloaded
-from bastion.resilience.timeout import Deadline
 
 
 class Bulkhead:

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bastion.core.clock import Clock, SystemClock
+from bastion.core.deadline import Deadline
 from bastion.errors import (
     BastionError,
     BlockedByGuard,
@@ -21,9 +23,7 @@ from bastion.errors import (
     UpstreamError,
     UpstreamUnavailable,
 )
-from bastion.resilience.clock import Clock, SystemClock
 from bastion.resilience.retry_budget import RetryBudget
-from bastion.resilience.timeout import Deadline
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion.resilience.clock import Clock, SystemClock
+from bastion.core.clock import Clock, SystemClock
 
 
 @dataclass(frozen=True, slots=True)

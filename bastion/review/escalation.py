@@ -60,7 +60,7 @@ class ModelEscalation:
                 version=target.version,
                 target=target,
                 headers=call.headers,
-                annotations={k: v for k, v in call.annotations.items() if k == "llm_kind"},
+                llm=call.llm,
             )
             result = await target.run(sub)
         except BastionError as exc:

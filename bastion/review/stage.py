@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from bastion.pipeline.call import ReviewOutcome
 from bastion.review.intake import Candidate
 from bastion.review.policy import REVIEW_HEADER, ReviewPolicy
 
@@ -25,8 +26,8 @@ class DecideStage:
     queued for a human. ``async`` answers at once with the policy's fallback; ``hold`` waits
     up to ``hold_s`` for the decision, then falls back.
 
-    Sets ``call.annotations["review"]`` (ids and statuses, safe to show the client) and
-    ``call.annotations["review_original"]`` (the model's own predictions), and the response
+    Sets ``call.review`` (ids and statuses, safe to show the client) and
+    ``call.review_original`` (the model's own predictions), and the response
     header ``x-bastion-review: pending | decided | escalated``. Streams are not reviewed.
     """
 
@@ -38,7 +39,7 @@ class DecideStage:
         policy = self._review.policy(call.deployment)
         if policy is None or result.stream is not None or not result.predictions:
             return result
-        flagged = bool(call.annotations.get("review_flags"))
+        flagged = bool(call.review_flags)
         requested = policy.client_requested(call.headers)
         predictions = list(result.predictions)
         found = {}
@@ -48,14 +49,10 @@ class DecideStage:
                 found[i] = triggers
         if not found:
             return result
-        call.annotations["review_original"] = list(result.predictions)
+        call.review_original = list(result.predictions)
         candidates, escalated = await self._escalate(call, policy, predictions, found)
         if not candidates:
-            call.annotations["review"] = {
-                "status": "escalated",
-                "escalated": escalated,
-                "items": [],
-            }
+            call.review = ReviewOutcome("escalated", (), tuple(escalated))
             return _with(result, predictions, {REVIEW_HEADER: "escalated"})
         items = await self._review.intake.submit(call, result, policy, candidates)
         return await self._answer(call, result, policy, predictions, candidates, items, escalated)
@@ -125,11 +122,9 @@ class DecideStage:
                 {"index": c.index, "review_id": item.id, "status": status, "triggers": c.triggers}
             )
         pending = any(p["status"] == "pending_review" for p in public)
-        call.annotations["review"] = {
-            "status": "pending" if pending else "decided",
-            "items": public,
-            "escalated": escalated,
-        }
+        call.review = ReviewOutcome(
+            "pending" if pending else "decided", tuple(public), tuple(escalated)
+        )
         headers = {REVIEW_HEADER: "pending" if pending else "decided"}
         if replaced:  # not the model's answer: caches must not keep it
             headers["x-bastion-fallback"] = "review"

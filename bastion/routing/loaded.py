@@ -51,7 +51,7 @@ class LoadedVersion:
             )
         declared = sum(p.cost for p in predictions)
         if declared:  # the model's own declared cost; else the price table's (admit stage)
-            call.annotations["cost_usd"] = declared
+            call.cost_usd = declared
         self.contract.check_outputs([p.output for p in predictions])
         return Result(call.deployment, self.model, self.version, predictions)
 

@@ -24,7 +24,7 @@ class RouteStage:
         self._gateway = gateway
 
     async def __call__(self, call: Call, next: Next) -> Result:
-        if call.api.startswith("openai.") and call.deployment in self._gateway:
+        if call.llm is not None and call.deployment in self._gateway:
             call.target = self._gateway.target(call.deployment)
             call.version = call.target.version
             return await next(call)
@@ -37,5 +37,5 @@ class RouteStage:
         call.version = target.version
         queued = time.perf_counter()
         async with dep.bulkhead.slot(call.deadline):
-            call.annotations["queue_s"] = time.perf_counter() - queued  # for observability
+            call.queue_s = time.perf_counter() - queued  # for observability
             return await next(call)

@@ -1,5 +1,6 @@
 """Security: API keys (teams, rotation, expiry), IdP JWTs, principals and roles, authorization."""
 
+from bastion.core.principal import ANONYMOUS, ROLES, Principal
 from bastion.security.access import (
     require_deployment,
     require_own_role,
@@ -9,7 +10,6 @@ from bastion.security.access import (
 from bastion.security.authenticator import Authenticator
 from bastion.security.jwt_auth import JwtVerifier
 from bastion.security.keys import ApiKey, KeyStore, hash_key
-from bastion.security.principal import ANONYMOUS, ROLES, Principal
 from bastion.security.stage import AuthStage
 
 __all__ = [

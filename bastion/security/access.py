@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bastion.core.principal import Principal
 from bastion.errors import Forbidden
-from bastion.security.principal import Principal
 
 
 def require_deployment(principal: Principal, deployment: str) -> None:

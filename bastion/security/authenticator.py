@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bastion.core.principal import ANONYMOUS, Principal
 from bastion.errors import Unauthorized
 from bastion.security.jwt_auth import JwtVerifier, looks_like_jwt
 from bastion.security.keys import KeyStore
-from bastion.security.principal import ANONYMOUS, Principal
 
 _CACHE_TTL_S = 5.0  # a revoked key stops working within this many seconds on every replica
 _CACHE_MAX = 10_000

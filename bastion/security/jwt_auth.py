@@ -20,9 +20,9 @@ from typing import Any
 
 import jwt
 
+from bastion.core.principal import ROLES, Principal
 from bastion.errors import Unauthorized
 from bastion.security.jwks import Fetch, KeySet
-from bastion.security.principal import ROLES, Principal
 from bastion.settings.security import JwtSettings
 
 # Three base64url parts, the header starting '{"' (eyJ); the signature may be empty so that an

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from bastion.core.principal import ROLES, Principal
 from bastion.errors import Conflict, InvalidRequest, NotFound
-from bastion.security.principal import ROLES, Principal
 from bastion.store import Database
 from bastion.store.security_tables import KeyRow
 

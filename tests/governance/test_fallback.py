@@ -21,7 +21,7 @@ from bastion.governance.ratelimit import Check, Decision, FallbackLimiter, Redis
 from bastion.governance.redis_lua import make_redis_client
 from bastion.pipeline import build_pipeline
 from tests.governance.conftest import FakeClock
-from tests.governance.test_stage import Upstream, make_call
+from tests.governance.test_stage import CENTS, Upstream, make_call
 
 TARGETS = [BudgetTarget(BudgetRule("tenant", "day", limit_usd=1.0), "acme")]
 
@@ -100,13 +100,17 @@ async def test_the_stage_answers_when_the_commit_cannot_be_recorded(clock: FakeC
             raise StoreUnavailable("gone")
 
     governance = Governance.from_config(
-        {"budgets": {"rules": [{"scope": "key", "window": "day", "limit_usd": 1}]}}, clock=clock
+        {
+            "budgets": {"rules": [{"scope": "key", "window": "day", "limit_usd": 1}]},
+            "prices": CENTS,
+        },
+        clock=clock,
     )
     stage = governance.stage()
     stage._budgets = LosesCommits(clock=clock)
-    call = make_call(estimated_cost=0.1)
+    call = make_call(0.1)
     await build_pipeline([stage], Upstream())(call)
-    assert call.annotations["budget_events"] == []
+    assert call.budget_events == []
 
 
 @pytest.mark.parametrize(
@@ -125,10 +129,11 @@ async def test_governance_on_redis(redis: Redis, prefix: str, algorithm: str, co
             "rules": [{"scope": "key", "limit": 2, "period_s": 60}],
         },
         "budgets": {"rules": [{"scope": "key", "window": "day", "limit_usd": 1}]},
+        "prices": CENTS,
     }
     replicas = [Governance.from_config(config, redis=redis).stage() for _ in range(2)]
-    await build_pipeline([replicas[0]], Upstream())(make_call(estimated_cost=0.5))
-    await build_pipeline([replicas[1]], Upstream())(make_call(estimated_cost=0.5))
+    await build_pipeline([replicas[0]], Upstream())(make_call(0.5))
+    await build_pipeline([replicas[1]], Upstream())(make_call(0.5))
     with pytest.raises(RateLimited):
         await build_pipeline([replicas[0]], Upstream())(make_call())
     assert await redis.exists(prefix + counter) == 1
@@ -146,4 +151,4 @@ async def test_governance_with_redis_down(dead_redis: Redis) -> None:
         await build_pipeline([rate_only], Upstream())(make_call())
     both = Governance.from_config(config, redis=dead_redis).stage()
     with pytest.raises(Overloaded):
-        await build_pipeline([both], Upstream())(make_call(estimated_cost=0.1))
+        await build_pipeline([both], Upstream())(make_call(0.1))

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from bastion.core.principal import Principal
 from bastion.errors import ConfigError
 from bastion.governance import BudgetPolicy, RateLimitPolicy, Subject
 from bastion.governance.budget.windows import window_of
 from bastion.governance.ratelimit import Decision, LimitRule, rate_limit_headers
 from bastion.governance.ratelimit.policy import format_duration
 from bastion.pipeline import Call
-from bastion.security.principal import Principal
 
 RULES = [
     {"scope": "key", "unit": "requests", "limit": 60, "period_s": 60},

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from bastion.core.principal import Principal
 from bastion.errors import BudgetExceeded, ConfigError
 from bastion.governance.budget.base import Usage
 from bastion.governance.runtime import GovernanceRuntime, llm_group_prices
 from bastion.governance.subject import Subject
 from bastion.pipeline import Call, Result, build_pipeline
-from bastion.security.principal import Principal
+from bastion.pipeline.call import LlmRequest
 from bastion.settings.governance import GovernanceSettings
 from bastion.settings.llm import LlmSettings
 from bastion.store import Database
@@ -54,19 +55,20 @@ def settings(**kw: Any) -> GovernanceSettings:
 
 
 class Answer:
-    def __init__(self, **ann: Any) -> None:
-        self.ann = ann
+    """A target that reports what it is told (usage, cost_usd, served_by)."""
+
+    def __init__(self, **reported: Any) -> None:
+        self.reported = reported
 
     async def __call__(self, call: Call) -> Result:
-        call.annotations.update(self.ann)
+        for name, value in self.reported.items():
+            setattr(call, name, value)
         return Result(call.deployment, "m", 1, [])
 
 
-def llm_call(**ann: Any) -> Call:
-    base = {"model": "cheap", "estimated_prompt_tokens": 10, "max_tokens": 100}
-    return Call(
-        "r", "cheap", "openai.chat", [{}], False, 0.0, principal=KEY, annotations={**base, **ann}
-    )
+def llm_call() -> Call:
+    llm = LlmRequest("chat", "cheap", estimated_prompt_tokens=10, max_tokens=100)
+    return Call("r", "cheap", "openai.chat", [{}], False, 0.0, principal=KEY, llm=llm)
 
 
 async def test_llm_calls_reserve_from_group_prices_and_commit_the_reported_cost(
@@ -86,7 +88,7 @@ async def test_llm_calls_reserve_from_group_prices_and_commit_the_reported_cost(
     call = llm_call()
     await build_pipeline([stage], Answer(usage=usage, cost_usd=0.00002, served_by="cheap"))(call)
     # estimate: 10 x $10/M + 100 x $20/M = $0.0021 (the whole budget); actual: $0.00002
-    assert settled == [Usage(20, 1, 15)] and call.annotations["cost_usd"] == 0.00002
+    assert settled == [Usage(20, 1, 15)] and call.cost_usd == 0.00002
     (window,) = await gov.budget_usage(Subject("k1", "acme", "search", "cheap"))
     assert window.spent.micros == 20 and window.reserved.micros == 0
     with pytest.raises(BudgetExceeded):  # 20 + 2100 > 2100: the next estimate does not fit

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
+from bastion.core.principal import Principal
 from bastion.errors import InvalidRequest
 from bastion.governance.budget.base import Usage
 from bastion.governance.costs import CostFilter, cost_report, parse_dimensions, total_cost
 from bastion.governance.usage import UsageRecord, UsageRecorder
 from bastion.pipeline import Call
-from bastion.security.principal import Principal
 from bastion.store import Database
 
 
-def call(key: str, tenant: str, team: str | None, deployment: str, **ann: object) -> Call:
+def call(key: str, tenant: str, team: str | None, deployment: str, **reported: Any) -> Call:
     principal = Principal(key, key, tenant, frozenset({"client"}), team=team)
-    return Call(
-        "r", deployment, "openai.chat", [{}], False, 0.0, principal=principal, annotations=dict(ann)
-    )
+    return Call("r", deployment, "openai.chat", [{}], False, 0.0, principal=principal, **reported)
 
 
 async def test_records_are_written_in_batches_and_summed(database: Database) -> None:

@@ -10,14 +10,14 @@ import pytest
 from bastion.errors import BlockedByGuard
 from bastion.guards import InjectionScreen, PiiDetector
 from bastion.guards.policies import GuardPolicies, needs_screen
-from bastion.pipeline.call import Call, Result
+from bastion.pipeline.call import Call, LlmRequest, Result
 from bastion.settings.guards import GuardsSettings
 
 
 def make_call(deployment: str, item: Any, *, llm: bool) -> Call:
     call = Call("r1", deployment, "openai.chat" if llm else "predict", [item], False, time.time())
     if llm:
-        call.annotations["llm_kind"] = "chat"
+        call.llm = LlmRequest("chat")
     return call
 
 
@@ -45,8 +45,8 @@ async def test_llm_routes_redact_and_flag_by_default(rules_only_screen: Injectio
     )
     await guards(call, seen)
     assert seen.inputs[0]["messages"][0]["content"].startswith("I am [EMAIL].")
-    assert call.annotations["guards"]["pii"] == {"email": 1}
-    assert call.annotations["review_flags"][0]["guard"] == "injection"
+    assert call.guards.pii == {"email": 1}
+    assert call.review_flags[0].guard == "injection"
 
 
 async def test_in_process_models_are_untouched_by_default(
@@ -56,7 +56,7 @@ async def test_in_process_models_are_untouched_by_default(
     call = make_call("support-intent", "mail bob@example.com", llm=False)
     await guards(call, seen)
     assert seen.inputs == ["mail bob@example.com"]
-    assert "guards" not in call.annotations  # allow + off: the stage is skipped entirely
+    assert call.guards is None  # allow + off: the stage is skipped entirely
     assert guards.stage_for("support-intent", llm=False) is None
 
 

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from bastion.backends.base import Prediction
+from bastion.core.principal import Principal
 from bastion.errors import Conflict, NotFound
 from bastion.monitoring import build_profile
 from bastion.monitoring.service import MonitoringService
 from bastion.monitoring.stage import Entry, MonitorStage
 from bastion.observability import Metrics
 from bastion.pipeline import Call, Result
-from bastion.security.principal import Principal
+from bastion.pipeline.call import LlmRequest
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.store import Database
 from tests.observability.test_metrics import exposition, value
@@ -77,7 +78,7 @@ async def test_the_stage_offers_the_models_own_predictions() -> None:
     assert e.inputs == [{"x": 1}, {"x": 2}] and e.headers == {"plan": "pro"} and not e.llm
 
     async def reviewed(call: Call) -> Result:
-        call.annotations["review_original"] = [Prediction({"label": "model"}, 0.3)]
+        call.review_original = [Prediction({"label": "model"}, 0.3)]
         return Result("churn", "churn-model", 1, [Prediction({"status": "pending_review"})])
 
     await stage(make_call([{"x": 3}]), reviewed)
@@ -92,7 +93,7 @@ async def test_streams_are_logged_when_complete_and_failures_never_fail_a_call()
         yield b"data"
 
     async def streamed(call: Call) -> Result:
-        call.annotations["llm_kind"] = "chat"
+        call.llm = LlmRequest("chat")
         return Result("churn", "group", 1, [], stream=chunks())
 
     call = make_call([{"messages": []}])

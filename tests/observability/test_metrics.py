@@ -48,6 +48,7 @@ BASE = RequestRecord(
     total_s=0.004,
     queue_s=0.0001,
     backend_s=0.002,
+    first_chunk_s=None,
     prompt_tokens=None,
     completion_tokens=None,
     cost_usd=None,

@@ -14,13 +14,13 @@ from opentelemetry.trace import SpanKind
 from structlog.testing import capture_logs
 
 from bastion.backends.base import Prediction
+from bastion.core.principal import Principal
 from bastion.errors import InvalidRequest, RateLimited
 from bastion.gateway import Gateway
 from bastion.observability import Metrics, RecordStage, RequestLog, Tracing
 from bastion.observability.stage import close_observability
 from bastion.pipeline import Call, Next, Result
 from bastion.pipeline.build import build_pipeline
-from bastion.security.principal import Principal
 from bastion.settings import LlmSettings
 from bastion.settings.observability import ObservabilitySettings
 from tests.observability.test_metrics import exposition, value
@@ -46,7 +46,7 @@ class Route:
 
     async def __call__(self, call: Call, next: Next) -> Result:
         call.principal, call.version = ADMIN, 3
-        call.annotations["queue_s"] = 0.001
+        call.queue_s = 0.001
         return await next(call)
 
 
@@ -184,7 +184,7 @@ async def test_a_stream_is_recorded_when_it_ends_with_what_it_delivered() -> Non
 
     async def streamed(call: Call) -> Result:
         async def usage(_: Result | None, __: BaseException | None) -> None:
-            call.annotations.update(usage={"prompt_tokens": 7, "completion_tokens": 2})
+            call.usage = {"prompt_tokens": 7, "completion_tokens": 2}
 
         call.finishers.append(usage)  # an inner stage's finisher, as the admit stage adds
         return Result(call.deployment, "chat", 1, [], stream=chunks())
@@ -217,12 +217,12 @@ async def test_recording_never_fails_a_request() -> None:
 
 async def test_the_execute_timer_leaves_out_a_bulkhead_wait_inside_the_target() -> None:
     async def queued_then_answer(call: Call) -> Result:
-        call.annotations["queue_s"] = 10.0  # the LLM target measured its own bulkhead wait
+        call.queue_s = 10.0  # the LLM target measured its own bulkhead wait
         return await answer(call)
 
     call = make_call()
     await pipeline(stage(), queued_then_answer)(call)
-    assert call.annotations["backend_s"] == 0.0  # all of it (and more) was the wait
+    assert call.backend_s == 0.0  # all of it (and more) was the wait
 
 
 async def test_traced_requests_get_a_span_per_request_execute_and_stage() -> None:

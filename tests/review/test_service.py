@@ -27,7 +27,7 @@ async def _queued(svc: Services, confidence: float = 0.2, rid: str = "req-1") ->
     call.principal = principal("client", "client")
     call.started_at = time.perf_counter()
     await svc.pipeline(call)
-    return str(call.annotations["review"]["items"][0]["review_id"])
+    return str(call.review.to_dict()["items"][0]["review_id"])
 
 
 def _review(svc: Services) -> ReviewService:
@@ -101,7 +101,7 @@ async def test_payloads_are_pii_scrubbed_without_a_key(make_services: Any) -> No
         "r", "classifier", "predict", [{"confidence": 0.1, "text": "mail a@b.example"}], False, 0.0
     )
     await svc.pipeline(call)
-    item_id = call.annotations["review"]["items"][0]["review_id"]
+    item_id = call.review.to_dict()["items"][0]["review_id"]
     item = await _review(svc).queue.get(item_id)
     assert item is not None and not item.encrypted
     assert b"a@b.example" not in item.payload

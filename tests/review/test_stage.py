@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from bastion.pipeline import Call
+from bastion.pipeline.call import ReviewFlag
 from bastion.security import ANONYMOUS
 from bastion.services import Services
 from tests.review.conftest import policy, principal
@@ -29,7 +30,7 @@ async def test_confident_answers_pass_untouched(make_services: Any) -> None:
     call = _call([{"confidence": 0.9}])
     result = await svc.pipeline(call)
     assert result.predictions[0].output == {"label": "spam"}
-    assert "review" not in call.annotations
+    assert call.review is None
     assert "x-bastion-review" not in result.headers
 
 
@@ -42,10 +43,10 @@ async def test_low_confidence_goes_to_the_queue_and_answers_pending(make_service
     assert pending["status"] == "pending_review"
     assert result.headers["x-bastion-review"] == "pending"
     assert result.headers["x-bastion-fallback"] == "review"
-    review = call.annotations["review"]
+    review = call.review.to_dict()
     assert review["status"] == "pending"
     assert [(i["index"], i["review_id"]) for i in review["items"]] == [(1, pending["review_id"])]
-    assert call.annotations["review_original"][1].output == {"label": "spam"}
+    assert call.review_original[1].output == {"label": "spam"}
     assert svc.review is not None
     item = await svc.review.queue.get(pending["review_id"])
     assert item is not None
@@ -73,15 +74,15 @@ async def test_client_request_guard_flags_and_sampling(make_services: Any) -> No
     )
     asked = _call([{"confidence": 0.99}], headers={"x-bastion-review": "request"})
     await svc.pipeline(asked)
-    assert asked.annotations["review"]["items"][0]["triggers"] == ("client",)
+    assert asked.review.to_dict()["items"][0]["triggers"] == ("client",)
     flagged = _call([{"confidence": 0.99}])
-    flagged.annotations["review_flags"] = [{"guard": "injection", "score": 0.9, "reasons": []}]
+    flagged.review_flags = [ReviewFlag("injection", 0.9)]
     await svc.pipeline(flagged)
-    assert flagged.annotations["review"]["items"][0]["triggers"] == ("guard",)
+    assert flagged.review.to_dict()["items"][0]["triggers"] == ("guard",)
     sampled_svc: Services = await make_services([policy(confidence_below=None, sample_rate=1.0)])
     sampled = _call([{"confidence": 0.99}], headers={"x-bastion-review": "request"})
     await sampled_svc.pipeline(sampled)  # the header is ignored: this policy does not allow it
-    assert sampled.annotations["review"]["items"][0]["triggers"] == ("sample",)
+    assert sampled.review.to_dict()["items"][0]["triggers"] == ("sample",)
 
 
 async def test_hold_mode_answers_with_the_decision_made_meanwhile(make_services: Any) -> None:
@@ -104,7 +105,7 @@ async def test_hold_mode_answers_with_the_decision_made_meanwhile(make_services:
     result = await asyncio.wait_for(request, 10)
     assert result.predictions[0].output == {"label": "ham"}
     assert result.headers["x-bastion-review"] == "decided"
-    assert call.annotations["review"]["items"][0]["status"] == "corrected"
+    assert call.review.to_dict()["items"][0]["status"] == "corrected"
 
 
 async def test_hold_mode_falls_back_when_nobody_decides(make_services: Any) -> None:
@@ -122,7 +123,7 @@ async def test_a_confident_stronger_model_answers_instead_of_a_human(make_servic
     result = await svc.pipeline(call)
     assert result.predictions[0].output == {"label": "ham"}  # the strong model was sure
     assert result.predictions[1].output["status"] == "pending_review"  # it was not: a human
-    review = call.annotations["review"]
+    review = call.review.to_dict()
     assert review["escalated"] == [0]
     item = await svc.review.show(review["items"][0]["review_id"], principal("a", "admin"))
     assert item["escalation"] == {"to": "strong", "output": {"label": "ham"}, "confidence": 0.4}

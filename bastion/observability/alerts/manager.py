@@ -12,8 +12,8 @@ from typing import Any
 
 import structlog
 
+from bastion.core.clock import Clock, SystemClock, utcnow
 from bastion.observability.alerts.budget import budget_alerts
-from bastion.observability.alerts.clock import Clock, SystemClock, utcnow
 from bastion.observability.alerts.engine import RuleEngine, Verdict
 from bastion.observability.alerts.history import Alert, AlertHistory, NewAlert, State
 from bastion.observability.alerts.notify import Notification, Notifier

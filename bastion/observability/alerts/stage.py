@@ -52,18 +52,10 @@ class SignalStage:
             server_side = not isinstance(error, BastionError) or int(error.status) >= 500
             if call.target is None and not server_side:
                 return
-        ann = call.annotations
-        fallback = bool(ann.get("fallback")) or ann.get("served_by") == "static"
-        if result is not None and "x-bastion-fallback" in result.headers:
-            fallback = True
-        cost = ann.get("cost_usd")
-        self._record(
-            call.deployment,
-            time.perf_counter() - call.started_at,
-            error_type,
-            fallback,
-            float(cost) if isinstance(cost, int | float) else None,
+        fallback = call.served_by == "static" or (
+            result is not None and "x-bastion-fallback" in result.headers
         )
-        events = ann.get("budget_events")
-        if events:
-            self._alerts.note_budget_events(call.deployment, events)
+        elapsed = time.perf_counter() - call.started_at
+        self._record(call.deployment, elapsed, error_type, fallback, call.cost_usd)
+        if call.budget_events:
+            self._alerts.note_budget_events(call.deployment, call.budget_events)

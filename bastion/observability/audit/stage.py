@@ -7,9 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from bastion.errors import BastionError, Overloaded
+from bastion.errors import BastionError
 from bastion.observability.audit.log import AuditLog
 from bastion.observability.audit.record import AuditEntry, canonical, payload_aad, sha256_hex
 
@@ -17,7 +15,6 @@ if TYPE_CHECKING:
     from bastion.pipeline import Call, Next, Result
 
 _ACTIONS = {"oip": "infer", "predict": "predict"}
-DONE = b"data: [DONE]\n\n"  # the end of an OpenAI-style event stream (bastion.gateway.streaming)
 
 
 class AuditStage:
@@ -25,9 +22,10 @@ class AuditStage:
 
     Inputs are hashed as they arrived (before any guard redacts them). The principal is read
     after ``next``, so the stage can sit outside authentication and still record failed
-    logins. For a stream the record is committed after its last chunk and before its final
-    ``data: [DONE]``, which is held back until then; if the record cannot be committed the
-    stream ends with an ``overloaded`` error event instead of ``[DONE]``.
+    logins. A stream's record is committed by a finisher after its last chunk and before the
+    adapter sends the stream's end (``bastion.pipeline.ending``); if it cannot be committed
+    the finisher raises ``Overloaded``, and the stream ends with an error event, not as
+    complete.
     """
 
     def __init__(self, audit: AuditLog) -> None:
@@ -43,41 +41,22 @@ class AuditStage:
         except Exception as exc:
             await self._audit.append(self._entry(call, inputs, None, _error_type(exc)))
             raise
-        if result.stream is not None:
-            return dataclasses.replace(result, stream=self._audited(call, inputs, result))
-        outputs = canonical([p.output for p in result.predictions])
-        await self._audit.append(self._entry(call, inputs, result, None, outputs))
-        return result
-
-    async def _audited(self, call: Call, inputs: bytes, result: Result) -> AsyncIterator[bytes]:
-        assert result.stream is not None
+        if result.stream is None:
+            outputs = canonical([p.output for p in result.predictions])
+            await self._audit.append(self._entry(call, inputs, result, None, outputs))
+            return result
         parts: list[bytes] = []
-        done: bytes | None = None
-        try:
-            async for chunk in result.stream:
-                if chunk == DONE:
-                    done = chunk  # held back until the record is committed
-                    continue
-                parts.append(chunk)
-                yield chunk
-        except (asyncio.CancelledError, GeneratorExit):
-            self._audit.append_soon(self._stream_entry(call, inputs, result, parts, "cancelled"))
-            raise
-        except Exception as exc:
-            await self._audit.append(
-                self._stream_entry(call, inputs, result, parts, _error_type(exc))
-            )
-            raise
-        broken = call.annotations.get("stream_error")
-        error = None if done is not None and broken is None else _error_type(broken)
-        try:
-            await self._audit.append(self._stream_entry(call, inputs, result, parts, error))
-        except Overloaded as exc:
-            if done is not None:  # not [DONE]: the client must not take the answer as complete
-                yield _error_event(exc, call.request_id)
-            return
-        if done is not None:
-            yield done
+
+        async def finish(_: Result | None, error: BaseException | None) -> None:
+            if isinstance(error, asyncio.CancelledError | GeneratorExit):
+                entry = self._stream_entry(call, inputs, result, parts, "cancelled")
+                self._audit.append_soon(entry)
+                return
+            failed = None if error is None else _error_type(error)
+            await self._audit.append(self._stream_entry(call, inputs, result, parts, failed))
+
+        call.finishers.append(finish)
+        return dataclasses.replace(result, stream=_kept(result.stream, parts))
 
     def _stream_entry(
         self, call: Call, inputs: bytes, result: Result, parts: list[bytes], error: str | None
@@ -93,7 +72,6 @@ class AuditStage:
         error: str | None,
         outputs: bytes | None = None,
     ) -> AuditEntry:
-        ann = call.annotations
         principal = call.principal
         input_sha, output_sha = sha256_hex(inputs), None
         if outputs is not None:
@@ -102,19 +80,19 @@ class AuditStage:
         details: dict[str, Any] = {"api": call.api, "inputs": len(call.inputs)}
         if result is not None:
             details["model"] = result.model
-        for name in ("cache", "served_by"):
-            if ann.get(name) is not None:
-                details[name] = ann[name]
+        if call.cache is not None:
+            details["cache"] = call.cache
+        if call.served_by is not None:
+            details["served_by"] = call.served_by
         if call.stream:
             details["stream"] = True
-        cost = ann.get("cost_usd")
         return AuditEntry(
             kind="interaction",
             action=_ACTIONS.get(call.api, call.api.rsplit(".", 1)[-1]),
             at=self._audit.clock(),
-            actor_key_id=getattr(principal, "key_id", None),
-            actor_name=getattr(principal, "name", None),
-            tenant=getattr(principal, "tenant", None),
+            actor_key_id=principal.key_id if principal is not None else None,
+            actor_name=principal.name if principal is not None else None,
+            tenant=call.tenant,
             deployment=call.deployment,
             version=result.version if result is not None else call.version,
             request_id=call.request_id,
@@ -122,9 +100,9 @@ class AuditStage:
             error_type=error,
             input_sha256=input_sha,
             output_sha256=output_sha,
-            cost=float(cost) if isinstance(cost, int | float) else None,
+            cost=call.cost_usd,
             decision=_decision(call, result) if error is None else None,
-            guards=ann.get("guards"),
+            guards=call.guards.to_dict() if call.guards is not None else None,
             details=details,
             payload=payload,
             payload_key=key_id,
@@ -142,10 +120,11 @@ class AuditStage:
         return encryptor.encrypt(body, payload_aad(input_sha, output_sha)), encryptor.active_key_id
 
 
-def _error_event(exc: BastionError, request_id: str) -> bytes:
-    """An explicit error event in place of ``[DONE]``, shaped as the gateway's."""
-    error = {"type": exc.type, "message": exc.message, "code": exc.type, "param": None}
-    return b"data: " + orjson.dumps({"error": {**error, "request_id": request_id}}) + b"\n\n"
+async def _kept(stream: AsyncIterator[bytes], parts: list[bytes]) -> AsyncIterator[bytes]:
+    """``stream`` passed through, each chunk kept for the record's output hash."""
+    async for chunk in stream:
+        parts.append(chunk)
+        yield chunk
 
 
 def _error_type(exc: object) -> str:
@@ -153,13 +132,12 @@ def _error_type(exc: object) -> str:
         return exc.type
     if isinstance(exc, str):
         return exc
-    return "internal_error" if exc is not None else "stream_truncated"
+    return "internal_error"
 
 
 def _decision(call: Call, result: Result | None) -> str:
-    review = call.annotations.get("review")
-    if isinstance(review, dict) and review.get("status"):
-        return f"review_{review['status']}"
+    if call.review is not None:
+        return f"review_{call.review.status}"
     if result is not None and "x-bastion-fallback" in result.headers:
         return "fallback"
     return "answered"

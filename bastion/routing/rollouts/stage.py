@@ -42,7 +42,6 @@ class RolloutStage:
                 assert route.version is not None
                 pinned = await self._deployments.pinned(call.deployment, route.version)
                 call.target, call.version = pinned, pinned.version
-            call.annotations["rollout"] = route  # kind, arm, version, run: for later stages
             result = await next(call)
         except BastionError as exc:
             if route is not None and exc.status >= 500:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bastion.core.clock import FakeClock
 from bastion.observability.alerts import AlertManager, Notifier
-from bastion.resilience.clock import FakeClock
 from bastion.settings.alerts import AlertSettings
 from bastion.store import Database
 from bastion.store.alerts_tables import SqlAlertHistory

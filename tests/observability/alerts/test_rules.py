@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from bastion.core.clock import FakeClock
 from bastion.errors import ConfigError
 from bastion.observability.alerts.budget import window_end
 from bastion.observability.alerts.engine import RuleEngine
@@ -19,7 +20,6 @@ from bastion.observability.alerts.rules import (
     summarize,
 )
 from bastion.observability.alerts.signals import SignalRecorder
-from bastion.resilience.clock import FakeClock
 from bastion.settings import load_settings
 from bastion.settings.alerts import AlertRuleSettings, AlertSettings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bastion.core.clock import FakeClock
 from bastion.observability.alerts.signals import SignalRecorder, WindowStats, client_error_types
-from bastion.resilience.clock import FakeClock
 
 
 def _recorder(clock: FakeClock, **kw: int) -> SignalRecorder:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bastion.core.clock import FakeClock
 from bastion.errors import InvalidRequest, NotFound, UpstreamError
 from bastion.observability.alerts import AlertManager, Notifier, SignalStage
 from bastion.pipeline.call import Call, Result
-from bastion.resilience.clock import FakeClock
 from bastion.settings.alerts import AlertSettings
 
 
@@ -45,7 +45,7 @@ async def test_records_successes_failures_fallbacks_and_cost() -> None:
     stage = SignalStage(manager)
 
     async def ok(call: Call) -> Result:
-        call.annotations["cost_usd"] = 0.25
+        call.cost_usd = 0.25
         return _result({"x-bastion-fallback": "backup"})
 
     async def crash(call: Call) -> Result:
@@ -96,7 +96,7 @@ async def test_a_stream_is_recorded_after_its_last_byte() -> None:
     await stage(call, streaming)
     assert manager.recorder.window("fraud", 60).requests == 0
     (finish,) = call.finishers
-    call.annotations["cost_usd"] = 0.01
+    call.cost_usd = 0.01
     await finish(None, UpstreamError("the stream broke"))
     stats = manager.recorder.window("fraud", 60)
     assert (stats.requests, stats.errors, stats.cost_usd) == (1, 1, 0.01)
@@ -106,7 +106,7 @@ async def test_budget_events_are_queued_only_when_a_budget_rule_exists() -> None
     event = SimpleNamespace(scope="tenant", key="acme", window="2025-06", fraction=0.9)
 
     async def spend(call: Call) -> Result:
-        call.annotations["budget_events"] = [event]
+        call.budget_events = [event]
         return _result()
 
     without = _manager()

@@ -1,4 +1,5 @@
-"""The audit stage: one committed record per call, payloads encrypted, streams held to [DONE]."""
+"""The audit stage: one committed record per call, payloads encrypted, a stream's end held
+until its record is committed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import orjson
 import pytest
 
 from bastion.backends.base import Prediction
-from bastion.errors import Forbidden, Overloaded
+from bastion.errors import Forbidden, Overloaded, UpstreamUnavailable
 from bastion.observability.audit import (
     AuditLog,
     AuditQuery,
@@ -22,6 +23,8 @@ from bastion.observability.audit import (
     verify_log,
 )
 from bastion.pipeline import Call, Result
+from bastion.pipeline.call import GuardReport
+from bastion.pipeline.ending import StreamEnd, end_stream
 from bastion.security import Principal
 from bastion.security.encryption import Encryptor
 from bastion.settings.audit import AuditSettings
@@ -31,7 +34,6 @@ from tests.observability.audit.conftest import Clock
 from tests.observability.audit.test_log import GatedStore
 
 ALICE = Principal("key_a", "alice", "acme", frozenset({"client"}))
-DONE = b"data: [DONE]\n\n"
 
 
 def _call(inputs: list[Any], **kw: Any) -> Call:
@@ -64,7 +66,7 @@ async def test_success_is_recorded_with_hashes_and_an_encrypted_payload(
     async def model(call: Call) -> Result:
         call.principal = ALICE  # set by authenticate, inside the audit stage
         call.inputs = [{"text": "[EMAIL]"}]  # a guard redacts; the audit saw the original
-        call.annotations.update(cost_usd=0.002, guards={"pii": {"EMAIL": 1}})
+        call.cost_usd, call.guards = 0.002, GuardReport({"EMAIL": 1})
         return _result([{"label": "spam"}])
 
     result = await AuditStage(log)(_call([{"text": "me@example.com"}]), model)
@@ -75,7 +77,7 @@ async def test_success_is_recorded_with_hashes_and_an_encrypted_payload(
     assert (record.status, record.decision, record.cost) == ("ok", "answered", 0.002)
     assert record.input_sha256 == sha256_json([{"text": "me@example.com"}])
     assert record.output_sha256 == sha256_json([{"label": "spam"}])
-    assert orjson.loads(record.guards) == {"pii": {"EMAIL": 1}}
+    assert orjson.loads(record.guards) == {"pii": {"EMAIL": 1}, "injection": None}
     assert record.payload is not None and b"example.com" not in record.payload
     opened = record_json(record, ring)["payload_plain"]
     assert opened == {"inputs": [{"text": "me@example.com"}], "outputs": [{"label": "spam"}]}
@@ -123,20 +125,28 @@ async def _chunks(*chunks: bytes) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def test_a_stream_holds_done_until_its_record_is_committed(database: Database) -> None:
+async def _broken(*chunks: bytes) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+    raise UpstreamUnavailable("the upstream cut the stream")
+
+
+async def test_a_stream_ends_only_once_its_record_is_committed(database: Database) -> None:
     store = GatedStore(database)
     log = AuditLog(store, AuditSettings(), clock=Clock())
     try:
         call = _call([{"messages": []}], stream=True)
-        source = _chunks(b'data: {"a":1}\n\n', b'data: {"b":2}\n\n', DONE)
+        source = _chunks(b'data: {"a":1}\n\n', b'data: {"b":2}\n\n')
         result = await AuditStage(log)(call, lambda c: _async(_result([], source)))
-        assert result.stream is not None
-        got = [await anext(result.stream), await anext(result.stream)]
-        last = asyncio.create_task(anext(result.stream))
+        end = StreamEnd()
+        relayed = end_stream(call, result, end)
+        got = [await anext(relayed), await anext(relayed)]
+        last = asyncio.create_task(anext(relayed, None))
         await store.entered.wait()
-        assert not last.done()  # [DONE] waits for the commit
+        assert not last.done() and not end.over  # the end waits for the commit
         store.gate.set()
-        assert await last == DONE
+        assert await last is None
+        assert end.over and end.error is None
         [record] = await _records(log)
         assert record.status == "ok"
         assert record.output_sha256 == sha256_json(b"".join(got).decode())
@@ -145,19 +155,17 @@ async def test_a_stream_holds_done_until_its_record_is_committed(database: Datab
         await log.aclose()
 
 
-async def test_a_stream_that_cannot_be_audited_ends_with_an_error_not_done(
-    database: Database,
-) -> None:
+async def test_a_stream_that_cannot_be_audited_ends_with_an_error(database: Database) -> None:
     store = GatedStore(database)
     log = AuditLog(store, AuditSettings(timeout_s=0.1), clock=Clock())
     try:
         call = _call([{}], stream=True)
-        source = _chunks(b'data: {"a":1}\n\n', DONE)
+        source = _chunks(b'data: {"a":1}\n\n')
         result = await AuditStage(log)(call, lambda c: _async(_result([], source)))
-        assert result.stream is not None
-        chunks = [c async for c in result.stream]
-        assert chunks[0] == b'data: {"a":1}\n\n'
-        assert DONE not in chunks and b'"overloaded"' in chunks[-1]
+        end = StreamEnd()
+        chunks = [c async for c in end_stream(call, result, end)]
+        assert chunks == [b'data: {"a":1}\n\n']
+        assert isinstance(end.error, Overloaded)  # the adapter sends an error event, not [DONE]
     finally:
         store.gate.set()
         await log.aclose()
@@ -165,10 +173,9 @@ async def test_a_stream_that_cannot_be_audited_ends_with_an_error_not_done(
 
 async def test_a_broken_stream_is_recorded_as_an_error(log: AuditLog) -> None:
     call = _call([{}], stream=True)
-    result = await AuditStage(log)(
-        call, lambda c: _async(_result([], _chunks(b'data: {"a":1}\n\n', b"data: {}\n\n")))
-    )
-    assert result.stream is not None
-    assert DONE not in [c async for c in result.stream]
+    result = await AuditStage(log)(call, lambda c: _async(_result([], _broken(b"data: {}\n\n"))))
+    end = StreamEnd()
+    assert [c async for c in end_stream(call, result, end)] == [b"data: {}\n\n"]
+    assert isinstance(end.error, UpstreamUnavailable)
     [record] = await _records(log)
-    assert (record.status, record.error_type) == ("error", "stream_truncated")
+    assert (record.status, record.error_type) == ("error", "upstream_unavailable")

@@ -1,9 +1,11 @@
-"""Injected time: a ``Clock`` gives monotonic ``now()`` and ``sleep()``; ``FakeClock`` for tests."""
+"""The one injected time: a ``Clock`` gives monotonic ``now()`` and ``sleep()``; ``FakeClock``
+for tests; ``utcnow()`` the wall clock for records."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -48,3 +50,8 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.advance(max(seconds, 0.0))
         await asyncio.sleep(0)
+
+
+def utcnow() -> datetime:
+    """The wall clock, timezone-aware (for records; intervals use a ``Clock``)."""
+    return datetime.now(UTC)

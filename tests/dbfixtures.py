@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from bastion.registry import ArtifactStore, Registry
 from bastion.store import Database, migrate
 from bastion.store.tables import Base
+from tests.support import service_unavailable
 
 T = TypeVar("T")
 
@@ -77,9 +78,7 @@ def postgres_databases() -> Iterator[PostgresDatabases]:
     except psycopg.OperationalError as exc:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         reason = f"PostgreSQL is not reachable at {make_url(admin_url)!r}: {first_line}"
-        if os.environ.get("BASTION_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason} (BASTION_REQUIRE_SERVICES=1)")
-        pytest.skip(reason)
+        service_unavailable(reason)
     databases = PostgresDatabases(admin_url)
     yield databases
     databases.drop_all()

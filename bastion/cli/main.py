@@ -102,6 +102,7 @@ def serve(
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=int(server.graceful_timeout_s),
+        timeout_worker_healthcheck=server.worker_healthcheck_s,
         ssl_certfile=str(server.ssl_certfile) if server.ssl_certfile else None,
         ssl_keyfile=str(server.ssl_keyfile) if server.ssl_keyfile else None,
     )

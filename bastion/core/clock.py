@@ -41,6 +41,10 @@ class FakeClock:
     def now(self) -> float:
         return self._now
 
+    def __call__(self) -> float:
+        """The same as ``now()``, for code that takes a ``() -> float`` time source."""
+        return self._now
+
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("a clock cannot go backwards")

@@ -21,6 +21,12 @@ class ServerSettings(Section):
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
     graceful_timeout_s: float = Field(30.0, gt=0)
+    worker_healthcheck_s: int = Field(
+        60,
+        ge=1,
+        description="with several workers: how long a worker may not answer the supervisor's "
+        "ping (while it starts, loading models) before it is killed and restarted",
+    )
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
 

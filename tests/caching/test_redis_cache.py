@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator
 
@@ -10,6 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bastion.caching import MemoryCache, RedisCache
+from tests.support import service_unavailable
 
 URL = "redis://127.0.0.1:6379/0"
 
@@ -20,9 +20,7 @@ async def redis_cache() -> AsyncIterator[RedisCache]:
     try:
         await probe.ping()
     except OSError as exc:
-        if os.environ.get("BASTION_REQUIRE_SERVICES") == "1":
-            raise
-        pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {exc}")
+        service_unavailable(f"Redis not reachable at 127.0.0.1:6379: {exc}")
     finally:
         await probe.aclose()
     cache = RedisCache(URL, prefix=f"bastion-test:{secrets.token_hex(4)}:")

@@ -24,6 +24,7 @@ import yaml
 from bastion.testing import FaultUpstream, running_upstream
 from tests.dbfixtures import PostgresDatabases
 from tests.e2e.server import Server, make_server
+from tests.support import service_unavailable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.postgres]
 
@@ -73,9 +74,7 @@ def redis_prefix() -> Iterator[str]:
     try:
         client.ping()
     except redis.RedisError as exc:
-        if os.environ.get("BASTION_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
+        service_unavailable(f"Redis is not reachable at {REDIS_URL}: {exc}")
     prefix = f"bastion-e2e-{secrets.token_hex(4)}:"
     yield prefix
     for key in client.scan_iter(f"{prefix}*"):

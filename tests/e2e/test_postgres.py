@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from tests.e2e.server import make_server
 from tests.e2e.test_registry_live import run_promote_rollback
+from tests.support import service_unavailable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -23,9 +23,7 @@ def pg_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        if os.environ.get("BASTION_REQUIRE_SERVICES") == "1":
-            raise
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
+        service_unavailable(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
     name = "bastion_e2e_" + secrets.token_hex(4)
     admin.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -14,22 +14,11 @@ import pytest
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
+from bastion.core.clock import FakeClock
 from bastion.governance import make_redis_client
+from tests.support import service_unavailable
 
 REDIS_URL = os.environ.get("BASTION_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-class FakeClock:
-    """A callable clock that only moves when told to."""
-
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -43,9 +32,7 @@ def prefix() -> str:
 
 
 def redis_unavailable(reason: str) -> None:
-    if os.environ.get("BASTION_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (BASTION_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
+    service_unavailable(reason)
 
 
 @pytest.fixture

@@ -218,7 +218,7 @@ async def test_thresholds_fire_once_across_replicas(
 async def test_windows_roll_over_at_utc_midnight_and_month_end(
     make_store: Factory, clock: FakeClock
 ) -> None:
-    clock.now = datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+    clock = FakeClock(datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
     store = make_store(clock)
     day, month = tenant(), [BudgetTarget(BudgetRule("key", "month", limit_usd=2.0), "k")]
     await spend(store, day + month, "1.00")

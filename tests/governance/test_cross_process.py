@@ -32,8 +32,11 @@ def run_in_processes(target: Callable[..., None], *args: Any, processes: int = 2
     return counts
 
 
-async def test_two_processes_admit_exactly_the_limit(redis: Redis, prefix: str) -> None:
-    counts = run_in_processes(workers.run_limiter, REDIS_URL, prefix, 150)
+@pytest.mark.parametrize("algorithm", ["sliding_window", "gcra"])
+async def test_two_processes_admit_exactly_the_limit(
+    redis: Redis, prefix: str, algorithm: str
+) -> None:
+    counts = run_in_processes(workers.run_limiter, REDIS_URL, prefix, 150, algorithm)
     assert sum(counts) == 100
 
 

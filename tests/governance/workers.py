@@ -15,16 +15,26 @@ from bastion.governance.budget import (
     Usage,
     usd_to_micros,
 )
-from bastion.governance.ratelimit import Quota, RedisLimiter
+from bastion.governance.ratelimit import Quota, RedisLimiter, RedisWindowLimiter
 from bastion.governance.redis_lua import make_redis_client
 
 
-def run_limiter(url: str, prefix: str, checks: int, barrier: Any, results: Any) -> None:
-    """``checks`` concurrent checks of one key at 100/min, after every process is ready."""
+def run_limiter(
+    url: str, prefix: str, checks: int, algorithm: str, barrier: Any, results: Any
+) -> None:
+    """``checks`` concurrent checks of one key limited to 100, after every process is ready.
+
+    The sliding window admits at most 100 per minute whatever the timing; GCRA refills one
+    request per interval, so it is given 100 an hour: no refill fits inside the test even on
+    a slow machine."""
 
     async def main() -> int:
         client = make_redis_client(url, max_connections=32, timeout_s=5.0, wait_s=10.0)
-        limiter = RedisLimiter(client, Quota(100, 60.0), prefix=prefix)
+        limiter: RedisLimiter | RedisWindowLimiter
+        if algorithm == "gcra":
+            limiter = RedisLimiter(client, Quota(100, 3600.0), prefix=prefix)
+        else:
+            limiter = RedisWindowLimiter(client, Quota(100, 60.0), prefix=prefix)
         await limiter.check("warm-up")  # loads the script and opens a connection
         await asyncio.to_thread(barrier.wait)
         decisions = await asyncio.gather(*(limiter.check("shared") for _ in range(checks)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from bastion.app import build_services, close_services
 from bastion.security import Principal
 from bastion.services import Services
 from bastion.settings import Settings
+from tests.support import WallClock
 
 OUTPUT_SCHEMA = {
     "type": "object",
@@ -21,17 +21,7 @@ OUTPUT_SCHEMA = {
 }
 
 
-class FakeClock:
-    """A wall clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+FakeClock = WallClock  # the shared fake wall clock (tests/support.py)
 
 
 def principal(name: str, *roles: str, tenant: str = "default") -> Principal:

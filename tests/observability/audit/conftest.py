@@ -12,17 +12,12 @@ from bastion.observability.audit import AuditEntry, AuditLog
 from bastion.settings.audit import AuditSettings
 from bastion.store import Database
 from bastion.store.audit_tables import SqlAuditStore
+from tests.support import WallClock
 
 
-class Clock:
+def Clock() -> WallClock:  # noqa: N802 (a factory standing in for the old class)
     """A wall clock that ticks one millisecond per reading."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
+    return WallClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), tick_s=0.001)
 
 
 def entry(n: int, **overrides: Any) -> AuditEntry:

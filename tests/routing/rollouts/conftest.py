@@ -7,7 +7,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,12 @@ from bastion.pipeline import Call, Next, Result
 from bastion.routing.rollouts import RolloutService
 from bastion.services import Services
 from bastion.settings import Settings
+from tests.support import WallClock
 
 MODELS = "tests.routing.rollouts.models"
 
 
-class FakeClock:
-    """A wall clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+FakeClock = WallClock  # the shared fake wall clock (tests/support.py)
 
 
 @dataclass

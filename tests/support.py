@@ -1,0 +1,36 @@
+"""What many tests share: the fake wall clock, and skip-or-fail for an absent service.
+
+Monotonic time is ``bastion.core.FakeClock`` (also callable, for the stores that take a
+``() -> float``); wall-clock time for records is ``WallClock`` here.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import NoReturn
+
+import pytest
+
+
+class WallClock:
+    """A wall clock the test moves by hand; ``tick_s`` advances it on every reading (for
+    stores that need distinct timestamps)."""
+
+    def __init__(self, start: datetime | None = None, *, tick_s: float = 0.0) -> None:
+        self.now = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        self._tick = timedelta(seconds=tick_s)
+
+    def __call__(self) -> datetime:
+        self.now += self._tick
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def service_unavailable(reason: str) -> NoReturn:
+    """Skip the test, or fail it when ``BASTION_REQUIRE_SERVICES=1`` (as CI sets)."""
+    if os.environ.get("BASTION_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (BASTION_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)

@@ -14,6 +14,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 BENCHMARKS = [
     "predict_overhead",
     "gateway_overhead",
+    "hot_path",
     "batching",
     "governance_overhead",
     "observability_overhead",

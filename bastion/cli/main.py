@@ -9,6 +9,7 @@ import typer
 
 from bastion.cli import alerts as alerts_cli
 from bastion.cli import audit as audit_cli
+from bastion.cli import backup as backup_cli
 from bastion.cli import bench as bench_cli
 from bastion.cli import chaos, export, keys, models
 from bastion.cli import check as check_cli
@@ -38,6 +39,8 @@ app.add_typer(rollouts_cli.canary_app, name="canary")
 app.add_typer(rollouts_cli.ab_app, name="ab")
 app.command("check")(check_cli.check)
 app.command("bench")(bench_cli.bench)
+app.command("backup")(backup_cli.backup)
+app.command("restore")(backup_cli.restore)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -68,6 +68,7 @@ def server(
             "webhooks": [{"name": "oncall", "url": receiver[1]}],
         },
         "operations": {"readiness": {"peak_rps": dict.fromkeys(DEMO, 5.0)}},
+        "review": {"policies": [{"deployment": "support-intent", "client_may_request": True}]},
     }
     path = root / "bastion.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -134,6 +135,7 @@ def test_check_verifies_each_item_and_passes_it_once_its_fix_is_done(
     assert items["alert-rules"]["status"] == "pass"
     assert items["budget-alerts"]["status"] == "skip"  # no LLM groups, no budgets
     assert items["alert-delivery"]["status"] == "pass"
+    assert items["review-path"]["status"] == "fail"  # a policy, but nobody ever decided
     posts, _ = receiver
     assert any("Test notification" in p["alert"]["summary"] for p in posts)
 
@@ -168,6 +170,19 @@ def test_check_verifies_each_item_and_passes_it_once_its_fix_is_done(
         assert done.returncode == 0, done.stdout + done.stderr
         assert "PASS" in done.stdout
     assert _items(server)["load-test"]["status"] == "pass"
+
+    # the review path walked end to end: a request queued, claimed and decided by a person
+    r = server.post(
+        "/v1/deployments/support-intent/predict",
+        json={"input": "I was charged twice"},
+        headers={**server.auth, "x-bastion-review": "request"},
+    )
+    assert r.status_code in (200, 202), r.text
+    (item,) = server.get("/v1/review/items", params={"deployment": "support-intent"}).json()["data"]
+    assert server.post(f"/v1/review/items/{item['id']}/claim").status_code == 200
+    decided = server.post(f"/v1/review/items/{item['id']}/decide", json={"action": "approve"})
+    assert decided.status_code == 200, decided.text
+    assert _items(server)["review-path"]["status"] == "pass"
 
     # a backup (offline, while serving) and a restore drill reported to the server
     backups = tmp_path / "backups"

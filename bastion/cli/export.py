@@ -11,7 +11,7 @@ from bastion.cli.common import ConfigOption, console, err_console, settings_from
 from bastion.observability.alerts.exports import grafana_dashboard, prometheus_rules
 from bastion.observability.alerts.rules import recommended_rules
 from bastion.settings import Settings
-from bastion.settings.alerts import AlertRuleSettings
+from bastion.settings.alerts import AlertRuleSettings, runbook_url
 
 app = typer.Typer(
     help="Exports for teams that run their own Prometheus and Grafana.", no_args_is_help=True
@@ -24,7 +24,10 @@ def _rules(settings: Settings) -> list[AlertRuleSettings]:
     if settings.alerts.rules:
         return list(settings.alerts.rules)
     err_console.print("note: no alerts.rules in the config; exporting the recommended starting set")
-    return recommended_rules()
+    base = settings.alerts.runbook_base_url
+    return [
+        r.model_copy(update={"runbook_url": runbook_url(r.kind, base)}) for r in recommended_rules()
+    ]
 
 
 def _write(text: str, output: Path | None) -> None:

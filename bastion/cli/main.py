@@ -9,7 +9,10 @@ import typer
 
 from bastion.cli import alerts as alerts_cli
 from bastion.cli import audit as audit_cli
+from bastion.cli import backup as backup_cli
+from bastion.cli import bench as bench_cli
 from bastion.cli import chaos, export, keys, models
+from bastion.cli import check as check_cli
 from bastion.cli import costs as costs_cli
 from bastion.cli import drift as drift_cli
 from bastion.cli import evaluation as eval_cli
@@ -34,6 +37,10 @@ app.add_typer(eval_cli.app, name="eval")
 app.add_typer(rollouts_cli.shadow_app, name="shadow")
 app.add_typer(rollouts_cli.canary_app, name="canary")
 app.add_typer(rollouts_cli.ab_app, name="ab")
+app.command("check")(check_cli.check)
+app.command("bench")(bench_cli.bench)
+app.command("backup")(backup_cli.backup)
+app.command("restore")(backup_cli.restore)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -170,6 +170,41 @@ class Metrics:
             multiprocess_mode="livemostrecent",
             registry=r,
         )
+        self._define_capacity()
+
+    def _define_capacity(self) -> None:
+        """Autoscaling signals, set by the capacity sampler (docs/scaling.md)."""
+        r = self.registry
+        self.worker_in_flight = Gauge(
+            "bastion_worker_in_flight",
+            "Requests in flight in this worker (label pid with several workers)",
+            multiprocess_mode="liveall",
+            registry=r,
+        )
+        self.worker_saturation = Gauge(
+            "bastion_worker_saturation",
+            "In-flight plus queued requests over operations.capacity.worker_concurrency",
+            multiprocess_mode="liveall",
+            registry=r,
+        )
+        self.token_throughput = Gauge(
+            "bastion_token_throughput",
+            "LLM tokens per second over the last minute (summed over workers)",
+            multiprocess_mode="livesum",
+            registry=r,
+        )
+        self.queue_oldest = Gauge(
+            "bastion_queue_oldest_seconds",
+            "Age of the longest-waiting queued request (worst over workers)",
+            multiprocess_mode="livemax",
+            registry=r,
+        )
+        self.queue_wait_p95 = Gauge(
+            "bastion_queue_wait_p95_seconds",
+            "p95 time in queue since the previous sample (worst over workers)",
+            multiprocess_mode="livemax",
+            registry=r,
+        )
 
     # -- per request ------------------------------------------------------------------------
 

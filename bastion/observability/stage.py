@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from bastion.errors import BastionError, RateLimited
+from bastion.observability.load import LoadMeter
 from bastion.observability.metrics import Metrics
 from bastion.observability.request_log import RequestLog, RequestRecord, Scrubber
 from bastion.observability.sampling import RuntimeSampler
@@ -69,7 +70,9 @@ class RecordStage:
         tracing: Tracing,
         request_log: RequestLog | None,
         known: Callable[[str], bool],
+        load: LoadMeter | None = None,
     ) -> None:
+        self.load = load or LoadMeter()  # in flight and totals: the autoscaling signals
         self._metrics = metrics
         self._tracing = tracing
         self._log = request_log
@@ -115,6 +118,7 @@ class RecordStage:
         return [self, *inner, ExecuteStage(self._tracing.enabled)]
 
     async def __call__(self, call: Call, next: Next) -> Result:
+        self.load.in_flight += 1  # back down in _record, once per call (streams: at their end)
         span = token = None
         if self._tracing.enabled:
             attributes = {"bastion.request_id": call.request_id, "bastion.api": call.api}
@@ -149,10 +153,14 @@ class RecordStage:
         span: Any,
         tid: str | None,
     ) -> None:
+        load = self.load
+        load.in_flight -= 1
+        load.completed += 1
         if self._metrics is None and self._log is None and span is None:
             return  # every signal is off
         try:
             record = self._build(call, result, error, tid)
+            load.tokens += (record.prompt_tokens or 0) + (record.completion_tokens or 0)
             if self._metrics is not None:
                 self._metrics.observe(record)
             if self._log is not None:

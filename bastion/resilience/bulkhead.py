@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ class Bulkhead:
 
     __slots__ = (
         "_in_flight",
+        "_queued_at",
         "_waiters",
         "max_concurrent",
         "max_wait_s",
@@ -47,6 +49,8 @@ class Bulkhead:
         self.name = name
         self._in_flight = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        # when each waiter joined, oldest first (insertion order): the queue's age
+        self._queued_at: dict[asyncio.Future[None], float] = {}
 
     @property
     def in_flight(self) -> int:
@@ -55,6 +59,13 @@ class Bulkhead:
     @property
     def waiting(self) -> int:
         return len(self._waiters)
+
+    def oldest_wait_s(self, now: float | None = None) -> float:
+        """How long the longest-waiting caller has been queued (0.0 with an empty queue)."""
+        if not self._queued_at:
+            return 0.0
+        first = next(iter(self._queued_at.values()))
+        return max(0.0, (time.monotonic() if now is None else now) - first)
 
     @asynccontextmanager
     async def slot(self, deadline: Deadline | None = None) -> AsyncIterator[None]:
@@ -75,6 +86,7 @@ class Bulkhead:
             wait_s = min(wait_s, self.max_wait_s)
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
+        self._queued_at[waiter] = time.monotonic()
         try:
             async with asyncio.timeout(None if math.isinf(wait_s) else wait_s):
                 await waiter
@@ -87,6 +99,8 @@ class Bulkhead:
             if isinstance(exc, TimeoutError):
                 raise self._refuse(f"{self.name}: no free slot within {wait_s:.3g}s") from None
             raise
+        finally:
+            self._queued_at.pop(waiter, None)
 
     def _release(self) -> None:
         while self._waiters:

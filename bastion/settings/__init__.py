@@ -34,6 +34,7 @@ from bastion.settings.guards import GuardsSettings
 from bastion.settings.llm import LlmSettings
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
+from bastion.settings.operations import OperationsSettings
 from bastion.settings.review import ReviewSettings
 from bastion.settings.rollouts import RolloutsSettings
 from bastion.settings.security import JwtSettings, SecuritySettings
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
     evaluation: EvaluationSettings = EvaluationSettings()
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
+    operations: OperationsSettings = OperationsSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

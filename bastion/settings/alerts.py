@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -22,6 +22,32 @@ RuleKind = Literal[
 ]
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+# The runbook (docs/runbooks/NAME.md) for the alerts of each rule kind.
+RUNBOOKS: dict[str, str] = {
+    "latency_p95": "latency-slo-breach",
+    "error_rate": "error-spike",
+    "fallback_rate": "upstream-down",
+    "breaker_open": "upstream-down",
+    "cost_anomaly": "budget-exhausted",
+    "budget": "budget-exhausted",
+    "drift": "drift-alert",
+    "accuracy": "drift-alert",
+    "review_backlog": "review-backlog",
+}
+DEFAULT_RUNBOOK_BASE = "docs/runbooks"
+
+
+def runbook_url(kind: str, base: str = DEFAULT_RUNBOOK_BASE) -> str:
+    """Where the runbook of a rule kind lives under ``base`` (a path or a URL)."""
+    return f"{base.rstrip('/')}/{RUNBOOKS.get(str(kind), 'error-spike')}.md"
+
+
+def _with_runbook(rule: Any, base: str) -> Any:
+    if isinstance(rule, dict) and not rule.get("runbook_url") and "kind" in rule:
+        return {**rule, "runbook_url": runbook_url(rule["kind"], base)}
+    return rule
+
+
 _NAME = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 
 
@@ -49,6 +75,14 @@ class AlertRuleSettings(Section):
     summary: str | None = Field(
         None, description="template: {rule} {deployment} {value} {threshold} {window}"
     )
+    runbook_url: str | None = Field(
+        None, description="default: alerts.runbook_base_url + the kind's runbook (docs/runbooks)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_runbook(cls, data: Any) -> Any:
+        return _with_runbook(data, DEFAULT_RUNBOOK_BASE)
 
     @model_validator(mode="after")
     def _thresholds_make_sense(self) -> AlertRuleSettings:
@@ -109,6 +143,17 @@ class AlertSettings(Section):
     webhook_backoff_s: float = Field(0.5, gt=0, le=60)
     webhook_timeout_s: float = Field(5.0, gt=0, le=60)
     max_pending: int = Field(1000, ge=1, description="notifications queued; beyond: dropped")
+    runbook_base_url: str = Field(
+        DEFAULT_RUNBOOK_BASE, description="where docs/runbooks is published (path or URL)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _runbooks_at_base(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("rules"), list):
+            base = str(data.get("runbook_base_url") or DEFAULT_RUNBOOK_BASE)
+            data = {**data, "rules": [_with_runbook(r, base) for r in data["rules"]]}
+        return data
 
     @field_validator("rules")
     @classmethod

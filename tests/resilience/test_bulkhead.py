@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -106,3 +107,18 @@ async def test_waiter_cancelled_right_after_being_handed_the_slot_passes_it_on()
 def test_rejects_nonsense() -> None:
     with pytest.raises(ValueError):
         Bulkhead(0)
+
+
+async def test_the_queue_age_is_that_of_its_oldest_waiter_and_empties_with_it() -> None:
+    bulkhead = Bulkhead(1, max_waiting=2)
+    release, order = asyncio.Event(), list[str]()
+    assert bulkhead.oldest_wait_s() == 0.0
+    first = asyncio.create_task(hold(bulkhead, release, order, "a"))
+    await settle()
+    waiter = asyncio.create_task(hold(bulkhead, release, order, "b"))
+    await settle()
+    assert bulkhead.waiting == 1
+    assert bulkhead.oldest_wait_s(time.monotonic() + 5.0) >= 5.0
+    release.set()
+    await asyncio.gather(first, waiter)
+    assert bulkhead.waiting == 0 and bulkhead.oldest_wait_s() == 0.0

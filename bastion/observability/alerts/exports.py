@@ -9,7 +9,7 @@ import yaml
 
 from bastion.observability.alerts import promql
 from bastion.observability.alerts.rules import BELOW_KINDS, label, show
-from bastion.settings.alerts import AlertRuleSettings
+from bastion.settings.alerts import AlertRuleSettings, runbook_url
 
 _VALUE = {
     "error_rate": "{{ $value | humanizePercentage }}",
@@ -54,6 +54,7 @@ def _prometheus_rule(rule: AlertRuleSettings, expr: str) -> dict[str, Any]:
         f"{show(rule.kind, rule.threshold)}",
         "description": f"Bastion rule '{rule.name}' ({rule.kind}) over "
         f"{promql.duration(rule.window_s)}.",
+        "runbook_url": rule.runbook_url or runbook_url(rule.kind),
     }
     return out
 

@@ -189,6 +189,8 @@ class AlertManager:
         rule = verdict.rule
         details = {**verdict.measure.details, "value": verdict.measure.value}
         details["threshold"] = rule.threshold
+        if rule.runbook_url:
+            details["runbook_url"] = rule.runbook_url
         summary = summarize(rule, verdict.subject, verdict.measure)
         new = NewAlert(
             verdict.key, rule.name, rule.kind, rule.severity, summary, verdict.subject, details

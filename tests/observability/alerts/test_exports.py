@@ -47,7 +47,7 @@ def test_every_recommended_rule_with_a_metric_becomes_a_prometheus_rule() -> Non
     for rule in group["rules"]:
         assert _balanced(rule["expr"]), rule["expr"]
         assert rule["labels"]["source"] == "bastion"
-        assert set(rule["annotations"]) == {"summary", "description"}
+        assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}
     by_name = {r["alert"]: r for r in group["rules"]}
     assert by_name["BastionLatencySlo"]["for"] == "5m"
     assert "for" not in by_name["BastionBreakerOpen"]

@@ -61,7 +61,7 @@ def _classifier(props: Mapping[str, Any], classes: list[str], given: Any) -> Com
     else:
         return Completion(given)
     class_id = out.get("class_id")
-    if "label" not in out and _is_index(class_id, classes):
+    if "label" not in out and isinstance(class_id, int) and _is_index(class_id, classes):
         out["label"] = classes[class_id]
         filled.append("label")
     label = out.get("label")

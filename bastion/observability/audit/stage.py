@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,8 @@ class AuditStage:
                 details[name] = ann[name]
         if call.stream:
             details["stream"] = True
+        if call.started_at > 0:  # the time to the answer, as the console's request page shows
+            details["duration_ms"] = round((time.perf_counter() - call.started_at) * 1000, 3)
         cost = ann.get("cost_usd")
         return AuditEntry(
             kind="interaction",

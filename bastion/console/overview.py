@@ -7,14 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
-
-from bastion.console.sql import hour_bucket, tenant_of
+from bastion.console import rollups
+from bastion.console.sql import tenant_of
 from bastion.security import Principal
 from bastion.services import Services
-from bastion.store.audit_tables import AuditRecordRow as A
 from bastion.store.tables import utcnow
-from bastion.store.usage_tables import UsageRow as U
 
 HOURS = 24
 DAYS = 14
@@ -48,8 +45,9 @@ class Overview:
 async def build(svc: Services, principal: Principal, now: datetime | None = None) -> Overview:
     now = now or utcnow()
     out = Overview()
-    await _traffic(svc, principal, now, out)
-    await _costs(svc, principal, now.date(), out)
+    marks = await rollups.refresh(svc.db, now)
+    await _traffic(svc, principal, now, marks.get(rollups.TRAFFIC, ""), out)
+    await _costs(svc, principal, now.date(), marks.get(rollups.USAGE, ""), out)
     _from_metrics(svc, principal, out)
     out.health = [d.status() for d in svc.deployments.all() if principal.can_use(d.name)]
     if svc.alerts is not None:
@@ -60,61 +58,35 @@ async def build(svc: Services, principal: Principal, now: datetime | None = None
     return out
 
 
-async def _traffic(svc: Services, principal: Principal, now: datetime, out: Overview) -> None:
+async def _traffic(
+    svc: Services, principal: Principal, now: datetime, mark: str, out: Overview
+) -> None:
     start = (now - timedelta(hours=HOURS - 1)).replace(minute=0, second=0, microsecond=0)
-    bucket = hour_bucket(svc.db.dialect, A.at)
-    where = [A.at >= start, A.kind == "interaction"]
-    tenant = tenant_of(principal)
-    if tenant is not None:
-        where.append(A.tenant == tenant)
-    per_hour = (
-        select(bucket, func.count(), func.sum(case((A.status == "error", 1), else_=0)))
-        .where(*where)
-        .group_by(bucket)
-    )
-    by_type = (
-        select(A.error_type, func.count())
-        .where(*where, A.status == "error")
-        .group_by(A.error_type)
-        .order_by(func.count().desc())
-        .limit(8)
-    )
-    async with svc.db.session() as session:
-        hourly = {str(h): (int(n), int(e or 0)) for h, n, e in await session.execute(per_hour)}
-        types = [(str(t or "unknown"), int(n)) for t, n in await session.execute(by_type)]
+    hourly, types = await rollups.traffic(svc.db, mark, start, tenant_of(principal))
     for i in range(HOURS):
         moment = start + timedelta(hours=i)
-        n, e = hourly.get(moment.strftime("%Y-%m-%d %H"), (0, 0))
+        n, e = hourly.get(rollups.hour_of(moment), (0, 0))
         out.hours.append(moment.strftime("%H:00"))
         out.requests.append(n)
         out.errors.append(e)
-    out.errors_by_type = types
+    out.errors_by_type = sorted(types.items(), key=lambda t: -t[1])[:8]
 
 
-async def _costs(svc: Services, principal: Principal, today: date, out: Overview) -> None:
+async def _costs(
+    svc: Services, principal: Principal, today: date, mark: str, out: Overview
+) -> None:
     first = today - timedelta(days=DAYS - 1)
-    where = [U.day >= first.isoformat()]
-    tenant = tenant_of(principal)
-    if tenant is not None:
-        where.append(U.tenant == tenant)
-    query = (
-        select(U.day, func.sum(U.cost_micros), func.count(), func.sum(case((U.cached, 1), else_=0)))
-        .where(*where)
-        .group_by(U.day)
-    )
-    async with svc.db.session() as session:
-        rows = {
-            str(d): (int(c or 0), int(n), int(k or 0))
-            for d, c, n, k in await session.execute(query)
-        }
+    filters: rollups.Filters = {"tenant": tenant_of(principal)}
+    rows = await rollups.usage(svc.db, mark, ["day"], first, today, filters)
+    by_day = {r["day"]: r for r in rows}
     for i in range(DAYS):
         day = (first + timedelta(days=i)).isoformat()
         out.days.append(day[5:])
-        out.cost.append(rows.get(day, (0, 0, 0))[0] / 1_000_000)
+        out.cost.append(by_day[day]["cost_usd"] if day in by_day else 0.0)
     out.cost_today = out.cost[-1]
     out.cost_yesterday = out.cost[-2]
-    _, n, cached = rows.get(today.isoformat(), (0, 0, 0))
-    out.cache_rate = cached / n if n else None
+    now = by_day.get(today.isoformat())
+    out.cache_rate = now["cached"] / now["requests"] if now and now["requests"] else None
 
 
 def _from_metrics(svc: Services, principal: Principal, out: Overview) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.store.audit_tables import AuditRecordRow
@@ -32,6 +32,59 @@ class ConsoleSessionRow(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class TrafficHourRow(Base):
+    """Interaction records per closed UTC hour (``2026-01-31 09``), tenant, deployment and
+    outcome: the overview's traffic and errors without counting the audit log again."""
+
+    __tablename__ = "console_traffic_hourly"
+    __table_args__ = (
+        Index("ix_console_traffic_hourly_hour", "hour"),
+        Index("ix_console_traffic_hourly_tenant_hour", "tenant", "hour"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hour: Mapped[str] = mapped_column(String(13))
+    tenant: Mapped[str | None] = mapped_column(String(100))
+    deployment: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    error_type: Mapped[str | None] = mapped_column(String(64))
+    requests: Mapped[int] = mapped_column(Integer)
+
+
+class UsageDayRow(Base):
+    """Usage records per closed UTC day, tenant, team, key, deployment and model: the costs
+    pages' sums without reading every usage record again."""
+
+    __tablename__ = "console_usage_daily"
+    __table_args__ = (
+        Index("ix_console_usage_daily_day", "day"),
+        Index("ix_console_usage_daily_tenant_day", "tenant", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))
+    tenant: Mapped[str] = mapped_column(String(100))
+    team: Mapped[str | None] = mapped_column(String(100))
+    key_id: Mapped[str] = mapped_column(String(40))
+    deployment: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(100))
+    requests: Mapped[int] = mapped_column(BigInteger)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    tokens: Mapped[int] = mapped_column(BigInteger)
+    cached: Mapped[int] = mapped_column(BigInteger)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupMarkRow(Base):
+    """How far a rollup reaches: every period before ``until`` is rolled up (``""``: none)."""
+
+    __tablename__ = "console_rollup_marks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    until: Mapped[str] = mapped_column(String(13), default="")
 
 
 _audit = AuditRecordRow.__table__.c

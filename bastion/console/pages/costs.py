@@ -8,10 +8,10 @@ from typing import Any
 from starlette.responses import Response
 
 from bastion.api.costs import _budget, _filter
-from bastion.console import charts
+from bastion.console import charts, rollups
 from bastion.console.app import Page
 from bastion.console.sql import PAGE_SIZE, int_param
-from bastion.governance.costs import CostFilter, cost_report, total_cost
+from bastion.governance.costs import CostFilter, total_cost
 from bastion.governance.subject import Subject
 from bastion.store.tables import utcnow
 
@@ -21,15 +21,20 @@ WINDOWS = (1, 7, 30, 90)
 
 async def show(page: Page) -> Response:
     params = page.request.query_params
-    by = params.get("by") if params.get("by") in DIMENSIONS else "deployment"
+    by = str(params.get("by")) if params.get("by") in DIMENSIONS else "deployment"
     days = int_param(params.get("days"), 30) or 30
     days = days if days in WINDOWS else 30
     offset = max(0, int_param(params.get("offset"), 0) or 0)
     today = utcnow().date()
     asked = CostFilter(today - timedelta(days=days - 1), today, None, None, None)
     where = _filter(page.principal, asked)  # operators: their tenant; others: their own key
-    rows = await cost_report(page.svc.db, [by], where)  # type: ignore[list-item]
-    per_day = {r["day"]: r["cost_usd"] for r in await cost_report(page.svc.db, ["day"], where)}
+    marks = await rollups.refresh(page.svc.db, utcnow())
+    mark = marks.get(rollups.USAGE, "")
+    filters: rollups.Filters = {"tenant": where.tenant, "team": where.team, "key_id": where.key_id}
+    since, until = where.since or today, where.until or today
+    rows = await rollups.usage(page.svc.db, mark, [by], since, until, filters)
+    daily = await rollups.usage(page.svc.db, mark, ["day"], since, until, filters)
+    per_day = {r["day"]: r["cost_usd"] for r in daily}
     labels = [(today - timedelta(days=days - 1 - i)).isoformat() for i in range(days)]
     trend = charts.bars(
         [d[5:] for d in labels],

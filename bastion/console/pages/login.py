@@ -24,9 +24,11 @@ from bastion.services import Services
 
 def _next(value: str | None) -> str:
     """Only a console path: never an open redirect."""
-    if value and value.startswith("/console") and "//" not in value and "\\" not in value:
-        return value
-    return "/console/"
+    if not value or not (value == "/console" or value.startswith("/console/")):
+        return "/console/"
+    if "//" in value or "\\" in value or ".." in value:
+        return "/console/"
+    return value
 
 
 def _form(env: Environment, request: Request, error: str = "", status: int = 200) -> Response:

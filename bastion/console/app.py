@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import structlog
 from jinja2 import Environment
@@ -96,9 +96,22 @@ def page(env: Environment, handler: Handler, roles: tuple[str, ...] = ()) -> Any
                 who.require(*roles)
             return await handler(current)
         except BastionError as exc:
+            back = _referer(request)
+            if request.method == "POST" and back and int(exc.status) < 500:
+                # a refused form: the page it came from, with the reason (nothing changed)
+                return RedirectResponse(f"{back}?error={quote(exc.message)}", status_code=303)
             return error_page(env, request, exc, who)
 
     return endpoint
+
+
+def _referer(request: Request) -> str | None:
+    """The console page a form was posted from (same origin, path only), if any."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    same = referer.netloc == request.url.netloc
+    if same and referer.path.startswith("/console/") and ".." not in referer.path:
+        return referer.path
+    return None
 
 
 def error_page(

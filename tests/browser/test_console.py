@@ -95,6 +95,10 @@ def test_a_review_item_is_worked_end_to_end(console: Console, page: Any) -> None
     assert "rhea" in page.text_content("dl.facts")
 
     page.select_option("select[name=label]", "billing_question")
+    page.click("button[data-shortcut=correct]")  # no reason: refused, and nothing changed
+    assert "say why you correct" in page.text_content("[data-refused]")
+    assert page.text_content("[data-status]").strip() == "pending"
+    page.select_option("select[name=label]", "billing_question")
     page.fill("input[name=reason]", "a double charge is a billing question")
     page.click("button[data-shortcut=correct]")
     assert page.text_content("[data-status]").strip() == "corrected"

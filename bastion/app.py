@@ -36,6 +36,7 @@ from bastion.api.render import (
 from bastion.backends.resources import Resources
 from bastion.caching import MemoryCache, RedisCache, ResponseCache
 from bastion.caching.semantic import SemanticIndex
+from bastion.console import build_console
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
 from bastion.evaluation import EvaluationService
 from bastion.gateway import Gateway
@@ -323,6 +324,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
     app.include_router(operations_api.router)
+    app.mount("/console", build_console())  # the web console: its own pages, session, headers
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

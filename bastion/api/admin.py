@@ -19,7 +19,7 @@ from bastion.api.context import services
 from bastion.api.render import json_response
 from bastion.backends.factories import check_flavor
 from bastion.errors import Forbidden, InvalidRequest
-from bastion.security import Principal
+from bastion.security import Principal, require_roles
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -164,9 +164,10 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
     return json_response(mv, 201)
 
 
-@router.post("/models/{name}/promote")
-async def promote(name: str, body: PromoteBody, request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+async def promote_version(svc: Services, principal: Principal, name: str, body: PromoteBody) -> Any:
+    """Promote through the alias's gates and approvals, refresh, audit: the one path every
+    caller takes (this route, the console)."""
+    require_roles(principal, "operator")
     failed = await _gated(svc, principal, name, body.version, body.alias, body)
     event = await svc.registry.promote(
         name, body.version, alias=body.alias, actor=principal.name, reason=body.reason
@@ -174,18 +175,30 @@ async def promote(name: str, body: PromoteBody, request: Request) -> Response:
     await svc.deployments.refresh()
     await _audit_override(svc, principal, name, event, failed, body.reason)
     await _audit(svc, principal, "model.promoted", name, **_alias_details(event, body.reason))
-    return json_response(event)
+    return event
 
 
-@router.post("/models/{name}/rollback")
-async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+async def rollback_alias(svc: Services, principal: Principal, name: str, body: RollbackBody) -> Any:
+    """Roll an alias back (never gated), refresh, audit: the one path every caller takes."""
+    require_roles(principal, "operator")
     event = await svc.registry.rollback(
         name, alias=body.alias, actor=principal.name, reason=body.reason
     )
     await svc.deployments.refresh()
     await _audit(svc, principal, "model.rolled_back", name, **_alias_details(event, body.reason))
-    return json_response(event)
+    return event
+
+
+@router.post("/models/{name}/promote")
+async def promote(name: str, body: PromoteBody, request: Request) -> Response:
+    svc, principal = await _require(request, "operator")
+    return json_response(await promote_version(svc, principal, name, body))
+
+
+@router.post("/models/{name}/rollback")
+async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
+    svc, principal = await _require(request, "operator")
+    return json_response(await rollback_alias(svc, principal, name, body))
 
 
 @router.put("/models/{name}/aliases/{alias}")

@@ -63,13 +63,12 @@ class _Api:
 
 
 def _json_value(text: str) -> Any:
+    """JSON, or else the text itself: ``billing_question`` names a label as well as
+    ``'"billing_question"'`` does (the server completes the rest of the output)."""
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
-        err_console.print(
-            f"[red]error:[/red] --output must be JSON, e.g. '{{\"label\": 1}}': {exc}"
-        )
-        raise typer.Exit(2) from exc
+    except json.JSONDecodeError:
+        return text
 
 
 @app.command("list")
@@ -168,7 +167,9 @@ def approve(
 @app.command()
 def correct(
     item_id: str,
-    output: str = typer.Option(..., "--output", "-o", help="the right output, as JSON"),
+    output: str = typer.Option(
+        ..., "--output", "-o", help="the right output: a label, a value or a text (JSON for more)"
+    ),
     reason: str = ReasonOption,
     url: str | None = UrlOption,
     key: str | None = KeyOption,
@@ -206,7 +207,9 @@ def escalate(
 @app.command()
 def override(
     request_id: str,
-    output: str = typer.Option(..., "--output", "-o", help="the right output, as JSON"),
+    output: str = typer.Option(
+        ..., "--output", "-o", help="the right output: a label, a value or a text (JSON for more)"
+    ),
     reason: str = ReasonOption,
     index: int = typer.Option(0, min=0, help="which prediction of a batch"),
     url: str | None = UrlOption,

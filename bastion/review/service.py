@@ -12,6 +12,7 @@ import structlog
 
 from bastion.errors import ConfigError, Forbidden, InvalidRequest, NotFound
 from bastion.review import export as exporting
+from bastion.review.completion import Completion, complete_correction
 from bastion.review.corrections import check_correction
 from bastion.review.entities import DECIDED_STATUS, Action, ReviewItem, Worker
 from bastion.review.escalation import ModelEscalation, SlaWatcher
@@ -115,7 +116,9 @@ class ReviewService:
     def _view(self, item: ReviewItem) -> dict[str, Any]:
         payload = self.codec.open(item.id, item.payload, item.encrypted) or {}
         result = self.codec.open(item.id, item.result, item.encrypted) or {}
-        return item_view(item, payload, result.get("final_output"))
+        view = item_view(item, payload, result.get("final_output"))
+        view["completed_fields"] = result.get("completed", [])
+        return view
 
     # -- queue actions -------------------------------------------------------------------
 
@@ -147,14 +150,16 @@ class ReviewService:
             await self._after(item, worker, "escalated", None, final=False)
             return self._view(item)
         payload = self.codec.open(item.id, item.payload, item.encrypted) or {}
+        details = {"deployment": item.deployment, "request_id": item.request_id}
         if action == "correct":
-            await self._check(item, output)
-            final = output
+            completion = await self._check(item, output)
+            final = completion.output
+            blob = self.codec.seal(item.id, _result(completion))
+            details.update(_filled(completion))
         else:
             final = payload.get("model_output") if action == "approve" else None
-        blob = self.codec.seal(item.id, {"final_output": final})
+            blob = self.codec.seal(item.id, {"final_output": final})
         status = DECIDED_STATUS[action]
-        details = {"deployment": item.deployment, "request_id": item.request_id}
         item = await self.queue.decide(item.id, worker, status, blob, reason, details)
         await self._after(item, worker, status, final, final=True)
         return self._view(item)
@@ -171,14 +176,17 @@ class ReviewService:
         item = await self.queue.find(request_id, index, worker)
         if item is None:
             item = await self.intake.from_log(request_id, index, worker)
-        await self._check(item, output)
-        blob = self.codec.seal(item.id, {"final_output": output})
+        completion = await self._check(item, output)
+        blob = self.codec.seal(item.id, _result(completion))
         details = {"deployment": item.deployment, "request_id": request_id, "index": index}
+        details.update(_filled(completion))
         item = await self.queue.override(item.id, worker, blob, reason.strip(), details)
-        await self._after(item, worker, "overridden", output, final=True)
+        await self._after(item, worker, "overridden", completion.output, final=True)
         return self._view(item)
 
-    async def _check(self, item: ReviewItem, output: Any) -> None:
+    async def _check(self, item: ReviewItem, output: Any) -> Completion:
+        """What the reviewer gave, completed to the output contract (``completion.py``) and
+        checked against it."""
         schema = None
         with contextlib.suppress(NotFound):  # an LLM group: no output contract to hold to
             dep = self._deployments.get(item.deployment)
@@ -187,7 +195,11 @@ class ReviewService:
             if loaded is None:
                 loaded = await self._deployments.pinned(item.deployment, item.version)
             schema = loaded.contract.output_schema
-        check_correction(schema, output, deployment=item.deployment, version=item.version)
+        completion = complete_correction(schema, output)
+        check_correction(
+            schema, completion.output, deployment=item.deployment, version=item.version
+        )
+        return completion
 
     def _sla_s(self, deployment: str) -> float:
         policy = self.policy(deployment)
@@ -269,6 +281,20 @@ class ReviewService:
 
     async def aclose(self) -> None:
         await self.webhooks.aclose()
+
+
+def _result(completion: Completion) -> dict[str, Any]:
+    """The stored result of a correction: the output and, when Bastion completed it, which
+    fields it filled in and that their figures are a person's (``output_source: human``)."""
+    result: dict[str, Any] = {"final_output": completion.output}
+    result.update(_filled(completion))
+    return result
+
+
+def _filled(completion: Completion) -> dict[str, Any]:
+    if not completion.filled:
+        return {}
+    return {"completed": list(completion.filled), "output_source": completion.source}
 
 
 def _reviewer(principal: Any) -> Worker:

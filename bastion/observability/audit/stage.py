@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,8 @@ class AuditStage:
             details["served_by"] = call.served_by
         if call.stream:
             details["stream"] = True
+        if call.started_at > 0:  # the time to the answer, as the console's request page shows
+            details["duration_ms"] = round((time.perf_counter() - call.started_at) * 1000, 3)
         return AuditEntry(
             kind="interaction",
             action=_ACTIONS.get(call.api, call.api.rsplit(".", 1)[-1]),

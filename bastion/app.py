@@ -20,9 +20,11 @@ from bastion.api import audit as audit_api
 from bastion.api import costs as costs_api
 from bastion.api import evaluation as evaluation_api
 from bastion.api import feedback as feedback_api
+from bastion.api import jobs as jobs_api
 from bastion.api import metrics as metrics_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
+from bastion.api.accounting import COST_HEADER, call_headers
 from bastion.api.authn import admin_gate
 from bastion.api.hot_routes import hot_routes
 from bastion.api.middleware import BodyLimit, RequestContext
@@ -41,11 +43,13 @@ from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import PiiDetector
 from bastion.guards.policies import build_guards
+from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage, close_observability
 from bastion.observability.alerts import AlertManager
 from bastion.observability.audit import AuditLog
 from bastion.observability.logging import configure_logging
+from bastion.pipeline import Call, Next
 from bastion.pipeline.assemble import assemble
 from bastion.registry import ArtifactStore, Registry
 from bastion.review import ReviewService
@@ -158,9 +162,12 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
     )
+    svc.jobs = build_jobs(settings, svc)
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await deployments.start()
+    if svc.jobs is not None:
+        svc.jobs.start()  # claims queued jobs and resumes those a dead process left
     rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used
     await rollouts.start()
     alerts.attach(svc)  # pull sources: breakers, review backlog, drift, … (as present)
@@ -195,6 +202,38 @@ def build_monitoring(
     )
 
 
+def call_cost_usd(call: Call) -> float | None:
+    """What a settled call cost, as its response would say (``x-bastion-cost-usd``)."""
+    cost = call_headers(call).get(COST_HEADER)
+    return float(cost) if cost is not None else None
+
+
+def build_jobs(settings: Settings, svc: Services) -> JobService | None:
+    """Batch jobs: the deployment pipeline as scorer, the usage log flushed per chunk."""
+    if not settings.jobs.enabled:
+        return None
+    pipeline: Next = svc.pipeline
+    limits = ScorerLimits(
+        call_rows=min(settings.jobs.call_rows, settings.limits.max_batch),
+        concurrency=settings.jobs.concurrency,
+        max_retries=settings.jobs.max_retries,
+    )
+    recorder = svc.governance.recorder if svc.governance is not None else None
+
+    def known(name: str) -> bool:
+        return name in svc.gateway or any(d.name == name for d in svc.deployments.all())
+
+    return JobService(
+        settings.jobs,
+        JobLedger(svc.db),
+        ChunkScorer(pipeline, call_cost_usd, limits),
+        svc.keys,
+        settings.data_dir / "jobs",
+        known=known,
+        flush_usage=recorder.flush if recorder is not None else None,
+    )
+
+
 def build_cache(settings: Settings) -> ResponseCache:
     entries = max((g.cache.max_entries for g in settings.llm.groups), default=10_000)
     if settings.llm.cache_backend == "redis":
@@ -203,6 +242,8 @@ def build_cache(settings: Settings) -> ResponseCache:
 
 
 async def close_services(svc: Services) -> None:
+    if svc.jobs is not None:
+        await svc.jobs.aclose()  # running jobs stop between calls; their leases lapse
     await svc.cache.aclose()
     await svc.gateway.aclose()
     if svc.rollouts is not None:
@@ -307,6 +348,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(costs_api.router)
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
+    app.include_router(jobs_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bastion.gateway import Gateway
     from bastion.governance.runtime import GovernanceRuntime
     from bastion.guards.policies import GuardPolicies
+    from bastion.jobs import JobService
     from bastion.monitoring.feedback import FeedbackStore
     from bastion.monitoring.predictions import PredictionLog
     from bastion.monitoring.service import MonitoringService
@@ -55,3 +56,4 @@ class Services:
     predictions: PredictionLog | None = None
     feedback: FeedbackStore | None = None
     evaluation: EvaluationService | None = None
+    jobs: JobService | None = None

@@ -9,6 +9,7 @@ import typer
 
 from bastion.cli import alerts as alerts_cli
 from bastion.cli import audit as audit_cli
+from bastion.cli import batch as batch_cli
 from bastion.cli import chaos, export, keys, models
 from bastion.cli import costs as costs_cli
 from bastion.cli import drift as drift_cli
@@ -34,6 +35,7 @@ app.add_typer(eval_cli.app, name="eval")
 app.add_typer(rollouts_cli.shadow_app, name="shadow")
 app.add_typer(rollouts_cli.canary_app, name="canary")
 app.add_typer(rollouts_cli.ab_app, name="ab")
+app.add_typer(batch_cli.app, name="batch")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

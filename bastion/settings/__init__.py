@@ -31,6 +31,7 @@ from bastion.settings.core import (
 from bastion.settings.evaluation import EvaluationSettings
 from bastion.settings.governance import GovernanceSettings
 from bastion.settings.guards import GuardsSettings
+from bastion.settings.jobs import JobsSettings
 from bastion.settings.llm import LlmSettings
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
@@ -41,6 +42,7 @@ from bastion.settings.security import JwtSettings, SecuritySettings
 __all__ = [
     "BatchingSettings",
     "DeploymentSettings",
+    "JobsSettings",
     "JwtSettings",
     "LimitsSettings",
     "LlmSettings",
@@ -80,6 +82,7 @@ class Settings(BaseSettings):
     evaluation: EvaluationSettings = EvaluationSettings()
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
+    jobs: JobsSettings = JobsSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

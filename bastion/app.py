@@ -7,6 +7,7 @@ import contextlib
 import functools
 import gc
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +23,7 @@ from bastion.api import evaluation as evaluation_api
 from bastion.api import feedback as feedback_api
 from bastion.api import jobs as jobs_api
 from bastion.api import metrics as metrics_api
+from bastion.api import quarantine as quarantine_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
 from bastion.api.accounting import COST_HEADER, call_headers
@@ -37,6 +39,7 @@ from bastion.api.render import (
 from bastion.backends.resources import Resources
 from bastion.caching import MemoryCache, RedisCache, ResponseCache
 from bastion.caching.semantic import SemanticIndex
+from bastion.data import QUARANTINED, DataService
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
 from bastion.evaluation import EvaluationService
 from bastion.gateway import Gateway
@@ -44,6 +47,8 @@ from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import PiiDetector
 from bastion.guards.policies import build_guards
 from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
+from bastion.jobs.entities import Chunk, Job, RowError
+from bastion.monitoring.references import ReferenceStore
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage, close_observability
 from bastion.observability.alerts import AlertManager
@@ -120,6 +125,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         audit = AuditLog(store, settings.audit, encryptor=encryptor)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     monitoring = build_monitoring(settings, db, deployments, gateway, resources)
+    data = build_data(settings, db, registry, deployments)
     pipeline = assemble(
         settings,
         authenticator,
@@ -135,6 +141,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         guard=guards,
         audit=audit,
         monitor=monitoring.stage() if monitoring is not None else None,
+        data=data.stage(),
     )
     svc = Services(
         settings=settings,
@@ -161,8 +168,12 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         predictions=monitoring.predictions if monitoring is not None else None,
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
+        data=data,
     )
     svc.jobs = build_jobs(settings, svc)
+    data.start()  # the quarantine's writer (only with a data contract declared)
+    if alerts is not None:
+        alerts.add_source("quarantine_rate", data.alert_source())
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await deployments.start()
@@ -208,6 +219,40 @@ def call_cost_usd(call: Call) -> float | None:
     return float(cost) if cost is not None else None
 
 
+def build_data(
+    settings: Settings, db: Database, registry: Registry, deployments: DeploymentManager
+) -> DataService:
+    """Data contracts (rules learned from the training profile stored at registration)."""
+    references = ReferenceStore(db)
+
+    async def profile_of(deployment: str, version: int) -> Any:
+        model = next(
+            (d.model_name for d in settings.deployments if d.name == deployment), deployment
+        )
+        return await references.get(model, version)
+
+    return DataService(settings.data, db, profile_of)
+
+
+def job_screen(svc: Services) -> Any:
+    """Batch rows against the deployment's data contract: bad rows go to the quarantine."""
+    data = svc.data
+    assert data is not None
+
+    async def screen(
+        job: Job, chunk: Chunk, rows: list[tuple[int, Any]]
+    ) -> tuple[list[tuple[int, Any]], list[RowError]]:
+        version = job.version
+        if version is None and job.deployment not in svc.gateway:
+            with contextlib.suppress(BastionError):
+                version = svc.deployments.get(job.deployment).live().version
+        span = range(chunk.first_row, chunk.first_row + chunk.rows)
+        good, held = await data.screen(job.tenant, job.deployment, version, job.id, rows, span)
+        return good, [RowError(r, QUARANTINED, m, rule) for r, rule, m in held]
+
+    return screen
+
+
 def build_jobs(settings: Settings, svc: Services) -> JobService | None:
     """Batch jobs: the deployment pipeline as scorer, the usage log flushed per chunk."""
     if not settings.jobs.enabled:
@@ -226,7 +271,7 @@ def build_jobs(settings: Settings, svc: Services) -> JobService | None:
     return JobService(
         settings.jobs,
         JobLedger(svc.db),
-        ChunkScorer(pipeline, call_cost_usd, limits),
+        ChunkScorer(pipeline, call_cost_usd, limits, screen=job_screen(svc)),
         svc.keys,
         settings.data_dir / "jobs",
         known=known,
@@ -244,6 +289,8 @@ def build_cache(settings: Settings) -> ResponseCache:
 async def close_services(svc: Services) -> None:
     if svc.jobs is not None:
         await svc.jobs.aclose()  # running jobs stop between calls; their leases lapse
+    if svc.data is not None:
+        await svc.data.aclose()  # writes the quarantined rows still queued
     await svc.cache.aclose()
     await svc.gateway.aclose()
     if svc.rollouts is not None:
@@ -349,6 +396,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
     app.include_router(jobs_api.router)
+    app.include_router(quarantine_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

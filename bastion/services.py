@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bastion.backends.resources import Resources
     from bastion.caching import ResponseCache
+    from bastion.data import DataService
     from bastion.evaluation import EvaluationService
     from bastion.gateway import Gateway
     from bastion.governance.runtime import GovernanceRuntime
@@ -57,3 +58,4 @@ class Services:
     feedback: FeedbackStore | None = None
     evaluation: EvaluationService | None = None
     jobs: JobService | None = None
+    data: DataService | None = None

@@ -15,6 +15,7 @@ from bastion.cli import costs as costs_cli
 from bastion.cli import drift as drift_cli
 from bastion.cli import evaluation as eval_cli
 from bastion.cli import guards as guards_cli
+from bastion.cli import quarantine as quarantine_cli
 from bastion.cli import review as review_cli
 from bastion.cli import rollouts as rollouts_cli
 from bastion.cli.common import ConfigOption, console, run, settings_from
@@ -36,6 +37,7 @@ app.add_typer(rollouts_cli.shadow_app, name="shadow")
 app.add_typer(rollouts_cli.canary_app, name="canary")
 app.add_typer(rollouts_cli.ab_app, name="ab")
 app.add_typer(batch_cli.app, name="batch")
+app.add_typer(quarantine_cli.app, name="quarantine")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -41,6 +41,9 @@ from bastion.jobs.ledger import chunk_request_prefix
 from bastion.pipeline import Call, Next
 
 CostOf = Callable[[Call], float | None]
+Rows = list[tuple[int, Any]]
+# A data-contract screen: (job, chunk, rows) → (rows to score, rows held with their reason)
+Screen = Callable[[Job, Chunk, Rows], Awaitable[tuple[Rows, list[RowError]]]]
 Sleep = Callable[[float], Awaitable[None]]
 _RETRYABLE = (Overloaded, ModelNotReady, Timeout, UpstreamUnavailable)
 _FATAL = (BudgetExceeded, Forbidden, Unauthorized, NotFound)
@@ -71,7 +74,9 @@ class ChunkScorer:
         cost_of: CostOf,
         limits: ScorerLimits = ScorerLimits(),
         sleep: Sleep = asyncio.sleep,
+        screen: Screen | None = None,
     ) -> None:
+        self._screen = screen
         self._pipeline = pipeline
         self._cost_of = cost_of
         self._limits = limits
@@ -83,6 +88,9 @@ class ChunkScorer:
             for i, v in enumerate(chunk.values)
             if chunk.first_row + i not in chunk.errors
         ]
+        held: list[RowError] = []
+        if self._screen is not None:
+            rows, held = await self._screen(job, chunk, rows)
         size = self._limits.call_rows
         batches = [rows[i : i + size] for i in range(0, len(rows), size)]
         ids = itertools.count()
@@ -95,7 +103,7 @@ class ChunkScorer:
                 await run.batch(batch)
 
         await asyncio.gather(*(one(b) for b in batches))
-        errors = sorted([*chunk.errors.values(), *run.errors], key=lambda e: e.row)
+        errors = sorted([*chunk.errors.values(), *held, *run.errors], key=lambda e: e.row)
         answers = sorted(run.answers, key=lambda a: a.row)
         return ChunkResult(chunk, answers, errors, run.cost_micros)
 

@@ -35,6 +35,7 @@ def assemble(
     guard: Stage | None = None,
     audit: AuditLog | None = None,
     monitor: Stage | None = None,
+    data: Stage | None = None,
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
@@ -55,6 +56,7 @@ def assemble(
         RouteStage(deployments, gateway),
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
         ValidateStage(settings.limits.max_batch),
+        data,  # data contract (ranges, categories, …): reject or quarantine
         guard,  # PII and injection: before the cache and the model see the input
         CacheStage(cache, {g.name: g.cache for g in settings.llm.groups}, semantic),
         DecideStage(review) if review is not None else None,  # wraps execute: innermost

@@ -28,6 +28,7 @@ from bastion.settings.core import (
     Section,
     ServerSettings,
 )
+from bastion.settings.data import DataSettings
 from bastion.settings.evaluation import EvaluationSettings
 from bastion.settings.governance import GovernanceSettings
 from bastion.settings.guards import GuardsSettings
@@ -83,6 +84,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     jobs: JobsSettings = JobsSettings()
+    data: DataSettings = DataSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

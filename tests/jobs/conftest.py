@@ -30,8 +30,9 @@ def trained() -> Any:
     return train_breast_cancer()
 
 
-def job_settings(data_dir: Path, **jobs: Any) -> Settings:
+def job_settings(data_dir: Path, extra: dict[str, Any] | None = None, **jobs: Any) -> Settings:
     return load_settings(
+        **(extra or {}),
         data_dir=data_dir,
         demo=False,
         monitoring={"enabled": False},

@@ -36,7 +36,7 @@ async def env(tmp_path: Path, policy: str) -> JobsEnv:
     extra = {
         "data": {
             "contracts": [{"deployment": MODEL, "policy": policy, "rules": RULES, "profile": False}]
-        },  # fmt: skip
+        },
         "alerts": {
             "rules": [
                 {
@@ -44,7 +44,7 @@ async def env(tmp_path: Path, policy: str) -> JobsEnv:
                     "kind": "quarantine_rate",
                     "threshold": 0.05,
                     "min_requests": 1,
-                }  # fmt: skip
+                }
             ]
         },
     }

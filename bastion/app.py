@@ -23,6 +23,7 @@ from bastion.api import evaluation as evaluation_api
 from bastion.api import feedback as feedback_api
 from bastion.api import jobs as jobs_api
 from bastion.api import metrics as metrics_api
+from bastion.api import openai_batch as openai_batch_api
 from bastion.api import quarantine as quarantine_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
@@ -47,7 +48,10 @@ from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import PiiDetector
 from bastion.guards.policies import build_guards
 from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
+from bastion.jobs.batch_store import BatchStore
+from bastion.jobs.batches import BatchService
 from bastion.jobs.entities import Chunk, Job, RowError
+from bastion.jobs.files import FileStore
 from bastion.monitoring.references import ReferenceStore
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage, close_observability
@@ -170,15 +174,11 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         evaluation=evaluation,
         data=data,
     )
-    svc.jobs = build_jobs(settings, svc)
-    data.start()  # the quarantine's writer (only with a data contract declared)
-    if alerts is not None:
-        alerts.add_source("quarantine_rate", data.alert_source())
+    attach_data_layer(settings, svc)  # jobs, batches, the quarantine and its alert source
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await deployments.start()
-    if svc.jobs is not None:
-        svc.jobs.start()  # claims queued jobs and resumes those a dead process left
+    start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
     rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used
     await rollouts.start()
     alerts.attach(svc)  # pull sources: breakers, review backlog, drift, … (as present)
@@ -279,6 +279,42 @@ def build_jobs(settings: Settings, svc: Services) -> JobService | None:
     )
 
 
+def attach_data_layer(settings: Settings, svc: Services) -> None:
+    svc.jobs = build_jobs(settings, svc)
+    svc.batches = build_batches(settings, svc)
+    if svc.alerts is not None and svc.data is not None:
+        svc.alerts.add_source("quarantine_rate", svc.data.alert_source())
+
+
+def start_data_layer(svc: Services) -> None:
+    if svc.data is not None:
+        svc.data.start()  # the quarantine's writer (only with a data contract declared)
+    if svc.jobs is not None:
+        svc.jobs.start()
+    if svc.batches is not None:
+        svc.batches.start()
+
+
+def build_batches(settings: Settings, svc: Services) -> BatchService | None:
+    """The OpenAI Files and Batch API: each line a call through the pipeline."""
+    if not settings.jobs.enabled:
+        return None
+    recorder = svc.governance.recorder if svc.governance is not None else None
+    caller = openai_batch_api.line_caller(
+        svc.pipeline, settings.governance, svc.gateway.__contains__, call_cost_usd
+    )
+    return BatchService(
+        BatchStore(svc.db),
+        FileStore(svc.db, settings.data_dir / "files"),
+        svc.keys,
+        caller,
+        flush_usage=recorder.flush if recorder is not None else None,
+        concurrency=settings.jobs.concurrency * 2,
+        lease_s=settings.jobs.lease_s,
+        poll_interval_s=settings.jobs.poll_interval_s,
+    )
+
+
 def build_cache(settings: Settings) -> ResponseCache:
     entries = max((g.cache.max_entries for g in settings.llm.groups), default=10_000)
     if settings.llm.cache_backend == "redis":
@@ -289,6 +325,8 @@ def build_cache(settings: Settings) -> ResponseCache:
 async def close_services(svc: Services) -> None:
     if svc.jobs is not None:
         await svc.jobs.aclose()  # running jobs stop between calls; their leases lapse
+    if svc.batches is not None:
+        await svc.batches.aclose()
     if svc.data is not None:
         await svc.data.aclose()  # writes the quarantined rows still queued
     await svc.cache.aclose()
@@ -397,6 +435,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(evaluation_api.router)
     app.include_router(jobs_api.router)
     app.include_router(quarantine_api.router)
+    app.include_router(openai_batch_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bastion.governance.runtime import GovernanceRuntime
     from bastion.guards.policies import GuardPolicies
     from bastion.jobs import JobService
+    from bastion.jobs.batches import BatchService
     from bastion.monitoring.feedback import FeedbackStore
     from bastion.monitoring.predictions import PredictionLog
     from bastion.monitoring.service import MonitoringService
@@ -59,3 +60,4 @@ class Services:
     evaluation: EvaluationService | None = None
     jobs: JobService | None = None
     data: DataService | None = None
+    batches: BatchService | None = None

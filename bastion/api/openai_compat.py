@@ -19,6 +19,7 @@ from bastion.api.render import json_response
 from bastion.errors import InvalidRequest, NotFound
 from bastion.pipeline import Call, Result
 from bastion.resilience import Deadline
+from bastion.settings.governance import GovernanceSettings
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -55,8 +56,7 @@ async def _run_llm(request: Request, kind: str) -> Response:
         )
     call = new_call(request, name, f"openai.{kind}", [body], batched=False)
     call.stream, call.deadline = stream, _deadline(request)
-    call.annotations["llm_kind"] = kind
-    call.annotations.update(llm_estimates(body, kind, svc.settings.governance))
+    prepare_llm_call(call, body, kind, svc.settings.governance)
     try:
         result = await svc.pipeline(call)
     except BaseException as exc:
@@ -70,6 +70,20 @@ async def _run_llm(request: Request, kind: str) -> Response:
         )
     await _finish(call, result, None)
     return json_response(result.predictions[0].output, headers=headers)
+
+
+def prepare_llm_call(
+    call: Call, body: dict[str, Any], kind: str, settings: GovernanceSettings
+) -> None:
+    """What the stages read before a call to an LLM group (its kind, the admit stage's
+    estimates): one place for the HTTP routes and the Batch API's lines."""
+    call.annotations["llm_kind"] = kind
+    call.annotations.update(llm_estimates(body, kind, settings))
+
+
+async def finish_call(call: Call, result: Result | None, error: BaseException | None) -> None:
+    """Run the call's finishers once its answer is complete (or failed)."""
+    await _finish(call, result, error)
 
 
 async def _finish(call: Call, result: Result | None, error: BaseException | None) -> None:

@@ -14,18 +14,18 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from bastion.errors import BastionError, Conflict, Forbidden, InvalidRequest, NotFound
+from bastion.errors import BastionError, Conflict, InvalidRequest, NotFound
 from bastion.jobs.entities import ENGINES, FORMATS, Job
 from bastion.jobs.formats import count_rows, sniff_format
 from bastion.jobs.ledger import JobLedger
 from bastion.jobs.local import local_chunks
 from bastion.jobs.outputs import JobFiles
+from bastion.jobs.owner import owner_of
 from bastion.jobs.ray_engine import RayRuntime, ray_available
 from bastion.jobs.runner import ChunkSource, JobRunner
 from bastion.jobs.scorer import ChunkScorer, JobHalted
@@ -202,18 +202,7 @@ class JobService:
 
     async def _principal(self, job: Job) -> Principal:
         """The job's owner now: a revoked or expired key halts the job."""
-        try:
-            key = await self._keys.get(job.key_id)
-        except NotFound:
-            snap = job.options.get("principal")
-            if not isinstance(snap, dict):
-                raise JobHalted(Forbidden(f"the key that created job {job.id} is gone")) from None
-            return Principal(
-                **{**snap, "roles": frozenset(snap["roles"]), "deployments": _opt(snap)}
-            )
-        if not key.active(datetime.now(UTC)):
-            raise JobHalted(Forbidden(f"the key that created job {job.id} was revoked or expired"))
-        return key.principal()
+        return await owner_of(self._keys, job.key_id, job.options.get("principal"), job.id)
 
     async def aclose(self) -> None:
         tasks = [t for t in (self._loop, *self._running.values()) if t is not None]
@@ -230,11 +219,6 @@ def _snapshot(principal: Principal) -> dict[str, Any]:
     snap["roles"] = sorted(principal.roles)
     snap["deployments"] = sorted(principal.deployments) if principal.deployments else None
     return snap
-
-
-def _opt(snap: dict[str, Any]) -> frozenset[str] | None:
-    value = snap.get("deployments")
-    return frozenset(value) if value is not None else None
 
 
 async def _store(body: AsyncIterator[bytes], path: Path) -> None:

@@ -19,6 +19,7 @@ from bastion.api import admin, health, oip, openai_compat, predict
 from bastion.api import alerts as alerts_api
 from bastion.api import audit as audit_api
 from bastion.api import costs as costs_api
+from bastion.api import data as data_api
 from bastion.api import evaluation as evaluation_api
 from bastion.api import feedback as feedback_api
 from bastion.api import jobs as jobs_api
@@ -52,6 +53,8 @@ from bastion.jobs.batch_store import BatchStore
 from bastion.jobs.batches import BatchService
 from bastion.jobs.entities import Chunk, Job, RowError
 from bastion.jobs.files import FileStore
+from bastion.jobs.formats import read_chunks
+from bastion.jobs.outputs import JobFiles
 from bastion.monitoring.references import ReferenceStore
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage, close_observability
@@ -146,6 +149,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         audit=audit,
         monitor=monitoring.stage() if monitoring is not None else None,
         data=data.stage(),
+        watch=data.watch_stage(),
     )
     svc = Services(
         settings=settings,
@@ -253,6 +257,29 @@ def job_screen(svc: Services) -> Any:
     return screen
 
 
+def job_precheck(settings: Settings, svc: Services) -> Any:
+    """Before a job's first row: block it when its input's schema changed (if so declared)."""
+    data = svc.data
+    assert data is not None
+
+    async def check(job: Job, files: JobFiles) -> str | None:
+        contract = data.contracts.contract(job.deployment)
+        if contract is None or contract.on_schema_change != "block":
+            return None
+        try:
+            loaded = svc.deployments.get(job.deployment).live()
+        except BastionError:
+            return None
+        first = await asyncio.to_thread(
+            next, read_chunks(files.input, job.input_format, settings.data.sample_rows), None
+        )
+        rows = first.values if first is not None else []
+        found = await data.diff(job.deployment, loaded.version, loaded.contract.input_schema, rows)
+        return f"blocked_by_schema_change: {found.summary()}" if found.changes else None
+
+    return check
+
+
 def build_jobs(settings: Settings, svc: Services) -> JobService | None:
     """Batch jobs: the deployment pipeline as scorer, the usage log flushed per chunk."""
     if not settings.jobs.enabled:
@@ -276,6 +303,7 @@ def build_jobs(settings: Settings, svc: Services) -> JobService | None:
         settings.data_dir / "jobs",
         known=known,
         flush_usage=recorder.flush if recorder is not None else None,
+        precheck=job_precheck(settings, svc),
     )
 
 
@@ -284,6 +312,7 @@ def attach_data_layer(settings: Settings, svc: Services) -> None:
     svc.batches = build_batches(settings, svc)
     if svc.alerts is not None and svc.data is not None:
         svc.alerts.add_source("quarantine_rate", svc.data.alert_source())
+        svc.data.attach_alerts(svc.alerts)  # schema diffs as schema_change gauges
 
 
 def start_data_layer(svc: Services) -> None:
@@ -436,6 +465,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(jobs_api.router)
     app.include_router(quarantine_api.router)
     app.include_router(openai_batch_api.router)
+    app.include_router(data_api.router)
+    app.include_router(data_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

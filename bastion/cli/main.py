@@ -12,6 +12,7 @@ from bastion.cli import audit as audit_cli
 from bastion.cli import batch as batch_cli
 from bastion.cli import chaos, export, keys, models
 from bastion.cli import costs as costs_cli
+from bastion.cli import data as data_cli
 from bastion.cli import drift as drift_cli
 from bastion.cli import evaluation as eval_cli
 from bastion.cli import guards as guards_cli
@@ -38,6 +39,8 @@ app.add_typer(rollouts_cli.canary_app, name="canary")
 app.add_typer(rollouts_cli.ab_app, name="ab")
 app.add_typer(batch_cli.app, name="batch")
 app.add_typer(quarantine_cli.app, name="quarantine")
+app.add_typer(data_cli.app, name="data")
+app.add_typer(data_cli.app, name="data")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -28,6 +28,7 @@ class DataContracts:
         self._static = {c.deployment: compile_rules(c.rules) for c in settings.contracts}
         self._profile_of = profile_of
         self._learned: dict[tuple[str, int], tuple[Rule, ...]] = {}
+        self.profiles: dict[tuple[str, int], ReferenceProfile | None] = {}
         self._loading: dict[tuple[str, int], asyncio.Task[None]] = {}
 
     def __contains__(self, deployment: str) -> bool:
@@ -60,6 +61,15 @@ class DataContracts:
                 await asyncio.shield(task)
         return self.rules(deployment, version)
 
+    def profile(self, deployment: str, version: int | None) -> ReferenceProfile | None:
+        """The version's training profile once loaded (None until then, or without one)."""
+        if version is None:
+            return None
+        contract = self._settings.get(deployment)
+        if (deployment, version) not in self.profiles:
+            self._load_later(deployment, version, contract.profile_tolerance if contract else 0)
+        return self.profiles.get((deployment, version))
+
     def _load_later(self, deployment: str, version: int, tolerance: float) -> None:
         key = (deployment, version)
         if key in self._loading or self._profile_of is None:
@@ -68,6 +78,7 @@ class DataContracts:
 
         async def load() -> None:
             profile = await profile_of(deployment, version)
+            self.profiles[key] = profile
             self._learned[key] = profile_rules(profile, tolerance) if profile else ()
             log.info("data_contract_learned", deployment=deployment, version=version,
                      rules=len(self._learned[key]))  # fmt: skip

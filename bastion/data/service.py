@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from bastion.data.contracts import DataContracts, ProfileOf
+from bastion.data.diff import SchemaDiff, expected_fields, schema_diff
 from bastion.data.quarantine import Quarantined, QuarantineStore, QuarantineWriter
 from bastion.data.rate import QuarantineRate
 from bastion.data.rules import check_row
-from bastion.data.stage import DataValidateStage
+from bastion.data.stage import DataValidateStage, SchemaWatchStage
+from bastion.data.watch import SchemaWatch
 from bastion.errors import BastionError
 from bastion.pipeline import Call, Next
 from bastion.settings.data import DataSettings
@@ -28,12 +30,47 @@ class DataService:
         self.store = QuarantineStore(db)
         self.writer = QuarantineWriter(self.store, settings.flush_interval_s)
         self.rate = QuarantineRate(settings.rate_window_s)
+        self._profile_of = profile_of
+        self.reported: dict[str, SchemaDiff] = {}
+        self._gauge: Any = None
+        self.watch = SchemaWatch(settings.watch_window, settings.watch_every, self.report)
+
+    def attach_alerts(self, alerts: Any) -> None:
+        """Report schema diffs to ``alerts`` (an AlertManager) as ``schema_change`` gauges."""
+        self._gauge = alerts
+
+    def report(self, deployment: str, diff: SchemaDiff) -> None:
+        """Keep the newest diff of ``deployment``; an alert signal (``schema_change``)."""
+        self.reported[deployment] = diff
+        if self._gauge is not None:
+            details = {"summary": diff.summary(), "rows": diff.rows}
+            self._gauge.set_gauge("schema_change", deployment, float(diff.changes),
+                                  samples=diff.rows, details=details)  # fmt: skip
+
+    async def diff(
+        self,
+        deployment: str,
+        version: int | None,
+        schema: Any,
+        rows: Sequence[Any],
+    ) -> SchemaDiff:
+        """Compare ``rows`` with the version's input schema and training profile; report it."""
+        profile = None
+        if self._profile_of is not None and version is not None:
+            profile = await self._profile_of(deployment, version)
+        found = schema_diff(rows, expected_fields(schema, profile), profile)
+        self.report(deployment, found)
+        return found
 
     def stage(self) -> DataValidateStage | None:
         """The pipeline stage, or None when no deployment declares a contract."""
         if not self.contracts:
             return None
         return DataValidateStage(self.contracts, self.writer, self.rate)
+
+    def watch_stage(self) -> SchemaWatchStage | None:
+        """The live schema watch (before the input schema), or None without a contract."""
+        return SchemaWatchStage(self.contracts, self.watch) if self.contracts else None
 
     def start(self) -> None:
         if self.contracts:

@@ -1,4 +1,4 @@
-"""The data-validate stage: a deployment's data contract on every input of a call.
+"""The data stages: the live schema watch, and a deployment's data contract on each input.
 
 Runs after the input contract (the JSON schema) has passed. Per the deployment's policy, a
 breaking input is refused (422 naming the rule; nothing is answered) or answered and held in
@@ -13,6 +13,7 @@ from bastion.data.contracts import DataContracts
 from bastion.data.quarantine import Quarantined, QuarantineWriter
 from bastion.data.rate import QuarantineRate
 from bastion.data.rules import check_row
+from bastion.data.watch import SchemaWatch
 from bastion.errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -60,4 +61,21 @@ class DataValidateStage:
                 )
             )
         self._rate.count(call.deployment, len(call.inputs), bad)
+        return await next(call)
+
+
+class SchemaWatchStage:
+    """Before the input schema is checked: live inputs feed the deployment's schema watch,
+    so that a renamed field is seen even while the schema refuses it."""
+
+    def __init__(self, contracts: DataContracts, watch: SchemaWatch) -> None:
+        self._contracts = contracts
+        self._watch = watch
+
+    async def __call__(self, call: Call, next: Next) -> Result:
+        if call.deployment in self._contracts and call.api not in ("batch", "replay"):
+            contract = getattr(call.target, "contract", None)
+            schema = getattr(contract, "input_schema", None)
+            profile = self._contracts.profile(call.deployment, call.version)
+            self._watch.feed(call.deployment, call.inputs, schema, profile)
         return await next(call)

@@ -46,7 +46,9 @@ class JobService:
         *,
         known: Callable[[str], bool],
         flush_usage: Callable[[], Awaitable[Any]] | None = None,
+        precheck: Callable[[Job, JobFiles], Awaitable[str | None]] | None = None,
     ) -> None:
+        self._precheck = precheck
         self.settings = settings
         self.ledger = ledger
         self._keys = keys
@@ -184,6 +186,12 @@ class JobService:
     async def _run(self, job: Job) -> None:
         try:
             principal = await self._principal(job)
+            if self._precheck is not None and job.rows_done == 0:
+                blocked = await self._precheck(job, self.files(job))
+                if blocked is not None:  # e.g. the input's schema changed: score nothing
+                    log.warning("job_blocked", job=job.id, reason=blocked)
+                    await self.ledger.set_status(job.id, "failed", blocked)
+                    return
             source: ChunkSource = local_chunks
             if job.engine == "ray":
                 await asyncio.to_thread(self._ray.ensure)

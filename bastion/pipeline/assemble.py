@@ -36,6 +36,7 @@ def assemble(
     audit: AuditLog | None = None,
     monitor: Stage | None = None,
     data: Stage | None = None,
+    watch: Stage | None = None,
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
@@ -55,6 +56,7 @@ def assemble(
         monitor,  # prediction log + drift, on the way out: sees who answered
         RouteStage(deployments, gateway),
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
+        watch,  # live schema watch (data/): sees inputs the schema is about to refuse
         ValidateStage(settings.limits.max_batch),
         data,  # data contract (ranges, categories, …): reject or quarantine
         guard,  # PII and injection: before the cache and the model see the input

@@ -20,6 +20,7 @@ RuleKind = Literal[
     "review_backlog",
     "breaker_open",
     "quarantine_rate",
+    "schema_change",
 ]
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
@@ -33,7 +34,8 @@ class AlertRuleSettings(Section):
     cost_anomaly a multiple of the trailing baseline; budget a fraction of a limit (0-1);
     drift a drift score (0-1); accuracy the lowest acceptable accuracy (fires below it);
     review_backlog pending items; breaker_open open upstreams in a group; quarantine_rate a
-    share of checked rows that broke the deployment's data contract (0-1).
+    share of checked rows that broke the deployment's data contract (0-1); schema_change the
+    number of changes the latest schema diff found (threshold 0: any change).
     """
 
     name: str = Field(pattern=_NAME)

@@ -59,9 +59,15 @@ class DataContractSettings(Section):
     rules: list[DataRuleSettings] = Field(default_factory=list)
     profile: bool = False
     profile_tolerance: float = Field(0.1, ge=0, le=10)
+    on_schema_change: Literal["warn", "block"] = Field(
+        "warn", description="a batch whose input's schema changed: run it, or block it unrun"
+    )
 
 
 class DataSettings(Section):
     contracts: list[DataContractSettings] = Field(default_factory=list)
     flush_interval_s: float = Field(0.5, gt=0, le=60, description="quarantine writes, batched")
     rate_window_s: float = Field(300.0, gt=0, description="the quarantine-rate signal's window")
+    watch_window: int = Field(200, ge=10, le=100_000, description="live rows a schema diff sees")
+    watch_every: int = Field(100, ge=1, le=100_000, description="live rows between two diffs")
+    sample_rows: int = Field(5000, ge=10, description="rows of a batch input a diff reads")

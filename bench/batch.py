@@ -73,7 +73,7 @@ async def job(path: Path, engine: str) -> dict[str, Any]:
         created = await svc.jobs.create(
             acme, stream(path), deployment="breast-cancer", filename=path.name, engine=engine
         )
-        while not (current := await svc.jobs.ledger.get(created.id)).finished:
+        while not (current := await svc.jobs.ledger.get(created.id)).finished:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         seconds = time.perf_counter() - started
         assert current.status == "succeeded", current.error

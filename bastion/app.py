@@ -18,6 +18,7 @@ from starlette.responses import Response
 from bastion.api import admin, health, oip, openai_compat, predict
 from bastion.api import alerts as alerts_api
 from bastion.api import audit as audit_api
+from bastion.api import backfill as backfill_api
 from bastion.api import costs as costs_api
 from bastion.api import data as data_api
 from bastion.api import evaluation as evaluation_api
@@ -466,6 +467,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quarantine_api.router)
     app.include_router(openai_batch_api.router)
     app.include_router(data_api.router)
+    app.include_router(backfill_api.router)
     app.include_router(data_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)

@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, Response
 from bastion.api.authn import authenticated
 from bastion.api.context import services
 from bastion.api.render import json_response
-from bastion.errors import ModelNotReady
+from bastion.errors import InvalidRequest, ModelNotReady
 from bastion.jobs import JobService
 from bastion.security import Principal, require_roles
 from bastion.services import Services
@@ -49,10 +49,23 @@ async def create_job(
     output_format: str = "parquet",
     engine: str = "local",
     version: int | None = None,
+    kind: str = "batch",
+    rows_per_s: float | None = None,
     principal: Principal = OPERATOR,
 ) -> Response:
-    """Store the uploaded input (CSV, JSONL or Parquet) and queue a batch job over it."""
+    """Store the uploaded input (CSV, JSONL or Parquet) and queue a batch job over it.
+
+    ``kind=backfill`` (with ``version``): the file's rows are eval-set shaped (``input``,
+    ``answered``, ``expected``, ``slices``), scored at ``rows_per_s`` at most, and compared
+    with what was answered (``GET /v1/admin/jobs/{id}/report``)."""
     svc, jobs = _jobs(request)
+    if kind not in ("batch", "backfill"):
+        raise InvalidRequest("kind: batch or backfill", details={"field": "kind"})
+    if kind == "backfill" and version is None:
+        raise InvalidRequest(
+            "version: a backfill names the version it runs", details={"field": "version"}
+        )
+    options = {"input_field": "input", "rows_per_s": rows_per_s} if kind == "backfill" else None
     job = await jobs.create(
         principal,
         request.stream(),
@@ -62,6 +75,8 @@ async def create_job(
         output_format=output_format,
         engine=engine,
         version=version,
+        kind=kind,
+        options=options,
     )
     if svc.audit is not None:
         details = {"deployment": deployment, "rows": job.rows_total, "engine": engine}

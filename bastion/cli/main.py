@@ -9,6 +9,7 @@ import typer
 
 from bastion.cli import alerts as alerts_cli
 from bastion.cli import audit as audit_cli
+from bastion.cli import backfill as backfill_cli
 from bastion.cli import batch as batch_cli
 from bastion.cli import chaos, export, keys, models
 from bastion.cli import costs as costs_cli
@@ -40,6 +41,7 @@ app.add_typer(rollouts_cli.ab_app, name="ab")
 app.add_typer(batch_cli.app, name="batch")
 app.add_typer(quarantine_cli.app, name="quarantine")
 app.add_typer(data_cli.app, name="data")
+app.command("backfill")(backfill_cli.backfill)
 app.add_typer(data_cli.app, name="data")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -15,6 +15,7 @@ run again. The output is assembled from the recorded chunks' parts only.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -62,8 +63,14 @@ class JobRunner:
                 await self._ledger.set_status(job.id, "cancelled", "cancelled on request")
                 log.info("job_cancelled", job=job.id)
                 return "cancelled"
+            started = time.monotonic()
             await self._one(job, principal, files, chunk)
             done.add(chunk.index)
+            rate = job.options.get("rows_per_s")
+            if rate:  # a backfill's pace: it never crowds out live traffic
+                await asyncio.sleep(
+                    max(0.0, chunk.rows / float(rate) - (time.monotonic() - started))
+                )
         await asyncio.to_thread(files.assemble, done)
         await self._ledger.set_status(job.id, "succeeded")
         await asyncio.to_thread(files.remove_parts)

@@ -83,8 +83,9 @@ class ChunkScorer:
         self._sleep = sleep
 
     async def score(self, job: Job, principal: Any, chunk: Chunk) -> ChunkResult:
+        field = job.options.get("input_field")  # backfills: rows carry their input
         rows = [
-            (chunk.first_row + i, v)
+            (chunk.first_row + i, v.get(field) if field and isinstance(v, dict) else v)
             for i, v in enumerate(chunk.values)
             if chunk.first_row + i not in chunk.errors
         ]

@@ -139,6 +139,43 @@ class JobService:
         self._wake.set()
         return job
 
+    async def create_backfill(
+        self,
+        principal: Principal,
+        export: Callable[[Path], Awaitable[int]],
+        *,
+        deployment: str,
+        version: int,
+        rows_per_s: float | None,
+        source: dict[str, Any],
+    ) -> Job:
+        """A backfill of logged history: ``export`` writes the rows (eval-set shaped)."""
+        self.check_new(principal, deployment, "local", "parquet")
+        staging = self._root / f"export-{secrets.token_hex(6)}.jsonl"
+        self._root.mkdir(parents=True, exist_ok=True)
+        try:
+            if await export(staging) == 0:
+                raise InvalidRequest(f"no logged inputs of '{deployment}' in that period")
+
+            async def body() -> AsyncIterator[bytes]:
+                with staging.open("rb") as fh:
+                    while block := fh.read(1 << 20):
+                        yield block
+
+            return await self.create(
+                principal, body(), deployment=deployment, filename="history.jsonl",
+                version=version, kind="backfill",
+                options={"input_field": "input", "rows_per_s": rows_per_s, "source": source},
+            )  # fmt: skip
+        finally:
+            staging.unlink(missing_ok=True)
+
+    def report(self, job: Job) -> Path:
+        if job.kind != "backfill" or job.status != "succeeded":
+            raise Conflict(f"job '{job.id}' is a {job.status} {job.kind}; reports are of "
+                           "backfills that succeeded")  # fmt: skip
+        return self.files(job).root / "report.json"
+
     async def get(self, principal: Principal, job_id: str) -> Job:
         job = await self.ledger.get(job_id)
         if job.tenant is not None and not principal.sees_tenant(job.tenant):
@@ -196,7 +233,9 @@ class JobService:
             if job.engine == "ray":
                 await asyncio.to_thread(self._ray.ensure)
                 source = self._ray.chunks
-            await self._runner.run(job, principal, self.files(job), source)
+            status = await self._runner.run(job, principal, self.files(job), source)
+            if status == "succeeded" and job.kind == "backfill":
+                await asyncio.to_thread(_write_report, self.files(job))
         except JobHalted as exc:
             log.warning("job_halted", job=job.id, error=str(exc))
             await self.ledger.set_status(job.id, "failed", str(exc))
@@ -227,6 +266,16 @@ def _snapshot(principal: Principal) -> dict[str, Any]:
     snap["roles"] = sorted(principal.roles)
     snap["deployments"] = sorted(principal.deployments) if principal.deployments else None
     return snap
+
+
+def _write_report(files: JobFiles) -> None:
+    import orjson
+
+    from bastion.jobs.backfill import compare
+    from bastion.jobs.outputs import atomic_path
+
+    with atomic_path(files.root / "report.json") as tmp:
+        tmp.write_bytes(orjson.dumps(compare(files), option=orjson.OPT_INDENT_2))
 
 
 async def _store(body: AsyncIterator[bytes], path: Path) -> None:

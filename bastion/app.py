@@ -22,6 +22,7 @@ from bastion.api import backfill as backfill_api
 from bastion.api import costs as costs_api
 from bastion.api import data as data_api
 from bastion.api import evaluation as evaluation_api
+from bastion.api import features as features_api
 from bastion.api import feedback as feedback_api
 from bastion.api import jobs as jobs_api
 from bastion.api import metrics as metrics_api
@@ -45,6 +46,7 @@ from bastion.caching.semantic import SemanticIndex
 from bastion.data import QUARANTINED, DataService
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
 from bastion.evaluation import EvaluationService
+from bastion.features import BuiltinFeatures, EnrichStage
 from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import PiiDetector
@@ -134,6 +136,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     monitoring = build_monitoring(settings, db, deployments, gateway, resources)
     data = build_data(settings, db, registry, deployments)
+    features = BuiltinFeatures(db, settings.features.poll_interval_s)
     pipeline = assemble(
         settings,
         authenticator,
@@ -151,6 +154,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         monitor=monitoring.stage() if monitoring is not None else None,
         data=data.stage(),
         watch=data.watch_stage(),
+        enrich=enrich_stage(settings, features),
     )
     svc = Services(
         settings=settings,
@@ -178,6 +182,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
         data=data,
+        features=features,
     )
     attach_data_layer(settings, svc)  # jobs, batches, the quarantine and its alert source
     governance.start()  # the usage log's group-commit writer
@@ -316,7 +321,15 @@ def attach_data_layer(settings: Settings, svc: Services) -> None:
         svc.data.attach_alerts(svc.alerts)  # schema diffs as schema_change gauges
 
 
+def enrich_stage(settings: Settings, features: BuiltinFeatures) -> EnrichStage | None:
+    """Feature lookup, only where a deployment declares a feature binding."""
+    bindings = {b.deployment: b for b in settings.features.bindings}
+    return EnrichStage(features, bindings) if bindings else None
+
+
 def start_data_layer(svc: Services) -> None:
+    if svc.features is not None and svc.settings.features.bindings:
+        svc.features.start()  # the in-process cache's refresh
     if svc.data is not None:
         svc.data.start()  # the quarantine's writer (only with a data contract declared)
     if svc.jobs is not None:
@@ -358,7 +371,9 @@ async def close_services(svc: Services) -> None:
     if svc.batches is not None:
         await svc.batches.aclose()
     if svc.data is not None:
-        await svc.data.aclose()  # writes the quarantined rows still queued
+        await svc.data.aclose()
+    if svc.features is not None:
+        await svc.features.aclose()  # writes the quarantined rows still queued
     await svc.cache.aclose()
     await svc.gateway.aclose()
     if svc.rollouts is not None:
@@ -463,11 +478,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(costs_api.router)
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
-    app.include_router(jobs_api.router)
-    app.include_router(quarantine_api.router)
-    app.include_router(openai_batch_api.router)
-    app.include_router(data_api.router)
-    app.include_router(backfill_api.router)
+    for data_layer in (jobs_api, quarantine_api, openai_batch_api, data_api, backfill_api,
+                       features_api):  # fmt: skip
+        app.include_router(data_layer.router)
     app.include_router(data_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)

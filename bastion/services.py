@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from bastion.caching import ResponseCache
     from bastion.data import DataService
     from bastion.evaluation import EvaluationService
+    from bastion.features import BuiltinFeatures
     from bastion.gateway import Gateway
     from bastion.governance.runtime import GovernanceRuntime
     from bastion.guards.policies import GuardPolicies
@@ -61,3 +62,4 @@ class Services:
     jobs: JobService | None = None
     data: DataService | None = None
     batches: BatchService | None = None
+    features: BuiltinFeatures | None = None

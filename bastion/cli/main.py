@@ -16,6 +16,7 @@ from bastion.cli import costs as costs_cli
 from bastion.cli import data as data_cli
 from bastion.cli import drift as drift_cli
 from bastion.cli import evaluation as eval_cli
+from bastion.cli import features as features_cli
 from bastion.cli import guards as guards_cli
 from bastion.cli import quarantine as quarantine_cli
 from bastion.cli import review as review_cli
@@ -42,6 +43,7 @@ app.add_typer(batch_cli.app, name="batch")
 app.add_typer(quarantine_cli.app, name="quarantine")
 app.add_typer(data_cli.app, name="data")
 app.command("backfill")(backfill_cli.backfill)
+app.add_typer(features_cli.app, name="features")
 app.add_typer(data_cli.app, name="data")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -37,6 +37,7 @@ def assemble(
     monitor: Stage | None = None,
     data: Stage | None = None,
     watch: Stage | None = None,
+    enrich: Stage | None = None,
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
@@ -56,6 +57,7 @@ def assemble(
         monitor,  # prediction log + drift, on the way out: sees who answered
         RouteStage(deployments, gateway),
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
+        enrich,  # feature lookup by entity key (features/), before the contract sees inputs
         watch,  # live schema watch (data/): sees inputs the schema is about to refuse
         ValidateStage(settings.limits.max_batch),
         data,  # data contract (ranges, categories, …): reject or quarantine

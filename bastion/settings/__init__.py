@@ -30,6 +30,7 @@ from bastion.settings.core import (
 )
 from bastion.settings.data import DataSettings
 from bastion.settings.evaluation import EvaluationSettings
+from bastion.settings.features import FeaturesSettings
 from bastion.settings.governance import GovernanceSettings
 from bastion.settings.guards import GuardsSettings
 from bastion.settings.jobs import JobsSettings
@@ -85,6 +86,7 @@ class Settings(BaseSettings):
     encryption: EncryptionSettings = EncryptionSettings()
     jobs: JobsSettings = JobsSettings()
     data: DataSettings = DataSettings()
+    features: FeaturesSettings = FeaturesSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

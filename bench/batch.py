@@ -164,8 +164,11 @@ def main(sizes: tuple[int, ...] = SIZES) -> str:
             for kind, out in runs.items():
                 lines.append(_row(f"job, {kind} engine, {rows:,}", out, floor_rate))
     lookup = asyncio.run(feature_lookup_us())
-    lines += ["", f"Built-in feature lookup (enrich, 30 features, in-process table): {lookup:.1f} µs "
-              "p50 per input (target ≤ 100 µs added to a predict call)."]  # fmt: skip
+    lines += [
+        "",
+        f"Built-in feature lookup (enrich, 30 features, in-process table): {lookup:.1f} µs "
+        "p50 per input (target ≤ 100 µs added to a predict call).",
+    ]
     return "\n".join(lines)
 
 

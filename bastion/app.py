@@ -481,7 +481,6 @@ def create_app(settings: Settings) -> FastAPI:
     for data_layer in (jobs_api, quarantine_api, openai_batch_api, data_api, backfill_api,
                        features_api):  # fmt: skip
         app.include_router(data_layer.router)
-    app.include_router(data_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -155,6 +155,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         data=data.stage(),
         watch=data.watch_stage(),
         enrich=enrich_stage(settings, features),
+        transform=data.transform_stage(),
     )
     svc = Services(
         settings=settings,

@@ -98,9 +98,13 @@ async def export(
     entity_key: str,
     as_of: str | None = None,
     filename: str = "entities.csv",
+    deployment: str | None = None,
     principal: Principal = OPERATOR,
 ) -> Response:
+    """With ``deployment``, each row is also prepared by its transform (as serving does)."""
     default = _when(as_of, "as_of") if as_of else datetime.now(UTC)
+    svc = services(request)
+    transform = svc.data.transforms.get(deployment) if svc.data and deployment else None
     entities = await _rows(request, filename)
     features = _features(request)
 
@@ -110,6 +114,11 @@ async def export(
                 continue
             at = _when(value["as_of"], "as_of") if value.get("as_of") else default
             found = await features.as_of(table, str(value[entity_key]), at)
-            yield orjson.dumps({**value, **(found or {}), "as_of": at.isoformat()}) + b"\n"
+            row = {k: v for k, v in value.items() if k not in (entity_key, "as_of")}
+            row.update(found or {})
+            if transform is not None:  # the serving path's preprocessing, the same function
+                row = transform(row, f"entity {value[entity_key]!r}")
+            out = {entity_key: value[entity_key], **row, "as_of": at.isoformat()}
+            yield orjson.dumps(out) + b"\n"
 
     return StreamingResponse(lines(), media_type="application/jsonl")

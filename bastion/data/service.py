@@ -12,6 +12,7 @@ from bastion.data.quarantine import Quarantined, QuarantineStore, QuarantineWrit
 from bastion.data.rate import QuarantineRate
 from bastion.data.rules import check_row
 from bastion.data.stage import DataValidateStage, SchemaWatchStage
+from bastion.data.transforms import TransformStage, load_transforms
 from bastion.data.watch import SchemaWatch
 from bastion.errors import BastionError
 from bastion.pipeline import Call, Next
@@ -30,6 +31,7 @@ class DataService:
         self.store = QuarantineStore(db)
         self.writer = QuarantineWriter(self.store, settings.flush_interval_s)
         self.rate = QuarantineRate(settings.rate_window_s)
+        self.transforms = load_transforms(settings.transforms, settings.transform_modules)
         self._profile_of = profile_of
         self.reported: dict[str, SchemaDiff] = {}
         self._gauge: Any = None
@@ -67,6 +69,10 @@ class DataService:
         if not self.contracts:
             return None
         return DataValidateStage(self.contracts, self.writer, self.rate)
+
+    def transform_stage(self) -> TransformStage | None:
+        """Each bound deployment's preprocessing (absent when none is bound)."""
+        return TransformStage(self.transforms) if self.transforms else None
 
     def watch_stage(self) -> SchemaWatchStage | None:
         """The live schema watch (before the input schema), or None without a contract."""

@@ -38,6 +38,7 @@ def assemble(
     data: Stage | None = None,
     watch: Stage | None = None,
     enrich: Stage | None = None,
+    transform: Stage | None = None,
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
@@ -58,6 +59,7 @@ def assemble(
         RouteStage(deployments, gateway),
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
         enrich,  # feature lookup by entity key (features/), before the contract sees inputs
+        transform,  # the deployment's versioned preprocessing (data/transforms.py)
         watch,  # live schema watch (data/): sees inputs the schema is about to refuse
         ValidateStage(settings.limits.max_batch),
         data,  # data contract (ranges, categories, …): reject or quarantine

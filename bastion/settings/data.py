@@ -64,8 +64,22 @@ class DataContractSettings(Section):
     )
 
 
+class TransformBinding(Section):
+    """A deployment's preprocessing: ``function`` (``module:name``, a deterministic function
+    of one raw input to its prepared features) at ``version``, run identically online, in
+    batch jobs and in training-row export."""
+
+    deployment: str = Field(min_length=1)
+    function: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    version: str = Field(min_length=1, max_length=40)
+
+
 class DataSettings(Section):
     contracts: list[DataContractSettings] = Field(default_factory=list)
+    transforms: list[TransformBinding] = Field(default_factory=list)
+    transform_modules: list[str] = Field(
+        default_factory=list, description="modules (or packages) transforms may come from"
+    )
     flush_interval_s: float = Field(0.5, gt=0, le=60, description="quarantine writes, batched")
     rate_window_s: float = Field(300.0, gt=0, description="the quarantine-rate signal's window")
     watch_window: int = Field(200, ge=10, le=100_000, description="live rows a schema diff sees")

@@ -34,6 +34,7 @@ def export(
     entity_key: str = typer.Option(..., "--entity-key"),
     as_of: str | None = typer.Option(None, "--as-of", help="ISO time (default: now)"),
     output: Path = typer.Option(..., "--output", "-o", help="training rows (JSONL)"),
+    deployment: str | None = typer.Option(None, help="prepare rows with its transform"),
     url: str | None = UrlOption,
     key: str | None = KeyOption,
     config: Path | None = ConfigOption,
@@ -45,11 +46,8 @@ def export(
     client = AdminClient.resolve(url, key, config)
     tmp = output.with_name(f".{output.name}.part")
     headers = {"authorization": f"Bearer {client.key}", "content-type": "application/octet-stream"}
-    params = {
-        "entity_key": entity_key,
-        "filename": entities.name,
-        **({"as_of": as_of} if as_of else {}),
-    }
+    params = {"entity_key": entity_key, "filename": entities.name}
+    params.update({k: v for k, v in (("as_of", as_of), ("deployment", deployment)) if v})
     response = httpx.post(client.base_url + f"/v1/admin/features/{table}/export",
                           content=entities.read_bytes(), params=params, headers=headers,
                           timeout=client.timeout_s)  # fmt: skip

@@ -70,31 +70,32 @@ class JobLedger:
         self, job_id: str, chunk: int, first_row: int, rows: int, failed: int, cost: int
     ) -> None:
         """Record a finished chunk and add it to the job's counters, in one transaction."""
-        async with self._db.session() as session:
-            session.add(
-                JobChunkRow(
-                    job_id=job_id,
-                    chunk=chunk,
-                    first_row=first_row,
-                    rows=rows,
-                    ok=rows - failed,
-                    failed=failed,
-                    cost_micros=cost,
-                )
+        row = JobChunkRow(
+            job_id=job_id,
+            chunk=chunk,
+            first_row=first_row,
+            rows=rows,
+            ok=rows - failed,
+            failed=failed,
+            cost_micros=cost,
+        )
+        counters = (
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(
+                rows_done=JobRow.rows_done + rows,
+                rows_failed=JobRow.rows_failed + failed,
+                cost_micros=JobRow.cost_micros + cost,
             )
-            await session.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id)
-                .values(
-                    rows_done=JobRow.rows_done + rows,
-                    rows_failed=JobRow.rows_failed + failed,
-                    cost_micros=JobRow.cost_micros + cost,
-                )
-            )
-            try:
+        )
+        try:
+            async with self._db.session() as session:
+                session.add(row)
+                await session.flush()  # the primary key refuses a second record here
+                await session.execute(counters)
                 await session.commit()
-            except IntegrityError as exc:
-                raise Conflict(f"job {job_id}: chunk {chunk} is already recorded") from exc
+        except IntegrityError as exc:
+            raise Conflict(f"job {job_id}: chunk {chunk} is already recorded") from exc
 
     async def totals(self, job_id: str) -> tuple[int, int, int]:
         """Rows, failed rows and cost summed over the ledger's chunks (for checks)."""

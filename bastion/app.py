@@ -7,6 +7,7 @@ import contextlib
 import functools
 import gc
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -17,13 +18,20 @@ from starlette.responses import Response
 from bastion.api import admin, health, oip, openai_compat, predict
 from bastion.api import alerts as alerts_api
 from bastion.api import audit as audit_api
+from bastion.api import backfill as backfill_api
 from bastion.api import costs as costs_api
+from bastion.api import data as data_api
 from bastion.api import evaluation as evaluation_api
+from bastion.api import features as features_api
 from bastion.api import feedback as feedback_api
+from bastion.api import jobs as jobs_api
 from bastion.api import metrics as metrics_api
+from bastion.api import openai_batch as openai_batch_api
 from bastion.api import operations as operations_api
+from bastion.api import quarantine as quarantine_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
+from bastion.api.accounting import COST_HEADER, call_headers
 from bastion.api.authn import admin_gate
 from bastion.api.hot_routes import hot_routes
 from bastion.api.middleware import BodyLimit, RequestContext
@@ -37,18 +45,29 @@ from bastion.backends.resources import Resources
 from bastion.caching import MemoryCache, RedisCache, ResponseCache
 from bastion.caching.semantic import SemanticIndex
 from bastion.console import build_console
+from bastion.data import QUARANTINED, DataService
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
 from bastion.evaluation import EvaluationService
+from bastion.features import BuiltinFeatures, EnrichStage
 from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import PiiDetector
 from bastion.guards.policies import build_guards
+from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
+from bastion.jobs.batch_store import BatchStore
+from bastion.jobs.batches import BatchService
+from bastion.jobs.entities import Chunk, Job, RowError
+from bastion.jobs.files import FileStore
+from bastion.jobs.formats import read_chunks
+from bastion.jobs.outputs import JobFiles
+from bastion.monitoring.references import ReferenceStore
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage, close_observability
 from bastion.observability.alerts import AlertManager
 from bastion.observability.audit import AuditLog
 from bastion.observability.capacity import CapacityMeter
 from bastion.observability.logging import configure_logging
+from bastion.pipeline import Call, Next
 from bastion.pipeline.assemble import assemble
 from bastion.registry import ArtifactStore, Registry
 from bastion.review import ReviewService
@@ -119,6 +138,8 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         audit = AuditLog(store, settings.audit, encryptor=encryptor)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     monitoring = build_monitoring(settings, db, deployments, gateway, resources)
+    data = build_data(settings, db, registry, deployments)
+    features = BuiltinFeatures(db, settings.features.poll_interval_s)
     pipeline = assemble(
         settings,
         authenticator,
@@ -134,6 +155,10 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         guard=guards,
         audit=audit,
         monitor=monitoring.stage() if monitoring is not None else None,
+        data=data.stage(),
+        watch=data.watch_stage(),
+        enrich=enrich_stage(settings, features),
+        transform=data.transform_stage(),
     )
     svc = Services(
         settings=settings,
@@ -160,11 +185,15 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         predictions=monitoring.predictions if monitoring is not None else None,
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
+        data=data,
+        features=features,
     )
     svc.capacity = build_capacity(settings, record, gateway, deployments)
+    attach_data_layer(settings, svc)  # jobs, batches, the quarantine and its alert source
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await deployments.start()
+    start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
     rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used
     await rollouts.start()
     alerts.attach(svc)  # pull sources: breakers, review backlog, drift, … (as present)
@@ -211,6 +240,141 @@ def build_capacity(
     return meter
 
 
+def call_cost_usd(call: Call) -> float | None:
+    """What a settled call cost, as its response would say (``x-bastion-cost-usd``)."""
+    cost = call_headers(call).get(COST_HEADER)
+    return float(cost) if cost is not None else None
+
+
+def build_data(
+    settings: Settings, db: Database, registry: Registry, deployments: DeploymentManager
+) -> DataService:
+    """Data contracts (rules learned from the training profile stored at registration)."""
+    references = ReferenceStore(db)
+
+    async def profile_of(deployment: str, version: int) -> Any:
+        model = next(
+            (d.model_name for d in settings.deployments if d.name == deployment), deployment
+        )
+        return await references.get(model, version)
+
+    return DataService(settings.data, db, profile_of)
+
+
+def job_screen(svc: Services) -> Any:
+    """Batch rows against the deployment's data contract: bad rows go to the quarantine."""
+    data = svc.data
+    assert data is not None
+
+    async def screen(
+        job: Job, chunk: Chunk, rows: list[tuple[int, Any]]
+    ) -> tuple[list[tuple[int, Any]], list[RowError]]:
+        version = job.version
+        if version is None and job.deployment not in svc.gateway:
+            with contextlib.suppress(BastionError):
+                version = svc.deployments.get(job.deployment).live().version
+        span = range(chunk.first_row, chunk.first_row + chunk.rows)
+        good, held = await data.screen(job.tenant, job.deployment, version, job.id, rows, span)
+        return good, [RowError(r, QUARANTINED, m, rule) for r, rule, m in held]
+
+    return screen
+
+
+def job_precheck(settings: Settings, svc: Services) -> Any:
+    """Before a job's first row: block it when its input's schema changed (if so declared)."""
+    data = svc.data
+    assert data is not None
+
+    async def check(job: Job, files: JobFiles) -> str | None:
+        contract = data.contracts.contract(job.deployment)
+        if contract is None or contract.on_schema_change != "block":
+            return None
+        try:
+            loaded = svc.deployments.get(job.deployment).live()
+        except BastionError:
+            return None
+        first = await asyncio.to_thread(
+            next, read_chunks(files.input, job.input_format, settings.data.sample_rows), None
+        )
+        rows = first.values if first is not None else []
+        found = await data.diff(job.deployment, loaded.version, loaded.contract.input_schema, rows)
+        return f"blocked_by_schema_change: {found.summary()}" if found.changes else None
+
+    return check
+
+
+def build_jobs(settings: Settings, svc: Services) -> JobService | None:
+    """Batch jobs: the deployment pipeline as scorer, the usage log flushed per chunk."""
+    if not settings.jobs.enabled:
+        return None
+    pipeline: Next = svc.pipeline
+    limits = ScorerLimits(
+        call_rows=min(settings.jobs.call_rows, settings.limits.max_batch),
+        concurrency=settings.jobs.concurrency,
+        max_retries=settings.jobs.max_retries,
+    )
+    recorder = svc.governance.recorder if svc.governance is not None else None
+
+    def known(name: str) -> bool:
+        return name in svc.gateway or any(d.name == name for d in svc.deployments.all())
+
+    return JobService(
+        settings.jobs,
+        JobLedger(svc.db),
+        ChunkScorer(pipeline, call_cost_usd, limits, screen=job_screen(svc)),
+        svc.keys,
+        settings.data_dir / "jobs",
+        known=known,
+        flush_usage=recorder.flush if recorder is not None else None,
+        precheck=job_precheck(settings, svc),
+    )
+
+
+def attach_data_layer(settings: Settings, svc: Services) -> None:
+    svc.jobs = build_jobs(settings, svc)
+    svc.batches = build_batches(settings, svc)
+    if svc.alerts is not None and svc.data is not None:
+        svc.alerts.add_source("quarantine_rate", svc.data.alert_source())
+        svc.data.attach_alerts(svc.alerts)  # schema diffs as schema_change gauges
+
+
+def enrich_stage(settings: Settings, features: BuiltinFeatures) -> EnrichStage | None:
+    """Feature lookup, only where a deployment declares a feature binding."""
+    bindings = {b.deployment: b for b in settings.features.bindings}
+    return EnrichStage(features, bindings) if bindings else None
+
+
+def start_data_layer(svc: Services) -> None:
+    if svc.features is not None and svc.settings.features.bindings:
+        svc.features.start()  # the in-process cache's refresh
+    if svc.data is not None:
+        svc.data.start()  # the quarantine's writer (only with a data contract declared)
+    if svc.jobs is not None:
+        svc.jobs.start()
+    if svc.batches is not None:
+        svc.batches.start()
+
+
+def build_batches(settings: Settings, svc: Services) -> BatchService | None:
+    """The OpenAI Files and Batch API: each line a call through the pipeline."""
+    if not settings.jobs.enabled:
+        return None
+    recorder = svc.governance.recorder if svc.governance is not None else None
+    caller = openai_batch_api.line_caller(
+        svc.pipeline, settings.governance, svc.gateway.__contains__, call_cost_usd
+    )
+    return BatchService(
+        BatchStore(svc.db),
+        FileStore(svc.db, settings.data_dir / "files"),
+        svc.keys,
+        caller,
+        flush_usage=recorder.flush if recorder is not None else None,
+        concurrency=settings.jobs.concurrency * 2,
+        lease_s=settings.jobs.lease_s,
+        poll_interval_s=settings.jobs.poll_interval_s,
+    )
+
+
 def build_cache(settings: Settings) -> ResponseCache:
     entries = max((g.cache.max_entries for g in settings.llm.groups), default=10_000)
     if settings.llm.cache_backend == "redis":
@@ -219,6 +383,14 @@ def build_cache(settings: Settings) -> ResponseCache:
 
 
 async def close_services(svc: Services) -> None:
+    if svc.jobs is not None:
+        await svc.jobs.aclose()  # running jobs stop between calls; their leases lapse
+    if svc.batches is not None:
+        await svc.batches.aclose()
+    if svc.data is not None:
+        await svc.data.aclose()
+    if svc.features is not None:
+        await svc.features.aclose()  # writes the quarantined rows still queued
     await svc.cache.aclose()
     await svc.gateway.aclose()
     if svc.rollouts is not None:
@@ -325,6 +497,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(evaluation_api.router)
     app.include_router(operations_api.router)
     app.mount("/console", build_console())  # the web console: its own pages, session, headers
+    for data_layer in (jobs_api, quarantine_api, openai_batch_api, data_api, backfill_api,
+                       features_api):  # fmt: skip
+        app.include_router(data_layer.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bastion.backends.resources import Resources
     from bastion.caching import ResponseCache
+    from bastion.data import DataService
     from bastion.evaluation import EvaluationService
+    from bastion.features import BuiltinFeatures
     from bastion.gateway import Gateway
     from bastion.governance.runtime import GovernanceRuntime
     from bastion.guards.policies import GuardPolicies
+    from bastion.jobs import JobService
+    from bastion.jobs.batches import BatchService
     from bastion.monitoring.feedback import FeedbackStore
     from bastion.monitoring.predictions import PredictionLog
     from bastion.monitoring.service import MonitoringService
@@ -57,3 +61,7 @@ class Services:
     feedback: FeedbackStore | None = None
     evaluation: EvaluationService | None = None
     capacity: CapacityMeter | None = None
+    jobs: JobService | None = None
+    data: DataService | None = None
+    batches: BatchService | None = None
+    features: BuiltinFeatures | None = None

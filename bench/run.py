@@ -18,6 +18,7 @@ BENCHMARKS = [
     "batching",
     "governance_overhead",
     "observability_overhead",
+    "batch",
 ]
 
 

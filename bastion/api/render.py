@@ -42,7 +42,14 @@ def error_body(exc: BastionError, request_id: str) -> dict[str, Any]:
     return {"error": error}
 
 
-_OPENAI_PATHS = ("/v1/chat/", "/v1/completions", "/v1/embeddings", "/v1/models")
+_OPENAI_PATHS = (
+    "/v1/chat/",
+    "/v1/completions",
+    "/v1/embeddings",
+    "/v1/models",
+    "/v1/files",
+    "/v1/batches",
+)
 
 
 def error_response(exc: BastionError, request_id: str, *, openai: bool = False) -> Response:

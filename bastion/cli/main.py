@@ -9,14 +9,19 @@ import typer
 
 from bastion.cli import alerts as alerts_cli
 from bastion.cli import audit as audit_cli
+from bastion.cli import backfill as backfill_cli
 from bastion.cli import backup as backup_cli
+from bastion.cli import batch as batch_cli
 from bastion.cli import bench as bench_cli
 from bastion.cli import chaos, export, keys, models
 from bastion.cli import check as check_cli
 from bastion.cli import costs as costs_cli
+from bastion.cli import data as data_cli
 from bastion.cli import drift as drift_cli
 from bastion.cli import evaluation as eval_cli
+from bastion.cli import features as features_cli
 from bastion.cli import guards as guards_cli
+from bastion.cli import quarantine as quarantine_cli
 from bastion.cli import review as review_cli
 from bastion.cli import rollouts as rollouts_cli
 from bastion.cli.common import ConfigOption, console, run, settings_from
@@ -41,6 +46,11 @@ app.command("check")(check_cli.check)
 app.command("bench")(bench_cli.bench)
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
+app.add_typer(batch_cli.app, name="batch")
+app.add_typer(quarantine_cli.app, name="quarantine")
+app.add_typer(data_cli.app, name="data")
+app.command("backfill")(backfill_cli.backfill)
+app.add_typer(features_cli.app, name="features")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

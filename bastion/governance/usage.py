@@ -104,6 +104,7 @@ class UsageRecorder:
         self._max_pending = max_pending
         self._pending: list[UsageRecord] = []
         self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()  # the writer task and callers (batch jobs) may overlap
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
@@ -128,7 +129,12 @@ class UsageRecorder:
             await self.flush()
 
     async def flush(self) -> int:
-        """Write everything queued so far; returns how many rows were written."""
+        """Write everything queued so far; returns how many rows were written. Safe to call
+        while the writer task runs (a batch job makes its charges durable this way)."""
+        async with self._flushing:
+            return await self._flush()
+
+    async def _flush(self) -> int:
         written = 0
         while self._pending:
             batch = self._pending[: self._max_batch]

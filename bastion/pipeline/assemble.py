@@ -35,6 +35,10 @@ def assemble(
     guard: Stage | None = None,
     audit: AuditLog | None = None,
     monitor: Stage | None = None,
+    data: Stage | None = None,
+    watch: Stage | None = None,
+    enrich: Stage | None = None,
+    transform: Stage | None = None,
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
@@ -55,7 +59,11 @@ def assemble(
         monitor,  # prediction log + drift, on the way out: sees who answered
         RouteStage(deployments, gateway),
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
+        enrich,  # feature lookup by entity key (features/), before the contract sees inputs
+        transform,  # the deployment's versioned preprocessing (data/transforms.py)
+        watch,  # live schema watch (data/): sees inputs the schema is about to refuse
         ValidateStage(settings.limits.max_batch),
+        data,  # data contract (ranges, categories, …): reject or quarantine
         guard,  # PII and injection: before the cache and the model see the input
         CacheStage(cache, cached_groups, semantic) if cached_groups else None,
         DecideStage(review) if review is not None and review.policies else None,  # innermost

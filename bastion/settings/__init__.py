@@ -28,9 +28,12 @@ from bastion.settings.core import (
     Section,
     ServerSettings,
 )
+from bastion.settings.data import DataSettings
 from bastion.settings.evaluation import EvaluationSettings
+from bastion.settings.features import FeaturesSettings
 from bastion.settings.governance import GovernanceSettings
 from bastion.settings.guards import GuardsSettings
+from bastion.settings.jobs import JobsSettings
 from bastion.settings.llm import LlmSettings
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
@@ -42,6 +45,7 @@ from bastion.settings.security import JwtSettings, SecuritySettings
 __all__ = [
     "BatchingSettings",
     "DeploymentSettings",
+    "JobsSettings",
     "JwtSettings",
     "LimitsSettings",
     "LlmSettings",
@@ -82,6 +86,9 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     operations: OperationsSettings = OperationsSettings()
+    jobs: JobsSettings = JobsSettings()
+    data: DataSettings = DataSettings()
+    features: FeaturesSettings = FeaturesSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

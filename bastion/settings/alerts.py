@@ -19,6 +19,8 @@ RuleKind = Literal[
     "accuracy",
     "review_backlog",
     "breaker_open",
+    "quarantine_rate",
+    "schema_change",
 ]
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
@@ -57,7 +59,9 @@ class AlertRuleSettings(Section):
     latency_p95 milliseconds; error_rate and fallback_rate a share of requests (0-1);
     cost_anomaly a multiple of the trailing baseline; budget a fraction of a limit (0-1);
     drift a drift score (0-1); accuracy the lowest acceptable accuracy (fires below it);
-    review_backlog pending items; breaker_open open upstreams in a group.
+    review_backlog pending items; breaker_open open upstreams in a group; quarantine_rate a
+    share of checked rows that broke the deployment's data contract (0-1); schema_change the
+    number of changes the latest schema diff found (threshold 0: any change).
     """
 
     name: str = Field(pattern=_NAME)
@@ -86,7 +90,7 @@ class AlertRuleSettings(Section):
 
     @model_validator(mode="after")
     def _thresholds_make_sense(self) -> AlertRuleSettings:
-        shares = ("error_rate", "fallback_rate", "budget", "accuracy")
+        shares = ("error_rate", "fallback_rate", "budget", "accuracy", "quarantine_rate")
         if self.kind in shares and self.threshold > 1:
             raise ValueError(f"a {self.kind} threshold is a share between 0 and 1")
         if self.summary is not None:

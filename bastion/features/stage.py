@@ -1,0 +1,64 @@
+"""The enrich stage: each input's entity key → its features, from memory, before validation.
+
+Only deployments with a feature binding are touched (the stage is absent when none is
+declared). An input's own fields win over looked-up ones. A missing entity or feature
+follows the binding's policy: ``default`` (its defaults, else null) or ``reject`` (422).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bastion.errors import InvalidRequest
+from bastion.features.base import FeatureSource
+from bastion.settings.features import FeatureBinding
+
+if TYPE_CHECKING:
+    from bastion.pipeline import Call, Next, Result
+
+
+def enrich(source: FeatureSource, binding: FeatureBinding, value: Any, where: str) -> Any:
+    """``value`` with its entity's features added (``value`` unchanged if not an object)."""
+    if not isinstance(value, dict) or binding.entity_key not in value:
+        return value
+    entity = str(value[binding.entity_key])
+    found = source.online(binding.table, entity)
+    if found is None and binding.missing == "reject":
+        raise InvalidRequest(
+            f"{where}: no features for {binding.entity_key}={entity!r} in table "
+            f"'{binding.table}'; load them with `bastion features load`",
+            details={"field": binding.entity_key, "rule": "missing_feature"},
+        )
+    names = binding.features or list(found or {})
+    out = dict(value)
+    if not binding.keep_key:
+        del out[binding.entity_key]
+    for name in names:
+        if name in value:
+            continue
+        if found is not None and name in found:
+            out[name] = found[name]
+        elif binding.missing == "reject":
+            raise InvalidRequest(
+                f"{where}: no feature '{name}' for {binding.entity_key}={entity!r} in table "
+                f"'{binding.table}'; load it with `bastion features load`",
+                details={"field": binding.entity_key, "rule": "missing_feature"},
+            )
+        else:
+            out[name] = binding.defaults.get(name)
+    return out
+
+
+class EnrichStage:
+    def __init__(self, source: FeatureSource, bindings: dict[str, FeatureBinding]) -> None:
+        self._source = source
+        self._bindings = bindings
+
+    async def __call__(self, call: Call, next: Next) -> Result:
+        binding = self._bindings.get(call.deployment)
+        if binding is not None:
+            call.inputs = [
+                enrich(self._source, binding, v, f"inputs[{i}]" if call.batched else "input")
+                for i, v in enumerate(call.inputs)
+            ]
+        return await next(call)

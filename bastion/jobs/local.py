@@ -1,0 +1,13 @@
+"""The local engine: the job's input read in this process, streamed chunk by chunk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bastion.jobs.entities import Chunk, Job
+from bastion.jobs.formats import read_chunks
+from bastion.jobs.outputs import JobFiles
+
+
+def local_chunks(job: Job, files: JobFiles) -> Iterator[Chunk]:
+    return read_chunks(files.input, job.input_format, job.chunk_rows)

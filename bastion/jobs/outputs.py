@@ -1,0 +1,166 @@
+"""A job's files on disk: per-chunk parts, then the output and error files, all atomic.
+
+Every file is written under a temporary name, flushed to disk and renamed into place, so a
+reader (or a resumed job) never finds a partial file under a final name. A chunk's part is
+written before the ledger records the chunk; a part whose chunk the ledger does not hold is
+simply written again. The output is assembled from the parts of the chunks the ledger holds,
+in order: every row exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from bastion.jobs.entities import Answer, RowError
+
+OUTPUT_COLUMNS = ("row", "verdict", "output", "confidence")
+
+
+def _schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("row", pa.int64()),
+            ("verdict", pa.string()),
+            ("output", pa.string()),
+            ("confidence", pa.float64()),
+        ]
+    )
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """A temporary path beside ``final``; renamed onto it (after fsync) only on success."""
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+class JobFiles:
+    """The directory of one job: its input, its parts, its output and error files."""
+
+    def __init__(self, root: Path, input_format: str, output_format: str) -> None:
+        self.root = root
+        self.input = root / f"input.{input_format}"
+        self.output = root / f"output.{output_format}"
+        self.errors = root / "errors.jsonl"
+        self.output_format = output_format
+        self.parts = root / "parts"
+
+    def part(self, chunk: int) -> Path:
+        return self.parts / f"{chunk:08d}.parquet"
+
+    def part_errors(self, chunk: int) -> Path:
+        return self.parts / f"{chunk:08d}.errors.jsonl"
+
+    def write_part(self, chunk: int, answers: list[Answer], errors: list[RowError]) -> None:
+        """Write one chunk's answers and errors (atomically, each)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.parts.mkdir(parents=True, exist_ok=True)
+        table = pa.table(
+            {
+                "row": [a.row for a in answers],
+                "verdict": ["ok"] * len(answers),
+                "output": [orjson.dumps(a.output).decode() for a in answers],
+                "confidence": [a.confidence for a in answers],
+            },
+            schema=_schema(),
+        )
+        with atomic_path(self.part(chunk)) as tmp:
+            pq.write_table(table, tmp)
+        with atomic_path(self.part_errors(chunk)) as tmp:
+            tmp.write_bytes(b"".join(_error_line(e) for e in errors))
+
+    def assemble(self, chunks: Iterable[int]) -> None:
+        """Write the output and the error file from the given chunks' parts, in order."""
+        import pyarrow.parquet as pq
+
+        chunks = sorted(chunks)
+        with atomic_path(self.output) as tmp:
+            writer = _writer(self.output_format, tmp)
+            try:
+                for chunk in chunks:
+                    writer.write(pq.read_table(self.part(chunk)))
+            finally:
+                writer.close()
+        with atomic_path(self.errors) as tmp, tmp.open("wb") as out:
+            for chunk in chunks:
+                out.write(self.part_errors(chunk).read_bytes())
+
+    def remove_parts(self) -> None:
+        if self.parts.is_dir():
+            for path in self.parts.iterdir():
+                path.unlink()
+            self.parts.rmdir()
+
+
+def _error_line(error: RowError) -> bytes:
+    doc: dict[str, Any] = {"row": error.row, "code": error.code, "message": error.message}
+    if error.rule is not None:
+        doc["rule"] = error.rule
+    return orjson.dumps(doc) + b"\n"
+
+
+class _Writer:
+    def write(self, table: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _ParquetWriter(_Writer):
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self._writer = pq.ParquetWriter(path, _schema())
+
+    def write(self, table: Any) -> None:
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class _TextWriter(_Writer):
+    """JSONL (the output decoded back to JSON) or CSV (the output as JSON text)."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self._fh: IO[bytes] = path.open("wb")
+        self._csv = fmt == "csv"
+        if self._csv:
+            self._fh.write(b"row,verdict,output,confidence\n")
+
+    def write(self, table: Any) -> None:
+        for rec in table.to_pylist():
+            if self._csv:
+                self._fh.write(_csv_line(rec))
+            else:
+                rec["output"] = orjson.Fragment(rec["output"])
+                self._fh.write(orjson.dumps(rec) + b"\n")
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _csv_line(rec: dict[str, Any]) -> bytes:
+    text = str(rec["output"]).replace('"', '""')
+    conf = "" if rec["confidence"] is None else repr(rec["confidence"])
+    return f'{rec["row"]},{rec["verdict"]},"{text}",{conf}\n'.encode()
+
+
+def _writer(fmt: str, path: Path) -> _Writer:
+    return _ParquetWriter(path) if fmt == "parquet" else _TextWriter(path, fmt)

@@ -1,0 +1,190 @@
+"""Scoring one chunk: its rows go through the deployment's own pipeline in batch-sized calls.
+
+A job is not a second system: each call is a ``Call`` like an online request (the job's
+owner as principal, so tenant, limits, budget, guards, audit and cost apply), carrying up to
+``call_rows`` rows. Refusals are sorted by what they mean:
+
+- the call's input was refused (contract, guard): the call is split in halves until the
+  refused rows are found; each gets the error's ``type`` as reason code, the others answer;
+- a rate limit is back-pressure: the call waits its ``Retry-After`` and goes again, for as
+  long as it takes (a job never outruns its key's limits, so it never crowds out live
+  traffic that shares them);
+- the server is busy (overload, timeout, upstream down): retried with backoff, then the
+  rows fail with that reason;
+- the job itself cannot go on (budget spent, key revoked, deployment gone): ``JobHalted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bastion.errors import (
+    BastionError,
+    BudgetExceeded,
+    Forbidden,
+    InvalidRequest,
+    ModelNotReady,
+    NotFound,
+    Overloaded,
+    RateLimited,
+    Timeout,
+    Unauthorized,
+    UpstreamUnavailable,
+)
+from bastion.jobs.entities import Answer, Chunk, ChunkResult, Job, RowError
+from bastion.jobs.ledger import chunk_request_prefix
+from bastion.pipeline import Call, Next
+
+CostOf = Callable[[Call], float | None]
+Rows = list[tuple[int, Any]]
+# A data-contract screen: (job, chunk, rows) → (rows to score, rows held with their reason)
+Screen = Callable[[Job, Chunk, Rows], Awaitable[tuple[Rows, list[RowError]]]]
+Sleep = Callable[[float], Awaitable[None]]
+_RETRYABLE = (Overloaded, ModelNotReady, Timeout, UpstreamUnavailable)
+_FATAL = (BudgetExceeded, Forbidden, Unauthorized, NotFound)
+
+
+class JobHalted(Exception):
+    """The job cannot continue; ``error`` says why (kept on the job)."""
+
+    def __init__(self, error: BastionError) -> None:
+        super().__init__(f"{error.type}: {error}")
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class ScorerLimits:
+    call_rows: int = 256
+    concurrency: int = 4
+    max_retries: int = 5
+    backoff_s: float = 0.2
+
+
+class ChunkScorer:
+    """Runs the rows of one chunk through ``pipeline`` as the job's principal."""
+
+    def __init__(
+        self,
+        pipeline: Next,
+        cost_of: CostOf,
+        limits: ScorerLimits = ScorerLimits(),
+        sleep: Sleep = asyncio.sleep,
+        screen: Screen | None = None,
+    ) -> None:
+        self._screen = screen
+        self._pipeline = pipeline
+        self._cost_of = cost_of
+        self._limits = limits
+        self._sleep = sleep
+
+    async def score(self, job: Job, principal: Any, chunk: Chunk) -> ChunkResult:
+        field = job.options.get("input_field")  # backfills: rows carry their input
+        rows = [
+            (chunk.first_row + i, v.get(field) if field and isinstance(v, dict) else v)
+            for i, v in enumerate(chunk.values)
+            if chunk.first_row + i not in chunk.errors
+        ]
+        held: list[RowError] = []
+        if self._screen is not None:
+            rows, held = await self._screen(job, chunk, rows)
+        size = self._limits.call_rows
+        batches = [rows[i : i + size] for i in range(0, len(rows), size)]
+        ids = itertools.count()
+        prefix = chunk_request_prefix(job.id, chunk.index)
+        gate = asyncio.Semaphore(self._limits.concurrency)
+        run = _ChunkRun(self, job, principal, lambda: f"{prefix}{next(ids)}")
+
+        async def one(batch: list[tuple[int, Any]]) -> None:
+            async with gate:
+                await run.batch(batch)
+
+        await asyncio.gather(*(one(b) for b in batches))
+        errors = sorted([*chunk.errors.values(), *held, *run.errors], key=lambda e: e.row)
+        answers = sorted(run.answers, key=lambda a: a.row)
+        return ChunkResult(chunk, answers, errors, run.cost_micros)
+
+
+class _ChunkRun:
+    """The mutable tally of one chunk's calls (answers, errors, cost)."""
+
+    def __init__(
+        self, scorer: ChunkScorer, job: Job, principal: Any, request_id: Callable[[], str]
+    ) -> None:
+        self._scorer = scorer
+        self._job = job
+        self._principal = principal
+        self._request_id = request_id
+        self.answers: list[Answer] = []
+        self.errors: list[RowError] = []
+        self.cost_micros = 0
+
+    async def batch(self, rows: list[tuple[int, Any]]) -> None:
+        """Answer ``rows``; a refused input splits the batch until the bad rows are found."""
+        try:
+            call, result = await self._call_with_retries(rows)
+        except (InvalidRequest, _InputRefused) as exc:
+            error = exc.error if isinstance(exc, _InputRefused) else exc
+            if len(rows) == 1:
+                rule = error.details.get("rule") if error.details else None
+                self.errors.append(RowError(rows[0][0], error.type, str(error), rule))
+                return
+            half = len(rows) // 2
+            await self.batch(rows[:half])
+            await self.batch(rows[half:])
+            return
+        except _GaveUp as exc:
+            message = f"gave up after retries: {exc.error}"
+            self.errors.extend(RowError(r, exc.error.type, message) for r, _ in rows)
+            return
+        cost = self._scorer._cost_of(call)
+        self.cost_micros += round((cost or 0.0) * 1_000_000)
+        for (row, _), pred in zip(rows, result.predictions, strict=True):
+            self.answers.append(Answer(row, pred.output, pred.confidence))
+
+    async def _call_with_retries(self, rows: list[tuple[int, Any]]) -> tuple[Call, Any]:
+        limits = self._scorer._limits
+        failures = 0
+        while True:
+            call = Call(
+                request_id=self._request_id(),
+                deployment=self._job.deployment,
+                api="batch",
+                inputs=[v for _, v in rows],
+                batched=True,
+                started_at=time.perf_counter(),
+                requested_version=self._job.version,
+                principal=self._principal,
+            )
+            try:
+                return call, await self._scorer._pipeline(call)
+            except _FATAL as exc:
+                raise JobHalted(exc) from exc
+            except RateLimited as exc:
+                await self._scorer._sleep(min(exc.retry_after or limits.backoff_s, 30.0))
+            except _RETRYABLE as exc:
+                if failures >= limits.max_retries:
+                    raise _GaveUp(exc) from exc
+                delay = exc.retry_after or limits.backoff_s * 2**failures
+                failures += 1
+                await self._scorer._sleep(min(delay, 30.0))
+            except InvalidRequest:
+                raise
+            except BastionError as exc:
+                if exc.status < 500:
+                    raise _InputRefused(exc) from exc  # e.g. blocked by a guard
+                raise _GaveUp(exc) from exc
+
+
+class _GaveUp(Exception):
+    def __init__(self, error: BastionError) -> None:
+        self.error = error
+
+
+class _InputRefused(Exception):
+    def __init__(self, error: BastionError) -> None:
+        self.error = error

@@ -1,0 +1,29 @@
+"""Settings of feature lookup: which deployments are enriched from which feature table."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from bastion.settings.core import Section
+
+
+class FeatureBinding(Section):
+    """``deployment``'s inputs carry ``entity_key``; the stage adds ``features`` of that
+    entity from ``table`` (all of the table's features when empty). A missing entity or
+    feature follows ``missing``: ``default`` fills ``defaults`` (null where none), ``reject``
+    answers 422 naming the entity."""
+
+    deployment: str = Field(min_length=1)
+    table: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
+    entity_key: str = Field(min_length=1, max_length=200)
+    features: list[str] = Field(default_factory=list)
+    missing: Literal["default", "reject"] = "default"
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    keep_key: bool = Field(False, description="pass the entity key on to the model")
+
+
+class FeaturesSettings(Section):
+    bindings: list[FeatureBinding] = Field(default_factory=list)
+    poll_interval_s: float = Field(1.0, gt=0, le=600, description="new loads reach the cache")

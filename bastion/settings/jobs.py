@@ -1,0 +1,30 @@
+"""Settings of batch and backfill jobs: chunk sizes, concurrency, leases, the Ray engine."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bastion.settings.core import Section
+
+
+class JobsSettings(Section):
+    """How jobs run (see docs/jobs.md).
+
+    A job's rows are committed to its ledger ``chunk_rows`` at a time; within a chunk the
+    rows go to the deployment's pipeline in calls of ``call_rows`` (capped by
+    ``limits.max_batch``), ``concurrency`` calls at once. A running job holds a lease that
+    it renews with each chunk; a job whose lease lapsed (its process died) is taken over by
+    any server within ``poll_interval_s``.
+    """
+
+    enabled: bool = True
+    chunk_rows: int = Field(4096, ge=1, le=1_000_000)
+    call_rows: int = Field(256, ge=1)
+    concurrency: int = Field(4, ge=1, le=64)
+    lease_s: float = Field(15.0, gt=0, le=3600)
+    poll_interval_s: float = Field(2.0, gt=0, le=600)
+    max_retries: int = Field(5, ge=0, le=100, description="per call, for retryable refusals")
+    ray_address: str | None = Field(
+        None, description="a Ray cluster (ray://… or auto); unset: a local Ray in this process"
+    )
+    ray_num_cpus: int | None = Field(None, ge=1, description="CPUs of the local Ray")

@@ -1,0 +1,121 @@
+"""Batch jobs through a real server: a job killed with kill -9 about half-way resumes on
+restart with every row once and its cost charged once; then `bastion batch run` end to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+import yaml
+
+from tests.e2e.server import Server, make_server
+from tests.jobs.conftest import MODEL, PRICE, job_settings, rows, seed, write_jsonl
+
+ROWS = 4000
+
+
+def start(data: Path, **jobs: Any) -> Server:
+    """A server on ``data`` with the breast-cancer model, a price, and a slow key limit."""
+    cfg = {
+        "demo": False,
+        "monitoring": {"enabled": False},
+        "governance": {
+            "prices": {MODEL: {"per_prediction": PRICE}},
+            "budgets": {"rules": [{"scope": "tenant", "window": "day", "limit_usd": 1000}]},
+            "rate_limits": {"rules": [{"scope": "key", "limit": 10, "period_s": 1}]},
+        },
+        "jobs": {"chunk_rows": 200, "call_rows": 50, "lease_s": 1, "poll_interval_s": 0.2, **jobs},
+    }
+    (data / "bastion.yaml").write_text(yaml.safe_dump(cfg))
+    return make_server(data, BASTION_CONFIG=str(data / "bastion.yaml")).start()
+
+
+def seeded(data: Path) -> Path:
+    data.mkdir(parents=True, exist_ok=True)
+    asyncio.run(seed(job_settings(data)))
+    return data
+
+
+def wait_for(server: Server, job_id: str, done: int, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = server.get(f"/v1/admin/jobs/{job_id}").json()["data"]
+        if job["rows_done"] >= done or job["status"] in ("succeeded", "failed", "cancelled"):
+            return dict(job)
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} stuck:\n{server.log()[-3000:]}")
+
+
+def batch_run_cli(server: Server, tmp_path: Path) -> None:
+    """`bastion batch run`: upload, progress, atomic download of the output and errors."""
+    path = write_jsonl(tmp_path / "cli.jsonl", rows(300), bad_lines={7: b"[oops"})
+    out = tmp_path / "out.parquet"
+    done = server.cli(
+        "batch", "run", MODEL, "--input", str(path), "--output", str(out),
+        "--url", server.url, "--key", server.admin_key,
+    )  # fmt: skip
+    assert "300 rows answered" in done.stdout, done.stdout + done.stderr
+    table = pq.read_table(out).to_pylist()
+    assert [r["row"] for r in table] == [r for r in range(301) if r != 7]
+    errors = tmp_path / "out.errors.jsonl"
+    assert [orjson.loads(x)["code"] for x in errors.read_bytes().splitlines()] == ["malformed_row"]
+    assert not list(tmp_path.glob(".out.parquet.part-*"))
+    listed = server.cli("batch", "list", "--url", server.url, "--key", server.admin_key)
+    assert "301/301" in listed.stdout
+
+
+def test_kill_9_half_way_then_resume_gives_every_row_once_and_one_charge(tmp_path: Path) -> None:
+    data = seeded(tmp_path / "srv")
+    path = write_jsonl(tmp_path / "in.jsonl", rows(ROWS))
+    server = start(data)
+    try:
+        with path.open("rb") as fh:
+            created = server.post(
+                "/v1/admin/jobs",
+                params={"deployment": MODEL, "filename": path.name},
+                content=fh.read(),
+                headers={**server.auth, "content-type": "application/octet-stream"},
+            )
+        assert created.status_code == 201, created.text
+        job_id = created.json()["data"]["id"]
+        half = wait_for(server, job_id, ROWS // 2)
+        assert half["status"] == "running" and half["rows_done"] < ROWS
+    finally:
+        server.stop(signal.SIGKILL)
+    server = start(data)  # same data dir: the job's lease lapses and it resumes
+    try:
+        job = wait_for(server, job_id, ROWS)
+        for _ in range(100):
+            if job["status"] != "running":
+                break
+            time.sleep(0.1)
+            job = server.get(f"/v1/admin/jobs/{job_id}").json()["data"]
+        assert job["status"] == "succeeded", job
+        assert (job["rows_done"], job["rows_failed"]) == (ROWS, 0)
+        assert abs(job["cost_usd"] - ROWS * PRICE) < 1e-9
+        out = server.get(f"/v1/admin/jobs/{job_id}/output")
+        (tmp_path / "out.parquet").write_bytes(out.content)
+        answered = [r["row"] for r in pq.read_table(tmp_path / "out.parquet").to_pylist()]
+        assert answered == list(range(ROWS))  # every row, exactly once
+        batch_run_cli(server, tmp_path)
+    finally:
+        server.stop()  # SIGTERM: the usage log writes what it still holds
+    with sqlite3.connect(data / "bastion.db") as db:
+        charged, calls = db.execute(
+            "select sum(cost_micros), count(*) from usage_records where request_id like ?",
+            (f"{job_id}-%",),
+        ).fetchone()
+        chunks, ledger_rows, ledger_cost = db.execute(
+            "select count(*), sum(rows), sum(cost_micros) from job_chunks where job_id = ?",
+            (job_id,),
+        ).fetchone()
+    assert charged == ledger_cost == ROWS * PRICE * 1_000_000  # charged once
+    assert calls == ROWS // 50
+    assert (chunks, ledger_rows) == (ROWS // 200, ROWS)

@@ -1,0 +1,70 @@
+"""Feature lookup: the enrich stage fills an input from the built-in table (from memory), the
+missing-feature policy holds, and the online row equals the exported training row for the
+same entity and time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bastion.app import build_services, close_services
+from bastion.errors import InvalidRequest
+from bastion.features import enrich
+from bastion.pipeline import Call
+from tests.jobs.conftest import MODEL, JobsEnv, job_settings, rows, seed
+
+
+@pytest.fixture
+async def enriched(tmp_path: Path) -> AsyncIterator[JobsEnv]:
+    binding = {"deployment": MODEL, "table": "patients", "entity_key": "patient_id"}
+    settings = job_settings(tmp_path / "data", {"features": {"bindings": [binding]}})
+    acme, globex = await seed(settings)
+    svc = await build_services(settings)
+    try:
+        yield JobsEnv(svc, acme, globex, tmp_path)
+    finally:
+        await close_services(svc)
+
+
+def call(e: JobsEnv, value: Any) -> Call:
+    return Call(request_id=f"f-{time.time_ns()}", deployment=MODEL, api="predict",
+                inputs=[value], batched=False, started_at=time.perf_counter(),
+                principal=e.acme)  # fmt: skip
+
+
+async def test_online_lookup_equals_the_point_in_time_export(enriched: JobsEnv) -> None:
+    e = enriched
+    features = e.svc.features
+    assert features is not None
+    old, new = rows(2)
+    before = datetime.now(UTC) - timedelta(days=2)
+    await features.load("patients", [("p1", old, before)], "acme")
+    await features.load("patients", [("p1", new, None)], "acme")  # newer values, from now
+    binding = e.svc.settings.features.bindings[0]
+    served = enrich(features, binding, {"patient_id": "p1"}, "input")
+    assert served == new  # the entity key is dropped, the newest features added
+    exported = await features.as_of("patients", "p1", datetime.now(UTC))
+    assert dict(exported or {}) == served  # training reads what serving read
+    then = await features.as_of("patients", "p1", before + timedelta(hours=1))
+    assert dict(then or {}) == old  # and what held two days ago, not today's values
+    answer = await e.svc.pipeline(call(e, {"patient_id": "p1"}))
+    direct = await e.svc.pipeline(call(e, new))
+    assert answer.predictions[0].output == direct.predictions[0].output
+
+
+async def test_a_missing_entity_follows_the_policy(enriched: JobsEnv) -> None:
+    e = enriched
+    binding = e.svc.settings.features.bindings[0]
+    strict = binding.model_copy(update={"missing": "reject"})
+    with pytest.raises(InvalidRequest, match="no feature"):
+        enrich(e.svc.features, strict, {"patient_id": "nobody"}, "input")  # type: ignore[arg-type]
+    lenient = binding.model_copy(
+        update={"features": ["mean_radius"], "defaults": {"mean_radius": 1.0}}
+    )
+    filled = enrich(e.svc.features, lenient, {"patient_id": "nobody"}, "input")  # type: ignore[arg-type]
+    assert filled == {"mean_radius": 1.0}

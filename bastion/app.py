@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bastion.actions import ActionsService
+from bastion.api import actions as actions_api
 from bastion.api import admin, health, oip, openai_compat, predict
 from bastion.api import alerts as alerts_api
 from bastion.api import audit as audit_api
@@ -114,6 +116,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     if settings.audit.enabled:
         store = SqlAuditStore(db, durability=settings.audit.durability)
         audit = AuditLog(store, settings.audit, encryptor=encryptor)
+    actions = build_actions(settings, db, audit, record)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     monitoring = build_monitoring(settings, db, deployments, gateway, resources)
     pipeline = assemble(
@@ -131,6 +134,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         guard=guards,
         audit=audit,
         monitor=monitoring.stage() if monitoring is not None else None,
+        act=actions.stage() if actions is not None else None,
     )
     svc = Services(
         settings=settings,
@@ -157,6 +161,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         predictions=monitoring.predictions if monitoring is not None else None,
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
+        actions=actions,
     )
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
@@ -167,7 +172,20 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     if monitoring is not None:
         monitoring.attach(svc)  # encryptor, metrics, alerts and audit, as present
         await monitoring.start()  # the log's writer; live versions' drift references
+    if actions is not None:
+        await actions.start()  # destinations, the dispatcher, NATS intake
     return svc
+
+
+def build_actions(
+    settings: Settings, db: Database, audit: AuditLog | None, record: RecordStage
+) -> ActionsService | None:
+    """The action layer (None when the config declares no actions, events or intake)."""
+    cfg = settings.actions
+    if not (cfg.deployments or cfg.events or cfg.intake):
+        return None
+    registry = record.metrics.registry if record.metrics is not None else None
+    return ActionsService(cfg, db, audit=audit, metrics_registry=registry)
 
 
 def build_monitoring(
@@ -217,6 +235,8 @@ async def close_services(svc: Services) -> None:
         await svc.alerts.aclose()  # stops evaluating; notifications in flight finish (bounded)
     if svc.governance is not None:
         await svc.governance.aclose()  # writes the last usage records, closes Redis
+    if svc.actions is not None:
+        await svc.actions.aclose()  # stops the dispatcher and intake; closes destinations
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
     await svc.authenticator.aclose()  # a JWKS refetch still running
@@ -307,6 +327,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(costs_api.router)
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
+    app.include_router(actions_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

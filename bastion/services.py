@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bastion.actions import ActionsService
     from bastion.backends.resources import Resources
     from bastion.caching import ResponseCache
     from bastion.evaluation import EvaluationService
@@ -55,3 +56,4 @@ class Services:
     predictions: PredictionLog | None = None
     feedback: FeedbackStore | None = None
     evaluation: EvaluationService | None = None
+    actions: ActionsService | None = None

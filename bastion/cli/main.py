@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from bastion.cli import actions as actions_cli
 from bastion.cli import alerts as alerts_cli
 from bastion.cli import audit as audit_cli
 from bastion.cli import chaos, export, keys, models
@@ -34,6 +35,7 @@ app.add_typer(eval_cli.app, name="eval")
 app.add_typer(rollouts_cli.shadow_app, name="shadow")
 app.add_typer(rollouts_cli.canary_app, name="canary")
 app.add_typer(rollouts_cli.ab_app, name="ab")
+app.add_typer(actions_cli.app, name="actions")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -35,6 +35,7 @@ def assemble(
     guard: Stage | None = None,
     audit: AuditLog | None = None,
     monitor: Stage | None = None,
+    act: Stage | None = None,
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
@@ -52,6 +53,7 @@ def assemble(
         AuthStage(authenticator),
         admit,  # limits and budgets
         monitor,  # prediction log + drift, on the way out: sees who answered
+        act,  # action intents (outbox), committed with the audit record: docs/actions.md
         RouteStage(deployments, gateway),
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
         ValidateStage(settings.limits.max_batch),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bastion.backends.base import Prediction
+    from bastion.store.actions_tables import OutboxIntent
 
 
 @dataclass(slots=True)
@@ -37,6 +38,11 @@ class Call:
     finishers: list[Callable[[Result | None, BaseException | None], Awaitable[None]]] = field(
         default_factory=list
     )
+    # The action layer (bastion.actions): indexes of predictions the decide stage sent to a
+    # human (their actions wait for the decision), and the action intents the act stage
+    # found, written in the same commit as the call's audit record.
+    reviewed: frozenset[int] = frozenset()
+    outbox: tuple[OutboxIntent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,9 @@ class AuditStage:
                 details[name] = ann[name]
         if call.stream:
             details["stream"] = True
+        outbox = call.outbox if error is None else ()
+        if outbox:  # the action intents committed with this record, named in its hash
+            details["actions"] = [intent.id for intent in outbox]
         cost = ann.get("cost_usd")
         return AuditEntry(
             kind="interaction",
@@ -128,6 +131,7 @@ class AuditStage:
             details=details,
             payload=payload,
             payload_key=key_id,
+            outbox=outbox,
         )
 
     def _seal(

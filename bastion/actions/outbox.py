@@ -159,7 +159,7 @@ class OutboxStore:
                 )
             ).all()
             for r in held:
-                context = {**dict(r.context or {}), "output": output}
+                context = {**dict(r.context or {}), "output": output, "confidence": 1.0}
                 await conn.execute(
                     update(row)
                     .where(row.id == r.id, row.status == "held")

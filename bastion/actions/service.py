@@ -138,7 +138,8 @@ class ActionsService:
 
     async def review_decided(self, item: Any, status: str, final_output: Any) -> None:
         """A reviewer decided ``item``: its held actions run with the final output (approved,
-        corrected, overridden) or are dropped (rejected). Conditions see the final output."""
+        corrected, overridden) or are dropped (rejected). Conditions see the final output with
+        confidence 1.0: a human's decision is the confident one the action waited for."""
         if status not in ("approved", "corrected", "overridden", "rejected"):
             return
         approved = status != "rejected"
@@ -148,7 +149,7 @@ class ActionsService:
         )
         for row in held:
             action = self.catalog.find(row.deployment, row.action)
-            ctx = {**row.context, "output": final_output}
+            ctx = {**row.context, "output": final_output, "confidence": 1.0}
             if approved and (action is None or not action.condition(ctx)):
                 await self.store.mark(
                     row.id, "skipped", "condition false for the reviewed output", utcnow()

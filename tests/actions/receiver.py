@@ -38,6 +38,13 @@ class Receiver:
         self._runner: web.AppRunner | None = None
         self._thread.start()
 
+    def reset(self) -> None:
+        with self.lock:
+            self.deliveries.clear()
+            self.accepted.clear()
+            self.headers.clear()
+            self.duplicates = 0
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

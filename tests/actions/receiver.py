@@ -26,6 +26,7 @@ class Receiver:
         self.fail_status = 503
         self.retry_after: str | None = None
         self.always: int | None = None  # answer this status to everything
+        self.refuse_paths: set[str] = set()  # answer 400 (permanent) on these paths
         self.rng = random.Random(seed)
         self.deliveries: Counter[str] = Counter()  # every request, by key
         self.accepted: dict[str, Any] = {}  # key → first body accepted
@@ -85,6 +86,8 @@ class Receiver:
             self.headers.append(dict(request.headers))
             if self.always is not None:
                 return web.Response(status=self.always)
+            if request.path in self.refuse_paths:
+                return web.Response(status=400)
             if self.rng.random() < self.fail_rate:
                 headers = {"Retry-After": self.retry_after} if self.retry_after else {}
                 return web.Response(status=self.fail_status, headers=headers)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bastion.actions.machine import State, Transition
@@ -114,35 +114,17 @@ class OutboxStore:
         now: datetime,
     ) -> int:
         """Write each action's new state (fenced on ``worker``'s lease) and the attempts, in
-        one transaction; returns how many actions were still ours."""
-        row, kept = ActionRow, 0
+        one transaction; returns how many changes were written. An action whose lease
+        passed to another worker meanwhile is left alone (the fence)."""
+        if not changes and not attempts:
+            return 0
+        params = [_change(worker, claimed, t, lease_s, now) for claimed, t in changes]
         async with self.db.engine.begin() as conn:
-            for claimed, t in changes:
-                again = t.again_now
-                values: dict[str, Any] = {
-                    "status": t.state.status,
-                    "step": t.state.step,
-                    "attempts": t.state.attempts,
-                    "next_at": t.next_at,
-                    "updated_at": now,
-                    "lease_owner": worker if again else None,
-                    "lease_until": now + timedelta(seconds=lease_s) if again else None,
-                }
-                if t.error is not None:
-                    values["last_error"] = t.error[:2000]
-                if t.details or claimed.details:
-                    values["details"] = {**claimed.details, **t.details}
-                    if not t.details.get("reread"):
-                        values["details"].pop("reread", None)
-                done = await conn.execute(
-                    update(row)
-                    .where(row.id == claimed.id, row.lease_owner == worker)
-                    .values(**values)
-                )
-                kept += done.rowcount
+            if params:  # one statement, many rows: a single round trip (executemany)
+                await conn.execute(_FENCED_UPDATE, params)
             if attempts:
                 await conn.execute(insert(ActionAttemptRow), [_attempt(a) for a in attempts])
-        return kept
+        return len(params)
 
     async def release(
         self, tenant: str | None, decision_id: str, output: Any, *, approved: bool, now: datetime
@@ -263,6 +245,48 @@ class OutboxStore:
         if oldest is None:
             return 0.0
         return max(0.0, (now - oldest).total_seconds())
+
+
+_FENCED_UPDATE = (
+    update(ActionRow)
+    .where(ActionRow.id == bindparam("_id"), ActionRow.lease_owner == bindparam("_owner"))
+    .values(
+        status=bindparam("status"),
+        step=bindparam("step"),
+        attempts=bindparam("attempts"),
+        next_at=bindparam("next_at"),
+        updated_at=bindparam("updated_at"),
+        lease_owner=bindparam("lease_owner"),
+        lease_until=bindparam("lease_until"),
+        last_error=bindparam("last_error"),
+        details=bindparam("details"),
+    )
+)
+
+
+def _change(
+    worker: str, claimed: Claimed, t: Transition, lease_s: float, now: datetime
+) -> dict[str, Any]:
+    """The new state of one action, fenced on ``worker`` still holding its lease."""
+    again = t.again_now
+    details: dict[str, Any] | None = None
+    if t.details or claimed.details:
+        details = {**claimed.details, **t.details}
+        if not t.details.get("reread"):
+            details.pop("reread", None)
+    return {
+        "_id": claimed.id,
+        "_owner": worker,
+        "status": t.state.status,
+        "step": t.state.step,
+        "attempts": t.state.attempts,
+        "next_at": t.next_at,
+        "updated_at": now,
+        "lease_owner": worker if again else None,
+        "lease_until": now + timedelta(seconds=lease_s) if again else None,
+        "last_error": t.error[:2000] if t.error is not None else None,
+        "details": details,
+    }
 
 
 def _insert_ignore(conn: AsyncConnection) -> Any:

@@ -97,7 +97,7 @@ def commit_in_process(n: int = 1500) -> dict[str, float]:
         asyncio.run(migrate.upgrade(f"sqlite:///{path}"))
         writer = SqliteChainWriter(str(path), fsync=durability == "fsync")
 
-        async def run() -> tuple[float, float]:
+        async def run(writer: SqliteChainWriter) -> tuple[float, float]:
             plain, carried = [], []
             for i in range(n):
                 entry = AuditEntry(kind="interaction", action="predict", at=datetime.now(UTC))
@@ -110,7 +110,7 @@ def commit_in_process(n: int = 1500) -> dict[str, float]:
             await writer.aclose()
             return statistics.median(plain) * 1e6, statistics.median(carried) * 1e6
 
-        base, carried = asyncio.run(run())
+        base, carried = asyncio.run(run(writer))
         results[f"append, durability={durability}"] = base
         results[f"append + 1 intent, durability={durability}"] = carried
     results["act stage per call"] = _act_stage_cost()

@@ -19,9 +19,11 @@ import structlog
 from bastion.actions.compiled import Catalog
 from bastion.actions.destinations import build_destination
 from bastion.actions.dispatcher import Dispatcher
+from bastion.actions.events import EventBus
 from bastion.actions.metrics import ActionMetrics
 from bastion.actions.outbox import Attempt, Claimed, OutboxStore
 from bastion.actions.stage import ActStage
+from bastion.actions.tail import Tailer
 from bastion.actions.views import action_view, attempt_view
 from bastion.actions.writer import OutboxWriter
 from bastion.observability.audit.record import AuditEntry
@@ -55,6 +57,8 @@ class ActionsService:
             name: build_destination(name, d) for name, d in settings.destinations.items()
         }
         self.writer = None if audit is not None else OutboxWriter(self.store)
+        self.events = EventBus([(s, self.destinations[s.destination]) for s in settings.events])
+        self._tailer = Tailer(db, self.events)
         self.dispatcher = Dispatcher(
             self.store,
             self.catalog,
@@ -66,12 +70,13 @@ class ActionsService:
         )
         self._task: asyncio.Task[None] | None = None
         self._gauges: asyncio.Task[None] | None = None
+        self._tail: asyncio.Task[None] | None = None
 
     def stage(self) -> ActStage | None:
         """The act stage (None when no deployment declares actions)."""
-        if not self.settings.enabled:
+        if not self.settings.enabled and not self.events.wants("decision"):
             return None
-        return ActStage(self.catalog, self.writer, notify=self._soon)
+        return ActStage(self.catalog, self.writer, notify=self._soon, events=self.events)
 
     def _soon(self) -> None:
         asyncio.get_running_loop().call_later(0.002, self.dispatcher.wake)
@@ -85,15 +90,19 @@ class ActionsService:
         if self.settings.dispatcher.enabled:
             self._task = asyncio.get_running_loop().create_task(self.dispatcher.run())
         self._gauges = asyncio.get_running_loop().create_task(self._publish_gauges())
+        self.events.start()
+        if self.events.wants("alias") or self.events.wants("alert"):
+            self._tail = asyncio.get_running_loop().create_task(self._tailer.run())
 
     async def aclose(self) -> None:
-        for task in (self._task, self._gauges):
+        for task in (self._task, self._gauges, self._tail):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         if self.writer is not None:
             await self.writer.aclose()
+        await self.events.aclose()
         for dest in self.destinations.values():
             await dest.aclose()
 
@@ -107,7 +116,19 @@ class ActionsService:
             await asyncio.sleep(5.0)
 
     async def _report(self, row: Claimed, attempt: Attempt, status: str) -> None:
-        """One audit record per attempt (kind ``action``)."""
+        """One audit record per attempt (kind ``action``); an event when the action ends."""
+        if status in ("done", "dead", "compensated", "conflict"):
+            data = {
+                "action_id": row.id,
+                "decision_id": row.decision_id,
+                "deployment": row.deployment,
+                "action": row.action,
+                "status": status,
+                "tenant": row.tenant,
+                "last_step": attempt.step_name,
+                "error": attempt.error,
+            }
+            self.events.emit("action", data, subject=row.id, event_id=f"action-{row.id}-{status}")
         if self.audit is None:
             return
         await self.audit.append(
@@ -140,6 +161,16 @@ class ActionsService:
         """A reviewer decided ``item``: its held actions run with the final output (approved,
         corrected, overridden) or are dropped (rejected). Conditions see the final output with
         confidence 1.0: a human's decision is the confident one the action waited for."""
+        data = {
+            "review_id": item.id,
+            "request_id": item.request_id,
+            "index": item.index,
+            "deployment": item.deployment,
+            "status": status,
+            "output": final_output,
+            "tenant": item.tenant,
+        }
+        self.events.emit("review", data, subject=item.id, event_id=f"review-{item.id}-{status}")
         if status not in ("approved", "corrected", "overridden", "rejected"):
             return
         approved = status != "rejected"

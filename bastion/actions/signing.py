@@ -7,7 +7,7 @@ Bastion sends three headers with every signed delivery::
     x-bastion-signature:  v1=<hex HMAC-SHA256 of f"{timestamp}.{body}">
 
 A receiver checks them with :func:`verify` (or :class:`WebhookVerifier`, which also refuses
-an id seen before within the window)::
+a delivery seen before within the window)::
 
     from bastion.actions.signing import WebhookVerifier, SignatureError
 
@@ -18,7 +18,9 @@ an id seen before within the window)::
         return 400, str(exc)
 
 The signature covers the timestamp, so an old delivery replayed later is refused once it is
-outside ``tolerance_s`` (default 300 s), and a replay inside it is refused by the id memory.
+outside ``tolerance_s`` (default 300 s), and a replay inside it is refused by the verifier's
+memory of signatures (a retry by Bastion is signed anew, so it is not a replay: deduplicate
+retried deliveries on ``x-bastion-id``).
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ def verify(
 
 
 class WebhookVerifier:
-    """:func:`verify` plus a memory of ids seen within the window: a replay is refused."""
+    """:func:`verify` plus a memory of the signatures seen within the window: an exact
+    replay of a delivery is refused."""
 
     def __init__(
         self,
@@ -101,7 +104,7 @@ class WebhookVerifier:
     def verify(self, body: bytes, headers: Mapping[str, str]) -> str:
         event_id = verify(self._secret, body, headers, tolerance_s=self._tolerance_s, now=self._now)
         lowered = {k.lower(): v for k, v in headers.items()}
-        seen_key = f"{event_id}:{lowered[TIMESTAMP_HEADER]}"
+        seen_key = lowered[SIGNATURE_HEADER]  # an exact replay repeats the signature
         self._forget_old()
         if seen_key in self._seen:
             raise SignatureError(f"delivery {event_id} was already received (replayed)")

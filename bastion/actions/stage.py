@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bastion.actions.compiled import Catalog
+from bastion.actions.events import EventBus
 from bastion.actions.writer import OutboxWriter
 from bastion.store.actions_tables import OutboxIntent
 from bastion.store.tables import utcnow
@@ -36,17 +37,23 @@ class ActStage:
         writer: OutboxWriter | None,
         *,
         notify: Callable[[], None] | None = None,
+        events: EventBus | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._catalog = catalog
+        self._events = events if events is not None and events.wants("decision") else None
         self._writer = writer  # None: the audit stage commits call.outbox with its record
         self._notify = notify
         self._clock = clock
 
     async def __call__(self, call: Call, next: Next) -> Result:
         result = await next(call)
+        if result.stream is not None or not result.predictions:
+            return result
+        if self._events is not None:
+            self._decisions(call, result, self._events)
         actions = self._catalog.of(call.deployment)
-        if actions is None or result.stream is not None or not result.predictions:
+        if actions is None:
             return result
         intents = self.intents(call, result)
         if intents:
@@ -56,6 +63,28 @@ class ActStage:
             if self._notify is not None:
                 self._notify()  # committed by then or shortly (with the audit record)
         return result
+
+    def _decisions(self, call: Call, result: Result, events: EventBus) -> None:
+        for i, p in enumerate(result.predictions):
+            decision_id = f"{call.request_id}:{i}"
+            data = {
+                "decision_id": decision_id,
+                "request_id": call.request_id,
+                "deployment": call.deployment,
+                "version": result.version,
+                "output": p.output,
+                "confidence": p.confidence,
+                "reviewed": i in call.reviewed,
+                "tenant": getattr(call.principal, "tenant", None),
+            }
+            source = f"/bastion/deployments/{call.deployment}"
+            events.emit(
+                "decision",
+                data,
+                subject=decision_id,
+                event_id=f"decision-{decision_id}",
+                source=source,
+            )
 
     def intents(self, call: Call, result: Result) -> list[OutboxIntent]:
         actions = self._catalog.of(call.deployment) or ()

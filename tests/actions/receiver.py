@@ -32,6 +32,7 @@ class Receiver:
         self.accepted: dict[str, Any] = {}  # key → first body accepted
         self.duplicates = 0  # accepted keys delivered again after success (deduped here)
         self.headers: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []  # beside ``headers``: every request's raw body
         self.items: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -44,6 +45,7 @@ class Receiver:
             self.deliveries.clear()
             self.accepted.clear()
             self.headers.clear()
+            self.bodies.clear()
             self.duplicates = 0
 
     @property
@@ -84,6 +86,7 @@ class Receiver:
         with self.lock:
             self.deliveries[key] += 1
             self.headers.append(dict(request.headers))
+            self.bodies.append(body)
             if self.always is not None:
                 return web.Response(status=self.always)
             if request.path in self.refuse_paths:

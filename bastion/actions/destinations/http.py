@@ -76,6 +76,20 @@ class HttpDestination:
         except (aiohttp.ClientError, TimeoutError) as exc:
             return Outcome("retry", error=f"{type(exc).__name__}: {str(exc)[:200]}")
 
+    async def post_raw(self, path: str, body: bytes, key: str, content_type: str) -> Outcome:
+        """POST bytes as they are (a CloudEvent), signed when this is a webhook."""
+        await self.start()
+        assert self._session is not None
+        headers = {**self._headers, "content-type": content_type, "idempotency-key": key}
+        if self._secret is not None:
+            headers.update(signing.sign(self._secret.get_secret_value(), body, key))
+        try:
+            async with self._session.post(self._base + path, data=body, headers=headers) as r:
+                text = await r.text(errors="replace") if r.status >= 300 else ""
+                return _verdict(r.status, r.headers, text)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return Outcome("retry", error=f"{type(exc).__name__}: {str(exc)[:200]}")
+
     async def _etag(self, url: str) -> str | None:
         """Re-read the target's current version (its ETag) before retrying a conflict."""
         assert self._session is not None

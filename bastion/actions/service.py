@@ -20,6 +20,7 @@ from bastion.actions.compiled import Catalog
 from bastion.actions.destinations import build_destination
 from bastion.actions.dispatcher import Dispatcher
 from bastion.actions.events import EventBus
+from bastion.actions.intake import NatsIntake
 from bastion.actions.metrics import ActionMetrics
 from bastion.actions.outbox import Attempt, Claimed, OutboxStore
 from bastion.actions.stage import ActStage
@@ -71,6 +72,8 @@ class ActionsService:
         self._task: asyncio.Task[None] | None = None
         self._gauges: asyncio.Task[None] | None = None
         self._tail: asyncio.Task[None] | None = None
+        self._intakes: list[NatsIntake] = []
+        self._intake_tasks: list[asyncio.Task[None]] = []
 
     def stage(self) -> ActStage | None:
         """The act stage (None when no deployment declares actions)."""
@@ -81,7 +84,8 @@ class ActionsService:
     def _soon(self) -> None:
         asyncio.get_running_loop().call_later(0.002, self.dispatcher.wake)
 
-    async def start(self) -> None:
+    async def start(self, pipeline: Any = None) -> None:
+        """Destinations, the dispatcher, events; with ``pipeline``, the NATS intakes."""
         for dest in self.destinations.values():
             try:
                 await dest.start()
@@ -91,11 +95,16 @@ class ActionsService:
             self._task = asyncio.get_running_loop().create_task(self.dispatcher.run())
         self._gauges = asyncio.get_running_loop().create_task(self._publish_gauges())
         self.events.start()
+        if pipeline is not None:
+            for cfg in self.settings.intake:
+                intake = NatsIntake(cfg, pipeline, self.metrics)
+                self._intakes.append(intake)
+                self._intake_tasks.append(asyncio.get_running_loop().create_task(intake.run()))
         if self.events.wants("alias") or self.events.wants("alert"):
             self._tail = asyncio.get_running_loop().create_task(self._tailer.run())
 
     async def aclose(self) -> None:
-        for task in (self._task, self._gauges, self._tail):
+        for task in (*self._intake_tasks, self._task, self._gauges, self._tail):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

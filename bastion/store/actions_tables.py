@@ -35,7 +35,6 @@ class ActionRow(Base):
         UniqueConstraint("tenant", "decision_id", "action", name="uq_action_outbox_decision"),
         Index("ix_action_outbox_due", "status", "next_at"),
         Index("ix_action_outbox_tenant_created", "tenant", "created_at"),
-        Index("ix_action_outbox_request_id", "request_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

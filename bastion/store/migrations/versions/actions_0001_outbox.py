@@ -56,7 +56,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_action_outbox_due", "action_outbox", ["status", "next_at"])
     op.create_index("ix_action_outbox_tenant_created", "action_outbox", ["tenant", "created_at"])
-    op.create_index("ix_action_outbox_request_id", "action_outbox", ["request_id"])
     op.create_table(
         "action_attempts",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

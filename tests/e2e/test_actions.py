@@ -175,6 +175,42 @@ def test_a_reviewed_decision_acts_on_the_reviewers_output(
     assert (status[rid], status[rejected]) == ("done", "dropped")
 
 
+def _key(server: Server, name: str, roles: list[str], tenant: str) -> dict[str, str]:
+    created = server.post("/v1/admin/keys", json={"name": name, "roles": roles, "tenant": tenant})
+    assert created.status_code == 201, created.text
+    return {"Authorization": f"Bearer {created.json()['key']}"}
+
+
+def test_actions_belong_to_their_tenant_and_a_refusal_changes_nothing(
+    server: Server, receiver: Receiver
+) -> None:
+    acme_client = _key(server, "acme-app", ["client"], "acme")
+    acme_ops = _key(server, "acme-ops", ["operator"], "acme")
+    body = {"input": {"customer": "acme-1"}}
+    r = server.post("/v1/deployments/scorer/predict", json=body, headers=acme_client)
+    assert r.status_code == 200, r.text
+    wait_for(lambda: len(receiver.accepted) == 1)
+    mine = server.get("/v1/admin/actions", headers=acme_ops).json()["data"]
+    assert [a["request_id"] for a in mine] == [r.headers["x-request-id"]]  # only acme's
+    assert mine[0]["tenant"] == "acme"
+    others = [a for a in cli(server, "list") if a["tenant"] != "acme"]
+    assert others, "the admin sees every tenant's actions"
+    hidden = server.get(f"/v1/admin/actions/{others[0]['id']}", headers=acme_ops)
+    assert hidden.status_code == 404  # another tenant's action does not exist for acme
+    assert (
+        server.post(f"/v1/admin/actions/{others[0]['id']}/drop", headers=acme_ops).status_code
+        == 404
+    )
+    done = mine[0]
+    wait_for(lambda: server.get(f"/v1/admin/actions/{done['id']}").json()["status"] == "done")
+    before = server.get(f"/v1/admin/actions/{done['id']}").json()
+    refused = server.post(f"/v1/admin/actions/{done['id']}/retry", headers=acme_ops)
+    assert refused.status_code == 409 and refused.json()["error"]["type"] == "conflict"
+    assert server.get(f"/v1/admin/actions/{done['id']}").json() == before  # unchanged
+    client_only = server.get("/v1/admin/actions", headers=acme_client)
+    assert client_only.status_code == 403
+
+
 def test_killed_between_answer_and_delivery_delivers_once_after_restart(
     server: Server, receiver: Receiver
 ) -> None:

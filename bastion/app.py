@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.actions import ActionsService
+from bastion.actions.async_requests import AsyncRequests
 from bastion.api import actions as actions_api
 from bastion.api import admin, health, oip, openai_compat, predict
 from bastion.api import alerts as alerts_api
@@ -162,6 +163,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
         actions=actions,
+        async_requests=AsyncRequests(settings.actions, db),
     )
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
@@ -235,6 +237,8 @@ async def close_services(svc: Services) -> None:
         await svc.alerts.aclose()  # stops evaluating; notifications in flight finish (bounded)
     if svc.governance is not None:
         await svc.governance.aclose()  # writes the last usage records, closes Redis
+    if svc.async_requests is not None:
+        await svc.async_requests.aclose()  # lets ?async=true runs in flight finish (bounded)
     if svc.actions is not None:
         await svc.actions.aclose()  # stops the dispatcher and intake; closes destinations
     if svc.audit is not None:
@@ -328,6 +332,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
     app.include_router(actions_api.router)
+    app.include_router(actions_api.public)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

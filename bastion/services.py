@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bastion.actions import ActionsService
+    from bastion.actions.async_requests import AsyncRequests
     from bastion.backends.resources import Resources
     from bastion.caching import ResponseCache
     from bastion.evaluation import EvaluationService
@@ -57,3 +58,4 @@ class Services:
     feedback: FeedbackStore | None = None
     evaluation: EvaluationService | None = None
     actions: ActionsService | None = None
+    async_requests: AsyncRequests | None = None

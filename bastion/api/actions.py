@@ -13,13 +13,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.actions import ActionsService
+from bastion.actions.async_requests import Render
 from bastion.api.context import services
 from bastion.api.render import json_response
-from bastion.errors import NotFound
+from bastion.errors import InvalidRequest, NotFound
+from bastion.pipeline import Call
 from bastion.security import Principal
 from bastion.security.access import require_roles
 
 router = APIRouter(prefix="/v1/admin/actions", tags=["actions"])
+public = APIRouter(tags=["predict"])
 
 Status = Literal[
     "held",
@@ -78,3 +81,29 @@ async def drop_action(request: Request, action_id: str) -> Response:
     """Give up an action that has not finished (it is never delivered again)."""
     actions, principal = await _actions(request)
     return json_response(await actions.operate(action_id, principal, "drop"))
+
+
+async def submit_async(request: Request, call: Call, render: Render) -> Response:
+    """``?async=true``: record the request, answer 202 with its id, run it in the background."""
+    svc = services(request)
+    params = request.query_params
+    if params.get("async") not in ("true", "1"):
+        raise InvalidRequest("async: use async=true (or leave it out)", details={"field": "async"})
+    jobs = svc.async_requests
+    if jobs is None:
+        raise NotFound("asynchronous requests are not available on this server")
+    call.principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    await jobs.submit(call, svc.pipeline, render, params.get("callback"))
+    location = f"/v1/predictions/{call.request_id}"
+    body = {"id": call.request_id, "status": "running", "result_url": location}
+    return json_response(body, status=202, headers={"location": location})
+
+
+@public.get("/v1/predictions/{request_id}")
+async def async_result(request: Request, request_id: str) -> Response:
+    """The status of an ``?async=true`` request, then its result (the predict answer)."""
+    svc = services(request)
+    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    if svc.async_requests is None:
+        raise NotFound("asynchronous requests are not available on this server")
+    return json_response(await svc.async_requests.get(request_id, principal))

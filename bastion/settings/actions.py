@@ -158,7 +158,13 @@ class ActionsSettings(Section):
     dispatcher: DispatcherSettings = DispatcherSettings()
     events: list[EventSinkSettings] = Field(default_factory=list)
     intake: list[IntakeSettings] = Field(default_factory=list)
-    webhook_tolerance_s: float = Field(300.0, gt=0, description="signed callbacks' replay window")
+    callback_prefixes: list[str] = Field(
+        default_factory=list,
+        description="?async=true callbacks may only go to URLs starting with one of these",
+    )
+    callback_secret: CredentialSettings | None = Field(
+        None, description="signs ?async=true callbacks (HMAC-SHA256; see docs/actions.md)"
+    )
 
     @model_validator(mode="after")
     def _destinations_known(self) -> ActionsSettings:

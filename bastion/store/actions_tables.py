@@ -74,6 +74,21 @@ class ActionAttemptRow(Base):
     worker: Mapped[str] = mapped_column(String(64))
 
 
+class AsyncRequestRow(Base):
+    """One ``?async=true`` request: its status, then its result (or error)."""
+
+    __tablename__ = "async_requests"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tenant: Mapped[str | None] = mapped_column(String(100))
+    deployment: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # running | done | error
+    result: Mapped[dict[str, Any] | None] = mapped_column()
+    callback: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxIntent:
     """One action to run for one decision, before it has been written."""

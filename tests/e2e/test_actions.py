@@ -46,6 +46,8 @@ def config(receiver: Receiver) -> dict[str, Any]:
     return {
         "review": {"policies": [{"deployment": "scorer", "confidence_below": 0.5}]},
         "actions": {
+            "callback_prefixes": [receiver.url + "/callbacks/"],
+            "callback_secret": {"env": "HOOK_SECRET"},
             "dispatcher": {"poll_interval_s": 0.05, "backoff_base_s": 0.05, "backoff_max_s": 0.5},
             "destinations": {
                 "crm": {
@@ -209,6 +211,37 @@ def test_actions_belong_to_their_tenant_and_a_refusal_changes_nothing(
     assert server.get(f"/v1/admin/actions/{done['id']}").json() == before  # unchanged
     client_only = server.get("/v1/admin/actions", headers=acme_client)
     assert client_only.status_code == 403
+
+
+def test_async_predict_answers_202_then_the_result_by_get_and_signed_callback(
+    server: Server, receiver: Receiver
+) -> None:
+    body = {"input": {"customer": "later", "label": "other"}}
+    callback = receiver.url + "/callbacks/1"
+    r = server.post(
+        "/v1/deployments/scorer/predict", params={"async": "true", "callback": callback}, json=body
+    )
+    assert r.status_code == 202, r.text
+    rid = r.json()["id"]
+    assert r.headers["location"] == f"/v1/predictions/{rid}"
+    wait_for(lambda: server.get(f"/v1/predictions/{rid}").json()["status"] == "done")
+    result = server.get(f"/v1/predictions/{rid}").json()["result"]
+    assert (result["id"], result["output"], result["confidence"]) == (rid, {"label": "other"}, 0.9)
+    wait_for(lambda: any(h.get("x-bastion-id") == rid for h in receiver.headers))
+    i = next(i for i, h in enumerate(receiver.headers) if h.get("x-bastion-id") == rid)
+    lowered = {k.lower(): v for k, v in receiver.headers[i].items()}
+    assert WebhookVerifier(SECRET).verify(receiver.bodies[i], lowered) == rid
+    assert json.loads(receiver.bodies[i]) == result
+    outsider = _key(server, "other-app", ["client"], "globex")
+    assert server.get(f"/v1/predictions/{rid}", headers=outsider).status_code == 404
+    refused = server.post(
+        "/v1/deployments/scorer/predict",
+        params={"async": "true", "callback": "http://169.254.169.254/latest"},
+        json=body,
+        headers={**server.auth, "x-request-id": "not-allowed-1"},
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["param"] == "callback"
+    assert server.get("/v1/predictions/not-allowed-1").status_code == 404  # nothing recorded
 
 
 def test_killed_between_answer_and_delivery_delivers_once_after_restart(

@@ -1,4 +1,5 @@
-"""Action layer: the outbox (one row per decision and action) and every delivery attempt.
+"""Action layer: the outbox (one row per decision and action), every delivery attempt, and
+asynchronous predict requests.
 
 Revision ID: actions_0001
 Revises: 0001
@@ -73,8 +74,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_action_attempts"),
     )
     op.create_index("ix_action_attempts_action_id", "action_attempts", ["action_id", "id"])
+    op.create_table(
+        "async_requests",
+        sa.Column("id", sa.String(100), nullable=False),
+        sa.Column("tenant", sa.String(100), nullable=True),
+        sa.Column("deployment", sa.String(200), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("result", _json(), nullable=True),
+        sa.Column("callback", sa.Text(), nullable=True),
+        sa.Column("created_at", _when(), nullable=False),
+        sa.Column("finished_at", _when(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_async_requests"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("async_requests")
     op.drop_table("action_attempts")
     op.drop_table("action_outbox")

@@ -7,7 +7,9 @@
    one action per decision (condition true) with the dispatcher off (the write alone), and on
    (delivering to a local receiver in another process).
 3. Dispatcher throughput: one dispatcher (one process) delivering 10,000 queued actions to a
-   local HTTP receiver running in a separate process.
+   local HTTP receiver running in a separate process; also per CPU-second of its process.
+4. NATS in → out for the tabular demo: a burst of requests on a JetStream subject (requests/s
+   until the last result), and one request at a time (p50/p99 from publish to result).
 """
 
 from __future__ import annotations
@@ -206,7 +208,7 @@ def predict_added(seconds: int = 4, rounds: int = 4) -> dict[str, list[WrkResult
     return results
 
 
-def dispatcher_throughput(n: int = 10_000) -> tuple[float, int]:
+def dispatcher_throughput(n: int = 10_000) -> tuple[float, float, int]:
     """Actions/s of one dispatcher delivering ``n`` queued actions to a receiver process."""
     from bastion.actions.compiled import Catalog
     from bastion.actions.destinations import build_destination
@@ -220,42 +222,118 @@ def dispatcher_throughput(n: int = 10_000) -> tuple[float, int]:
     asyncio.run(migrate.upgrade(f"sqlite:///{path}"))
     cfg = ActionsSettings.model_validate(_actions_config(url))
 
-    async def run() -> float:
+    async def run() -> tuple[float, float]:
         db = Database(f"sqlite:///{path}")
         store = OutboxStore(db)
         for start in range(0, n, 1000):
             await store.insert([_intent(i) for i in range(start, min(n, start + 1000))])
         dests = {k: build_destination(k, d) for k, d in cfg.destinations.items()}
         d = Dispatcher(store, Catalog(cfg), dests, cfg, worker="bench")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         while await d.run_once():
             pass
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         for dest in dests.values():
             await dest.aclose()
         await db.aclose()
-        return n / elapsed
+        return n / elapsed, n / cpu
 
     try:
-        rate = asyncio.run(run())
+        rate, per_cpu = asyncio.run(run())
         import httpx
 
         accepted = int(httpx.get(url + "/count").json()["accepted"])
     finally:
         rx.terminate()
-    return rate, accepted
+    return rate, per_cpu, accepted
+
+
+NATS_URL = "nats://127.0.0.1:4222"
+
+
+def nats_in_out(burst: int = 2000, sequential: int = 300) -> dict[str, float]:
+    """Requests/s of a burst through the NATS intake, and p50/p99 one at a time."""
+    import secrets
+
+    tag = "bench" + secrets.token_hex(3)
+    intake = {
+        "deployment": "breast-cancer",
+        "url": NATS_URL,
+        "stream": tag,
+        "subject": f"{tag}.in",
+        "durable": "bench",
+        "reply_subject": f"{tag}.out",
+        "max_in_flight": 128,
+    }
+    path = Path(tempfile.mkdtemp()) / "bastion.yaml"
+    path.write_text(json.dumps({"actions": {"intake": [intake]}}))
+    server = start_bastion(cpu=0, extra_env={"BASTION_CONFIG": str(path)})
+    try:
+        return asyncio.run(_nats_run(tag, server.key, burst, sequential))
+    finally:
+        server.stop()
+
+
+async def _nats_run(tag: str, key: str, burst: int, sequential: int) -> dict[str, float]:
+    import nats
+
+    from bastion.demo.tabular import sample_inputs
+
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    body = orjson.dumps({"input": sample_inputs(1)[0]})
+    headers = {"Authorization": f"Bearer {key}"}
+    done: dict[str, float] = {}
+    arrived = asyncio.Event()
+    want = [0]
+
+    async def on_result(msg: Any) -> None:
+        done.setdefault(msg.headers.get("Bastion-Request-Id", ""), time.perf_counter())
+        if len(done) >= want[0]:
+            arrived.set()
+
+    await asyncio.sleep(3)  # the server's consumer and stream are set up at its start
+    await nc.subscribe(f"{tag}.out", cb=on_result)
+    latencies = []
+    for i in range(sequential + 20):  # one at a time (the first 20 warm up)
+        want[0] = len(done) + 1
+        arrived.clear()
+        t0 = time.perf_counter()
+        await js.publish(f"{tag}.in", body, headers={**headers, "Nats-Msg-Id": f"s{i}"})
+        await asyncio.wait_for(arrived.wait(), 30)
+        if i >= 20:
+            latencies.append(done[f"s{i}"] - t0)
+    want[0] = len(done) + burst
+    arrived.clear()
+    t0 = time.perf_counter()
+    for i in range(burst):
+        await js.publish(f"{tag}.in", body, headers={**headers, "Nats-Msg-Id": f"b{i}"})
+    await asyncio.wait_for(arrived.wait(), 300)
+    elapsed = max(done[f"b{i}"] for i in range(burst)) - t0
+    await nc.close()
+    latencies.sort()
+    return {
+        "burst_rps": burst / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
 
 
 def main() -> str:
     micro = commit_in_process()
-    rate, accepted = dispatcher_throughput()
+    rate, per_cpu, accepted = dispatcher_throughput()
+    nats_figures = nats_in_out()
     served = predict_added()
-    return _report(micro, rate, accepted, served)
+    return _report(micro, (rate, per_cpu, accepted), nats_figures, served)
 
 
 def _report(
-    micro: dict[str, float], rate: float, accepted: int, served: dict[str, list[WrkResult]]
+    micro: dict[str, float],
+    dispatch: tuple[float, float, int],
+    nats_figures: dict[str, float],
+    served: dict[str, list[WrkResult]],
 ) -> str:
+    rate, per_cpu, accepted = dispatch
     lines = [
         "### Action layer — issue 14",
         "",
@@ -287,7 +365,13 @@ def _report(
         "",
         f"Dispatcher: **{rate:,.0f} actions/s** from one process to a local receiver in another "
         f"process (10,000 queued actions, SQLite outbox, batches of 500; {accepted:,} distinct "
-        f"idempotency keys accepted; {verdict} the ≥ 2,000/s target).",
+        f"idempotency keys accepted; {verdict} the ≥ 2,000/s target); "
+        f"{per_cpu:,.0f} actions per CPU-second of the dispatcher's process.",
+        "",
+        f"NATS in → out (breast-cancer, one server process, durable pull consumer, 128 in "
+        f"flight): a burst of 2,000 requests at **{nats_figures['burst_rps']:,.0f} requests/s** "
+        f"until the last result; one request at a time, publish → result p50 "
+        f"**{nats_figures['p50_ms']:.2f} ms**, p99 **{nats_figures['p99_ms']:.2f} ms**.",
     ]
     return "\n".join(lines)
 

@@ -175,7 +175,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         monitoring.attach(svc)  # encryptor, metrics, alerts and audit, as present
         await monitoring.start()  # the log's writer; live versions' drift references
     if actions is not None:
-        await actions.start(pipeline)  # destinations, the dispatcher, NATS intake
+        await actions.start(pipeline, review)  # destinations, dispatcher, NATS intake
     return svc
 
 

@@ -23,6 +23,7 @@ from bastion.actions.events import EventBus
 from bastion.actions.intake import NatsIntake
 from bastion.actions.metrics import ActionMetrics
 from bastion.actions.outbox import Attempt, Claimed, OutboxStore
+from bastion.actions.reconcile import run_sweeps
 from bastion.actions.stage import ActStage
 from bastion.actions.tail import Tailer
 from bastion.actions.views import action_view, attempt_view
@@ -73,7 +74,7 @@ class ActionsService:
         self._gauges: asyncio.Task[None] | None = None
         self._tail: asyncio.Task[None] | None = None
         self._intakes: list[NatsIntake] = []
-        self._intake_tasks: list[asyncio.Task[None]] = []
+        self._background: list[asyncio.Task[None]] = []
 
     def stage(self) -> ActStage | None:
         """The act stage (None when no deployment declares actions)."""
@@ -84,8 +85,9 @@ class ActionsService:
     def _soon(self) -> None:
         asyncio.get_running_loop().call_later(0.002, self.dispatcher.wake)
 
-    async def start(self, pipeline: Any = None) -> None:
-        """Destinations, the dispatcher, events; with ``pipeline``, the NATS intakes."""
+    async def start(self, pipeline: Any = None, review: Any = None) -> None:
+        """Destinations, the dispatcher, events; with ``pipeline``, the NATS intakes; with
+        ``review``, the sweep that releases held actions a crash left behind."""
         for dest in self.destinations.values():
             try:
                 await dest.start()
@@ -95,16 +97,19 @@ class ActionsService:
             self._task = asyncio.get_running_loop().create_task(self.dispatcher.run())
         self._gauges = asyncio.get_running_loop().create_task(self._publish_gauges())
         self.events.start()
+        if review is not None and self.settings.enabled:
+            sweeps = run_sweeps(self.store.db, review, self.review_decided, 10.0)
+            self._background.append(asyncio.get_running_loop().create_task(sweeps))
         if pipeline is not None:
             for cfg in self.settings.intake:
                 intake = NatsIntake(cfg, pipeline, self.metrics)
                 self._intakes.append(intake)
-                self._intake_tasks.append(asyncio.get_running_loop().create_task(intake.run()))
+                self._background.append(asyncio.get_running_loop().create_task(intake.run()))
         if self.events.wants("alias") or self.events.wants("alert"):
             self._tail = asyncio.get_running_loop().create_task(self._tailer.run())
 
     async def aclose(self) -> None:
-        for task in (*self._intake_tasks, self._task, self._gauges, self._tail):
+        for task in (*self._background, self._task, self._gauges, self._tail):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

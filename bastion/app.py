@@ -15,6 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bastion.actions import ActionsService
+from bastion.actions.async_requests import AsyncRequests
+from bastion.api import actions as actions_api
 from bastion.api import admin, health, oip, openai_compat, predict
 from bastion.api import alerts as alerts_api
 from bastion.api import audit as audit_api
@@ -136,6 +139,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     if settings.audit.enabled:
         store = SqlAuditStore(db, durability=settings.audit.durability)
         audit = AuditLog(store, settings.audit, encryptor=encryptor)
+    actions = build_actions(settings, db, audit, record)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     monitoring = build_monitoring(settings, db, deployments, gateway, resources)
     data = build_data(settings, db, registry, deployments)
@@ -159,6 +163,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         watch=data.watch_stage(),
         enrich=enrich_stage(settings, features),
         transform=data.transform_stage(),
+        act=actions.stage() if actions is not None else None,
     )
     svc = Services(
         settings=settings,
@@ -187,6 +192,8 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         evaluation=evaluation,
         data=data,
         features=features,
+        actions=actions,
+        async_requests=AsyncRequests(settings.actions, db),
     )
     svc.capacity = build_capacity(settings, record, gateway, deployments)
     attach_data_layer(settings, svc)  # jobs, batches, the quarantine and its alert source
@@ -200,7 +207,20 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     if monitoring is not None:
         monitoring.attach(svc)  # encryptor, metrics, alerts and audit, as present
         await monitoring.start()  # the log's writer; live versions' drift references
+    if actions is not None:
+        await actions.start(pipeline, review)  # destinations, dispatcher, NATS intake
     return svc
+
+
+def build_actions(
+    settings: Settings, db: Database, audit: AuditLog | None, record: RecordStage
+) -> ActionsService | None:
+    """The action layer (None when the config declares no actions, events or intake)."""
+    cfg = settings.actions
+    if not (cfg.deployments or cfg.events or cfg.intake):
+        return None
+    registry = record.metrics.registry if record.metrics is not None else None
+    return ActionsService(cfg, db, audit=audit, metrics_registry=registry)
 
 
 def build_monitoring(
@@ -405,6 +425,10 @@ async def close_services(svc: Services) -> None:
         await svc.alerts.aclose()  # stops evaluating; notifications in flight finish (bounded)
     if svc.governance is not None:
         await svc.governance.aclose()  # writes the last usage records, closes Redis
+    if svc.async_requests is not None:
+        await svc.async_requests.aclose()  # lets ?async=true runs in flight finish (bounded)
+    if svc.actions is not None:
+        await svc.actions.aclose()  # stops the dispatcher and intake; closes destinations
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
     await svc.authenticator.aclose()  # a JWKS refetch still running
@@ -500,6 +524,8 @@ def create_app(settings: Settings) -> FastAPI:
     for data_layer in (jobs_api, quarantine_api, openai_batch_api, data_api, backfill_api,
                        features_api):  # fmt: skip
         app.include_router(data_layer.router)
+    app.include_router(actions_api.router)
+    app.include_router(actions_api.public)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bastion.actions import ActionsService
+    from bastion.actions.async_requests import AsyncRequests
     from bastion.backends.resources import Resources
     from bastion.caching import ResponseCache
     from bastion.data import DataService
@@ -65,3 +67,5 @@ class Services:
     data: DataService | None = None
     batches: BatchService | None = None
     features: BuiltinFeatures | None = None
+    actions: ActionsService | None = None
+    async_requests: AsyncRequests | None = None

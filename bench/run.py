@@ -19,6 +19,7 @@ BENCHMARKS = [
     "governance_overhead",
     "observability_overhead",
     "batch",
+    "actions",
 ]
 
 

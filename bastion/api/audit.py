@@ -43,7 +43,7 @@ async def list_records(
     request: Request,
     from_seq: int = Query(1, ge=1),
     since: datetime | None = None,
-    kind: Literal["interaction", "admin"] | None = None,
+    kind: Literal["interaction", "admin", "action"] | None = None,
     action: str | None = None,
     deployment: str | None = None,
     tenant: str | None = None,

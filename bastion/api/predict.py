@@ -9,11 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.accounting import call_headers
+from bastion.api.actions import submit_async
 from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
 from bastion.api.context import new_call, services, version_headers
 from bastion.api.render import json_response
 from bastion.errors import InvalidRequest
+from bastion.pipeline import Call, Result
 from bastion.security import require_deployment
 
 router = APIRouter(tags=["predict"])
@@ -62,7 +64,18 @@ async def predict(name: str, request: Request) -> Response:
     body = require_object(await read_json(request, svc.settings.limits))
     inputs, batched = _inputs(body)
     call = new_call(request, name, "predict", inputs, batched=batched)
+    if b"async=" in request.scope["query_string"]:  # ?async=true: 202 now, the result later
+        return await submit_async(request, call, render_predict)
     result = await svc.pipeline(call)
+    out = render_predict(call, result)
+    headers = {**version_headers(result.model, result.version), **result.headers}
+    headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
+    return json_response(out, headers=headers)
+
+
+def render_predict(call: Call, result: Result) -> dict[str, Any]:
+    """The JSON body of a predict answer (also kept for an ``?async=true`` request)."""
+    batched = call.batched
     out: dict[str, Any] = {
         "id": call.request_id,
         "deployment": result.deployment,
@@ -78,9 +91,7 @@ async def predict(name: str, request: Request) -> Response:
         out["output"], out["confidence"] = p.output, p.confidence
     if call.review is not None:  # review ids and statuses (see bastion/review/stage.py)
         out["review"] = call.review.to_dict()
-    headers = {**version_headers(result.model, result.version), **result.headers}
-    headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
-    return json_response(out, headers=headers)
+    return out
 
 
 @router.get("/v1/deployments")

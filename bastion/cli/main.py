@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from bastion.cli import actions as actions_cli
 from bastion.cli import alerts as alerts_cli
 from bastion.cli import audit as audit_cli
 from bastion.cli import backfill as backfill_cli
@@ -51,6 +52,7 @@ app.add_typer(quarantine_cli.app, name="quarantine")
 app.add_typer(data_cli.app, name="data")
 app.command("backfill")(backfill_cli.backfill)
 app.add_typer(features_cli.app, name="features")
+app.add_typer(actions_cli.app, name="actions")
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -39,6 +39,7 @@ def assemble(
     watch: Stage | None = None,
     enrich: Stage | None = None,
     transform: Stage | None = None,
+    act: Stage | None = None,
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
@@ -57,6 +58,7 @@ def assemble(
         AuthStage(authenticator),
         admit,  # limits and budgets
         monitor,  # prediction log + drift, on the way out: sees who answered
+        act,  # action intents (outbox), committed with the audit record: docs/actions.md
         RouteStage(deployments, gateway),
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
         enrich,  # feature lookup by entity key (features/), before the contract sees inputs

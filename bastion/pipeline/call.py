@@ -16,6 +16,7 @@ from bastion.core.principal import Principal
 if TYPE_CHECKING:
     from bastion.backends.base import Prediction
     from bastion.governance.budget.base import BudgetThresholdCrossed
+    from bastion.store.actions_tables import OutboxIntent
 
 LlmKind = Literal["chat", "completions", "embeddings"]
 CacheOutcome = Literal["miss", "hit", "semantic-hit"]
@@ -132,6 +133,12 @@ class Call:
     @property
     def cached(self) -> bool:
         return self.cache in ("hit", "semantic-hit")
+
+    # The action layer (bastion.actions): indexes of predictions the decide stage sent to a
+    # human (their actions wait for the decision), and the action intents the act stage
+    # found, written in the same commit as the call's audit record.
+    reviewed: frozenset[int] = frozenset()
+    outbox: tuple[OutboxIntent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,12 +24,14 @@ class Hooks:
         alerts: Any = None,
         metrics: Any = None,
         predictions: Any = None,
+        actions: Any = None,
     ) -> None:
         self.feedback = feedback
         self.audit = audit
         self.alerts = alerts
         self.metrics = metrics
         self.predictions = predictions
+        self.actions = actions
 
     @classmethod
     def from_services(cls, services: Any) -> Hooks:
@@ -39,6 +41,7 @@ class Hooks:
             alerts=getattr(services, "alerts", None),
             metrics=getattr(services, "metrics", None),
             predictions=getattr(services, "predictions", None),
+            actions=getattr(services, "actions", None),
         )
 
     async def feedback_record(
@@ -65,6 +68,11 @@ class Hooks:
     ) -> None:
         if self.audit is not None:
             await self.audit.admin(actor, action, target, details)
+
+    async def actions_decided(self, item: ReviewItem, status: str, final_output: Any) -> None:
+        """The decision's held actions run now with the final output (or are dropped)."""
+        if self.actions is not None:
+            await self.actions.review_decided(item, status, final_output)
 
     async def logged_prediction(self, request_id: str, tenant: str | None) -> Any:
         if self.predictions is None:

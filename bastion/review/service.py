@@ -218,6 +218,7 @@ class ReviewService:
                 item, label=label, score=score, source=source, actor=worker.name
             )
             await self.hooks.sla_resolved(item)
+            await self.hooks.actions_decided(item, status, final_output)
         action = "prediction.override" if status == "overridden" else f"review.{status}"
         target = item.request_id if status == "overridden" else item.id
         details = {"item": item.id, "deployment": item.deployment, "reason": item.reason}

@@ -55,6 +55,7 @@ class DecideStage:
             call.review = ReviewOutcome("escalated", (), tuple(escalated))
             return _with(result, predictions, {REVIEW_HEADER: "escalated"})
         items = await self._review.intake.submit(call, result, policy, candidates)
+        call.reviewed = frozenset(c.index for c in candidates)  # their actions await a human
         return await self._answer(call, result, policy, predictions, candidates, items, escalated)
 
     async def _escalate(

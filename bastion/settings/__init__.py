@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bastion.errors import ConfigError
+from bastion.settings.actions import ActionsSettings
 from bastion.settings.alerts import AlertSettings
 from bastion.settings.audit import AuditSettings, EncryptionSettings
 from bastion.settings.core import (
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     jobs: JobsSettings = JobsSettings()
     data: DataSettings = DataSettings()
     features: FeaturesSettings = FeaturesSettings()
+    actions: ActionsSettings = ActionsSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

@@ -16,6 +16,7 @@ from datetime import UTC
 from typing import Any
 
 from bastion.observability.audit.record import GENESIS, AuditEntry, AuditRecord, seal
+from bastion.store.actions_tables import SQLITE_INSERT as OUTBOX_INSERT
 from bastion.store.database import SQLITE_BUSY_TIMEOUT_MS
 
 _HEAD = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
@@ -68,6 +69,9 @@ class SqliteChainWriter:
                 prev = record.hash
                 records.append(record)
             conn.executemany(_INSERT, [_params(r) for r in records])
+            intents = [i.sqlite_params() for e in entries for i in e.outbox]
+            if intents:  # the decisions' action intents ride the same commit
+                conn.executemany(OUTBOX_INSERT, intents)
             seen = _data_version(conn)  # under the write lock: no other commit in between
             conn.execute("COMMIT")
         except BaseException:

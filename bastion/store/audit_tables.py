@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.observability.audit.base import AuditQuery
 from bastion.observability.audit.record import GENESIS, WIDTHS, AuditEntry, AuditRecord, seal
+from bastion.store.actions_tables import ActionRow
 from bastion.store.audit_sqlite import SqliteChainWriter
 from bastion.store.database import Database, is_memory_sqlite
 from bastion.store.tables import Base
@@ -110,6 +111,9 @@ class SqlAuditStore:
                 prev = record.hash
                 records.append(record)
             await conn.execute(insert(AuditRecordRow), [r.row() for r in records])
+            intents = [i.row() for e in entries for i in e.outbox]
+            if intents:  # the decisions' action intents ride the same commit
+                await conn.execute(_outbox_insert(conn.dialect.name), intents)
         return records
 
     async def query(self, q: AuditQuery) -> list[AuditRecord]:
@@ -176,6 +180,14 @@ class SqlAuditStore:
             await self._sqlite.aclose()
         if self._engine is not None:
             await self._engine.dispose()
+
+
+def _outbox_insert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: a repeated request id acts once."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(ActionRow).on_conflict_do_nothing()
 
 
 async def _last(conn: AsyncConnection) -> tuple[int, str]:

@@ -9,12 +9,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
+if TYPE_CHECKING:
+    from bastion.store.actions_tables import OutboxIntent
+
 GENESIS = "0" * 64
-Kind = Literal["interaction", "admin"]
+Kind = Literal["interaction", "admin", "action"]
 
 # Column widths of the stored text fields; longer values are clipped before hashing, so that
 # what is hashed is exactly what is stored.
@@ -87,6 +90,10 @@ class AuditEntry:
     details: Mapping[str, Any] = field(default_factory=dict)
     payload: bytes | None = None
     payload_key: str | None = None
+    # Action intents inserted in the same transaction as this record (bastion.actions): a
+    # decision answered is a decision whose actions are durable. Not part of the hash; the
+    # record's ``details["actions"]`` names their ids.
+    outbox: tuple[OutboxIntent, ...] = ()
 
 
 # The fields covered by ``hash``, in no particular order (canonical JSON sorts them).

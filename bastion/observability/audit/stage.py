@@ -89,6 +89,9 @@ class AuditStage:
             details["stream"] = True
         if call.started_at > 0:  # the time to the answer, as the console's request page shows
             details["duration_ms"] = round((time.perf_counter() - call.started_at) * 1000, 3)
+        outbox = call.outbox if error is None else ()
+        if outbox:  # the action intents committed with this record, named in its hash
+            details["actions"] = [intent.id for intent in outbox]
         return AuditEntry(
             kind="interaction",
             action=_ACTIONS.get(call.api, call.api.rsplit(".", 1)[-1]),
@@ -109,6 +112,7 @@ class AuditStage:
             details=details,
             payload=payload,
             payload_key=key_id,
+            outbox=outbox,
         )
 
     def _seal(

@@ -14,6 +14,7 @@
     ├── NotFound (404 not_found)
     ├── Conflict (409 conflict)
     ├── PromotionGateFailed (409 promotion_gate_failed)
+    ├── ArtifactTampered (409 artifact_tampered)
     ├── RateLimited (429 rate_limited)
     ├── BudgetExceeded (429 budget_exceeded)
     ├── BlockedByGuard (400 blocked_by_guard)
@@ -196,6 +197,13 @@ class ArtifactIntegrityError(BastionError):
 
     type = "artifact_integrity_error"
     status = HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+class ArtifactTampered(BastionError):
+    """A version cannot take an alias: its stored artifact no longer matches its sha256."""
+
+    type = "artifact_tampered"
+    status = HTTPStatus.CONFLICT
 
 
 class DataIntegrityError(BastionError):

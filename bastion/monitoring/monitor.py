@@ -46,11 +46,35 @@ class DriftMonitor:
         self._latest: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def set_reference(self, deployment: str, version: int, profile: ReferenceProfile) -> None:
-        """Start monitoring a version against ``profile`` (replacing any previous windows)."""
-        stream = DriftStream(profile, self.settings, clock=self._clock, rng=self._child_rng())
+    def set_reference(
+        self,
+        deployment: str,
+        version: int,
+        profile: ReferenceProfile,
+        *,
+        source: int | None = None,
+    ) -> bool:
+        """Start monitoring a version against ``profile`` (replacing any previous windows),
+        unless it is already monitored against the stored reference ``source`` (the id of its
+        row): then its windows are kept. True when the windows were replaced."""
+        key = (deployment, version)
         with self._lock:
-            self._put((deployment, version), stream)
+            current = self._streams.get(key)
+            if isinstance(current, DriftStream) and source is not None and current.source == source:
+                return False
+        stream = DriftStream(profile, self.settings, clock=self._clock, rng=self._child_rng())
+        stream.source = source
+        with self._lock:
+            self._put(key, stream)
+        return True
+
+    def tag(self, deployment: str, version: int, source: int) -> None:
+        """Name the stored reference a version's windows are measured against (e.g. once a
+        live baseline was saved), so that loading that reference again keeps them."""
+        with self._lock:
+            stream = self._streams.get((deployment, version))
+            if isinstance(stream, DriftStream):
+                stream.source = source
 
     def start_baseline(self, deployment: str, version: int, rows: int = 2000) -> None:
         """Build the reference from this version's next ``rows`` live rows, then monitor."""
@@ -92,7 +116,8 @@ class DriftMonitor:
             if stream.observe(row, prediction, confidence, embedding):
                 profile = stream.profile()
                 rng = self._child_rng()
-                self._streams[key] = DriftStream(profile, self.settings, clock=self._clock, rng=rng)
+                fresh = DriftStream(profile, self.settings, clock=self._clock, rng=rng)
+                self._streams[key] = fresh
                 log.info("drift_baseline_completed", deployment=deployment, version=version)
             return True
 

@@ -122,10 +122,10 @@ class DriftOperations:
             encoder=encoder,
             settings=monitor.settings,
         )
-        await self._svc.references.put(
+        source = await self._svc.references.put(
             model, chosen, profile, source="baseline", deployment=deployment, created_by=actor
         )
-        monitor.set_reference(deployment, chosen, profile)
+        monitor.set_reference(deployment, chosen, profile, source=source)
         details = {"version": chosen, "rows": len(usable), "since": since.isoformat()}
         await self._svc.outlets.audit(actor, "drift.baseline", deployment, details)
         log.info("drift_baseline_frozen", deployment=deployment, **details)
@@ -157,9 +157,10 @@ class DriftOperations:
             profile = monitor.reference(*key)
             if profile is None:
                 continue
-            await self._svc.references.put(
+            source = await self._svc.references.put(
                 model, key[1], profile, source="baseline", deployment=key[0], created_by="live"
             )
+            monitor.tag(key[0], key[1], source)
             del self._svc.collecting[key]
             self._svc.recorder.collecting.discard(key)
 

@@ -84,10 +84,13 @@ class Outlets:
             log.warning("drift_gauge_unset", deployment=report.deployment)
 
     async def drift_alert(self, report: DriftReport) -> None:
-        """Fire ``drift_detected`` while a version drifts; resolve once it is ok again."""
+        """Fire ``drift_detected`` while a version drifts; resolve once it is ok again.
+
+        Not when a configured ``drift`` alert rule covers the deployment: that rule pages for
+        this drift, and one drift pages once."""
         alerts = self.lookup("alerts")
         key = f"drift:{report.deployment}:{report.version}"
-        if alerts is None:
+        if alerts is None or _rule_covers(alerts, report.deployment):
             return
         if report.status == "drift" and key not in self._alerted:
             drifted = report.drifted()
@@ -113,3 +116,11 @@ class Outlets:
             log.info("monitoring_audit_unrecorded", actor=actor, action=action, target=target)
             return
         await audit.admin(actor, action, target, details)
+
+
+def _rule_covers(alerts: Any, deployment: str) -> bool:
+    """Whether a configured alert rule of kind ``drift`` watches ``deployment``."""
+    rules = getattr(getattr(alerts, "settings", None), "rules", None) or []
+    return any(
+        r.kind == "drift" and (r.deployments is None or deployment in r.deployments) for r in rules
+    )

@@ -74,6 +74,13 @@ class ReferenceStore:
         found = await self._newest(model, version, deployment)
         return ReferenceProfile.from_json(found.profile) if found is not None else None
 
+    async def newest(
+        self, model: str, version: int, deployment: str | None = None
+    ) -> tuple[int, ReferenceProfile] | None:
+        """The id and profile of the reference in use, or None."""
+        found = await self._newest(model, version, deployment)
+        return (found.id, ReferenceProfile.from_json(found.profile)) if found else None
+
     async def describe(
         self, model: str, version: int, deployment: str | None = None
     ) -> dict[str, Any] | None:

@@ -146,7 +146,9 @@ class MonitoringService:
     async def ensure_reference(
         self, deployment: str, version: int, model: str, *, force: bool = False
     ) -> bool:
-        """Load the stored reference of a version into the drift monitor (rate-limited)."""
+        """Load the stored reference of a version into the drift monitor (rate-limited);
+        True when it replaced the windows. The same stored reference again keeps them: a read
+        (a report) never discards the open window."""
         if self.monitor is None:
             return False
         key = (deployment, version)
@@ -155,10 +157,12 @@ class MonitoringService:
         if not force and last is not None and now - last < RECHECK_S:
             return False
         self._checked[key] = now
-        profile = await self.references.get(model, version, deployment)
-        if profile is None:
+        found = await self.references.newest(model, version, deployment)
+        if found is None:
             return False
-        self.monitor.set_reference(deployment, version, profile)
+        source, profile = found
+        if not self.monitor.set_reference(deployment, version, profile, source=source):
+            return False
         log.info("drift_reference_loaded", deployment=deployment, version=version, model=model)
         return True
 

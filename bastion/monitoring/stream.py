@@ -18,6 +18,9 @@ from bastion.monitoring.window import Layout, Window, WindowSnapshot, merge
 class DriftStream:
     """The open window plus up to ``max_windows`` closed ones; older windows are dropped.
 
+    Windows close on the writer's path only (``observe``), by time or by rows; reading a
+    report (``snapshot``) never closes, rotates or drops one.
+
     Windows are aligned on multiples of ``window_s`` (so replicas agree on boundaries) and also
     close after ``window_rows`` rows when that is set. A window opens on the first row after
     the previous one closed: idle hours leave no empty windows behind.
@@ -36,6 +39,7 @@ class DriftStream:
         self._clock, self._rng = clock, rng
         self._closed: deque[Window] = deque(maxlen=settings.max_windows)
         self._current = self._open(clock(), by_count=False)
+        self.source: int | None = None  # the id of the stored reference, when it has one
 
     def observe(
         self, row: Mapping[str, Any], prediction: Any, confidence: Any, embedding: Any

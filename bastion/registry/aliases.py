@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import structlog
@@ -16,6 +16,10 @@ from bastion.store import Database
 from bastion.store.tables import AliasEventRow, ModelAliasRow, ModelRow, ModelVersionRow, utcnow
 
 log = structlog.get_logger(__name__)
+
+# More work in an alias change's own transaction (e.g. recording the canary it starts): it runs
+# after the alias row is written and before the commit; if it raises, nothing is changed.
+Also = Callable[[AsyncSession], Awaitable[None]]
 
 ACTIONS = ("set", "promote", "rollback", "remove")
 RESERVED = frozenset({"latest"})
@@ -128,9 +132,10 @@ async def _stack(session: AsyncSession, name: str, alias: str) -> list[int]:
 
 
 async def _record(
-    session: AsyncSession, event: AliasEventRow, *, version: int | None
+    session: AsyncSession, event: AliasEventRow, *, version: int | None, also: Also | None = None
 ) -> AliasEvent:
-    """Point the event's alias at ``version`` (None removes it), append the event, commit."""
+    """Point the event's alias at ``version`` (None removes it), append the event, run
+    ``also`` in the same transaction, commit."""
     if version is None:
         await session.execute(
             delete(ModelAliasRow).where(
@@ -145,6 +150,9 @@ async def _record(
         row.version, row.updated_at, row.updated_by = version, event.at, event.actor
     event.version = version
     session.add(event)
+    if also is not None:
+        await session.flush()
+        await also(session)
     await session.commit()
     log.info(
         "model_alias_changed",
@@ -179,7 +187,15 @@ class AliasBook:
         self._db = db
 
     async def set(
-        self, name: str, alias: str, version: int, *, actor: str, reason: str, action: str
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str,
+        reason: str,
+        action: str,
+        also: Also | None = None,
     ) -> AliasEvent:
         validate_alias(alias)
         if action not in ("set", "promote"):
@@ -199,7 +215,7 @@ class AliasBook:
             event = _event(
                 name, alias, action=action, previous=previous, actor=actor, reason=reason
             )
-            return await _record(session, event, version=version)
+            return await _record(session, event, version=version, also=also)
 
     async def rollback(self, name: str, alias: str, *, actor: str, reason: str) -> AliasEvent:
         validate_alias(alias)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bastion.errors import ArtifactIntegrityError, InvalidRequest, NotFound
+from bastion.errors import ArtifactIntegrityError, ArtifactTampered, InvalidRequest, NotFound
 from bastion.registry import aliases as rules
 from bastion.registry.artifacts import ArtifactStore
 from bastion.registry.entities import (
@@ -225,18 +225,45 @@ class Registry:
         actor: str,
         reason: str = "",
         action: str = "set",
+        also: rules.Also | None = None,
     ) -> AliasEvent:
-        """Point ``alias`` at ``version``, pushing it on the alias's history stack."""
+        """Point ``alias`` at ``version``, pushing it on the alias's history stack.
+
+        The version's artifact is checked against its sha256 first (ArtifactTampered, and
+        nothing changes, if it no longer matches); ``also`` runs in the change's transaction.
+        """
+        await self.check_artifact(name, version)
         return await self._aliases.set(
-            name, alias, version, actor=actor, reason=reason, action=action
+            name, alias, version, actor=actor, reason=reason, action=action, also=also
         )
 
     async def promote(
         self, name: str, version: int, *, alias: str = "production", actor: str, reason: str = ""
     ) -> AliasEvent:
         """``set_alias`` recorded as a promotion; Conflict if ``version`` already holds it."""
-        return await self._aliases.set(
-            name, alias, version, actor=actor, reason=reason, action="promote"
+        return await self.set_alias(
+            name, version=version, alias=alias, actor=actor, reason=reason, action="promote"
+        )
+
+    async def check_artifact(self, name: str, version: int) -> None:
+        """ArtifactTampered unless version ``version`` of ``name`` has no artifact or its
+        stored bytes still match the sha256 recorded at registration (NotFound if unknown)."""
+        mv = await self.get_version(name, version)
+        result = await asyncio.to_thread(self._verify_one, mv)
+        if result.ok:
+            return
+        raise ArtifactTampered(
+            f"version {version} of model '{name}' cannot take an alias: its stored artifact "
+            f"no longer matches the sha256 recorded at registration (expected "
+            f"{result.expected}, found {result.actual or 'no file'}). Register a trusted copy "
+            f"as a new version and promote that, or restore the original file; "
+            f"`bastion models verify {name}` checks every version",
+            details={
+                "model": name,
+                "version": version,
+                "expected": result.expected,
+                "actual": result.actual,
+            },
         )
 
     async def rollback(

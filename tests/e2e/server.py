@@ -100,6 +100,10 @@ class Server:
     def post(self, path: str, **kw: Any) -> httpx.Response:
         return httpx.post(self.url + path, headers=kw.pop("headers", self.auth), timeout=30, **kw)
 
+    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        headers = kw.pop("headers", self.auth)
+        return httpx.request(method, self.url + path, headers=headers, **{"timeout": 30, **kw})
+
 
 def make_server(data_dir: Path, *, database_url: str | None = None, **extra_env: str) -> Server:
     admin_key = "bst_test_admin_" + os.urandom(8).hex()

@@ -102,16 +102,12 @@ def test_tampered_artifact_refuses_to_load(tmp_path: Path) -> None:
         assert verify.returncode == 1
         assert "TAMPERED" in verify.stdout
 
-        server.cli("models", "promote", "breast-cancer", str(v2))
-        deadline = time.monotonic() + 5
-        status: dict[str, object] = {}
-        while time.monotonic() < deadline:
-            status = server.get("/v1/deployments/breast-cancer").json()
-            if status["error"]:
-                break
-            time.sleep(0.05)
-        assert "sha256" in str(status["error"]), status
-        assert status["version"] == v1  # the old version keeps serving
+        refused = server.post("/v1/admin/models/breast-cancer/promote", json={"version": v2})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["type"] == "artifact_tampered"
+        assert f"version {v2} of model 'breast-cancer'" in refused.json()["error"]["message"]
+        aliases = server.get("/v1/admin/models/breast-cancer").json()["aliases"]
+        assert aliases["production"] == v1  # the refusal moved nothing
         assert _served_version(server) == v1
 
         pinned = server.post(

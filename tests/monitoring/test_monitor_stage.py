@@ -216,3 +216,56 @@ async def test_a_stopped_writer_drops_and_counts(database: Database) -> None:
     await MonitorStage(svc)(make_call([{"x": 1}]), answer([{"label": "a"}]))
     assert svc.writer.dropped == 1
     assert value(exposition(metrics), "bastion_prediction_log_dropped_total") == 1
+
+
+async def test_reading_the_report_a_minute_later_keeps_the_open_window(
+    database: Database,
+) -> None:
+    """The defect: the first report a minute after the last one reloaded the reference and
+    threw the open window away (150 shifted rows, then "0 rows, insufficient data")."""
+    now = [CLOCK]
+    settings = MonitoringSettings(
+        prediction_log={"feedback_wait_s": 0}, drift={"min_samples": 100, "baseline_rows": 500}
+    )
+    svc = MonitoringService(settings, database, clock=lambda: now[0])
+    await svc.start()
+    try:
+        await svc.references.put("churn-model", 1, _profile(), source="training")
+        await _serve(svc, np.random.default_rng(6).normal(2.0, 1.0, 150).tolist())
+        first, _ = await svc.drift.report("churn", 1)
+        assert (first.rows, first.status) == (150, "drift")
+        now[0] += 61.0  # a minute later, still inside the hour's window
+        again, _ = await svc.drift.report("churn", 1)
+        await svc.refresh()  # the background refresh reads it too
+        last, _ = await svc.drift.report("churn", 1)
+        assert [r.to_dict() for r in (again, last)] == [first.to_dict()] * 2
+        # a new reference does replace the windows
+        await svc.references.put("churn-model", 1, _profile(2.0), source="training")
+        now[0] += 61.0
+        fresh, _ = await svc.drift.report("churn", 1)
+        assert fresh.rows == 0
+    finally:
+        await svc.aclose()
+
+
+async def test_a_configured_drift_rule_replaces_the_built_in_event(
+    monitoring: MonitoringService,
+) -> None:
+    """One drift pages once: with a ``drift`` rule configured, no ``drift_detected`` too."""
+    fired: list[str] = []
+
+    class Alerts:
+        settings = SimpleNamespace(rules=[SimpleNamespace(kind="drift", deployments=None)])
+
+        async def fire(self, rule: str, **kw: Any) -> None:
+            fired.append(rule)
+
+        async def resolve(self, key: str) -> None:
+            fired.append("resolve")
+
+    monitoring.attach(SimpleNamespace(alerts=Alerts()))
+    await monitoring.references.put("churn-model", 1, _profile(), source="training")
+    await _serve(monitoring, np.random.default_rng(5).normal(2.0, 1.0, 300).tolist())
+    await monitoring.refresh()
+    assert (await monitoring.drift.report("churn", 1))[0].status == "drift"
+    assert fired == []

@@ -18,7 +18,7 @@ from bastion.routing.rollouts.config import CanaryPlan, unit
 from bastion.routing.rollouts.entities import CanaryRun
 from bastion.routing.rollouts.hooks import Hooks
 from bastion.routing.rollouts.stats import ArmStats
-from bastion.routing.rollouts.store import RolloutStore
+from bastion.routing.rollouts.store import RolloutStore, already_running
 
 if TYPE_CHECKING:
     from bastion.registry import Registry
@@ -113,7 +113,8 @@ class CanaryControl:
         reason: str = "",
         gated_alias: str | None = None,
     ) -> CanaryRun:
-        """Point the canary alias at ``version`` (if not already) and record a running canary.
+        """Point the canary alias at ``version`` (if not already) and record a running canary,
+        in one transaction: every check comes first, and a refusal changes nothing.
 
         With a gate, ``gated_alias`` (the alias the canary ends by moving) must pass its
         promotion gates first, except those that need live traffic: PromotionGateFailed.
@@ -124,21 +125,36 @@ class CanaryControl:
                 f"version {version} already serves deployment '{deployment}'; a canary needs "
                 "a different version (register one, then start its canary)"
             )
+        if await self._store.has_running(deployment):
+            raise already_running(deployment)
         if self._gate is not None and gated_alias is not None:
             await self._gate(model, version, gated_alias, False)
-        if (await self._registry.aliases(model)).get(plan.alias) != version:
+        fields: dict[str, Any] = {
+            "deployment": deployment,
+            "model": model,
+            "version": version,
+            "stable_version": stable_version,
+            "plan": plan,
+            "actor": actor,
+            "reason": reason,
+        }
+        if (await self._registry.aliases(model)).get(plan.alias) == version:
+            run = await self._store.start_canary(**fields)
+        else:
+            rows: list[Any] = []
+
+            async def record(session: Any) -> None:
+                rows.append(await self._store.add_run(session, **fields))
+
             await self._registry.set_alias(
-                model, plan.alias, version, actor=actor, reason=reason or "canary started"
+                model,
+                plan.alias,
+                version,
+                actor=actor,
+                reason=reason or "canary started",
+                also=record,
             )
-        run = await self._store.start_canary(
-            deployment=deployment,
-            model=model,
-            version=version,
-            stable_version=stable_version,
-            plan=plan,
-            actor=actor,
-            reason=reason,
-        )
+            run = CanaryRun.from_row(rows[0])
         log.info("canary_started", deployment=deployment, version=version, stable=stable_version)
         await self._hooks.audit(actor, "canary.start", self._target(run), {"plan": plan.to_dict()})
         return run

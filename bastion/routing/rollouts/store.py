@@ -26,6 +26,13 @@ from bastion.store.rollouts_tables import (
 from bastion.store.tables import utcnow
 
 
+def already_running(deployment: str) -> Conflict:
+    return Conflict(
+        f"deployment '{deployment}' already has a running canary; see "
+        f"`bastion canary status {deployment}`, or abort it first"
+    )
+
+
 def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -48,6 +55,41 @@ class RolloutStore:
         actor: str,
         reason: str,
     ) -> CanaryRun:
+        async with self._db.session() as session:
+            row = await self.add_run(
+                session,
+                deployment=deployment,
+                model=model,
+                version=version,
+                stable_version=stable_version,
+                plan=plan,
+                actor=actor,
+                reason=reason,
+            )
+            await session.commit()
+            return CanaryRun.from_row(row)
+
+    async def has_running(self, deployment: str) -> bool:
+        async with self._db.session() as session:
+            found = await session.scalar(
+                select(CanaryRunRow.id).where(CanaryRunRow.running_key == deployment).limit(1)
+            )
+            return found is not None
+
+    async def add_run(
+        self,
+        session: AsyncSession,
+        *,
+        deployment: str,
+        model: str,
+        version: int,
+        stable_version: int,
+        plan: CanaryPlan,
+        actor: str,
+        reason: str,
+    ) -> CanaryRunRow:
+        """Record a running canary (and its ``started`` event) in ``session``'s transaction,
+        uncommitted; Conflict if the deployment already runs one (the caller rolls back)."""
         now = self._now()
         row = CanaryRunRow(
             deployment=deployment,
@@ -66,18 +108,14 @@ class RolloutStore:
             step_started_at=now,
             updated_at=now,
         )
-        async with self._db.session() as session:
-            session.add(row)
-            try:
-                await session.flush()
-            except IntegrityError as exc:
-                raise Conflict(
-                    f"deployment '{deployment}' already has a running canary; see "
-                    f"`bastion canary status {deployment}`, or abort it first"
-                ) from exc
-            session.add(self._event(row, "started", actor, reason, {"plan": plan.to_dict()}))
-            await session.commit()
-            return CanaryRun.from_row(row)
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise already_running(deployment) from exc
+        session.add(self._event(row, "started", actor, reason, {"plan": plan.to_dict()}))
+        await session.flush()
+        return row
 
     def _event(
         self, row: CanaryRunRow, action: str, actor: str, reason: str, details: dict[str, Any]

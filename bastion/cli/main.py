@@ -90,8 +90,10 @@ def serve(
         os.environ["BASTION_OBSERVABILITY__MULTIPROCESS_DIR"] = metrics_dir
     run(prepare(settings, console.print))
     _announce(settings)
+    from bastion.cli.server import run as run_server
+
     server = settings.server
-    uvicorn.run(
+    uv_config = uvicorn.Config(
         "bastion.app:app_from_environment",
         factory=True,
         host=server.host,
@@ -105,6 +107,7 @@ def serve(
         ssl_certfile=str(server.ssl_certfile) if server.ssl_certfile else None,
         ssl_keyfile=str(server.ssl_keyfile) if server.ssl_keyfile else None,
     )
+    run_server(uv_config, server.drain_delay_s)  # readiness 503, drain delay, then graceful stop
 
 
 @db_app.command("upgrade")

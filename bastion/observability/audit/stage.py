@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from bastion.core.shutdown import cut_by_shutdown
 from bastion.errors import BastionError
 from bastion.observability.audit.log import AuditLog
 from bastion.observability.audit.record import AuditEntry, canonical, payload_aad, sha256_hex
@@ -35,8 +36,9 @@ class AuditStage:
         inputs = canonical(call.inputs)
         try:
             result = await next(call)
-        except asyncio.CancelledError:  # the client went away: record it, without waiting
-            self._audit.append_soon(self._entry(call, inputs, None, "cancelled"))
+        except asyncio.CancelledError as exc:  # client gone, or shutdown: record it, no wait
+            why = "shutting_down" if cut_by_shutdown(exc) else "cancelled"
+            self._audit.append_soon(self._entry(call, inputs, None, why))
             raise
         except Exception as exc:
             await self._audit.append(self._entry(call, inputs, None, _error_type(exc)))
@@ -49,7 +51,8 @@ class AuditStage:
 
         async def finish(_: Result | None, error: BaseException | None) -> None:
             if isinstance(error, asyncio.CancelledError | GeneratorExit):
-                entry = self._stream_entry(call, inputs, result, parts, "cancelled")
+                why = "shutting_down" if cut_by_shutdown(error) else "cancelled"
+                entry = self._stream_entry(call, inputs, result, parts, why)
                 self._audit.append_soon(entry)
                 return
             failed = None if error is None else _error_type(error)

@@ -55,7 +55,10 @@ def assemble(
         monitor,  # prediction log + drift, on the way out: sees who answered
         RouteStage(deployments, gateway),
         RolloutStage(rollouts, deployments) if rollouts is not None else None,
-        ValidateStage(settings.limits.max_batch),
+        ValidateStage(
+            settings.limits.max_batch,
+            {d.name: d.max_batch for d in settings.deployments if d.max_batch is not None},
+        ),
         guard,  # PII and injection: before the cache and the model see the input
         CacheStage(cache, cached_groups, semantic) if cached_groups else None,
         DecideStage(review) if review is not None and review.policies else None,  # innermost

@@ -89,6 +89,8 @@ class AuditStage:
             details["served_by"] = call.served_by
         if call.stream:
             details["stream"] = True
+        if call.usage_estimated:  # the cost below is priced on estimated tokens
+            details["cost_estimated"] = True
         return AuditEntry(
             kind="interaction",
             action=_ACTIONS.get(call.api, call.api.rsplit(".", 1)[-1]),

@@ -196,3 +196,6 @@ def test_streamed_answers_reach_the_prediction_log_like_unstreamed_ones(env: Llm
 def test_the_sdk_raises_its_usual_error_on_a_model_bastion_does_not_serve(env: LlmEnv) -> None:
     with pytest.raises(openai.NotFoundError):
         env.client().chat.completions.create(model="nope", messages=MESSAGES)
+    with pytest.raises(openai.NotFoundError) as unsupported:  # docs/http.md: not served
+        env.client().images.generate(prompt="a parcel")
+    assert unsupported.value.code == "not_found"

@@ -53,6 +53,16 @@ def _announce(settings: Settings) -> None:
     )
 
 
+def _refuse_missing_secrets(settings: Settings) -> None:
+    from bastion.cli.common import err_console
+    from bastion.settings.references import missing_secrets
+
+    problems = missing_secrets(settings, os.environ)
+    if problems:
+        err_console.print("[red]error:[/red] " + "; ".join(problems))
+        raise typer.Exit(2)
+
+
 @app.command()
 def serve(
     config: Path | None = ConfigOption,
@@ -80,6 +90,7 @@ def serve(
         if value is not None:
             os.environ[var] = str(value)
     settings = settings_from(None)
+    _refuse_missing_secrets(settings)  # before the banner, in one line naming the key
     audit_cli.check_keys(settings)  # a bad encryption key stops here, in one clear line
     os.environ["BASTION_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.server.workers > 1:  # /metrics sums over the workers

@@ -164,3 +164,18 @@ def registry_warnings(
                 f"{_near(model, names)}"
             )
     return problems
+
+
+def missing_secrets(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+    """Upstream keys named by a variable that is not set (``bastion serve`` refuses them before
+    its banner; other commands do not need them)."""
+    problems = []
+    for g, group in enumerate(settings.llm.groups):
+        for u, upstream in enumerate(group.upstreams):
+            var = upstream.api_key_env
+            if var and not environ.get(var):
+                problems.append(
+                    f"llm.groups.{g}.upstreams.{u}.api_key_env: the variable {var} is not set; "
+                    "export it, or use api_key_file"
+                )
+    return problems

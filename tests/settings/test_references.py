@@ -107,11 +107,36 @@ def test_registry_references_are_warned_about_with_the_nearest_name(tmp_path: Pa
     assert not any("evaluation.gates.scorer" in w for w in warnings)
 
 
-def test_serve_refuses_before_its_banner_in_one_line_naming_the_key(tmp_path: Path) -> None:
-    config = {
-        "llm": {"groups": [GROUP]},
-        "review": {"policies": [{"deployment": "chat", "confidence_below": 0.5}]},
-    }
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        (
+            {
+                "llm": {"groups": [GROUP]},
+                "review": {"policies": [{"deployment": "chat", "confidence_below": 0.5}]},
+            },
+            "review.policies.0.fallback",
+        ),
+        (
+            {
+                "llm": {
+                    "groups": [
+                        {
+                            **GROUP,
+                            "upstreams": [
+                                {**GROUP["upstreams"][0], "api_key_env": "NO_SUCH_KEY_VAR"}
+                            ],
+                        }
+                    ]
+                }
+            },  # type: ignore[dict-item]
+            "llm.groups.0.upstreams.0.api_key_env",
+        ),
+    ],
+)
+def test_serve_refuses_before_its_banner_in_one_line_naming_the_key(
+    tmp_path: Path, config: dict[str, Any], key: str
+) -> None:
     path = tmp_path / "bastion.yaml"
     path.write_text(yaml.safe_dump(config))
     done = subprocess.run(
@@ -125,4 +150,4 @@ def test_serve_refuses_before_its_banner_in_one_line_naming_the_key(tmp_path: Pa
     )
     assert done.returncode == 2
     assert "Bastion on" not in done.stdout and "Traceback" not in done.stderr
-    assert "review.policies.0.fallback" in done.stderr
+    assert key in done.stderr

@@ -129,7 +129,7 @@ def test_registry_references_are_warned_about_with_the_nearest_name(tmp_path: Pa
                         }
                     ]
                 }
-            },  # type: ignore[dict-item]
+            },
             "llm.groups.0.upstreams.0.api_key_env",
         ),
     ],

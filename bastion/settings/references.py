@@ -45,6 +45,10 @@ SHORT_ENV = frozenset(
 )
 
 
+# Flavors whose predictions never carry a confidence.
+NO_CONFIDENCE = frozenset({"embedding"})
+
+
 def _near(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -140,6 +144,13 @@ def registry_warnings(
         n: n for n in served
     }
     for i, policy in enumerate(settings.review.policies):
+        model = deployment_models.get(policy.deployment, policy.deployment)
+        flavors = set(models.get(model, {}).get("versions", {}).values())
+        if policy.confidence_below is not None and flavors and flavors <= NO_CONFIDENCE:
+            problems.append(
+                f"review.policies.{i}.confidence_below: model '{model}' ({', '.join(flavors)}) "
+                "reports no confidence, so this trigger never fires"
+            )
         to = policy.escalate_to
         if to is None or to.version is None:
             continue

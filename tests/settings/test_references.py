@@ -105,6 +105,11 @@ def test_registry_references_are_warned_about_with_the_nearest_name(tmp_path: Pa
     warnings = registry_warnings(settings, models, [])
     assert any("deployments.0.model" in w and "did you mean 'scorer'" in w for w in warnings)
     assert not any("evaluation.gates.scorer" in w for w in warnings)
+    embedder = load_settings(
+        None, review={"policies": [{"deployment": "vectors", "confidence_below": 0.5}]}
+    )
+    [warning] = registry_warnings(embedder, {"vectors": {"versions": {1: "embedding"}}}, [])
+    assert "review.policies.0.confidence_below" in warning and "never fires" in warning
 
 
 @pytest.mark.parametrize(

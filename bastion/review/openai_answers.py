@@ -35,9 +35,15 @@ def ask_logprobs(call: Call, policy: ReviewPolicy) -> bool:
 async def drained(call: Call, result: Result) -> Result:
     """The stream read to its end (a ``BastionError`` breaking it is raised: nothing has been
     sent yet), as a Result holding the answer it assembled."""
-    assert result.stream is not None
-    async for _ in result.stream:
-        pass
+    stream = result.stream
+    assert stream is not None
+    try:
+        async for _ in stream:
+            pass
+    finally:  # cancelled meanwhile: the stream's slot and connection are freed now, not at GC
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
     answer = call.delivered
     predictions = [answer] if answer is not None else []
     return dataclasses.replace(result, predictions=predictions, stream=None)

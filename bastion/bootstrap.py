@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bastion.registry import ArtifactStore, Registry
 from bastion.security import KeyStore
 from bastion.security.jwks import KeySet
 from bastion.settings import Settings
+from bastion.settings.references import registry_warnings
 from bastion.store import Database, migrate
 
 
@@ -29,8 +31,22 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
             for line in await seed_demo(registry, profiles=ReferenceStore(db)):
                 echo(f"  {line}")
         await _ensure_admin_key(KeyStore(db), settings, echo)
+        for warning in await _registry_warnings(registry, settings):
+            echo(f"warning: {warning}")
     finally:
         await db.aclose()
+
+
+async def _registry_warnings(registry: Registry, settings: Settings) -> list[str]:
+    """Config names of models and versions the registry does not hold (yet)."""
+    models: dict[str, dict[str, Any]] = {}
+    served = []
+    for summary in await registry.list_models():
+        versions = {v.version: v.flavor for v in await registry.list_versions(summary.name)}
+        models[summary.name] = {"versions": versions}
+        if "production" in summary.aliases:
+            served.append(summary.name)
+    return registry_warnings(settings, models, served)
 
 
 async def _ensure_admin_key(

@@ -20,6 +20,7 @@
     ├── BlockedByGuard (400 blocked_by_guard)
     ├── ModelNotReady (503 model_not_ready)
     ├── Overloaded (503 overloaded)
+    ├── ShuttingDown (503 shutting_down)
     ├── Timeout (504 timeout)
     ├── UpstreamUnavailable (502 upstream_unavailable)
     ├── UpstreamError (502 upstream_error)
@@ -157,6 +158,13 @@ class ModelNotReady(BastionError):
 
 class Overloaded(BastionError):
     type = "overloaded"
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class ShuttingDown(BastionError):
+    """The server stopped while the request ran (past ``server.graceful_timeout_s``)."""
+
+    type = "shutting_down"
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
 

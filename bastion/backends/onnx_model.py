@@ -14,6 +14,7 @@ import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from bastion.backends.base import ModelSpec, Prediction, SharedResources
+from bastion.backends.threads import VersionThreads
 from bastion.errors import (
     BastionError,
     ConfigError,
@@ -221,6 +222,7 @@ class OnnxBackend:
     def __init__(self, spec: ModelSpec, resources: SharedResources) -> None:
         self._spec = spec
         self._label = f"'{spec.name}' v{spec.version}"
+        self._threads = VersionThreads(self._label)
         names = spec.signature.get("feature_names")
         self._feature_names: list[str] | None = [str(n) for n in names] if names else None
         self._model: OnnxModel | None = None
@@ -242,7 +244,7 @@ class OnnxBackend:
     async def infer(self, inputs: Sequence[Any]) -> list[Prediction]:
         if len(inputs) <= INLINE_MAX_ROWS:
             return self._infer(inputs)
-        return await asyncio.to_thread(self._infer, inputs)
+        return await self._threads.run(self._infer, inputs)
 
     def _infer(self, inputs: Sequence[Any]) -> list[Prediction]:
         if self._model is None:
@@ -254,3 +256,4 @@ class OnnxBackend:
 
     async def aclose(self) -> None:
         self._model = None
+        self._threads.close()

@@ -20,6 +20,7 @@ import numpy as np
 import structlog
 
 from bastion.backends.base import ModelSpec, Prediction, SharedResources
+from bastion.backends.threads import VersionThreads
 from bastion.errors import BastionError, ConfigError, ModelNotReady, ModelOutputInvalid
 
 log = structlog.get_logger(__name__)
@@ -150,6 +151,7 @@ class PythonBackend:
         self._predict: Callable[[list[Any]], Any] | None = None
         self._async = False
         self._module: ModuleType | None = None
+        self._threads = VersionThreads(self._label)
 
     async def load(self) -> None:
         with map_python_errors(self._label, loading=True):
@@ -179,13 +181,14 @@ class PythonBackend:
             if self._async:
                 result = await predict(items)
             else:
-                result = await asyncio.to_thread(predict, items)
+                result = await self._threads.run(predict, items)
             if inspect.isawaitable(result):
                 result = await result
         return to_predictions(result, len(items), self._label)
 
     async def aclose(self) -> None:
         self._predict = None
+        self._threads.close()
         if self._module is not None:
             sys.modules.pop(self._module.__name__, None)
             self._module = None

@@ -19,6 +19,7 @@ from bastion.backends.onnx_model import (
     feature_matrix,
     regression_predictions,
 )
+from bastion.backends.threads import VersionThreads
 from bastion.errors import BastionError, ConfigError, ModelNotReady, ModelOutputInvalid
 
 # skops lists the types it would have to construct; these modules are the ones we accept.
@@ -97,6 +98,7 @@ class SklearnBackend:
     def __init__(self, spec: ModelSpec, resources: SharedResources) -> None:
         self._spec = spec
         self._label = f"'{spec.name}' v{spec.version}"
+        self._threads = VersionThreads(self._label)
         names = spec.signature.get("feature_names")
         self._feature_names: list[str] | None = [str(n) for n in names] if names else None
         self._estimator: Any = None
@@ -135,7 +137,7 @@ class SklearnBackend:
     async def infer(self, inputs: Sequence[Any]) -> list[Prediction]:
         if len(inputs) <= INLINE_MAX_ROWS:
             return self._infer(inputs)
-        return await asyncio.to_thread(self._infer, inputs)
+        return await self._threads.run(self._infer, inputs)
 
     def _infer(self, inputs: Sequence[Any]) -> list[Prediction]:
         estimator = self._estimator
@@ -160,3 +162,4 @@ class SklearnBackend:
 
     async def aclose(self) -> None:
         self._estimator = None
+        self._threads.close()

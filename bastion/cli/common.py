@@ -27,6 +27,12 @@ ConfigOption = typer.Option(None, "--config", "-c", help="bastion.yaml (default:
 
 
 def settings_from(config: Path | None, **overrides: Any) -> Settings:
+    """The settings, or the config error's message and exit code 2; misspelt ``BASTION_*``
+    variables are warned about (one line each, naming the nearest real one)."""
+    from bastion.settings import env_warnings
+
+    for warning in env_warnings():
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
     try:
         return load_settings(config, **overrides)
     except BastionError as exc:

@@ -72,6 +72,16 @@ def _announce(settings: Settings) -> None:
     )
 
 
+def _refuse_missing_secrets(settings: Settings) -> None:
+    from bastion.cli.common import err_console
+    from bastion.settings.references import missing_secrets
+
+    problems = missing_secrets(settings, os.environ)
+    if problems:
+        err_console.print("[red]error:[/red] " + "; ".join(problems))
+        raise typer.Exit(2)
+
+
 @app.command()
 def serve(
     config: Path | None = ConfigOption,
@@ -99,6 +109,7 @@ def serve(
         if value is not None:
             os.environ[var] = str(value)
     settings = settings_from(None)
+    _refuse_missing_secrets(settings)  # before the banner, in one line naming the key
     audit_cli.check_keys(settings)  # a bad encryption key stops here, in one clear line
     os.environ["BASTION_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.server.workers > 1:  # /metrics sums over the workers
@@ -109,8 +120,10 @@ def serve(
         os.environ["BASTION_OBSERVABILITY__MULTIPROCESS_DIR"] = metrics_dir
     run(prepare(settings, console.print))
     _announce(settings)
+    from bastion.cli.server import run as run_server
+
     server = settings.server
-    uvicorn.run(
+    uv_config = uvicorn.Config(
         "bastion.app:app_from_environment",
         factory=True,
         host=server.host,
@@ -125,6 +138,7 @@ def serve(
         ssl_certfile=str(server.ssl_certfile) if server.ssl_certfile else None,
         ssl_keyfile=str(server.ssl_keyfile) if server.ssl_keyfile else None,
     )
+    run_server(uv_config, server.drain_delay_s)  # readiness 503, drain delay, then graceful stop
 
 
 @db_app.command("upgrade")

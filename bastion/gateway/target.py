@@ -13,6 +13,7 @@ from bastion.backends.base import Prediction
 from bastion.backends.sse import encode_event
 from bastion.core.deadline import Deadline
 from bastion.errors import BastionError, ContextLengthExceeded, InvalidRequest
+from bastion.gateway.completions import confidence
 from bastion.gateway.group import Kind, ModelGroup, OpenStream
 from bastion.gateway.streaming import relay
 from bastion.gateway.usage import StreamTally, estimate_prompt_tokens
@@ -108,7 +109,7 @@ class LlmTarget:
                 call.deployment,
                 group.name,
                 self.version,
-                [Prediction(response, cost=cost)],
+                [Prediction(response, confidence(response), cost=cost)],
                 headers=self._headers(group),
             )
         return self._static_or_raise(call, kind, last)
@@ -157,6 +158,7 @@ class LlmTarget:
             assert last is not None
             raise last
         static = self._static_or_raise(call, "chat", last)
+        call.delivered = static.predictions[0]
         return Result(
             static.deployment,
             static.model,
@@ -180,6 +182,8 @@ class LlmTarget:
             usage = tally.final_usage()
             call.usage, call.usage_estimated = usage, tally.estimated
             call.cost_usd, call.served_by = opened.member.cost(usage), group.name
+            answer = tally.answer.completion(group.name, usage)
+            call.delivered = Prediction(answer, confidence(answer), cost=call.cost_usd)
 
         stream = relay(
             opened,

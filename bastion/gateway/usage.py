@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bastion.gateway.completions import ChatAssembly
+
 
 def estimate_prompt_tokens(body: dict[str, Any]) -> int:
     """About four characters a token, over every message's text; used only without usage."""
@@ -31,8 +33,10 @@ class StreamTally:
     usage_seen: bool = False
     usage: dict[str, Any] = field(default_factory=dict)
     estimated: bool = False
+    answer: ChatAssembly = field(default_factory=ChatAssembly)
 
     def add(self, chunk: dict[str, Any]) -> None:
+        self.answer.add(chunk)
         if chunk.get("usage"):
             self.usage_seen = True
             self.usage = dict(chunk["usage"])

@@ -67,6 +67,8 @@ async def cost_report(
         func.coalesce(func.sum(UsageRow.completion_tokens), 0).label("completion_tokens"),
         func.coalesce(func.sum(UsageRow.tokens), 0).label("tokens"),
         func.coalesce(func.sum(UsageRow.cached.cast(Integer)), 0).label("cached"),
+        # calls whose tokens (and so cost) are an estimate: the upstream sent no usage
+        func.coalesce(func.sum(UsageRow.estimated.cast(Integer)), 0).label("estimated"),
         micros.label("cost_micros"),
     )
     if where.since is not None:
@@ -90,7 +92,7 @@ async def cost_report(
 
 def _shape(row: dict[str, Any], by: Sequence[Dimension]) -> dict[str, Any]:
     out: dict[str, Any] = {d: row[d] for d in by}
-    for name in ("requests", "prompt_tokens", "completion_tokens", "tokens", "cached"):
+    for name in ("requests", "prompt_tokens", "completion_tokens", "tokens", "cached", "estimated"):
         out[name] = int(row[name])
     out["cost_usd"] = int(row["cost_micros"]) / MICROS_PER_USD
     return out

@@ -40,6 +40,7 @@ class UsageRecord:
     completion_tokens: int
     tokens: int
     cached: bool
+    estimated: bool = False  # tokens and cost estimated (the upstream sent no usage)
 
     @classmethod
     def of(cls, call: Call, usage: Usage, now: datetime | None = None) -> UsageRecord:
@@ -60,6 +61,7 @@ class UsageRecord:
             completion_tokens=int(reported.get("completion_tokens") or 0),
             tokens=usage.tokens,
             cached=call.cached,
+            estimated=call.usage_estimated,
         )
 
     def row(self) -> dict[str, Any]:
@@ -78,6 +80,7 @@ class UsageRecord:
             "completion_tokens": self.completion_tokens,
             "tokens": self.tokens,
             "cached": self.cached,
+            "estimated": self.estimated,
         }
 
 

@@ -56,6 +56,8 @@ class FeedbackStore:
         self._db = db
         self._log = predictions
         self._wait_s = wait_s
+        # (deployment, version) → the classes its output contract allows (None: not known)
+        self.classes: Callable[[str, int], list[str] | None] = lambda deployment, version: None
 
     async def record(
         self,
@@ -77,7 +79,7 @@ class FeedbackStore:
         """
         check_args(index, label, score, source)
         row = await self._find(request_id, index, tenant, may_use)
-        values = judge(row, label)
+        values = judge(row, label, self.classes(row.deployment, row.version))
         aad = f"feedback:{row.request_id}:{row.item_index}".encode()
         blob, encrypted = None, False
         if label is not None:

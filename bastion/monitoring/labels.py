@@ -27,8 +27,24 @@ def check_args(index: int, label: Any, score: float | None, source: str) -> None
         raise InvalidRequest("score: must be a finite number", details={"field": "score"})
 
 
-def judge(row: PredictionRow, label: Any) -> dict[str, Any]:
-    """The label as compared (``label_key``/``label_value``) and its verdict, or 422."""
+def allowed_classes(signature: Mapping[str, Any], output_schema: Any) -> list[str] | None:
+    """The classes a classifier may answer, from its output contract: the signature's
+    ``classes``, else an ``enum`` of the output (or of its ``label`` property); None if open."""
+    found: Any = signature.get("classes")
+    if not isinstance(found, list) and isinstance(output_schema, Mapping):
+        found = output_schema.get("enum")
+        label = (output_schema.get("properties") or {}).get("label")
+        if not isinstance(found, list) and isinstance(label, Mapping):
+            found = label.get("enum")
+    if not isinstance(found, list) or not found:
+        return None
+    keys = [label_key(c) for c in found]
+    return [k for k in keys if k is not None] or None
+
+
+def judge(row: PredictionRow, label: Any, allowed: list[str] | None = None) -> dict[str, Any]:
+    """The label as compared (``label_key``/``label_value``) and its verdict, or 422 — also
+    for a class outside ``allowed`` (the output contract's classes), naming them."""
     out: dict[str, Any] = {
         "task": "other",
         "label_key": None,
@@ -46,6 +62,12 @@ def judge(row: PredictionRow, label: Any) -> dict[str, Any]:
                     f"label: deployment {row.deployment!r} predicts class labels; send the true "
                     f"class as a string (e.g. {row.label!r}), not {_kind(label)}",
                     details={"field": "label"},
+                )
+            if allowed is not None and key not in allowed:
+                raise InvalidRequest(
+                    f"label: {key!r} is not a class of deployment {row.deployment!r} "
+                    f"(version {row.version}); allowed: {', '.join(allowed)}",
+                    details={"field": "label", "allowed": allowed},
                 )
             out.update(label_key=key, correct=key == row.label)
     elif row.value is not None:

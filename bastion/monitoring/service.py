@@ -15,6 +15,7 @@ from bastion.errors import NotFound
 from bastion.monitoring.accuracy import AccuracyReader
 from bastion.monitoring.config import DriftSettings
 from bastion.monitoring.feedback import FeedbackStore
+from bastion.monitoring.labels import allowed_classes
 from bastion.monitoring.monitor import DriftMonitor
 from bastion.monitoring.operations import DriftOperations
 from bastion.monitoring.outlets import Outlets
@@ -69,6 +70,7 @@ class MonitoringService:
         self.feedback = FeedbackStore(
             db, self.predictions, wait_s=settings.prediction_log.feedback_wait_s
         )
+        self.feedback.classes = self._classes
         self.references = ReferenceStore(db)
         self.monitor: DriftMonitor | None = None
         if settings.drift.enabled:
@@ -173,6 +175,20 @@ class MonitoringService:
     def recorder_encoder(self) -> Callable[[], TextEncoder] | None:
         """The text encoder for embedding drift, when it is on."""
         return self._encoder if self.settings.drift.text_embeddings else None
+
+    def _classes(self, deployment: str, version: int) -> list[str] | None:
+        """The classes the loaded ``version`` of ``deployment`` may answer (None: unknown)."""
+        if self._deployments is None:
+            return None
+        try:
+            dep = self._deployments.get(deployment)
+        except NotFound:
+            return None
+        loaded = dep.current if dep.current and dep.current.version == version else None
+        loaded = loaded or dep.pinned.get(version)
+        if loaded is None:
+            return None
+        return allowed_classes(loaded.signature, loaded.contract.output_schema)
 
     def live(self, deployment: str) -> tuple[str, int, list[str] | None] | None:
         """(model, version, feature names) the deployment serves in this process, or None."""

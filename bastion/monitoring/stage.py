@@ -49,7 +49,8 @@ class MonitorStage:
     On the way out it builds one small ``Entry`` and offers it to a bounded queue (a full
     queue drops and counts, never waits); a background writer does the rest in batches. The
     model's own predictions are logged (``review_original`` when the decide stage replaced
-    them), so accuracy measures the model. A stream is logged by a finisher once complete.
+    them), so accuracy measures the model. A stream is logged by a finisher once complete,
+    with the answer its target assembled from the chunks it sent (``call.delivered``).
     Failures here never fail the request.
     """
 
@@ -72,6 +73,8 @@ class MonitorStage:
     def _offer(self, call: Call, result: Result) -> None:
         try:
             predictions = call.review_original or result.predictions
+            if not predictions and call.delivered is not None:  # a stream: what it sent
+                predictions = [call.delivered]
             if not predictions:
                 return
             record = getattr(call.target, "record", None)

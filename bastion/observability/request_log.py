@@ -55,6 +55,7 @@ class RequestRecord:
     stream: bool
     inputs: int
     trace_id: str | None
+    cost_estimated: bool = False  # tokens (and so cost_usd) estimated: no usage from upstream
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -115,6 +116,7 @@ class RequestLog:
             "completion_tokens": r.completion_tokens,
             "first_chunk_ms": _ms(r.first_chunk_s),
             "cost_usd": r.cost_usd,
+            "cost_estimated": True if r.cost_estimated else None,
             "cache": r.cache,
             "fallback": r.fallback,
             "served_by": r.served_by,

@@ -200,6 +200,7 @@ class RecordStage:
             prompt_tokens=usage.get("prompt_tokens"),
             completion_tokens=usage.get("completion_tokens"),
             cost_usd=call.cost_usd,
+            cost_estimated=call.usage_estimated,
             cache=call.cache,
             fallback=result.headers.get("x-bastion-fallback") if result is not None else None,
             served_by=call.served_by,

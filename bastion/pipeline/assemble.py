@@ -64,7 +64,10 @@ def assemble(
         enrich,  # feature lookup by entity key (features/), before the contract sees inputs
         transform,  # the deployment's versioned preprocessing (data/transforms.py)
         watch,  # live schema watch (data/): sees inputs the schema is about to refuse
-        ValidateStage(settings.limits.max_batch),
+        ValidateStage(
+            settings.limits.max_batch,
+            {d.name: d.max_batch for d in settings.deployments if d.max_batch is not None},
+        ),
         data,  # data contract (ranges, categories, …): reject or quarantine
         guard,  # PII and injection: before the cache and the model see the input
         CacheStage(cache, cached_groups, semantic) if cached_groups else None,

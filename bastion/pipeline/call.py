@@ -86,7 +86,8 @@ class Call:
       ``budget_events``; guard: ``guards``, ``review_flags``; cache: ``cache``;
     - the target (execute): ``usage``, ``usage_estimated``, ``cost_usd`` (its own
       price), ``served_by`` (the group or model that answered, ``static`` for the static
-      fallback), ``first_chunk_s`` (a stream's time to its first chunk);
+      fallback), ``first_chunk_s`` (a stream's time to its first chunk), ``delivered`` (a
+      stream's whole answer, assembled from the chunks it sent: its Result has none);
     - record's execute timer: ``backend_s``; decide: ``review``, ``review_original``.
 
     ``finishers`` are how a call ends, streamed or not, in one documented order: each stage
@@ -124,6 +125,7 @@ class Call:
     budget_events: list[BudgetThresholdCrossed] = field(default_factory=list)
     review: ReviewOutcome | None = None
     review_original: list[Prediction] | None = None
+    delivered: Prediction | None = None  # a stream's answer, assembled from what it sent
     finishers: list[Finisher] = field(default_factory=list)
 
     @property

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from bastion.backends.base import Prediction
 from bastion.errors import BastionError, Conflict
 from bastion.pipeline.call import Call
 from bastion.review.entities import SYSTEM, ReviewItem
@@ -17,11 +19,19 @@ from bastion.review.queue import ReviewQueue
 from bastion.settings.review import EscalationSettings, ReviewSettings
 
 if TYPE_CHECKING:
-    from bastion.backends.base import Prediction
     from bastion.gateway import Gateway
     from bastion.routing import DeploymentManager
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated:
+    """The stronger model's answers, and which model and version gave them."""
+
+    predictions: list[Prediction]
+    model: str
+    version: int
 
 
 class ModelEscalation:
@@ -32,9 +42,7 @@ class ModelEscalation:
         self._deployments = deployments
         self._gateway = gateway
 
-    async def ask(
-        self, call: Call, to: EscalationSettings, inputs: list[Any]
-    ) -> list[Prediction] | None:
+    async def ask(self, call: Call, to: EscalationSettings, inputs: list[Any]) -> Escalated | None:
         try:
             target: Any
             if (
@@ -68,7 +76,7 @@ class ModelEscalation:
             return None
         if len(result.predictions) != len(inputs):
             return None
-        return list(result.predictions)
+        return Escalated(list(result.predictions), result.model, result.version)
 
 
 Hook = Callable[[ReviewItem, str], Awaitable[None]]

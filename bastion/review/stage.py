@@ -9,12 +9,16 @@ import structlog
 
 from bastion.pipeline.call import ReviewOutcome
 from bastion.review.intake import Candidate
+from bastion.review.openai_answers import as_openai, ask_logprobs, drained
 from bastion.review.policy import REVIEW_HEADER, ReviewPolicy
+
+REVIEW_ID_HEADER = "x-bastion-review-id"
 
 if TYPE_CHECKING:
     from bastion.backends.base import Prediction
     from bastion.pipeline import Call, Next, Result
     from bastion.review.entities import ReviewItem
+    from bastion.review.escalation import Escalated
     from bastion.review.service import ReviewService
 
 log = structlog.get_logger(__name__)
@@ -27,18 +31,33 @@ class DecideStage:
     up to ``hold_s`` for the decision, then falls back.
 
     Sets ``call.review`` (ids and statuses, safe to show the client) and
-    ``call.review_original`` (the model's own predictions), and the response
-    header ``x-bastion-review: pending | decided | escalated``. Streams are not reviewed.
+    ``call.review_original`` (the model's own predictions), and the response headers
+    ``x-bastion-review: pending | decided | escalated``, ``x-bastion-review-id`` (the items)
+    and ``x-bastion-fallback: review`` when the answer is not the model's own. An escalated
+    answer names the model and version that gave it. On the OpenAI routes every answer is a
+    completion, and a chat stream is decided whole, then replayed (``openai_answers``);
+    other streams are not reviewed.
     """
 
     def __init__(self, review: ReviewService) -> None:
         self._review = review
 
     async def __call__(self, call: Call, next: Next) -> Result:
-        result = await next(call)
         policy = self._review.policy(call.deployment)
-        if policy is None or result.stream is not None or not result.predictions:
+        if policy is None:
+            return await next(call)
+        asked = ask_logprobs(call, policy)
+        result = await next(call)
+        if result.stream is not None:
+            if call.llm is None or call.llm.kind != "chat":
+                return result
+            result = await drained(call, result)
+        if not result.predictions:
             return result
+        decided = await self._decide(call, policy, result)
+        return as_openai(call, decided, strip=asked) if call.llm is not None else decided
+
+    async def _decide(self, call: Call, policy: ReviewPolicy, result: Result) -> Result:
         flagged = bool(call.review_flags)
         requested = policy.client_requested(call.headers)
         predictions = list(result.predictions)
@@ -50,10 +69,13 @@ class DecideStage:
         if not found:
             return result
         call.review_original = list(result.predictions)
-        candidates, escalated = await self._escalate(call, policy, predictions, found)
+        candidates, escalated, by = await self._escalate(call, policy, predictions, found)
+        if by is not None and len(escalated) == len(predictions):  # every answer is by
+            result = dataclasses.replace(result, model=by.model, version=by.version)
         if not candidates:
             call.review = ReviewOutcome("escalated", (), tuple(escalated))
-            return _with(result, predictions, {REVIEW_HEADER: "escalated"})
+            headers = {REVIEW_HEADER: "escalated", "x-bastion-fallback": "review"}
+            return _with(result, predictions, headers)
         items = await self._review.intake.submit(call, result, policy, candidates)
         call.reviewed = frozenset(c.index for c in candidates)  # their actions await a human
         return await self._answer(call, result, policy, predictions, candidates, items, escalated)
@@ -64,16 +86,17 @@ class DecideStage:
         policy: ReviewPolicy,
         predictions: list[Prediction],
         found: dict[int, tuple[str, ...]],
-    ) -> tuple[list[Candidate], list[int]]:
+    ) -> tuple[list[Candidate], list[int], Escalated | None]:
         """Ask the stronger model about low-confidence items; keep its answers that qualify."""
         to = policy.settings.escalate_to
         asked = [i for i, t in found.items() if policy.escalates(t)]
         answers: dict[int, Prediction] = {}
+        got = None
         if to is not None and asked:
             got = await self._review.intake.escalation.ask(
                 call, to, [call.inputs[i] for i in asked]
             )
-            answers = dict(zip(asked, got, strict=True)) if got is not None else {}
+            answers = dict(zip(asked, got.predictions, strict=True)) if got is not None else {}
         candidates, escalated = [], []
         for i, triggers in found.items():
             answer = answers.get(i)
@@ -85,7 +108,7 @@ class DecideStage:
             if answer is not None and to is not None:
                 seen = {"to": to.to, "output": answer.output, "confidence": answer.confidence}
             candidates.append(Candidate(i, predictions[i], triggers, seen))
-        return candidates, escalated
+        return candidates, escalated, got if escalated else None
 
     async def _answer(
         self,
@@ -127,7 +150,8 @@ class DecideStage:
             "pending" if pending else "decided", tuple(public), tuple(escalated)
         )
         headers = {REVIEW_HEADER: "pending" if pending else "decided"}
-        if replaced:  # not the model's answer: caches must not keep it
+        headers[REVIEW_ID_HEADER] = ",".join(item.id for item in items)
+        if replaced or escalated:  # not the model's answer: caches must not keep it
             headers["x-bastion-fallback"] = "review"
         log.info("review_requested", deployment=call.deployment, items=len(items), pending=pending)
         return _with(result, predictions, headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ log = structlog.get_logger(__name__)
 
 # How long a replaced version stays open so that requests already holding it can finish.
 _RETIRE_AFTER_S = 30.0
+# How often a version that failed to load is tried again (its artifact may be re-registered).
+_RETRY_LOAD_S = 2.0
 
 
 @dataclass(slots=True)
@@ -32,6 +35,7 @@ class Deployment:
     bulkhead: Bulkhead
     current: LoadedVersion | None = None
     error: str | None = None
+    failed: int | None = None  # the version that failed to load, tried again until it loads
     pinned: OrderedDict[int, LoadedVersion] = field(default_factory=OrderedDict)
 
     @property
@@ -39,10 +43,18 @@ class Deployment:
         return self.settings.name
 
     def live(self) -> LoadedVersion:
+        """The version serving now. Without one, the client learns only that (no paths, no
+        operator instructions: those are in ``status()`` and the log), and ``Retry-After`` only
+        while the version is still loading — a failure does not clear by retrying."""
         if self.current is None:
+            if self.error is None:
+                raise ModelNotReady(
+                    f"deployment '{self.name}' is still loading; try again shortly",
+                    retry_after=1,
+                )
             raise ModelNotReady(
-                f"deployment '{self.name}' has no loaded version: {self.error or 'still loading'}",
-                retry_after=1,
+                f"deployment '{self.name}' has no version it can serve; its operators can see "
+                f"why in GET /v1/deployments/{self.name}"
             )
         return self.current
 
@@ -79,6 +91,7 @@ class DeploymentManager:
         self._revision = -1
         self._lock = asyncio.Lock()
         self._retiring: set[asyncio.Task[None]] = set()
+        self._retry_at = 0.0
         self.ready = False
 
     def get(self, name: str) -> Deployment:
@@ -107,7 +120,7 @@ class DeploymentManager:
     async def refresh(self, *, force: bool = False) -> bool:
         """Reconcile with the registry if its revision changed; True if anything was checked."""
         revision = await self._registry.revision()
-        if revision == self._revision and not force:
+        if revision == self._revision and not force and not self._retry_due():
             return False
         async with self._lock:
             snapshot = await self._registry.snapshot()
@@ -120,6 +133,17 @@ class DeploymentManager:
             self._revision = revision
         return True
 
+    def _retry_due(self) -> bool:
+        """A failed load is tried again every ``_RETRY_LOAD_S``: a re-registered artifact
+        (the same content stored again) is picked up without a promote."""
+        if not any(d.failed is not None for d in self._deployments.values()):
+            return False
+        now = time.monotonic()
+        if now < self._retry_at:
+            return False
+        self._retry_at = now + _RETRY_LOAD_S
+        return True
+
     def _wanted(self, snapshot: dict[tuple[str, str], int]) -> list[DeploymentSettings]:
         if self._configured:
             return self._configured
@@ -128,6 +152,7 @@ class DeploymentManager:
 
     async def _reconcile(self, dep: Deployment, target: int | None) -> None:
         if target is None:
+            dep.failed = None
             dep.error = (
                 f"model '{dep.settings.model_name}' has no '{dep.settings.alias}' alias; "
                 f"promote a version: bastion models promote {dep.settings.model_name} VERSION "
@@ -141,12 +166,18 @@ class DeploymentManager:
                 self._registry, self._resources, dep.settings.model_name, target, dep.settings
             )
         except BastionError as exc:
-            dep.error = f"version {target} failed to load: {exc.message}"
-            log.error(
+            error = (
+                f"version {target} failed to load ({exc.type}); the server log's "
+                "deployment_load_failed line says why; it is tried again every "
+                f"{_RETRY_LOAD_S:g}s (re-register a trusted copy of its artifact)"
+            )
+            again = dep.failed == target
+            dep.error, dep.failed = error, target
+            (log.debug if again else log.error)(
                 "deployment_load_failed", deployment=dep.name, version=target, error=exc.message
             )
             return
-        previous, dep.current, dep.error = dep.current, loaded, None
+        previous, dep.current, dep.error, dep.failed = dep.current, loaded, None, None
         log.info(
             "deployment_switched",
             deployment=dep.name,

@@ -39,6 +39,7 @@ from bastion.settings.llm import LlmSettings
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
 from bastion.settings.operations import OperationsSettings
+from bastion.settings.references import config_problems, unknown_env
 from bastion.settings.review import ReviewSettings
 from bastion.settings.rollouts import RolloutsSettings
 from bastion.settings.security import JwtSettings, SecuritySettings
@@ -198,6 +199,16 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
     source = f"{path} + environment" if path else "environment"
     try:
-        return _FromFile(**overrides)
+        settings = _FromFile(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
+    problems = config_problems(settings)
+    if problems:
+        lines = [f"invalid configuration ({source}):", *(f"  {p}" for p in problems)]
+        raise ConfigError("\n".join(lines))
+    return settings
+
+
+def env_warnings() -> list[str]:
+    """``BASTION_*`` variables no setting reads, each naming the nearest real one."""
+    return unknown_env(Settings, os.environ)

@@ -20,7 +20,14 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
-    graceful_timeout_s: float = Field(30.0, gt=0)
+    graceful_timeout_s: float = Field(
+        30.0, gt=0, description="at shutdown: how long requests in flight may still run"
+    )
+    drain_delay_s: float = Field(
+        1.0,
+        ge=0,
+        description="at shutdown: readiness answers 503 this long before the listener closes",
+    )
     worker_healthcheck_s: int = Field(
         60,
         ge=1,

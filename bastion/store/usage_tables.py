@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.store.tables import Base, utcnow
@@ -38,3 +38,5 @@ class UsageRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     tokens: Mapped[int] = mapped_column(Integer, default=0)
     cached: Mapped[bool] = mapped_column(default=False)
+    # the tokens (and so the cost) are Bastion's estimate: the upstream sent no usage
+    estimated: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -160,6 +160,7 @@ class FaultUpstream:
             f"{'chatcmpl' if chat else 'cmpl'}-{next(self._ids)}",
             self.reply_prefix,
             chat=chat,
+            confidence=fault.confidence if fault is not None else 0.99,
         )
         if stream:
             options = body.get("stream_options") or {}

@@ -31,6 +31,8 @@ FAULT_PARAMS: Mapping[str, frozenset[str]] = MappingProxyType(
         "content_policy": frozenset({"times"}),
         "flap": frozenset({"down_s", "up_s", "once"}),
         "slow": frozenset({"seconds", "times"}),
+        # answers normally, with every token's log-probability ln(confidence) when asked
+        "low_confidence": frozenset({"confidence", "times"}),
     }
 )
 # Stream-only faults; ``cut_stream`` also cuts a non-streamed body half way.
@@ -50,6 +52,7 @@ class Fault:
     down_s: float = 1.0
     up_s: float | None = None
     once: bool = False
+    confidence: float = 0.99
     started_at: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -225,10 +228,18 @@ class Reply:
     finish: str
     usage: dict[str, int]
     chat: bool
+    logprob: float | None = None  # each token's, when the request asked for logprobs
 
     @classmethod
     def build(
-        cls, body: dict[str, Any], model: str, id_: str, prefix: list[str], *, chat: bool
+        cls,
+        body: dict[str, Any],
+        model: str,
+        id_: str,
+        prefix: list[str],
+        *,
+        chat: bool,
+        confidence: float = 0.99,
     ) -> Reply:
         if chat:
             messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
@@ -250,11 +261,26 @@ class Reply:
             "total_tokens": prompt_tokens + len(words),
         }
         head = {"id": id_, "created": int(time.time()), "model": model}
-        return cls(head, words, finish, usage, chat)
+        logprob = math.log(max(confidence, 1e-9)) if chat and body.get("logprobs") else None
+        return cls(head, words, finish, usage, chat, logprob)
+
+    def _logprobs(self, words: Sequence[str]) -> dict[str, Any] | None:
+        if self.logprob is None:
+            return None
+        return {
+            "content": [
+                {"token": w, "logprob": self.logprob, "bytes": None, "top_logprobs": []}
+                for w in words
+            ]
+        }
 
     def payload(self) -> dict[str, Any]:
         text = " ".join(self.words)
-        choice: dict[str, Any] = {"index": 0, "logprobs": None, "finish_reason": self.finish}
+        choice: dict[str, Any] = {
+            "index": 0,
+            "logprobs": self._logprobs(self.words),
+            "finish_reason": self.finish,
+        }
         if self.chat:
             choice["message"] = {"role": "assistant", "content": text, "refusal": None}
         else:
@@ -268,7 +294,12 @@ class Reply:
         head = {**self.head, "object": "chat.completion.chunk" if self.chat else "text_completion"}
 
         def chunk(piece: str | None, reason: str | None, role: bool = False) -> bytes:
-            choice: dict[str, Any] = {"index": 0, "logprobs": None, "finish_reason": reason}
+            said = [piece] if piece else []
+            choice: dict[str, Any] = {
+                "index": 0,
+                "logprobs": self._logprobs(said) if said else None,
+                "finish_reason": reason,
+            }
             if self.chat:
                 delta: dict[str, Any] = {"role": "assistant", "content": ""} if role else {}
                 if piece is not None:

@@ -1,7 +1,11 @@
+import time
+
 import pytest
 
 from bastion.contracts import check_limits
+from bastion.contracts.stage import ValidateStage
 from bastion.errors import InvalidRequest
+from bastion.pipeline import Call, Result
 from bastion.settings import LimitsSettings
 
 LIMITS = LimitsSettings(max_depth=4, max_string_length=10, max_list_length=3)
@@ -36,3 +40,14 @@ def test_deep_nesting_does_not_recurse() -> None:
         cur = nxt
     with pytest.raises(InvalidRequest):
         check_limits(deep, LimitsSettings())
+
+
+async def test_a_deployments_own_max_batch_is_enforced() -> None:
+    async def answer(call: Call) -> Result:
+        return Result(call.deployment, "m", 1, [])
+
+    stage = ValidateStage(256, {"small": 4})
+    five = [{"x": i} for i in range(5)]
+    await stage(Call("r", "other", "predict", five, True, time.perf_counter()), answer)
+    with pytest.raises(InvalidRequest, match="batch limit of 4"):
+        await stage(Call("r", "small", "predict", five, True, time.perf_counter()), answer)

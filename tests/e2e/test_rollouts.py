@@ -133,11 +133,24 @@ def test_failing_canary_is_rolled_back_without_human_action(tmp_path: Path) -> N
         _until(healthy_traffic_until_step_two, "the healthy canary to reach step 2")
         flag.touch()  # the new version starts failing
 
+        reserved = []
+
         def traffic_until_rolled_back() -> bool:
-            _predict(server, "scorer", {"x": 1})
+            r = _predict(server, "scorer", {"x": 1})
+            # a failed canary call is answered by the stable version: no client error
+            assert r.status_code == 200, r.text
+            assert r.headers["x-bastion-arm"] in ("stable", "canary")
+            if "x-bastion-reserved-from" in r.headers:
+                assert r.headers["x-bastion-reserved-from"] == "canary v2"
+                assert (r.headers["x-bastion-arm"], r.headers["x-bastion-model-version"]) == (
+                    "stable",
+                    "1",
+                )
+                reserved.append(r)
             return bool(status()["canary"]["status"] == "rolled_back")
 
         _until(traffic_until_rolled_back, "the automatic rollback")
+        assert reserved  # the failures counted against the canary's SLO, not the client
         final = status()
         assert final["canary"]["traffic"] == 0 and "error_rate" in final["canary"]["reason"]
         assert [e["action"] for e in final["events"]] == [

@@ -54,6 +54,7 @@ async def test_records_are_written_in_batches_and_summed(database: Database) -> 
             "completion_tokens": 14,
             "tokens": 20,
             "cached": 0,
+            "estimated": 0,
             "cost_usd": 0.002,
         }
     ]
@@ -91,3 +92,17 @@ async def test_a_full_queue_drops_new_records_instead_of_growing(database: Datab
         recorder.record(call("k", "t", None, "d"), Usage(1, 1, 0))
     assert recorder.dropped == 1
     assert await recorder.flush() == 2
+
+
+async def test_an_estimated_cost_is_marked_so_where_it_is_stored_and_shown(
+    database: Database,
+) -> None:
+    recorder = UsageRecorder(database)
+    usage = {"prompt_tokens": 40, "completion_tokens": 3, "total_tokens": 43}
+    cut = call("k1", "acme", None, "chat", usage=usage, usage_estimated=True)
+    assert UsageRecord.of(cut, Usage(90, 1, 43)).row()["estimated"] is True
+    recorder.record(cut, Usage(90, 1, 43))
+    recorder.record(call("k1", "acme", None, "chat", usage=usage), Usage(90, 1, 43))
+    assert await recorder.flush() == 2
+    [row] = await cost_report(database, ["tenant"], CostFilter())
+    assert (row["requests"], row["estimated"]) == (2, 1)

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from bastion.core.shutdown import cut_by_shutdown
 from bastion.errors import BastionError
 from bastion.observability.audit.log import AuditLog
 from bastion.observability.audit.record import AuditEntry, canonical, payload_aad, sha256_hex
@@ -36,8 +37,9 @@ class AuditStage:
         inputs = canonical(call.inputs)
         try:
             result = await next(call)
-        except asyncio.CancelledError:  # the client went away: record it, without waiting
-            self._audit.append_soon(self._entry(call, inputs, None, "cancelled"))
+        except asyncio.CancelledError as exc:  # client gone, or shutdown: record it, no wait
+            why = "shutting_down" if cut_by_shutdown(exc) else "cancelled"
+            self._audit.append_soon(self._entry(call, inputs, None, why))
             raise
         except Exception as exc:
             await self._audit.append(self._entry(call, inputs, None, _error_type(exc)))
@@ -50,7 +52,8 @@ class AuditStage:
 
         async def finish(_: Result | None, error: BaseException | None) -> None:
             if isinstance(error, asyncio.CancelledError | GeneratorExit):
-                entry = self._stream_entry(call, inputs, result, parts, "cancelled")
+                why = "shutting_down" if cut_by_shutdown(error) else "cancelled"
+                entry = self._stream_entry(call, inputs, result, parts, why)
                 self._audit.append_soon(entry)
                 return
             failed = None if error is None else _error_type(error)
@@ -92,6 +95,8 @@ class AuditStage:
         outbox = call.outbox if error is None else ()
         if outbox:  # the action intents committed with this record, named in its hash
             details["actions"] = [intent.id for intent in outbox]
+        if call.usage_estimated:  # the cost below is priced on estimated tokens
+            details["cost_estimated"] = True
         return AuditEntry(
             kind="interaction",
             action=_ACTIONS.get(call.api, call.api.rsplit(".", 1)[-1]),

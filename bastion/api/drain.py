@@ -1,0 +1,75 @@
+"""Draining at shutdown, as the app sees it: readiness turns not-ready first, and a request the
+server cuts when ``server.graceful_timeout_s`` has passed gets a JSON 503, not a bare-text 500.
+
+The server (``bastion.cli.server``) marks ``Drain.started`` on SIGTERM, keeps the listener open
+for ``server.drain_delay_s`` so that load balancers see the failing readiness probe and stop
+sending, then stops accepting, waits for requests in flight and finally cancels the rest with
+``CUT_BY_SHUTDOWN`` (``bastion.core.shutdown``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from bastion.core.shutdown import cut_by_shutdown
+from bastion.errors import ShuttingDown
+
+_READINESS = frozenset({"/readyz", "/v2/health/ready"})
+_JSON = (b"content-type", b"application/json")
+
+
+@dataclass(slots=True)
+class Drain:
+    """Set by the server process; read by ``DrainGate`` on each request."""
+
+    started: bool = False
+
+
+class DrainGate:
+    """Pure ASGI: answers readiness 503 while draining; turns a shutdown cut into a JSON 503."""
+
+    def __init__(self, app: Any, drain: Drain) -> None:
+        self.app = app
+        self.drain = drain
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.drain.started and scope.get("path") in _READINESS:
+            await _send(send, 503, {"ready": False, "draining": True})
+            return
+        started = False
+
+        async def tracked(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except asyncio.CancelledError as exc:
+            if started or not cut_by_shutdown(exc):
+                raise
+            rid = str(scope.get("state", {}).get("request_id", ""))
+            err = ShuttingDown(
+                "the server shut down before this request finished; send it again (another "
+                "replica, or this one once it is back)"
+            )
+            body = {"error": {"type": err.type, "message": err.message, "request_id": rid}}
+            await _send(send, 503, body, [(b"x-request-id", rid.encode())])
+
+
+async def _send(
+    send: Any, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    raw = orjson.dumps(body)
+    headers = [_JSON, (b"content-length", str(len(raw)).encode()), (b"connection", b"close")]
+    headers += extra or []
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": raw})

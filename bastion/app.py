@@ -35,6 +35,7 @@ from bastion.api.render import (
 from bastion.backends.resources import Resources
 from bastion.caching import MemoryCache, RedisCache, ResponseCache
 from bastion.caching.semantic import SemanticIndex
+from bastion.core.ownership import Ownership
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
 from bastion.evaluation import EvaluationService
 from bastion.gateway import Gateway
@@ -69,6 +70,8 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     db = Database(settings.resolved_database_url)
     artifacts = ArtifactStore(settings.artifacts_dir)
     registry = Registry(db, artifacts)
+    sec = settings.security
+    ownership = Ownership.of(sec.global_operators, sec.global_approvers)
     resources = resources or Resources()
     guards_ready = asyncio.create_task(  # encoder + classifier load off the loop, meanwhile
         asyncio.to_thread(
@@ -98,7 +101,9 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         registry,
         artifacts,
         functools.partial(load_version, registry, resources),
+        ownership=ownership,
     )
+    await evaluation.gates.pin_all()  # gates pin their eval sets' versions (issue 24)
     rollouts = RolloutService(
         settings.rollouts,
         settings.deployments,
@@ -157,6 +162,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         predictions=monitoring.predictions if monitoring is not None else None,
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
+        ownership=ownership,
     )
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …

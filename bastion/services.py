@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from bastion.core.ownership import Ownership
 
 if TYPE_CHECKING:
     from bastion.backends.resources import Resources
@@ -55,3 +57,4 @@ class Services:
     predictions: PredictionLog | None = None
     feedback: FeedbackStore | None = None
     evaluation: EvaluationService | None = None
+    ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)

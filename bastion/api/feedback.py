@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from bastion.api.context import services
+from bastion.api.owned import deployment_owner
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, InvalidRequest, NotFound
 from bastion.monitoring.service import MonitoringService
@@ -45,10 +46,15 @@ async def _monitoring(request: Request) -> tuple[MonitoringService, Principal]:
     return monitoring, principal
 
 
-async def _operator(request: Request) -> tuple[MonitoringService, Principal]:
+async def _operator(
+    request: Request, name: str, *, change: bool = False
+) -> tuple[MonitoringService, Principal]:
+    """Monitoring and the caller, an operator who may see (``change``: manage) deployment
+    ``name`` (another tenant's answers 404)."""
     monitoring, principal = await _monitoring(request)
     if not principal.has_any("operator"):
         raise Forbidden("this route needs one of the roles: admin, operator")
+    await deployment_owner(services(request), principal, name, change=change)
     return monitoring, principal
 
 
@@ -101,7 +107,7 @@ async def accuracy(
 ) -> Response:
     """Rolling accuracy and macro-F1 (classifiers), MAE and RMSE (regressors) and mean score,
     per window, version and segment value. An operator sees its own tenant's labels only."""
-    monitoring, principal = await _operator(request)
+    monitoring, principal = await _operator(request, name)
     if not monitoring.known(name) and not await monitoring.feedback.versions(name):
         raise NotFound(f"no deployment named {name!r} and no feedback recorded for one")
     tenant = None if principal.is_admin else principal.tenant
@@ -128,7 +134,7 @@ async def drift(
 ) -> Response:
     """Drift of the live window (merged with ``windows - 1`` earlier ones) against the
     version's reference: per signal the statistics, and ``ok | drift | insufficient_data``."""
-    monitoring, _ = await _operator(request)
+    monitoring, _ = await _operator(request, name)
     report, reference = await monitoring.drift.report(name, version, windows)
     if format == "html":
         return HTMLResponse(report.to_html())
@@ -142,7 +148,7 @@ async def baseline(name: str, request: Request, body: BaselineBody | None = None
     """Make the drift reference from live traffic: freeze the current window (the last
     ``drift.window_s`` seconds of logged predictions, or those ``since``), or with ``rows``
     collect the next N rows. Either replaces the version's reference for this deployment."""
-    monitoring, principal = await _operator(request)
+    monitoring, principal = await _operator(request, name, change=True)
     body = body or BaselineBody()
     if body.rows is not None:
         if body.since is not None:

@@ -90,3 +90,17 @@ class SecuritySettings(Section):
     admin_key: SecretStr | None = None
     require_keys: bool = True
     jwt: JwtSettings | None = Field(None, description="accept JWTs from an identity provider")
+    # Who manages objects shared by every tenant (``tenant: null``) besides admins, and whose
+    # approvals count for them: key ids, or ``tenant:NAME`` for every key of a tenant.
+    global_operators: Annotated[tuple[str, ...], NoDecode] = ("tenant:default",)
+    global_approvers: Annotated[tuple[str, ...], NoDecode] = ("tenant:default",)
+
+    @field_validator("global_operators", "global_approvers", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        """One value, a JSON list, or a comma-separated list (from the environment)."""
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value

@@ -24,6 +24,8 @@ from bastion.api import metrics as metrics_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
 from bastion.api.authn import admin_gate
+from bastion.api.gatekeeper import Gatekeeper
+from bastion.api.headers import SecurityHeaders
 from bastion.api.hot_routes import hot_routes
 from bastion.api.middleware import BodyLimit, RequestContext
 from bastion.api.render import (
@@ -55,6 +57,8 @@ from bastion.routing.loaded import load_version
 from bastion.routing.rollouts import RolloutService
 from bastion.security import Authenticator, JwtVerifier, KeyStore
 from bastion.security.encryption import load_encryptor
+from bastion.security.files import private_data_dir
+from bastion.security.refusals import RefusalRecorder
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database, migrate
@@ -66,6 +70,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     """Connect, migrate and load every deployment; the caller owns ``close_services``."""
     encryptor = load_encryptor(settings.encryption)  # a bad or missing key fails the start
     jwt = await JwtVerifier.start(settings.security.jwt) if settings.security.jwt else None
+    private_data_dir(settings.data_dir)  # 0700; files this process creates are 0600
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     artifacts = ArtifactStore(settings.artifacts_dir)
@@ -163,7 +168,11 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         feedback=monitoring.feedback if monitoring is not None else None,
         evaluation=evaluation,
         ownership=ownership,
+        refusals=RefusalRecorder(settings.security.refusals),
     )
+    assert svc.refusals is not None
+    metrics_registry = record.metrics.registry if record.metrics is not None else None
+    svc.refusals.attach(audit=audit, alerts=alerts, registry=metrics_registry)
     governance.start()  # the usage log's group-commit writer
     review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await deployments.start()
@@ -223,6 +232,8 @@ async def close_services(svc: Services) -> None:
         await svc.alerts.aclose()  # stops evaluating; notifications in flight finish (bounded)
     if svc.governance is not None:
         await svc.governance.aclose()  # writes the last usage records, closes Redis
+    if svc.refusals is not None:
+        svc.refusals.close()  # the count of refusals not audited one by one
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
     await svc.authenticator.aclose()  # a JWKS refetch still running
@@ -255,6 +266,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     resp = error_response(generic, rid)
     resp.status_code = exc.status_code
     return resp
+
+
+async def _too_deep(request: Request, exc: Exception) -> Response:
+    err = MalformedBody("request body is nested too deeply to parse; flatten it")
+    return error_response(err, request_id_of(request))
 
 
 async def _validation_handler(request: Request, exc: Exception) -> Response:
@@ -317,12 +333,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RecursionError, _too_deep)  # a JSON body nested too deep
     app.add_exception_handler(Exception, handle_unexpected)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.limits.max_body_bytes,
         max_admin_bytes=settings.limits.max_admin_body_bytes,
+        max_admin_json_bytes=settings.limits.max_admin_json_bytes,
     )
+    app.add_middleware(Gatekeeper)  # identity before the body; refusals recorded
+    app.add_middleware(SecurityHeaders)  # nosniff, no-store on admin, CSP on /docs
     app.add_middleware(RequestContext)
     return app
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bastion.routing.rollouts import RolloutService
     from bastion.security import Authenticator, KeyStore
     from bastion.security.encryption import Encryptor
+    from bastion.security.refusals import RefusalRecorder
     from bastion.settings import Settings
     from bastion.store import Database
 
@@ -58,3 +59,4 @@ class Services:
     feedback: FeedbackStore | None = None
     evaluation: EvaluationService | None = None
     ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)
+    refusals: RefusalRecorder | None = None  # 401/403/429 counted, audited, throttled

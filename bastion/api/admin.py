@@ -24,6 +24,7 @@ from bastion.security import Principal
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}  # responses holding a secret
 
 
 class _Body(BaseModel):
@@ -282,7 +283,8 @@ async def rotate_key(key_id: str, body: RotateBody, request: Request) -> Respons
     svc.authenticator.forget()
     await _audit(svc, principal, "key.rotated", key.id, replaces=key_id, grace_s=body.grace_s)
     note = f"store this key now; it is shown only once. The old key works {body.grace_s:g}s more"
-    return json_response({"key": secret, "data": key, "replaces": key_id, "note": note}, 201)
+    answer = {"key": secret, "data": key, "replaces": key_id, "note": note}
+    return json_response(answer, 201, headers=NO_STORE)
 
 
 @router.post("/keys", status_code=201)
@@ -299,9 +301,8 @@ async def create_key(body: KeyBody, request: Request) -> Response:
     )
     roles, tenant = list(key.roles), key.tenant
     await _audit(svc, principal, "key.created", key.id, name=key.name, roles=roles, tenant=tenant)
-    return json_response(
-        {"key": secret, "data": key, "note": "store this key now; it is shown only once"}, 201
-    )
+    note = "store this key now; it is shown only once"
+    return json_response({"key": secret, "data": key, "note": note}, 201, headers=NO_STORE)
 
 
 @router.delete("/keys/{key_id}")

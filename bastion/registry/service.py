@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bastion.backends.archives import check_archive
 from bastion.errors import ArtifactIntegrityError, InvalidRequest, NotFound
 from bastion.registry import aliases as rules
 from bastion.registry.artifacts import ArtifactStore
@@ -103,6 +106,14 @@ async def _summaries(session: AsyncSession) -> list[ModelSummary]:
     ]
 
 
+def _check_zip(artifact: Path | bytes) -> None:
+    source: Path | io.BytesIO = io.BytesIO(artifact) if isinstance(artifact, bytes) else artifact
+    if zipfile.is_zipfile(source):
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        check_archive(source)
+
+
 class Registry:
     """Versions, aliases and their history. One database session per operation."""
 
@@ -149,6 +160,7 @@ class Registry:
         check_pickle(artifact_name, values["params"])
         sha256, size = None, 0
         if artifact is not None:
+            await asyncio.to_thread(_check_zip, artifact)  # a zip bomb: 413 before storing
             sha256, size = await asyncio.to_thread(self._artifacts.put, artifact)
         values.update(artifact_sha256=sha256, artifact_size=size)
         mv = await insert_next_version(

@@ -26,6 +26,6 @@ class AuthStage:
 
     async def __call__(self, call: Call, next: Next) -> Result:
         principal = await self._auth.authenticate(call.headers.get("authorization"))
+        call.principal = principal  # a refusal below is audited with who was refused
         require_usable(principal, call.deployment, self._owner_of(call.deployment))
-        call.principal = principal
         return await next(call)

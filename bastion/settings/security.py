@@ -86,6 +86,20 @@ class JwtSettings(Section):
         return self
 
 
+class RefusalSettings(Section):
+    """Refused requests: when an address or key prefix is slowed down, how many refusals are
+    audited in full per window (beyond that they are counted in one summary record)."""
+
+    window_s: float = Field(60.0, gt=0, le=3600)
+    max_failures: int = Field(
+        20, ge=1, description="failed authentications per address or key prefix per window"
+    )
+    audit_per_window: int = Field(
+        100, ge=1, description="refusals audited one by one per window; the rest are counted"
+    )
+    max_tracked: int = Field(100_000, ge=100, description="addresses and prefixes remembered")
+
+
 class SecuritySettings(Section):
     admin_key: SecretStr | None = None
     require_keys: bool = True
@@ -94,6 +108,7 @@ class SecuritySettings(Section):
     # approvals count for them: key ids, or ``tenant:NAME`` for every key of a tenant.
     global_operators: Annotated[tuple[str, ...], NoDecode] = ("tenant:default",)
     global_approvers: Annotated[tuple[str, ...], NoDecode] = ("tenant:default",)
+    refusals: RefusalSettings = RefusalSettings()
 
     @field_validator("global_operators", "global_approvers", mode="before")
     @classmethod

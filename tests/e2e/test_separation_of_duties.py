@@ -93,7 +93,7 @@ def test_the_rewritten_set_and_a_foreign_approval_are_refused(world: Any) -> Non
 
 
 def test_separation_on_the_legitimate_path(world: Any) -> None:
-    server, acme, beta = world
+    server, acme, _beta = world
     op, approver = acme.auth("operator"), acme.auth("approver")
     if _production(server) is not None:
         pytest.skip("the first test did not leave the model unpromoted")
@@ -111,7 +111,7 @@ def test_separation_on_the_legitimate_path(world: Any) -> None:
 
 
 def test_a_shared_model_needs_a_global_approver(world: Any) -> None:
-    server, acme, beta = world
+    server, _acme, beta = world
     register(server, "everyone", None)
     r = server.post(
         "/v1/admin/models/everyone/versions/1/approvals", json={}, headers=beta.auth("approver")
@@ -125,7 +125,7 @@ def test_a_shared_model_needs_a_global_approver(world: Any) -> None:
 
 
 def test_a_key_cannot_approve_what_it_registered(world: Any) -> None:
-    server, acme, _ = world
+    server, _acme, _ = world
     # an admin key that also holds the approver role registers a version, then approves it
     r = server.post(
         "/v1/admin/keys", json={"name": "both", "roles": ["admin", "approver"], "tenant": "acme"}

@@ -22,13 +22,13 @@ _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 def docs_policy(html: bytes) -> str:
     """The CSP of one docs page: its inline scripts by hash, assets from the CDN only."""
-    hashes = " ".join(
-        f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}'"
+    hashes = "".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(m).digest()).decode()}' "
         for m in _INLINE_SCRIPT.findall(html)
     )
     return (
         "default-src 'none'; "
-        f"script-src {hashes} {_CDN}; "
+        f"script-src {hashes}{_CDN}; "
         f"style-src {_CDN} https://fonts.googleapis.com 'unsafe-inline'; "
         "font-src https://fonts.gstatic.com; "
         "img-src 'self' data: https://fastapi.tiangolo.com; "

@@ -107,7 +107,7 @@ class Gatekeeper:
         prefix = key_prefix(header)
         wait = recorder.throttled(address, prefix)
         error: BastionError
-        if wait is not None and svc.authenticator.cached(header) is None:
+        if wait is not None and not recorder.known_good(header):
             error = RateLimited(
                 f"too many failed authentications from {address}; wait {wait:.0f}s",
                 retry_after=wait,
@@ -116,6 +116,8 @@ class Gatekeeper:
         else:
             try:
                 scope["state"]["principal"] = await svc.authenticator.authenticate(header)
+                if header:
+                    recorder.succeeded(header)
                 return True
             except Unauthorized as exc:
                 error = exc

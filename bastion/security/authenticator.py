@@ -63,17 +63,6 @@ class Authenticator:
             raise Unauthorized("invalid, expired or revoked API key")
         return principal
 
-    def cached(self, authorization: str | None) -> Principal | None:
-        """The principal of a key verified moments ago (no database read), or None: lets a
-        known key through while its address is throttled for others' failures."""
-        if not authorization:
-            return None
-        token = authorization.partition(" ")[2].strip()
-        hit = self._cache.get(token)
-        if hit is None or hit[0] <= self._clock():
-            return None
-        return hit[1]
-
     async def _lookup(self, token: str) -> Principal | None:
         """One database lookup per key at a time: concurrent requests share it (no stampede)."""
         pending = self._pending.get(token)

@@ -5,6 +5,7 @@ one address or key prefix are slowed down (429) and raise an alert once over the
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,6 +98,26 @@ class RefusalRecorder:
         self._audited = 0
         self._suppressed: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._good: dict[bytes, float] = {}  # digest of a credential → when it last worked
+
+    def succeeded(self, authorization: str) -> None:
+        """Remember that this credential authenticated (by digest), so that it is still
+        checked while its address is slowed down for others' failures."""
+        now = self._clock()
+        digest = hashlib.blake2b(authorization.encode(), digest_size=16).digest()
+        seen = self._good.get(digest)
+        if seen is not None and now - seen < 1.0:
+            return  # fresh enough: skip the write on the hot path
+        if len(self._good) >= self.settings.max_tracked:
+            self._good.clear()
+        self._good[digest] = now
+
+    def known_good(self, authorization: str | None) -> bool:
+        if not authorization:
+            return False
+        digest = hashlib.blake2b(authorization.encode(), digest_size=16).digest()
+        seen = self._good.get(digest)
+        return seen is not None and self._clock() - seen < self.settings.remember_good_s
 
     def attach(self, *, audit: Any = None, alerts: Any = None, registry: Any = None) -> None:
         self._audit, self._alerts = audit, alerts

@@ -98,6 +98,9 @@ class RefusalSettings(Section):
         100, ge=1, description="refusals audited one by one per window; the rest are counted"
     )
     max_tracked: int = Field(100_000, ge=100, description="addresses and prefixes remembered")
+    remember_good_s: float = Field(
+        3600.0, ge=0, description="a key that worked this recently is still checked when slowed"
+    )
 
 
 class SecuritySettings(Section):

@@ -20,7 +20,8 @@ CONFIG = {"security": {"refusals": {"max_failures": LIMIT, "audit_per_window": A
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    srv = start(tmp_path_factory.mktemp("refusals"), CONFIG)
+    limit = {"BASTION_SECURITY__REFUSALS__MAX_FAILURES": str(LIMIT)}
+    srv = start(tmp_path_factory.mktemp("refusals"), CONFIG, **limit)
     try:
         yield srv
     finally:

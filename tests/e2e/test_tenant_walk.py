@@ -58,8 +58,7 @@ def _objects(server: Server, who: Tenant, model: str, eval_set: str) -> dict[str
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    config = {"security": {"refusals": {"max_failures": 100_000}}}
-    server = start(tmp_path_factory.mktemp("walk"), config)
+    server = start(tmp_path_factory.mktemp("walk"))
     try:
         acme, beta = tenant(server, "acme"), tenant(server, "beta")
         mine = _objects(server, acme, "acme-m", "acme-set")

@@ -134,13 +134,17 @@ async def drift(
 ) -> Response:
     """Drift of the live window (merged with ``windows - 1`` earlier ones) against the
     version's reference: per signal the statistics, and ``ok | drift | insufficient_data``."""
-    monitoring, _ = await _operator(request, name)
-    report, reference = await monitoring.drift.report(name, version, windows)
+    monitoring, principal = await _operator(request, name)
+    svc = services(request)
+    # a tenant's operator sees its own traffic's drift on a deployment every tenant shares
+    shared = svc.deployments.owner(name) is None
+    tenant = principal.tenant if shared and not principal.is_admin else None
+    report, reference = await monitoring.drift.report(name, version, windows, tenant=tenant)
     if format == "html":
         return HTMLResponse(report.to_html())
     if format == "text":
         return Response(report.to_text() + "\n", media_type="text/plain; charset=utf-8")
-    return json_response({**report.to_dict(), "reference": reference})
+    return json_response({**report.to_dict(), "reference": reference, "tenant": tenant})
 
 
 @router.post("/v1/admin/deployments/{name}/drift/baseline")

@@ -36,6 +36,8 @@ from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
 from bastion.api.accounting import COST_HEADER, call_headers
 from bastion.api.authn import admin_gate
+from bastion.api.gatekeeper import Gatekeeper
+from bastion.api.headers import SecurityHeaders
 from bastion.api.hot_routes import hot_routes
 from bastion.api.middleware import BodyLimit, RequestContext
 from bastion.api.render import (
@@ -48,6 +50,7 @@ from bastion.backends.resources import Resources
 from bastion.caching import MemoryCache, RedisCache, ResponseCache
 from bastion.caching.semantic import SemanticIndex
 from bastion.console import build_console
+from bastion.core.ownership import Ownership
 from bastion.data import QUARANTINED, DataService
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
 from bastion.evaluation import EvaluationService
@@ -79,6 +82,8 @@ from bastion.routing.loaded import load_version
 from bastion.routing.rollouts import RolloutService
 from bastion.security import Authenticator, JwtVerifier, KeyStore
 from bastion.security.encryption import load_encryptor
+from bastion.security.files import private_data_dir
+from bastion.security.refusals import RefusalRecorder
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database, migrate
@@ -90,10 +95,13 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     """Connect, migrate and load every deployment; the caller owns ``close_services``."""
     encryptor = load_encryptor(settings.encryption)  # a bad or missing key fails the start
     jwt = await JwtVerifier.start(settings.security.jwt) if settings.security.jwt else None
+    private_data_dir(settings.data_dir)  # 0700; files this process creates are 0600
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     artifacts = ArtifactStore(settings.artifacts_dir)
     registry = Registry(db, artifacts)
+    sec = settings.security
+    ownership = Ownership.of(sec.global_operators, sec.global_approvers)
     resources = resources or Resources()
     guards_ready = asyncio.create_task(  # encoder + classifier load off the loop, meanwhile
         asyncio.to_thread(
@@ -123,7 +131,9 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         registry,
         artifacts,
         functools.partial(load_version, registry, resources),
+        ownership=ownership,
     )
+    await evaluation.gates.pin_all()  # gates pin their eval sets' versions (issue 24)
     rollouts = RolloutService(
         settings.rollouts,
         settings.deployments,
@@ -194,7 +204,12 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         features=features,
         actions=actions,
         async_requests=AsyncRequests(settings.actions, db),
+        ownership=ownership,
+        refusals=RefusalRecorder(settings.security.refusals),
     )
+    assert svc.refusals is not None
+    metrics_registry = record.metrics.registry if record.metrics is not None else None
+    svc.refusals.attach(audit=audit, alerts=alerts, registry=metrics_registry)
     svc.capacity = build_capacity(settings, record, gateway, deployments)
     attach_data_layer(settings, svc)  # jobs, batches, the quarantine and its alert source
     governance.start()  # the usage log's group-commit writer
@@ -429,6 +444,8 @@ async def close_services(svc: Services) -> None:
         await svc.async_requests.aclose()  # lets ?async=true runs in flight finish (bounded)
     if svc.actions is not None:
         await svc.actions.aclose()  # stops the dispatcher and intake; closes destinations
+    if svc.refusals is not None:
+        svc.refusals.close()  # the count of refusals not audited one by one
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
     await svc.authenticator.aclose()  # a JWKS refetch still running
@@ -461,6 +478,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     resp = error_response(generic, rid)
     resp.status_code = exc.status_code
     return resp
+
+
+async def _too_deep(request: Request, exc: Exception) -> Response:
+    err = MalformedBody("request body is nested too deeply to parse; flatten it")
+    return error_response(err, request_id_of(request))
 
 
 async def _validation_handler(request: Request, exc: Exception) -> Response:
@@ -530,12 +552,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RecursionError, _too_deep)  # a JSON body nested too deep
     app.add_exception_handler(Exception, handle_unexpected)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.limits.max_body_bytes,
         max_admin_bytes=settings.limits.max_admin_body_bytes,
+        max_admin_json_bytes=settings.limits.max_admin_json_bytes,
     )
+    app.add_middleware(Gatekeeper)  # identity before the body; refusals recorded
+    app.add_middleware(SecurityHeaders)  # nosniff, no-store on admin, CSP on /docs
     app.add_middleware(RequestContext)
     return app
 

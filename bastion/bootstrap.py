@@ -7,6 +7,7 @@ from typing import Any
 
 from bastion.registry import ArtifactStore, Registry
 from bastion.security import KeyStore
+from bastion.security.files import private_data_dir, sqlite_path
 from bastion.security.jwks import KeySet
 from bastion.settings import Settings
 from bastion.settings.references import registry_warnings
@@ -17,8 +18,10 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
     """Idempotent; run once by ``bastion serve`` before any worker starts."""
     if settings.security.jwt is not None:  # an unreachable JWKS stops here, in one clear line
         await KeySet.load(settings.security.jwt)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await migrate.upgrade(settings.resolved_database_url)
+    url = settings.resolved_database_url
+    private_data_dir(settings.data_dir)  # 0700, and files created 0600 (issue 24)
+    await migrate.upgrade(url)
+    private_data_dir(settings.data_dir, sqlite_path(url))
     db = Database(settings.resolved_database_url)
     try:
         registry = Registry(db, ArtifactStore(settings.artifacts_dir))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from bastion.core.ownership import Ownership
 
 if TYPE_CHECKING:
     from bastion.actions import ActionsService
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from bastion.routing.rollouts import RolloutService
     from bastion.security import Authenticator, KeyStore
     from bastion.security.encryption import Encryptor
+    from bastion.security.refusals import RefusalRecorder
     from bastion.settings import Settings
     from bastion.store import Database
 
@@ -69,3 +72,5 @@ class Services:
     features: BuiltinFeatures | None = None
     actions: ActionsService | None = None
     async_requests: AsyncRequests | None = None
+    ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)
+    refusals: RefusalRecorder | None = None  # 401/403/429 counted, audited, throttled

@@ -16,13 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.context import services
+from bastion.api.owned import changeable_model, model_owner
 from bastion.api.render import json_response
 from bastion.backends.factories import check_flavor
-from bastion.errors import Forbidden, InvalidRequest
+from bastion.errors import Forbidden, InvalidRequest, NotFound
 from bastion.security import Principal, require_roles
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}  # responses holding a secret
 
 
 class _Body(BaseModel):
@@ -38,6 +40,8 @@ class RegisterBody(_Body):
     params: dict[str, Any] | None = None
     training_data_hash: str | None = None
     description: str = ""
+    tenant: str | None = Field(None, description="admins only: the owning tenant of a new model")
+    shared: bool = Field(False, description="a new model shared by every tenant (admins only)")
 
 
 class PromoteBody(_Body):
@@ -94,7 +98,13 @@ async def _gated(
     if svc.evaluation is None:
         return []
     return await svc.evaluation.guard.authorize(
-        name, version, alias, admin=principal.is_admin, override=body.override, reason=body.reason
+        name,
+        version,
+        alias,
+        admin=principal.is_admin,
+        override=body.override,
+        reason=body.reason,
+        requester=principal.key_id,
     )
 
 
@@ -118,28 +128,32 @@ def _alias_details(event: Any, reason: str) -> dict[str, Any]:
 
 @router.get("/models")
 async def list_models(request: Request) -> Response:
-    svc, _ = await _require(request, "operator")
-    return json_response({"data": await svc.registry.list_models()})
+    svc, principal = await _require(request, "operator")
+    models = await svc.registry.list_models()
+    seen = [m for m in models if svc.ownership.visible(principal, m.tenant)]
+    return json_response({"data": seen})
 
 
 @router.get("/models/{name}")
 async def show_model(name: str, request: Request) -> Response:
-    svc, _ = await _require(request, "operator")
+    svc, principal = await _require(request, "operator")
+    owner = await model_owner(svc, principal, name)
     versions = await svc.registry.list_versions(name)
-    return json_response(
-        {"name": name, "aliases": await svc.registry.aliases(name), "versions": versions}
-    )
+    aliases = await svc.registry.aliases(name)
+    return json_response({"name": name, "tenant": owner, "aliases": aliases, "versions": versions})
 
 
 @router.get("/models/{name}/versions/{version}")
 async def show_version(name: str, version: int, request: Request) -> Response:
-    svc, _ = await _require(request, "operator")
+    svc, principal = await _require(request, "operator")
+    await model_owner(svc, principal, name)
     return json_response(await svc.registry.get_version(name, version))
 
 
 @router.post("/models/{name}/versions", status_code=201)
 async def register(name: str, body: RegisterBody, request: Request) -> Response:
     svc, principal = await _require(request)
+    tenant = await _register_owner(svc, principal, name, body)
     artifact: bytes | None = None
     if body.artifact_base64 is not None:
         try:
@@ -159,15 +173,37 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
         training_data_hash=body.training_data_hash,
         description=body.description,
         created_by=principal.name,
+        tenant=tenant,
+        created_by_key=principal.key_id,
     )
     await _audit(svc, principal, "model.registered", f"{name}@{mv.version}", flavor=mv.flavor)
     return json_response(mv, 201)
+
+
+async def _register_owner(
+    svc: Services, principal: Principal, name: str, body: RegisterBody
+) -> str | None:
+    """The owner of the model a version is registered under: a new model's from the body
+    (shared or a tenant, admins only), an existing model's own (which the caller must see)."""
+    try:
+        owner = await svc.registry.owner(name)
+    except NotFound:
+        return svc.ownership.owner_for_new(principal, body.tenant, body.shared)
+    svc.ownership.require_change(principal, owner, f"model named '{name}'")
+    if body.shared or (body.tenant is not None and body.tenant != owner):
+        raise InvalidRequest(
+            f"model '{name}' already exists with owner {owner or 'shared'}; a new version "
+            "keeps its model's owner (leave out 'tenant' and 'shared')",
+            details={"field": "tenant"},
+        )
+    return owner
 
 
 async def promote_version(svc: Services, principal: Principal, name: str, body: PromoteBody) -> Any:
     """Promote through the alias's gates and approvals, refresh, audit: the one path every
     caller takes (this route, the console)."""
     require_roles(principal, "operator")
+    await changeable_model(svc, principal, name)
     failed = await _gated(svc, principal, name, body.version, body.alias, body)
     event = await svc.registry.promote(
         name, body.version, alias=body.alias, actor=principal.name, reason=body.reason
@@ -181,6 +217,7 @@ async def promote_version(svc: Services, principal: Principal, name: str, body: 
 async def rollback_alias(svc: Services, principal: Principal, name: str, body: RollbackBody) -> Any:
     """Roll an alias back (never gated), refresh, audit: the one path every caller takes."""
     require_roles(principal, "operator")
+    await changeable_model(svc, principal, name)
     event = await svc.registry.rollback(
         name, alias=body.alias, actor=principal.name, reason=body.reason
     )
@@ -204,6 +241,7 @@ async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
 @router.put("/models/{name}/aliases/{alias}")
 async def set_alias(name: str, alias: str, body: AliasBody, request: Request) -> Response:
     svc, principal = await _require(request, "operator")
+    await changeable_model(svc, principal, name)
     failed = await _gated(svc, principal, name, body.version, alias, body)
     event = await svc.registry.set_alias(
         name, alias, body.version, actor=principal.name, reason=body.reason
@@ -216,13 +254,15 @@ async def set_alias(name: str, alias: str, body: AliasBody, request: Request) ->
 
 @router.get("/models/{name}/history")
 async def history(name: str, request: Request, alias: str | None = None) -> Response:
-    svc, _ = await _require(request, "operator")
+    svc, principal = await _require(request, "operator")
+    await model_owner(svc, principal, name)
     return json_response({"data": await svc.registry.alias_history(name, alias)})
 
 
 @router.post("/models/{name}/verify")
 async def verify(name: str, request: Request) -> Response:
-    svc, _ = await _require(request, "operator")
+    svc, principal = await _require(request, "operator")
+    await model_owner(svc, principal, name)
     results = await svc.registry.verify(name)
     return json_response({"ok": all(r.ok for r in results), "data": results})
 
@@ -256,7 +296,8 @@ async def rotate_key(key_id: str, body: RotateBody, request: Request) -> Respons
     svc.authenticator.forget()
     await _audit(svc, principal, "key.rotated", key.id, replaces=key_id, grace_s=body.grace_s)
     note = f"store this key now; it is shown only once. The old key works {body.grace_s:g}s more"
-    return json_response({"key": secret, "data": key, "replaces": key_id, "note": note}, 201)
+    answer = {"key": secret, "data": key, "replaces": key_id, "note": note}
+    return json_response(answer, 201, headers=NO_STORE)
 
 
 @router.post("/keys", status_code=201)
@@ -273,9 +314,8 @@ async def create_key(body: KeyBody, request: Request) -> Response:
     )
     roles, tenant = list(key.roles), key.tenant
     await _audit(svc, principal, "key.created", key.id, name=key.name, roles=roles, tenant=tenant)
-    return json_response(
-        {"key": secret, "data": key, "note": "store this key now; it is shown only once"}, 201
-    )
+    note = "store this key now; it is shown only once"
+    return json_response({"key": secret, "data": key, "note": note}, 201, headers=NO_STORE)
 
 
 @router.delete("/keys/{key_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
@@ -17,13 +18,22 @@ from bastion.security import Principal
 router = APIRouter(prefix="/v1/admin/alerts", tags=["alerts"])
 
 
-def visible(principal: Principal, alert: Alert) -> bool:
-    """Admins see every alert; an operator those of deployments it may use, and of budgets
-    only its own tenant's (a budget alert names its subject)."""
+def visible(
+    principal: Principal, alert: Alert, owner_of: Callable[[str], str | None] | None = None
+) -> bool:
+    """Admins see every alert; an operator those of deployments it may use and its tenant
+    sees (``owner_of``: a deployment's owning tenant), of budgets only its own tenant's (a
+    budget alert names its subject); alerts on failed authentications are admins' only."""
     if principal.is_admin:
         return True
+    if alert.rule == "auth_failures":
+        return False
     if alert.deployment is not None and not principal.can_use(alert.deployment):
         return False
+    if alert.deployment is not None and owner_of is not None:
+        owner = owner_of(alert.deployment)
+        if owner is not None and not principal.sees_tenant(owner):
+            return False
     if alert.kind == "budget":
         scope, subject = alert.details.get("scope"), alert.details.get("subject")
         return scope == "tenant" and subject == principal.tenant
@@ -51,15 +61,16 @@ async def list_alerts(
     before: int | None = Query(None, ge=1, description="page: alerts with a smaller id"),
 ) -> Response:
     """Every active alert, and the history (newest first, filtered, paged by ``before``)."""
-    manager, principal, _ = await _alerts(request)
+    manager, principal, svc = await _alerts(request)
     history = await manager.list(
         state=state, deployment=deployment, rule=rule, limit=limit, before_id=before
     )
-    active = [a for a in await manager.active() if visible(principal, a)]
+    owner_of = svc.deployments.owner
+    active = [a for a in await manager.active() if visible(principal, a, owner_of)]
     return json_response(
         {
             "active": [a.to_dict() for a in active],
-            "data": [a.to_dict() for a in history if visible(principal, a)],
+            "data": [a.to_dict() for a in history if visible(principal, a, owner_of)],
             "next_before": history[-1].id if len(history) == limit else None,
         }
     )
@@ -69,19 +80,24 @@ async def list_alerts(
 async def rule_states(request: Request) -> Response:
     """The configured rules and what the answering process measured at its last round
     (each process evaluates its own traffic; see docs/alerts.md)."""
-    manager, principal, _ = await _alerts(request)
+    manager, principal, svc = await _alerts(request)
     status = manager.status()
     if not principal.is_admin:
         for rule in status["rules"]:
-            rule["subjects"] = [s for s in rule["subjects"] if principal.can_use(s["subject"])]
+            rule["subjects"] = [
+                s
+                for s in rule["subjects"]
+                if principal.can_use(s["subject"])
+                and svc.ownership.visible(principal, svc.deployments.owner(s["subject"]))
+            ]
     return json_response(status)
 
 
 @router.get("/{alert_id}")
 async def show_alert(alert_id: int, request: Request) -> Response:
-    manager, principal, _ = await _alerts(request)
+    manager, principal, svc = await _alerts(request)
     alert = await manager.get(alert_id)
-    if alert is None or not visible(principal, alert):
+    if alert is None or not visible(principal, alert, svc.deployments.owner):
         raise NotFound(f"no alert {alert_id}; list them with GET /v1/admin/alerts")
     return json_response(alert.to_dict())
 
@@ -91,7 +107,7 @@ async def ack_alert(alert_id: int, request: Request) -> Response:
     """Acknowledge a firing alert: someone is on it (recorded with who and when)."""
     manager, principal, svc = await _alerts(request)
     found = await manager.get(alert_id)
-    if found is None or not visible(principal, found):
+    if found is None or not visible(principal, found, svc.deployments.owner):
         raise NotFound(f"no alert {alert_id}; list them with GET /v1/admin/alerts")
     alert = await manager.ack(alert_id, principal.name)
     if alert is None:

@@ -17,9 +17,12 @@ from starlette.responses import Response
 
 from bastion.api.authn import authenticated
 from bastion.api.context import services
+from bastion.api.owned import model_owner
 from bastion.api.render import json_response
-from bastion.errors import InvalidRequest, ModelNotReady
+from bastion.errors import Forbidden, InvalidRequest, ModelNotReady, NotFound
 from bastion.evaluation import EvaluationService
+from bastion.evaluation.entities import EvalSet
+from bastion.evaluation.sets import parse_ref
 from bastion.security import Principal, require_own_role, require_roles
 from bastion.services import Services
 
@@ -65,6 +68,8 @@ class SetBody(_Body):
     format: str | None = Field(None, description="jsonl | csv | parquet (default: sniffed)")
     filename: str | None = Field(None, max_length=255)
     description: str = Field("", max_length=2000)
+    tenant: str | None = Field(None, description="admins only: the owning tenant of a new set")
+    shared: bool = Field(False, description="a new set shared by every tenant (admins only)")
 
     @model_validator(mode="after")
     def _one_content(self) -> SetBody:
@@ -98,14 +103,22 @@ class ApprovalBody(_Body):
 async def list_sets(
     request: Request, name: str | None = None, principal: Principal = READ
 ) -> Response:
-    _, evaluation = _evaluation(request)
-    return json_response({"data": await evaluation.sets.list_sets(name)})
+    svc, evaluation = _evaluation(request)
+    found = await evaluation.sets.list_sets(name)
+    return json_response({"data": [s for s in found if svc.ownership.visible(principal, s.tenant)]})
 
 
 @router.post("/eval/sets", status_code=201)
 async def register_set(body: SetBody, request: Request, principal: Principal = WRITE) -> Response:
     """Validate and store an eval set; the same content again answers 200 with its version."""
     svc, evaluation = _evaluation(request)
+    owner = await evaluation.sets.owner(body.name)
+    if owner is False:
+        tenant = svc.ownership.owner_for_new(principal, body.tenant, body.shared)
+    else:
+        assert not isinstance(owner, bool)
+        svc.ownership.require_change(principal, owner, f"eval set named '{body.name}'")
+        tenant = owner
     found, created = await evaluation.sets.register(
         body.name,
         body.data(),
@@ -113,6 +126,8 @@ async def register_set(body: SetBody, request: Request, principal: Principal = W
         fmt=body.format,
         description=body.description,
         created_by=principal.name,
+        tenant=tenant,
+        created_by_key=principal.key_id,
     )
     if created and svc.audit is not None:
         details = {"sha256": found.sha256, "rows": found.rows, "format": found.format}
@@ -124,6 +139,9 @@ async def register_set(body: SetBody, request: Request, principal: Principal = W
 async def run_eval(body: RunBody, request: Request, principal: Principal = WRITE) -> Response:
     """Run a model version on an eval set in this server and store the report."""
     svc, evaluation = _evaluation(request)
+    model_name = body.model.split("@", 1)[0]
+    owner = await model_owner(svc, principal, model_name)
+    await _visible_set(svc, evaluation, principal, body.set)
     report = await evaluation.runner.run(
         body.model,
         body.set,
@@ -131,6 +149,7 @@ async def run_eval(body: RunBody, request: Request, principal: Principal = WRITE
         output_field=body.output_field,
         created_by=principal.name,
         allowed_modules=evaluation.settings.custom_scorer_modules,
+        tenant=owner if principal.is_admin else principal.tenant,
     )
     if svc.audit is not None:
         target = f"{report.model}@{report.version}"
@@ -148,11 +167,14 @@ async def list_reports(
     limit: int = 100,
     principal: Principal = READ,
 ) -> Response:
-    _, evaluation = _evaluation(request)
+    svc, evaluation = _evaluation(request)
+    if model is not None:
+        await model_owner(svc, principal, model)
     reports = await evaluation.reports.list_reports(
         model, version, set_name=set, limit=max(1, min(limit, 1000))
     )
-    return json_response({"data": reports})
+    seen = [r for r in reports if svc.ownership.visible(principal, r.tenant)]
+    return json_response({"data": seen})
 
 
 @router.post("/models/{name}/versions/{version}/approvals", status_code=201)
@@ -161,9 +183,21 @@ async def approve(
 ) -> Response:
     """Approve a model version (once per approver key); approval gates count these."""
     svc, evaluation = _evaluation(request)
-    await svc.registry.get_version(name, version)  # NotFound lists the versions
+    owner = await model_owner(svc, principal, name)
+    mv = await svc.registry.get_version(name, version)  # NotFound lists the versions
+    _entitled(svc, principal, owner, f"model '{name}'")
+    if mv.created_by_key == principal.key_id:
+        raise Forbidden(
+            f"key '{principal.name}' registered {name} v{version} and cannot approve it; "
+            "an approval is a second person's sign-off"
+        )
     approval = await evaluation.approvals.approve(
-        name, version, key_id=principal.key_id, approver=principal.name, comment=body.comment
+        name,
+        version,
+        key_id=principal.key_id,
+        approver=principal.name,
+        comment=body.comment,
+        tenant=principal.tenant,
     )
     if svc.audit is not None:
         await svc.audit.admin(
@@ -177,5 +211,63 @@ async def list_approvals(
     name: str, version: int, request: Request, principal: Principal = READ
 ) -> Response:
     svc, evaluation = _evaluation(request)
+    await model_owner(svc, principal, name)
     await svc.registry.get_version(name, version)
     return json_response({"data": await evaluation.approvals.list_approvals(name, version)})
+
+
+@router.post("/eval/sets/{name}/versions/{version}/approvals", status_code=201)
+async def approve_set(
+    name: str, version: int, body: ApprovalBody, request: Request, principal: Principal = APPROVE
+) -> Response:
+    """Approve an eval-set version: gates pinned to an older version move to it once it holds
+    as many approvals as the gate asks of a promotion (its author's never counts)."""
+    svc, evaluation = _evaluation(request)
+    eval_set = await _visible_set(svc, evaluation, principal, f"{name}@{version}")
+    _entitled(svc, principal, eval_set.tenant, f"eval set '{name}'")
+    if eval_set.created_by_key == principal.key_id:
+        raise Forbidden(
+            f"key '{principal.name}' wrote eval set {eval_set.ref} and cannot approve it"
+        )
+    approval = await evaluation.pins.approve_set(
+        eval_set,
+        key_id=principal.key_id,
+        approver=principal.name,
+        tenant=principal.tenant,
+        comment=body.comment,
+    )
+    if svc.audit is not None:
+        await svc.audit.admin(principal, "eval_set.approved", eval_set.ref, {})
+    return json_response({"data": approval}, 201)
+
+
+@router.get("/eval/sets/{name}/versions/{version}/approvals")
+async def list_set_approvals(
+    name: str, version: int, request: Request, principal: Principal = READ
+) -> Response:
+    svc, evaluation = _evaluation(request)
+    eval_set = await _visible_set(svc, evaluation, principal, f"{name}@{version}")
+    approvals = await evaluation.pins.set_approvals(eval_set.name, eval_set.version)
+    return json_response({"data": approvals})
+
+
+async def _visible_set(
+    svc: Services, evaluation: EvaluationService, principal: Principal, ref: str
+) -> EvalSet:
+    """The eval set ``ref`` names, if ``principal`` may see it (404 as if absent)."""
+    name, _ = parse_ref(ref)
+    owner = await evaluation.sets.owner(name)
+    if owner is False:
+        raise NotFound(f"no eval set named {name!r}")
+    assert not isinstance(owner, bool)
+    svc.ownership.require_visible(principal, owner, f"eval set named {name!r}")
+    return await evaluation.sets.resolve(ref)
+
+
+def _entitled(svc: Services, principal: Principal, owner: str | None, what: str) -> None:
+    if not svc.ownership.entitled_approver(principal.key_id, principal.tenant, owner):
+        raise Forbidden(
+            f"key '{principal.name}' of tenant '{principal.tenant}' may not approve for {what}: "
+            "approvals count from the owning tenant's approvers, or for shared objects from "
+            "global approvers (security.global_approvers)"
+        )

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from bastion.api.context import services
+from bastion.api.owned import deployment_owner
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, InvalidRequest, NotFound
 from bastion.monitoring.service import MonitoringService
@@ -45,10 +46,15 @@ async def _monitoring(request: Request) -> tuple[MonitoringService, Principal]:
     return monitoring, principal
 
 
-async def _operator(request: Request) -> tuple[MonitoringService, Principal]:
+async def _operator(
+    request: Request, name: str, *, change: bool = False
+) -> tuple[MonitoringService, Principal]:
+    """Monitoring and the caller, an operator who may see (``change``: manage) deployment
+    ``name`` (another tenant's answers 404)."""
     monitoring, principal = await _monitoring(request)
     if not principal.has_any("operator"):
         raise Forbidden("this route needs one of the roles: admin, operator")
+    await deployment_owner(services(request), principal, name, change=change)
     return monitoring, principal
 
 
@@ -101,7 +107,7 @@ async def accuracy(
 ) -> Response:
     """Rolling accuracy and macro-F1 (classifiers), MAE and RMSE (regressors) and mean score,
     per window, version and segment value. An operator sees its own tenant's labels only."""
-    monitoring, principal = await _operator(request)
+    monitoring, principal = await _operator(request, name)
     if not monitoring.known(name) and not await monitoring.feedback.versions(name):
         raise NotFound(f"no deployment named {name!r} and no feedback recorded for one")
     tenant = None if principal.is_admin else principal.tenant
@@ -128,13 +134,17 @@ async def drift(
 ) -> Response:
     """Drift of the live window (merged with ``windows - 1`` earlier ones) against the
     version's reference: per signal the statistics, and ``ok | drift | insufficient_data``."""
-    monitoring, _ = await _operator(request)
-    report, reference = await monitoring.drift.report(name, version, windows)
+    monitoring, principal = await _operator(request, name)
+    svc = services(request)
+    # a tenant's operator sees its own traffic's drift on a deployment every tenant shares
+    shared = svc.deployments.owner(name) is None
+    tenant = principal.tenant if shared and not principal.is_admin else None
+    report, reference = await monitoring.drift.report(name, version, windows, tenant=tenant)
     if format == "html":
         return HTMLResponse(report.to_html())
     if format == "text":
         return Response(report.to_text() + "\n", media_type="text/plain; charset=utf-8")
-    return json_response({**report.to_dict(), "reference": reference})
+    return json_response({**report.to_dict(), "reference": reference, "tenant": tenant})
 
 
 @router.post("/v1/admin/deployments/{name}/drift/baseline")
@@ -142,7 +152,7 @@ async def baseline(name: str, request: Request, body: BaselineBody | None = None
     """Make the drift reference from live traffic: freeze the current window (the last
     ``drift.window_s`` seconds of logged predictions, or those ``since``), or with ``rows``
     collect the next N rows. Either replaces the version's reference for this deployment."""
-    monitoring, principal = await _operator(request)
+    monitoring, principal = await _operator(request, name, change=True)
     body = body or BaselineBody()
     if body.rows is not None:
         if body.since is not None:

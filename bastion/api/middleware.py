@@ -42,19 +42,47 @@ class RequestContext:
         await self.app(scope, receive, send_with_id)
 
 
-class BodyLimit:
-    """Refuse bodies over the limit: at once from Content-Length, else while streaming."""
+# Admin routes that take uploads (an artifact, an eval set) get the large admin limit; every
+# other admin call is a small JSON document.
+_UPLOADS = re.compile(r"^/v1/admin/(models/[^/]+/versions|eval/sets)(/[^/]*)?$")
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_admin_bytes: int) -> None:
+
+class BodyLimit:
+    """Refuse bodies over the limit: at once from Content-Length, else while streaming.
+
+    Per route: ``max_bytes`` for the model APIs, ``max_admin_json_bytes`` for admin calls,
+    ``max_admin_bytes`` for admin uploads (the routes in ``_UPLOADS``, and any admin request
+    sent as ``application/octet-stream``)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_admin_bytes: int,
+        max_admin_json_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_admin_bytes = max_admin_bytes
+        self.max_admin_json_bytes = max_admin_json_bytes or max_admin_bytes
+
+    def limit(self, scope: Scope) -> int:
+        path = scope["path"]
+        if not path.startswith("/v1/admin/"):
+            return self.max_bytes
+        if _UPLOADS.match(path):
+            return self.max_admin_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-type" and value.startswith(b"application/octet-stream"):
+                return self.max_admin_bytes
+        return self.max_admin_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_admin_bytes if scope["path"].startswith("/v1/admin/") else self.max_bytes
+        limit = self.limit(scope)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > limit:

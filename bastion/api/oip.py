@@ -15,7 +15,7 @@ from bastion.api.context import new_call, services, version_headers
 from bastion.api.oip_tensors import decode_inputs, encode_outputs, tensor_metadata
 from bastion.api.render import json_response
 from bastion.errors import BastionError, InvalidRequest, NotFound
-from bastion.security import require_deployment
+from bastion.security import require_usable
 
 router = APIRouter(prefix="/v2", tags=["open-inference-protocol"])
 
@@ -50,7 +50,7 @@ def _version(version: str | None) -> int | None:
 async def _metadata(request: Request, name: str, version: str | None) -> Response:
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    require_deployment(principal, name)
+    require_usable(principal, name, svc.deployments.owner(name))
     dep = svc.deployments.get(name)
     pinned = _version(version)
     loaded = await svc.deployments.pinned(name, pinned) if pinned else dep.live()
@@ -70,7 +70,7 @@ async def _metadata(request: Request, name: str, version: str | None) -> Respons
 async def _ready(request: Request, name: str, version: str | None) -> Response:
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    require_deployment(principal, name)
+    require_usable(principal, name, svc.deployments.owner(name))
     dep = svc.deployments.get(name)
     pinned = _version(version)
     if pinned is None:

@@ -164,6 +164,6 @@ async def models(request: Request) -> Response:
     data = [
         {"id": name, "object": "model", "created": 0, "owned_by": "bastion"}
         for name in names
-        if principal.can_use(name)
+        if principal.can_use(name) and svc.ownership.visible(principal, svc.deployments.owner(name))
     ]
     return json_response({"object": "list", "data": data})

@@ -16,7 +16,7 @@ from bastion.api.context import new_call, services, version_headers
 from bastion.api.render import json_response
 from bastion.errors import InvalidRequest
 from bastion.pipeline import Call, Result
-from bastion.security import require_deployment
+from bastion.security import require_usable
 
 router = APIRouter(tags=["predict"])
 
@@ -99,7 +99,12 @@ async def list_deployments(request: Request) -> Response:
     """Every served deployment the caller may use, with its alias, live version and contract."""
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    usable = [d.status() for d in svc.deployments.all() if principal.can_use(d.name)]
+    usable = [
+        d.status()
+        for d in svc.deployments.all()
+        if principal.can_use(d.name)
+        and svc.ownership.visible(principal, svc.deployments.owner(d.name))
+    ]
     return json_response({"data": usable})
 
 
@@ -107,5 +112,5 @@ async def list_deployments(request: Request) -> Response:
 async def get_deployment(name: str, request: Request) -> Response:
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    require_deployment(principal, name)
+    require_usable(principal, name, svc.deployments.owner(name))
     return json_response(svc.deployments.get(name).status())

@@ -71,6 +71,8 @@ def error_response(exc: BastionError, request_id: str, *, openai: bool = False) 
 
 async def handle_bastion_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BastionError)
+    if exc.status in (401, 403) or request.method not in ("GET", "HEAD"):
+        request.scope.setdefault("state", {})["refusal_message"] = exc.message  # for the audit
     openai = request.url.path.startswith(_OPENAI_PATHS)
     response = error_response(exc, request_id_of(request), openai=openai)
     # Headers the pipeline set before failing (x-ratelimit-* on a 429; see api/context.py).

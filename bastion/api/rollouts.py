@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from bastion.api.authn import authenticate_first
 from bastion.api.context import services
+from bastion.api.owned import deployment_owner
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, ModelNotReady
 from bastion.routing.rollouts import RolloutService
@@ -35,7 +36,11 @@ class AbortBody(BaseModel):
     reason: str = Field("", max_length=1000)
 
 
-async def _operator(request: Request) -> tuple[RolloutService, Principal]:
+async def _operator(
+    request: Request, name: str, *, change: bool = False
+) -> tuple[RolloutService, Principal]:
+    """The rollouts and the caller, an operator who may see (``change``: manage) deployment
+    ``name``: another tenant's answers 404, a shared one a tenant may not manage 403."""
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
     if not principal.has_any("operator"):
@@ -43,27 +48,28 @@ async def _operator(request: Request) -> tuple[RolloutService, Principal]:
     rollouts: RolloutService | None = getattr(svc, "rollouts", None)
     if rollouts is None:
         raise ModelNotReady("rollouts are not running in this server yet", retry_after=1)
+    await deployment_owner(svc, principal, name, change=change)
     return rollouts, principal
 
 
 @router.get("/{name}/shadow")
 async def shadow_report(name: str, request: Request) -> Response:
     """Shadow candidates of a deployment: agreement with the live version, errors, latency."""
-    rollouts, _ = await _operator(request)
+    rollouts, _ = await _operator(request, name)
     return json_response(await rollouts.ops.shadow_report(name))
 
 
 @router.get("/{name}/canary")
 async def canary_status(name: str, request: Request) -> Response:
     """The deployment's current (or last) canary: step, traffic, per-arm figures, history."""
-    rollouts, _ = await _operator(request)
+    rollouts, _ = await _operator(request, name)
     return json_response(await rollouts.ops.canary_status(name))
 
 
 @router.post("/{name}/canary", status_code=201)
 async def canary_start(name: str, body: StartBody, request: Request) -> Response:
     """Start a canary of ``version`` (moves the canary alias; the driver takes it from there)."""
-    rollouts, principal = await _operator(request)
+    rollouts, principal = await _operator(request, name, change=True)
     run = await rollouts.ops.start_canary(
         name, body.version, actor=principal.name, reason=body.reason
     )
@@ -74,7 +80,7 @@ async def canary_start(name: str, body: StartBody, request: Request) -> Response
 @router.post("/{name}/canary/abort")
 async def canary_abort(name: str, body: AbortBody, request: Request) -> Response:
     """Stop the running canary: its traffic goes to 0 and the canary alias points back."""
-    rollouts, principal = await _operator(request)
+    rollouts, principal = await _operator(request, name, change=True)
     run = await rollouts.ops.abort_canary(name, actor=principal.name, reason=body.reason)
     await rollouts.refresh()
     return json_response(run_view(run))
@@ -83,5 +89,5 @@ async def canary_abort(name: str, body: AbortBody, request: Request) -> Response
 @router.get("/{name}/ab")
 async def ab_report(name: str, request: Request) -> Response:
     """Per-arm figures of the deployment's A/B test, significance tests and a verdict."""
-    rollouts, _ = await _operator(request)
+    rollouts, _ = await _operator(request, name)
     return json_response(await rollouts.ops.ab_report(name))

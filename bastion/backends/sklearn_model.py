@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from bastion.backends.archives import check_archive
 from bastion.backends.base import ModelSpec, Prediction, SharedResources
 from bastion.backends.onnx_model import (
     INLINE_MAX_ROWS,
@@ -64,6 +65,7 @@ def is_skops_file(path: Path) -> bool:
 def _load_skops(path: Path, model: str) -> Any:
     import skops.io
 
+    check_archive(path)  # a zip bomb is refused before skops inflates it
     untrusted = skops.io.get_untrusted_types(file=path)
     refused = [t for t in untrusted if not t.startswith(TRUSTED_TYPE_PREFIXES)]
     if refused:

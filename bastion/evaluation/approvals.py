@@ -17,7 +17,14 @@ class ApprovalStore:
         self._db = db
 
     async def approve(
-        self, model: str, version: int, *, key_id: str, approver: str, comment: str = ""
+        self,
+        model: str,
+        version: int,
+        *,
+        key_id: str,
+        approver: str,
+        comment: str = "",
+        tenant: str | None = None,
     ) -> Approval:
         """Record one approval; Conflict if this key already approved this version."""
         row = ApprovalRow(
@@ -27,6 +34,7 @@ class ApprovalStore:
             approver=approver[:100],
             comment=comment,
             created_at=utcnow(),
+            tenant=tenant,
         )
         async with self._db.session() as session:
             session.add(row)

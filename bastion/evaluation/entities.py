@@ -33,6 +33,8 @@ class EvalSet:
     description: str
     created_by: str
     created_at: datetime
+    tenant: str | None = None  # owning tenant; None: shared
+    created_by_key: str | None = None
 
     @property
     def ref(self) -> str:
@@ -51,6 +53,8 @@ class EvalSet:
             row.description,
             row.created_by,
             row.created_at,
+            row.tenant,
+            row.created_by_key,
         )
 
 
@@ -81,6 +85,7 @@ class EvalReport:
     params: dict[str, Any]
     created_by: str
     created_at: datetime
+    tenant: str | None = None  # owning tenant; None: shared
 
     @property
     def set_ref(self) -> str:
@@ -103,6 +108,7 @@ class EvalReport:
             dict(row.params or {}),
             row.created_by,
             row.created_at,
+            row.tenant,
         )
 
 
@@ -114,10 +120,19 @@ class Approval:
     approver: str
     comment: str
     created_at: datetime
+    tenant: str | None = None  # the approver's tenant
 
     @classmethod
     def from_row(cls, row: ApprovalRow) -> Approval:
-        return cls(row.model, row.version, row.key_id, row.approver, row.comment, row.created_at)
+        return cls(
+            row.model,
+            row.version,
+            row.key_id,
+            row.approver,
+            row.comment,
+            row.created_at,
+            row.tenant,
+        )
 
 
 @dataclass(frozen=True, slots=True)

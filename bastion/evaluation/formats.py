@@ -29,6 +29,30 @@ _SUFFIXES: dict[str, Format] = {
     ".pq": "parquet",
 }
 _ALLOWED = "input (or input.NAME), expected, slices (or slice.NAME)"
+MAX_DEPTH = 64  # nesting levels of one row's JSON (deeper is refused, 422)
+MAX_FIELD = csv.field_size_limit()  # characters in one CSV cell (the csv module's own bound)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` that answers nesting beyond ``MAX_DEPTH`` as InvalidRequest, not a
+    RecursionError: rows nested deeper are refused before they are parsed."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return json.loads(text)  # cannot nest deeper: skip the scan (the common case)
+    depth = deepest = 0
+    quoted = escaped = False
+    for ch in text:  # a bracket count outside strings bounds the parser's recursion
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            quoted = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                raise InvalidRequest(f"JSON nested deeper than {MAX_DEPTH} levels")
+        elif ch in "]}":
+            depth -= 1
+    return json.loads(text)
 
 
 def format_of(filename: str | None, content: bytes, given: str | None = None) -> Format:
@@ -74,9 +98,11 @@ def _jsonl(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = _loads(line)
         except json.JSONDecodeError as exc:
             raise InvalidRequest(f"line {number}: not valid JSON ({exc.msg})") from exc
+        except InvalidRequest as exc:
+            raise InvalidRequest(f"line {number}: {exc.message}") from exc
         if not isinstance(value, dict):
             raise InvalidRequest(f"line {number}: expected a JSON object with {_ALLOWED}")
         yield number, value
@@ -85,12 +111,22 @@ def _jsonl(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
 def _cell(text: str) -> Any:
     """A CSV cell: JSON when it parses (numbers, true, null, objects), else the string."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return _loads(text)
+    except (json.JSONDecodeError, InvalidRequest):
         return text
 
 
 def _csv(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        yield from _csv_rows(text)
+    except csv.Error as exc:  # e.g. a cell over MAX_FIELD characters, a NUL byte
+        raise InvalidRequest(
+            f"the eval set is not readable CSV ({exc}); cells hold at most {MAX_FIELD} "
+            "characters: put long inputs in a JSONL or Parquet set"
+        ) from exc
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     _check_columns(header)

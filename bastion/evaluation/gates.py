@@ -12,6 +12,7 @@ from bastion.evaluation.base import ShadowSource
 from bastion.evaluation.entities import EvalReport, EvalSet, GateFailure
 from bastion.evaluation.reports import ReportStore
 from bastion.evaluation.scorers import is_latency, lower_is_better
+from bastion.evaluation.separation import Separation
 from bastion.evaluation.sets import EvalSetStore
 from bastion.registry import Registry
 from bastion.settings.evaluation import (
@@ -36,6 +37,8 @@ class Gates:
         reports: ReportStore,
         approvals: ApprovalStore,
         shadow: ShadowSource | None = None,
+        *,
+        separation: Separation,
     ) -> None:
         self._settings = settings
         self._registry = registry
@@ -43,37 +46,68 @@ class Gates:
         self._reports = reports
         self._approvals = approvals
         self.shadow = shadow
+        self.separation = separation
 
     def gated(self, model: str, alias: str) -> GateSettings | None:
         return self._settings.gate(model, alias)
 
     async def check(
-        self, model: str, version: int, alias: str, *, traffic: bool = True
+        self,
+        model: str,
+        version: int,
+        alias: str,
+        *,
+        traffic: bool = True,
+        requester: str | None = None,
     ) -> list[GateFailure]:
         """Every failed gate of moving ``alias`` to ``version`` (empty: allowed).
 
         ``traffic=False`` leaves out the gates that need live traffic (shadow agreement),
-        as a canary does when it starts.
+        as a canary does when it starts. ``requester``: the key id asking for the move (its
+        own approval never counts).
         """
         gate = self.gated(model, alias)
         if gate is None:
             return []
+        scope = _Scope(model, alias, gate.approvals, await self._owner(model))
         failures: list[GateFailure] = []
         for threshold in gate.thresholds:
-            failures += await self._threshold(model, version, threshold)
+            failures += await self._threshold(scope, version, threshold)
         if gate.no_regression is not None:
-            failures += await self._no_regression(model, version, alias, gate.no_regression)
+            failures += await self._no_regression(scope, version, gate.no_regression)
         if gate.approvals:
-            failures += await self._approvals_gate(model, version, gate.approvals)
+            failures += await self._approvals_gate(scope, version, requester)
         if gate.shadow_agreement is not None and traffic:
             failures += await self._shadow_gate(model, version, gate.shadow_agreement)
         return failures
 
-    async def _set(self, gate: str, ref: str) -> EvalSet | GateFailure:
+    async def _owner(self, model: str) -> str | None:
         try:
-            return await self._sets.resolve(ref)
+            return await self._registry.owner(model)
+        except NotFound:
+            return None
+
+    async def pin_all(self) -> None:
+        """Pin every configured gate's unversioned sets to their newest version now (at
+        start): a set version written later needs approvals before a gate uses it."""
+        for model, aliases in self._settings.gates.items():
+            for alias, gate in aliases.items():
+                owner = await self._owner(model)
+                for ref in _set_refs(gate):
+                    try:
+                        await self.separation.resolve(model, alias, ref, gate.approvals, owner)
+                    except NotFound:
+                        continue  # no such set yet: pinned when first registered and checked
+
+    async def _set(self, scope: _Scope, gate: str, ref: str) -> EvalSet | GateFailure:
+        try:
+            found = await self.separation.resolve(
+                scope.model, scope.alias, ref, scope.approvals, scope.owner
+            )
         except NotFound as exc:
             return GateFailure(gate, exc.message, {"set": ref})
+        scope.authors.add(found.created_by_key)
+        return found
 
     async def _report(
         self, gate: str, model: str, version: int, eval_set: EvalSet, having: Sequence[str] = ()
@@ -89,8 +123,9 @@ class Gates:
             )
         return report
 
-    async def _threshold(self, model: str, version: int, t: ThresholdGate) -> list[GateFailure]:
-        eval_set = await self._set("threshold", t.set)
+    async def _threshold(self, scope: _Scope, version: int, t: ThresholdGate) -> list[GateFailure]:
+        model = scope.model
+        eval_set = await self._set(scope, "threshold", t.set)
         if isinstance(eval_set, GateFailure):
             return [eval_set]
         holding = await self._reports.latest(model, version, eval_set.sha256, (t.metric,))
@@ -115,14 +150,15 @@ class Gates:
         return []
 
     async def _no_regression(
-        self, model: str, version: int, alias: str, gate: RegressionGate
+        self, scope: _Scope, version: int, gate: RegressionGate
     ) -> list[GateFailure]:
+        model, alias = scope.model, scope.alias
         holder = (await self._registry.aliases(model)).get(alias)
         if holder is None or holder == version:
             return []  # nothing holds the alias yet: nothing to regress from
         failures: list[GateFailure] = []
         for ref in gate.sets:
-            eval_set = await self._set("no_regression", ref)
+            eval_set = await self._set(scope, "no_regression", ref)
             if isinstance(eval_set, GateFailure):
                 failures.append(eval_set)
                 continue
@@ -139,17 +175,27 @@ class Gates:
                 failures += _compare(reports[0], reports[1], alias, gate)
         return failures
 
-    async def _approvals_gate(self, model: str, version: int, needed: int) -> list[GateFailure]:
-        approvals = await self._approvals.list_approvals(model, version)
-        keys = {a.key_id for a in approvals}
-        if len(keys) >= needed:
+    async def _approvals_gate(
+        self, scope: _Scope, version: int, requester: str | None
+    ) -> list[GateFailure]:
+        model, needed = scope.model, scope.approvals
+        try:
+            registrant = (await self._registry.get_version(model, version)).created_by_key
+        except NotFound:
+            registrant = None
+        barred = {requester, registrant, *scope.authors}
+        counted = await self.separation.count(model, version, scope.owner, barred)
+        if len(counted.keys) >= needed:
             return []
-        who = ", ".join(sorted({a.approver for a in approvals})) or "nobody yet"
+        who = ", ".join(counted.approvers) or "nobody yet"
         message = (
-            f"{len(keys)} of {needed} approvals by approver keys (approved by: {who}); approve "
-            f"with: bastion models approve {model} {version}"
+            f"{len(counted.keys)} of {needed} approvals by approver keys (approved by: {who}); "
+            f"approve with: bastion models approve {model} {version}"
         )
-        return [GateFailure("approvals", message, {"approvals": len(keys), "needed": needed})]
+        if counted.ignored:
+            message += f"; not counted: {', '.join(counted.ignored)}"
+        details = {"approvals": len(counted.keys), "needed": needed}
+        return [GateFailure("approvals", message, details)]
 
     async def _shadow_gate(self, model: str, version: int, gate: ShadowGate) -> list[GateFailure]:
         if self.shadow is None:
@@ -169,6 +215,23 @@ class Gates:
             )
             return [GateFailure("shadow_agreement", message, details)]
         return []
+
+
+class _Scope:
+    """The gate being checked: whose model, which alias, how many approvals, its owner."""
+
+    __slots__ = ("alias", "approvals", "authors", "model", "owner")
+
+    def __init__(self, model: str, alias: str, approvals: int, owner: str | None) -> None:
+        self.model, self.alias, self.approvals, self.owner = model, alias, approvals, owner
+        self.authors: set[str | None] = set()  # keys that wrote the set versions used
+
+
+def _set_refs(gate: GateSettings) -> list[str]:
+    refs = [t.set for t in gate.thresholds]
+    if gate.no_regression is not None:
+        refs += list(gate.no_regression.sets)
+    return refs
 
 
 def _worse_by(metric: str, candidate: float, holder: float) -> float:

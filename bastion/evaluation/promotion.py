@@ -41,10 +41,12 @@ class PromotionGuard:
         admin: bool,
         override: bool = False,
         reason: str = "",
+        requester: str | None = None,
     ) -> list[GateFailure]:
         """Allow moving ``alias`` to ``version`` or raise PromotionGateFailed (409).
 
-        With ``override`` (admins only, 403 otherwise; a reason is required) the move is
+        ``requester``: the key id asking (its own approval does not count). With
+        ``override`` (admins only, 403 otherwise; a reason is required) the move is
         allowed anyway, and the gates it overrode are returned for the audit record.
         """
         if override and not admin:
@@ -54,7 +56,7 @@ class PromotionGuard:
                 "reason: an override of promotion gates needs a reason (it is audited)",
                 details={"field": "reason"},
             )
-        failures = await self.gates.check(model, version, alias)
+        failures = await self.gates.check(model, version, alias, requester=requester)
         if failures and not override:
             raise refusal(model, version, alias, failures)
         return failures

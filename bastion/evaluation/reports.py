@@ -32,6 +32,7 @@ class ReportStore:
         gaps: dict[str, Any],
         params: dict[str, Any],
         created_by: str,
+        tenant: str | None = None,
     ) -> EvalReport:
         row = EvalReportRow(
             model=model,
@@ -47,6 +48,7 @@ class ReportStore:
             params=params,
             created_by=created_by[:100],
             created_at=utcnow(),
+            tenant=tenant,
         )
         async with self._db.session() as session:
             session.add(row)

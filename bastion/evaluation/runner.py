@@ -86,6 +86,7 @@ class EvalRunner:
         output_field: str | None = None,
         created_by: str = "cli",
         allowed_modules: Sequence[str] | None = None,
+        tenant: str | None = None,
     ) -> EvalReport:
         """Score ``NAME@VERSION`` on ``SET[@V]``; store and return the report.
 
@@ -129,6 +130,7 @@ class EvalRunner:
                 "duration_s": round(time.perf_counter() - began, 3),
             },
             created_by=created_by,
+            tenant=tenant,
         )
         log.info(
             "eval_run_finished",

@@ -53,6 +53,8 @@ class EvalSetStore:
         fmt: str | None = None,
         description: str = "",
         created_by: str = "cli",
+        tenant: str | None = None,
+        created_by_key: str | None = None,
     ) -> tuple[EvalSet, bool]:
         """Validate every row, store the bytes, record the next version; ``(set, created)``.
 
@@ -75,7 +77,15 @@ class EvalSetStore:
         sha256, size = await asyncio.to_thread(self._artifacts.put, content)
         found, created = await insert_next_version(
             lambda: self._insert(
-                name, sha256, size, kind, len(rows), slices, description, created_by
+                name,
+                sha256,
+                size,
+                kind,
+                len(rows),
+                slices,
+                description,
+                created_by,
+                (tenant, created_by_key),
             ),
             f"eval set {name!r}",
         )
@@ -93,6 +103,7 @@ class EvalSetStore:
         slices: list[str],
         description: str,
         created_by: str,
+        owner: tuple[str | None, str | None] = (None, None),
     ) -> tuple[EvalSet, bool]:
         async with self._db.session() as session:
             same = await session.scalar(
@@ -117,6 +128,8 @@ class EvalSetStore:
                 description=description,
                 created_by=created_by[:100],
                 created_at=utcnow(),
+                tenant=owner[0],
+                created_by_key=owner[1],
             )
             session.add(row)
             await session.commit()
@@ -128,6 +141,15 @@ class EvalSetStore:
             query = query.where(EvalSetRow.name == name)
         async with self._db.session() as session:
             return [EvalSet.from_row(r) for r in await session.scalars(query)]
+
+    async def owner(self, name: str) -> str | bool | None:
+        """The tenant owning set ``name`` (the first version's; None: shared), or False if
+        no set has that name."""
+        async with self._db.session() as session:
+            row = await session.scalar(
+                select(EvalSetRow).where(EvalSetRow.name == name).order_by(EvalSetRow.version)
+            )
+        return False if row is None else row.tenant
 
     async def get(self, name: str, version: int | None = None) -> EvalSet:
         """Version ``version`` of ``name``, or its newest; NotFound lists what exists."""

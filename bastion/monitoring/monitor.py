@@ -44,6 +44,9 @@ class DriftMonitor:
         self._rng = rng or random.Random(0)
         self._streams: OrderedDict[Key, DriftStream | Baseline] = OrderedDict()
         self._latest: dict[str, int] = {}
+        # the same windows per tenant, so that a tenant sees its own traffic's drift on a
+        # deployment shared by every tenant (bounded like the streams: max_streams)
+        self._tenants: OrderedDict[tuple[str, int, str], DriftStream] = OrderedDict()
         self._lock = threading.Lock()
 
     def set_reference(
@@ -97,6 +100,7 @@ class DriftMonitor:
         prediction: Any = None,
         confidence: Any = None,
         embedding: Any = None,
+        tenant: str | None = None,
     ) -> bool:
         """Count one served row (its input features by name); False when not monitored.
 
@@ -112,6 +116,9 @@ class DriftMonitor:
             self._streams.move_to_end(key)
             if isinstance(stream, DriftStream):
                 stream.observe(row, prediction, confidence, embedding)
+                if tenant is not None:
+                    mine = self._tenant_stream(key, tenant, stream.profile)
+                    mine.observe(row, prediction, confidence, embedding)
                 return True
             if stream.observe(row, prediction, confidence, embedding):
                 profile = stream.profile()
@@ -122,11 +129,17 @@ class DriftMonitor:
             return True
 
     def report(
-        self, deployment: str, version: int | None = None, *, windows: int = 1
+        self,
+        deployment: str,
+        version: int | None = None,
+        *,
+        windows: int = 1,
+        tenant: str | None = None,
     ) -> DriftReport:
         """Drift of the open window (merged with ``windows - 1`` previous ones).
 
         ``version`` defaults to the version whose reference was set last for the deployment.
+        ``tenant``: only that tenant's traffic (None: every tenant's).
         """
         with self._lock:
             version = self._latest.get(deployment) if version is None else version
@@ -134,6 +147,9 @@ class DriftMonitor:
             if not isinstance(stream, DriftStream):
                 state = "collecting its baseline" if stream else "not monitored"
                 raise NotFound(f"drift: {deployment} version {version} is {state}")
+            assert version is not None
+            if tenant is not None:
+                stream = self._tenant_stream((deployment, version), tenant, stream.profile)
             snapshot = stream.snapshot(windows)
         return assess(snapshot, self.settings, deployment=deployment, version=version)
 
@@ -157,6 +173,17 @@ class DriftMonitor:
             if self._latest.get(deployment) == version:
                 del self._latest[deployment]
             log.warning("drift_stream_evicted", deployment=deployment, version=version)
+
+    def _tenant_stream(self, key: Key, tenant: str, profile: ReferenceProfile) -> DriftStream:
+        """``tenant``'s windows of ``key`` (new, or renewed when the reference changed)."""
+        found = self._tenants.get((*key, tenant))
+        if found is None or found.profile is not profile:
+            found = DriftStream(profile, self.settings, clock=self._clock, rng=self._child_rng())
+            self._tenants[(*key, tenant)] = found
+            while len(self._tenants) > self.settings.max_streams:
+                self._tenants.popitem(last=False)
+        self._tenants.move_to_end((*key, tenant))
+        return found
 
     def _child_rng(self) -> random.Random:
         return random.Random(self._rng.getrandbits(64))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -53,17 +54,26 @@ class DriftOperations:
         return model, chosen
 
     async def report(
-        self, deployment: str, version: int | None = None, windows: int = 1
+        self,
+        deployment: str,
+        version: int | None = None,
+        windows: int = 1,
+        *,
+        tenant: str | None = None,
     ) -> tuple[DriftReport, dict[str, Any] | None]:
         """The drift report of the open window (merged with ``windows - 1`` earlier ones) and
-        where its reference came from."""
+        where its reference came from; ``tenant``: that tenant's traffic only."""
         monitor = self._monitor()
         await self._svc.settle()
         model, chosen = await self._version(deployment, version)
         if model is not None and chosen is not None:
             await self._svc.ensure_reference(deployment, chosen, model)
         try:
-            report = await asyncio.to_thread(monitor.report, deployment, chosen, windows=windows)
+            report = await asyncio.to_thread(
+                functools.partial(monitor.report, windows=windows, tenant=tenant),
+                deployment,
+                chosen,
+            )
         except NotFound as exc:
             shown = f"version {chosen}" if chosen is not None else "any version"
             raise NotFound(
@@ -74,7 +84,8 @@ class DriftOperations:
         about = None
         if model is not None and report.version is not None:
             about = await self._svc.references.describe(model, report.version, deployment)
-        self._svc.outlets.drift(report)
+        if tenant is None:  # metrics and alerts watch the whole traffic
+            self._svc.outlets.drift(report)
         return report, about
 
     async def freeze(

@@ -148,6 +148,7 @@ class Recorder:
                 prediction=label if label is not None else value,
                 confidence=prediction.confidence,
                 embedding=embedded[i] if embedded is not None else None,
+                tenant=entry.tenant,
             )
             if not seen:
                 out.unmonitored[(entry.deployment, entry.version)] = entry.model

@@ -55,7 +55,7 @@ def assemble(
     optional: list[Stage | None] = [
         SignalStage(alerts) if alerts is not None and alerts.settings.enabled else None,
         AuditStage(audit) if audit is not None else None,  # reads the principal after auth
-        AuthStage(authenticator),
+        AuthStage(authenticator, owner_of=deployments.owner),
         admit,  # limits and budgets
         monitor,  # prediction log + drift, on the way out: sees who answered
         act,  # action intents (outbox), committed with the audit record: docs/actions.md

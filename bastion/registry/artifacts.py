@@ -13,7 +13,7 @@ from typing import IO
 from bastion.errors import ArtifactIntegrityError, InvalidRequest
 
 CHUNK_BYTES = 1 << 20
-READ_ONLY = 0o444
+READ_ONLY = 0o400  # readable by Bastion's own user only
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 

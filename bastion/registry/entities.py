@@ -36,6 +36,7 @@ class ModelVersion:
     created_by: str
     created_at: datetime
     aliases: tuple[str, ...] = ()
+    created_by_key: str | None = None  # the registering key's id (separation of duties)
 
     @classmethod
     def from_row(cls, row: ModelVersionRow, aliases: Iterable[str] = ()) -> ModelVersion:
@@ -54,6 +55,7 @@ class ModelVersion:
             created_by=row.created_by,
             created_at=row.created_at,
             aliases=tuple(sorted(aliases)),
+            created_by_key=row.created_by_key,
         )
 
 
@@ -83,6 +85,7 @@ class ModelSummary:
     latest_version: int | None
     aliases: dict[str, int]
     created_at: datetime
+    tenant: str | None = None  # the owning tenant; None: shared by every tenant
 
 
 @dataclass(frozen=True, slots=True)

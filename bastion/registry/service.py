@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bastion.backends.archives import check_archive
 from bastion.errors import ArtifactIntegrityError, ArtifactTampered, InvalidRequest, NotFound
 from bastion.registry import aliases as rules
 from bastion.registry.artifacts import ArtifactStore
@@ -97,9 +100,18 @@ async def _summaries(session: AsyncSession) -> list[ModelSummary]:
             latest_version=newest,
             aliases=grouped.get(model.name, {}),
             created_at=model.created_at,
+            tenant=model.tenant,
         )
         for model, newest in rows
     ]
+
+
+def _check_zip(artifact: Path | bytes) -> None:
+    source: Path | io.BytesIO = io.BytesIO(artifact) if isinstance(artifact, bytes) else artifact
+    if zipfile.is_zipfile(source):
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        check_archive(source)
 
 
 class Registry:
@@ -123,8 +135,12 @@ class Registry:
         training_data_hash: str | None = None,
         description: str = "",
         created_by: str = "cli",
+        tenant: str | None = None,
+        created_by_key: str | None = None,
     ) -> ModelVersion:
-        """Store the artifact and record the model's next version (1, 2, 3… per model)."""
+        """Store the artifact and record the model's next version (1, 2, 3… per model).
+
+        ``tenant`` owns a new model (None: shared); a model's owner never changes here."""
         validate_name(name)
         if not flavor.strip():
             raise InvalidRequest("flavor must not be empty, e.g. sklearn, onnx, openai")
@@ -139,14 +155,16 @@ class Registry:
             "training_data_hash": bounded("training_data_hash", training_data_hash, 128),
             "description": description,
             "created_by": bounded("created_by", created_by, 100),
+            "created_by_key": bounded("created_by_key", created_by_key, 64),
         }
         check_pickle(artifact_name, values["params"])
         sha256, size = None, 0
         if artifact is not None:
+            await asyncio.to_thread(_check_zip, artifact)  # a zip bomb: 413 before storing
             sha256, size = await asyncio.to_thread(self._artifacts.put, artifact)
         values.update(artifact_sha256=sha256, artifact_size=size)
         mv = await insert_next_version(
-            lambda: self._insert_version(name, values), f"model {name!r}"
+            lambda: self._insert_version(name, values, tenant), f"model {name!r}"
         )
         log.info(
             "model_version_registered",
@@ -157,9 +175,11 @@ class Registry:
         )
         return mv
 
-    async def _insert_version(self, name: str, values: dict[str, Any]) -> ModelVersion:
+    async def _insert_version(
+        self, name: str, values: dict[str, Any], tenant: str | None
+    ) -> ModelVersion:
         async with self._db.session() as session:
-            await self._ensure_model(session, name, values["description"])
+            await self._ensure_model(session, name, values["description"], tenant)
             latest = await session.scalar(
                 select(func.max(ModelVersionRow.version)).where(ModelVersionRow.name == name)
             )
@@ -171,19 +191,35 @@ class Registry:
             return ModelVersion.from_row(row)
 
     @staticmethod
-    async def _ensure_model(session: AsyncSession, name: str, description: str) -> None:
+    async def _ensure_model(
+        session: AsyncSession, name: str, description: str, tenant: str | None
+    ) -> None:
         """Create the model row if new, then hold it locked until commit (versions in order)."""
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         await session.execute(
             insert(ModelRow)
-            .values(name=name, description=description, created_at=utcnow())
+            .values(name=name, description=description, created_at=utcnow(), tenant=tenant)
             .on_conflict_do_nothing(index_elements=["name"])
         )
         if dialect == "postgresql":
             await session.execute(
                 select(ModelRow.name).where(ModelRow.name == name).with_for_update()
             )
+
+    async def owner(self, name: str) -> str | None:
+        """The tenant owning model ``name`` (None: shared); NotFound, naming no other model."""
+        async with self._db.session() as session:
+            row = await session.get(ModelRow, name)
+        if row is None:
+            raise NotFound(f"no model named '{name}'")
+        return row.tenant
+
+    async def owners(self) -> dict[str, str | None]:
+        """Every model's owning tenant (None: shared), in one query."""
+        async with self._db.session() as session:
+            rows = await session.execute(select(ModelRow.name, ModelRow.tenant))
+            return {name: tenant for name, tenant in rows}
 
     async def get_version(self, name: str, version: int) -> ModelVersion:
         async with self._db.session() as session:

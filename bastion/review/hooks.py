@@ -64,8 +64,9 @@ class Hooks:
             log.warning("review_feedback_failed", item=item.id, error=exc.message)
 
     async def audit_admin(
-        self, actor: str, action: str, target: str, details: dict[str, Any]
+        self, actor: Any, action: str, target: str, details: dict[str, Any]
     ) -> None:
+        """``actor``: a Worker (its key id, name and tenant are recorded) or a name."""
         if self.audit is not None:
             await self.audit.admin(actor, action, target, details)
 

@@ -222,7 +222,7 @@ class ReviewService:
         action = "prediction.override" if status == "overridden" else f"review.{status}"
         target = item.request_id if status == "overridden" else item.id
         details = {"item": item.id, "deployment": item.deployment, "reason": item.reason}
-        await self.hooks.audit_admin(worker.name, action, target, details)
+        await self.hooks.audit_admin(worker, action, target, details)  # key id and tenant
         log.info("review_decided", item=item.id, status=status, actor=worker.name)
         self._notify(item, status, final_output)
 

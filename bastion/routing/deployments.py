@@ -92,14 +92,20 @@ class DeploymentManager:
         self._lock = asyncio.Lock()
         self._retiring: set[asyncio.Task[None]] = set()
         self._retry_at = 0.0
+        self._owners: dict[str, str | None] = {}  # deployment → its model's owning tenant
         self.ready = False
 
     def get(self, name: str) -> Deployment:
         dep = self._deployments.get(name)
         if dep is None:
-            known = ", ".join(sorted(self._deployments)) or "none"
-            raise NotFound(f"no deployment named '{name}'; deployments: {known}")
+            raise NotFound(
+                f"no deployment named '{name}'; GET /v1/deployments lists those your key may use"
+            )
         return dep
+
+    def owner(self, name: str) -> str | None:
+        """The tenant owning deployment ``name`` (its model's; None: shared or unknown)."""
+        return self._owners.get(name)
 
     def all(self) -> list[Deployment]:
         return [self._deployments[n] for n in sorted(self._deployments)]
@@ -130,6 +136,10 @@ class DeploymentManager:
                     bulkhead = Bulkhead(wanted.max_concurrency, wanted.max_queue, name=wanted.name)
                     dep = self._deployments[wanted.name] = Deployment(wanted, bulkhead)
                 await self._reconcile(dep, snapshot.get((wanted.model_name, wanted.alias)))
+            models = await self._registry.owners()
+            self._owners = {
+                d.name: models.get(d.settings.model_name) for d in self._deployments.values()
+            }
             self._revision = revision
         return True
 

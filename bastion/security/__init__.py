@@ -5,6 +5,7 @@ from bastion.security.access import (
     require_deployment,
     require_own_role,
     require_roles,
+    require_usable,
     tenant_scope,
 )
 from bastion.security.authenticator import Authenticator
@@ -25,5 +26,6 @@ __all__ = [
     "require_deployment",
     "require_own_role",
     "require_roles",
+    "require_usable",
     "tenant_scope",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bastion.core.principal import Principal
-from bastion.errors import Forbidden
+from bastion.errors import Forbidden, NotFound
 
 
 def require_deployment(principal: Principal, deployment: str) -> None:
@@ -13,6 +13,16 @@ def require_deployment(principal: Principal, deployment: str) -> None:
             f"key '{principal.name}' may not use deployment '{deployment}'; "
             "ask an admin to grant it"
         )
+
+
+def require_usable(principal: Principal, deployment: str, owner: str | None) -> None:
+    """``require_deployment``, after answering another tenant's deployment as absent (404):
+    ``owner`` is the tenant owning it (its model's), None when shared."""
+    if owner is not None and not principal.sees_tenant(owner):
+        raise NotFound(
+            f"no deployment named '{deployment}'; GET /v1/deployments lists those your key may use"
+        )
+    require_deployment(principal, deployment)
 
 
 def require_roles(principal: Principal, *roles: str) -> None:

@@ -42,7 +42,8 @@ class LimitsSettings(Section):
     """Bounds on what a client may send; anything over them is a clean 4xx."""
 
     max_body_bytes: int = Field(4 * 1_048_576, ge=1024)
-    max_admin_body_bytes: int = Field(512 * 1_048_576, ge=1024)
+    max_admin_body_bytes: int = Field(512 * 1_048_576, ge=1024)  # admin uploads
+    max_admin_json_bytes: int = Field(1_048_576, ge=1024)  # every other admin call
     max_depth: int = Field(32, ge=2, le=256)
     max_string_length: int = Field(1_000_000, ge=1)
     max_list_length: int = Field(10_000, ge=1)

@@ -86,7 +86,39 @@ class JwtSettings(Section):
         return self
 
 
+class RefusalSettings(Section):
+    """Refused requests: when an address or key prefix is slowed down, how many refusals are
+    audited in full per window (beyond that they are counted in one summary record)."""
+
+    window_s: float = Field(60.0, gt=0, le=3600)
+    max_failures: int = Field(
+        20, ge=1, description="failed authentications per address or key prefix per window"
+    )
+    audit_per_window: int = Field(
+        100, ge=1, description="refusals audited one by one per window; the rest are counted"
+    )
+    max_tracked: int = Field(100_000, ge=100, description="addresses and prefixes remembered")
+    remember_good_s: float = Field(
+        3600.0, ge=0, description="a key that worked this recently is still checked when slowed"
+    )
+
+
 class SecuritySettings(Section):
     admin_key: SecretStr | None = None
     require_keys: bool = True
     jwt: JwtSettings | None = Field(None, description="accept JWTs from an identity provider")
+    # Who manages objects shared by every tenant (``tenant: null``) besides admins, and whose
+    # approvals count for them: key ids, or ``tenant:NAME`` for every key of a tenant.
+    global_operators: Annotated[tuple[str, ...], NoDecode] = ("tenant:default",)
+    global_approvers: Annotated[tuple[str, ...], NoDecode] = ("tenant:default",)
+    refusals: RefusalSettings = RefusalSettings()
+
+    @field_validator("global_operators", "global_approvers", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        """One value, a JSON list, or a comma-separated list (from the environment)."""
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value

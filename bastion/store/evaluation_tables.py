@@ -27,6 +27,8 @@ class EvalSetRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tenant: Mapped[str | None] = mapped_column(String(100))  # None: shared (evaluation_0002)
+    created_by_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class EvalReportRow(Base):
@@ -52,6 +54,7 @@ class EvalReportRow(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tenant: Mapped[str | None] = mapped_column(String(100))  # evaluation_0002
 
 
 class ApprovalRow(Base):
@@ -67,5 +70,38 @@ class ApprovalRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     key_id: Mapped[str] = mapped_column(String(64))
     approver: Mapped[str] = mapped_column(String(100))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tenant: Mapped[str | None] = mapped_column(String(100))  # the approver's (evaluation_0002)
+
+
+class GatePinRow(Base):
+    """The eval-set version a promotion gate uses: pinned when first checked, moved only
+    when a newer version of the set has the gate's approvals (evaluation_0002)."""
+
+    __tablename__ = "gate_pins"
+
+    model: Mapped[str] = mapped_column(String(63), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(63), primary_key=True)
+    set_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    set_version: Mapped[int] = mapped_column(Integer)
+    set_sha256: Mapped[str] = mapped_column(String(64))
+    pinned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SetApprovalRow(Base):
+    """One approver key's approval of one eval-set version (evaluation_0002)."""
+
+    __tablename__ = "eval_set_approvals"
+    __table_args__ = (
+        UniqueConstraint("set_name", "set_version", "key_id", name="uq_eval_set_approvals_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    set_name: Mapped[str] = mapped_column(String(63))
+    set_version: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[str] = mapped_column(String(64))
+    approver: Mapped[str] = mapped_column(String(100))
+    tenant: Mapped[str] = mapped_column(String(100))
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -75,6 +75,7 @@ class ModelRow(Base):
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tenant: Mapped[str | None] = mapped_column(String(100))  # None: shared (registry_0001)
 
 
 class ModelVersionRow(Base):
@@ -93,6 +94,7 @@ class ModelVersionRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="cli")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_key: Mapped[str | None] = mapped_column(String(64))  # registry_0001
 
 
 class ModelAliasRow(Base):

@@ -115,6 +115,9 @@ def make_server(data_dir: Path, *, database_url: str | None = None, **extra_env:
             "BASTION_LOGGING__FORMAT": "console",
             "PYTHONPATH": str(ROOT),
             "HF_HUB_OFFLINE": "1",
+            # tests probe authorization with many bad keys from 127.0.0.1: no slowdown here,
+            # unless a test asks for it (tests/e2e/test_refusals.py)
+            "BASTION_SECURITY__REFUSALS__MAX_FAILURES": "1000000",
         }
     )
     if database_url:

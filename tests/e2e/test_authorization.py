@@ -110,8 +110,12 @@ def bearer(secret: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def role_keys(demo_server: Server) -> dict[str, str]:
-    """One key per role in tenant ``acme``, plus no key and a key nobody issued."""
-    keys = {role: create_key(demo_server, roles=[role], tenant="acme")[0] for role in ROLES}
+    """One key per role in tenant ``default``, plus no key and a key nobody issued.
+
+    The demo models are shared by every tenant; the default tenant's keys manage them
+    (``security.global_operators``). Another tenant's roles meet 403 on shared objects and
+    404 on foreign ones: tests/e2e/test_tenant_walk.py walks every route for that."""
+    keys = {role: create_key(demo_server, roles=[role], tenant="default")[0] for role in ROLES}
     keys["bogus"] = "bst_" + "x" * 43
     return keys
 

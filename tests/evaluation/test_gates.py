@@ -64,7 +64,17 @@ async def test_threshold_needs_a_report_of_this_version_on_that_set(build: Any) 
         low.describe() == "gate 'threshold' failed: accuracy on set 'golden@1' is 0.75, needs ≥ 0.9"
     )
     assert low.details["value"] == 0.75 and low.details["min"] == 0.9
-    await svc.sets.register("golden", GOLDEN)  # a new set version: its own report is needed
+    # a new set version does not reach the gate by itself: the gate stays pinned to golden@1
+    v2, _ = await svc.sets.register("golden", GOLDEN, created_by_key="writer", tenant="default")
+    (pinned,) = await svc.gates.check("m", 2, "production")
+    assert pinned.details["set"] == "golden@1" and pinned.details["value"] == 0.75
+    # its author's approval, and a foreign tenant's, do not move the pin
+    await svc.pins.approve_set(v2, key_id="writer", approver="w", tenant="default")
+    await svc.pins.approve_set(v2, key_id="other", approver="o", tenant="globex")
+    (still,) = await svc.gates.check("m", 2, "production")
+    assert still.details["set"] == "golden@1"
+    # an entitled approver's does: then the new version's own report is needed
+    await svc.pins.approve_set(v2, key_id="ann", approver="ann", tenant="default")
     (stale,) = await svc.gates.check("m", 2, "production")
     assert "no eval report on set 'golden@2'" in stale.message
 
@@ -161,15 +171,21 @@ async def test_approvals_are_distinct_keys(build: Any) -> None:
     svc = await build({"approvals": 2})
     (none,) = await svc.gates.check("m", 2, "production")
     assert none.message.startswith("0 of 2 approvals by approver keys (approved by: nobody yet)")
-    await svc.approvals.approve("m", 2, key_id="k1", approver="ann", comment="lgtm")
+    home = {"tenant": "default"}  # model m is shared: the default tenant approves for it
+    await svc.approvals.approve("m", 2, key_id="k1", approver="ann", comment="lgtm", **home)
     with pytest.raises(Conflict, match="'ann' has already approved m v2"):
-        await svc.approvals.approve("m", 2, key_id="k1", approver="ann")
-    await svc.approvals.approve("m", 1, key_id="k2", approver="bob")  # another version's
+        await svc.approvals.approve("m", 2, key_id="k1", approver="ann", **home)
+    await svc.approvals.approve("m", 1, key_id="k2", approver="bob", **home)  # another version's
     (one,) = await svc.gates.check("m", 2, "production")
     assert "1 of 2 approvals" in one.message and "ann" in one.message
-    await svc.approvals.approve("m", 2, key_id="k2", approver="bob")
+    await svc.approvals.approve("m", 2, key_id="k9", approver="eve", tenant="globex")
+    (foreign,) = await svc.gates.check("m", 2, "production")  # another tenant's: not counted
+    assert "1 of 2 approvals" in foreign.message and "eve (not an approver" in foreign.message
+    (own,) = await svc.gates.check("m", 2, "production", requester="k1")  # own request
+    assert "0 of 2 approvals" in own.message
+    await svc.approvals.approve("m", 2, key_id="k2", approver="bob", **home)
     assert await svc.gates.check("m", 2, "production") == []
-    assert [a.approver for a in await svc.approvals.list_approvals("m", 2)] == ["ann", "bob"]
+    assert [a.approver for a in await svc.approvals.list_approvals("m", 2)] == ["ann", "eve", "bob"]
 
 
 async def test_shadow_agreement(build: Any) -> None:

@@ -149,3 +149,17 @@ def test_an_empty_window_reports_no_statistics() -> None:
     assert report.status == "insufficient_data" and report.rows == 0 and report.tests == 0
     assert all(f.psi is None and f.js is None for f in report.features)
     assert "insufficient_data" in report.to_text()
+
+
+def test_a_tenant_sees_its_own_traffics_drift_on_a_shared_deployment() -> None:
+    monitor = DriftMonitor(clock=lambda: 0.0, rng=random.Random(0))
+    monitor.set_reference("shared", 1, _profile(1))
+    rng = np.random.default_rng(4)
+    for v in rng.normal(0.0, 1.0, 600).tolist():  # acme's traffic looks like the reference
+        monitor.observe("shared", 1, {"x": v, "k": str(rng.choice(list("abc")))}, tenant="acme")
+    for v in rng.normal(3.0, 1.0, 600).tolist():  # beta's has moved
+        monitor.observe("shared", 1, {"x": v, "k": "a"}, tenant="beta")
+    assert monitor.report("shared", 1, tenant="acme").status == "ok"
+    assert set(monitor.report("shared", 1, tenant="beta").drifted()) == {"x", "k"}
+    assert monitor.report("shared", 1).status == "drift"  # everyone's traffic together
+    assert monitor.report("shared", 1, tenant="nobody").status == "insufficient_data"

@@ -31,7 +31,7 @@ def test_put_bytes_stores_by_sha256_read_only(artifacts: ArtifactStore) -> None:
     stored = artifacts.root / "sha256" / SHA[:2] / SHA
     assert artifacts.path(SHA) == stored
     assert stored.read_bytes() == DATA
-    assert stat.S_IMODE(stored.stat().st_mode) == 0o444
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o400  # its owner reads it, nobody else
     assert list((artifacts.root / "tmp").iterdir()) == []
 
 

@@ -189,7 +189,8 @@ async def test_decisions_reach_feedback_audit_and_encrypted_storage(make_service
         ("req-5", "review", {"label": "ham"}),
         ("logged-1", "override", {"label": "ham"}),
     ]
-    assert [(c[1][0], c[1][1]) for c in audit.calls] == [
-        ("rita", "review.corrected"),
-        ("otto", "prediction.override"),
+    # the audit names the deciding key and its tenant, not only a display name
+    assert [(c[1][0].name, c[1][0].key_id, c[1][0].tenant, c[1][1]) for c in audit.calls] == [
+        ("rita", REVIEWER.key_id, REVIEWER.tenant, "review.corrected"),
+        ("otto", OPERATOR.key_id, OPERATOR.tenant, "prediction.override"),
     ]

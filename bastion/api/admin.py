@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -107,6 +108,11 @@ async def _audit_override(
         await _audit(svc, principal, "model.promotion_overridden", name, **details)
 
 
+def _moved(event: Any, failed: list[Any]) -> dict[str, Any]:
+    """The alias event, with the gates an admin overrode (empty when every gate passed)."""
+    return {**dataclasses.asdict(event), "overridden_gates": [f.to_dict() for f in failed]}
+
+
 def _alias_details(event: Any, reason: str) -> dict[str, Any]:
     return {
         "alias": event.alias,
@@ -174,7 +180,7 @@ async def promote(name: str, body: PromoteBody, request: Request) -> Response:
     await svc.deployments.refresh()
     await _audit_override(svc, principal, name, event, failed, body.reason)
     await _audit(svc, principal, "model.promoted", name, **_alias_details(event, body.reason))
-    return json_response(event)
+    return json_response(_moved(event, failed))
 
 
 @router.post("/models/{name}/rollback")
@@ -198,7 +204,7 @@ async def set_alias(name: str, alias: str, body: AliasBody, request: Request) ->
     await svc.deployments.refresh()
     await _audit_override(svc, principal, name, event, failed, body.reason)
     await _audit(svc, principal, "model.alias_set", name, **_alias_details(event, body.reason))
-    return json_response(event)
+    return json_response(_moved(event, failed))
 
 
 @router.get("/models/{name}/history")

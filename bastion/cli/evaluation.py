@@ -78,13 +78,13 @@ def list_sets(
     shown = table("set", "rows", "format", "slices", "sha256", "created", "description")
     for s in found:
         shown.add_row(
-            _escape(_ref(s["name"], s["version"])),
+            _ref(s["name"], s["version"]),
             str(s["rows"]),
             s["format"],
-            _escape(", ".join(s["slices"])),
+            ", ".join(s["slices"]),
             s["sha256"][:12],
-            _escape(f"{_when(s['created_at'])} {s['created_by']}"),
-            _escape(s["description"]),
+            f"{_when(s['created_at'])} {s['created_by']}",
+            s["description"],
         )
     console.print(shown)
 
@@ -107,19 +107,19 @@ def print_report(report: dict[str, Any]) -> None:
     )
     found = report["slices"]
     slices = list(found)
-    shown = table("metric", "overall", *(_escape(f"{k} ({found[k]['rows']})") for k in slices))
+    shown = table("metric", "overall", *(f"{k} ({found[k]['rows']})" for k in slices))
     for metric, value in report["metrics"].items():
         cells = [_fmt(found[k]["metrics"].get(metric, "–")) for k in slices]
-        shown.add_row(_escape(metric), _fmt(value), *cells)
+        shown.add_row(metric, _fmt(value), *cells)
     console.print(shown)
     if report["gaps"]:
         gaps = table("metric", "largest slice gap", "best", "worst")
         for metric, gap in report["gaps"].items():
             gaps.add_row(
-                _escape(metric),
+                metric,
                 _fmt(gap["gap"]),
-                _escape(f"{gap['best']} {_fmt(gap['best_value'])}"),
-                _escape(f"{gap['worst']} {_fmt(gap['worst_value'])}"),
+                f"{gap['best']} {_fmt(gap['best_value'])}",
+                f"{gap['worst']} {_fmt(gap['worst_value'])}",
             )
         console.print(gaps)
 
@@ -174,10 +174,10 @@ def reports(
         metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in list(r["metrics"].items())[:6])
         shown.add_row(
             str(r["id"]),
-            _escape(f"{r['model']} v{r['version']}"),
-            _escape(_ref(r["set_name"], r["set_version"])),
+            f"{r['model']} v{r['version']}",
+            _ref(r["set_name"], r["set_version"]),
             str(r["rows"]),
-            _escape(metrics),
-            _escape(f"{_when(r['created_at'])} {r['created_by']}"),
+            metrics,
+            f"{_when(r['created_at'])} {r['created_by']}",
         )
     console.print(shown)

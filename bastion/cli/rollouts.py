@@ -57,7 +57,7 @@ def shadow_report(
         return
     conf = report["configured"]
     shown = "not configured" if conf is None else f"share {conf['share']:.0%}"
-    console.print(f"Shadow traffic of [bold]{deployment}[/bold] ({shown})")
+    console.print(f"Shadow traffic of {deployment} ({shown})")
     if not report["candidates"]:
         console.print("no shadow calls recorded yet")
     for c in report["candidates"]:
@@ -111,7 +111,7 @@ def canary_status(
         console.print(f"deployment {deployment} has had no canary")
         return
     console.print(
-        f"canary of [bold]{deployment}[/bold]: v{c['version']} against v{c['stable_version']} "
+        f"canary of {deployment}: v{c['version']} against v{c['stable_version']} "
         f"— {c['status']}, step {c['step']}/{len(c['steps'])} at {c['traffic']:g}% traffic"
     )
     if c["reason"]:
@@ -173,7 +173,7 @@ def ab_report(
         dump(report)
         return
     console.print(
-        f"A/B test [bold]{report['experiment']}[/bold] of {deployment} "
+        f"A/B test {report['experiment']} of {deployment} "
         f"(sticky by {report['sticky']}, alpha {report['alpha']})"
     )
     table = _arm_table({a["name"]: a for a in report["arms"]}, outcomes=True)

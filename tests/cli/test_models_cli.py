@@ -151,3 +151,43 @@ def test_bad_config_is_exit_2(cli_server: Server, tmp_path: Path) -> None:
     done = cli_server.cli("models", "list", "--config", str(cfg), check=False, env=env)
     assert done.returncode == 2
     assert "limits.max_depth" in done.stderr
+
+
+def test_training_data_is_profiled_by_the_server(cli_server: Server, tmp_path: Path) -> None:
+    train = tmp_path / "train.csv"
+    train.write_text("a,b,y\n" + "".join(f"{i},{i * 2},{i % 2}\n" for i in range(30)))
+    out = ok(
+        cli_server,
+        "models",
+        "register",
+        "prof",
+        "--entry-point",
+        "tests.fakes:echo",
+        "--training-data",
+        str(train),
+        "--label-column",
+        "y",
+    )
+    assert "stored its drift profile (30 training rows)" in out
+    again = ok(cli_server, "drift", "profile", "prof", "1", str(train), "--label-column", "y")
+    assert "stored the drift profile of prof v1 (30 rows)" in again
+    stored = [r for r in admin_actions(cli_server) if r["action"] == "drift.profile_stored"]
+    assert [r["target"] for r in stored] == ["prof@1", "prof@1"]
+    assert stored[0]["details"] == {"rows": 30}
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("a,b\n")
+    done = cli_server.cli(
+        "models",
+        "register",
+        "prof",
+        "--entry-point",
+        "x:y",
+        "--training-data",
+        str(empty),
+        check=False,
+    )
+    assert done.returncode == 2 and "holds no rows" in done.stderr
+    assert "not_found" in refused(cli_server, "drift", "profile", "prof", "9", str(train))
+    versions = cli_server.get("/v1/admin/models/prof").json()["versions"]
+    assert [v["version"] for v in versions] == [1]  # nothing registered by the refusals

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from bastion.actions import ActionsService
 from bastion.actions.async_requests import AsyncRequests
 from bastion.api import actions as actions_api
-from bastion.api import admin, health, oip, openai_compat, predict
+from bastion.api import admin, admin_files, health, oip, openai_compat, predict
 from bastion.api import alerts as alerts_api
 from bastion.api import audit as audit_api
 from bastion.api import backfill as backfill_api
@@ -548,6 +548,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(data_layer.router)
     app.include_router(actions_api.router)
     app.include_router(actions_api.public)
+    app.include_router(admin_files.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

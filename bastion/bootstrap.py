@@ -69,6 +69,7 @@ async def _ensure_admin_key(
     echo("Created the first admin API key. It is shown ONLY NOW; store it safely:")
     echo(f"  export BASTION_KEY={secret}")
     echo(
-        "Lost it? `bastion keys create --name me --role admin` makes another (needs the data dir)."
+        "Lost it? `bastion keys create --offline --name me --role admin` makes another "
+        "(on the data dir)."
     )
     echo("")

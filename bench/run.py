@@ -20,6 +20,7 @@ BENCHMARKS = [
     "observability_overhead",
     "batch",
     "actions",
+    "cli_startup",
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -117,6 +118,11 @@ async def _audit_override(
         await _audit(svc, principal, "model.promotion_overridden", name, **details)
 
 
+def _moved(event: Any, failed: list[Any]) -> dict[str, Any]:
+    """The alias event, with the gates an admin overrode (empty when every gate passed)."""
+    return {**dataclasses.asdict(event), "overridden_gates": [f.to_dict() for f in failed]}
+
+
 def _alias_details(event: Any, reason: str) -> dict[str, Any]:
     return {
         "alias": event.alias,
@@ -199,9 +205,12 @@ async def _register_owner(
     return owner
 
 
-async def promote_version(svc: Services, principal: Principal, name: str, body: PromoteBody) -> Any:
+async def promote_version(
+    svc: Services, principal: Principal, name: str, body: PromoteBody
+) -> tuple[Any, list[Any]]:
     """Promote through the alias's gates and approvals, refresh, audit: the one path every
-    caller takes (this route, the console)."""
+    caller takes (this route, the console). Returns the alias event and the gates an admin
+    overrode."""
     require_roles(principal, "operator")
     await changeable_model(svc, principal, name)
     failed = await _gated(svc, principal, name, body.version, body.alias, body)
@@ -211,7 +220,7 @@ async def promote_version(svc: Services, principal: Principal, name: str, body: 
     await svc.deployments.refresh()
     await _audit_override(svc, principal, name, event, failed, body.reason)
     await _audit(svc, principal, "model.promoted", name, **_alias_details(event, body.reason))
-    return event
+    return event, failed
 
 
 async def rollback_alias(svc: Services, principal: Principal, name: str, body: RollbackBody) -> Any:
@@ -229,7 +238,8 @@ async def rollback_alias(svc: Services, principal: Principal, name: str, body: R
 @router.post("/models/{name}/promote")
 async def promote(name: str, body: PromoteBody, request: Request) -> Response:
     svc, principal = await _require(request, "operator")
-    return json_response(await promote_version(svc, principal, name, body))
+    event, failed = await promote_version(svc, principal, name, body)
+    return json_response(_moved(event, failed))
 
 
 @router.post("/models/{name}/rollback")
@@ -249,7 +259,7 @@ async def set_alias(name: str, alias: str, body: AliasBody, request: Request) ->
     await svc.deployments.refresh()
     await _audit_override(svc, principal, name, event, failed, body.reason)
     await _audit(svc, principal, "model.alias_set", name, **_alias_details(event, body.reason))
-    return json_response(event)
+    return json_response(_moved(event, failed))
 
 
 @router.get("/models/{name}/history")

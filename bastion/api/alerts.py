@@ -117,3 +117,42 @@ async def ack_alert(alert_id: int, request: Request) -> Response:
         details = {"rule": alert.rule, "dedupe_key": alert.dedupe_key}
         await audit.admin(principal, "alert.acknowledged", f"alert:{alert_id}", details)
     return json_response(alert.to_dict())
+
+
+@router.post("/test")
+async def test_notification(request: Request, webhook: str | None = None) -> Response:
+    """Send a test notification to this server's configured webhooks (or the one named) and
+    say which took it; nothing is stored (operators)."""
+    from datetime import UTC, datetime
+
+    from bastion.observability.alerts import Notification, Notifier
+
+    _, principal, svc = await _alerts(request)
+    hooks = [h for h in svc.settings.alerts.webhooks if webhook in (None, h.name)]
+    if not hooks:
+        known = ", ".join(h.name for h in svc.settings.alerts.webhooks) or "none configured"
+        raise NotFound(f"no webhook {webhook!r} in alerts.webhooks ({known})")
+    now = datetime.now(UTC)
+    alert = Alert(
+        id=0,
+        dedupe_key="test",
+        rule="test",
+        kind="event",
+        source="event",
+        deployment=None,
+        severity="info",
+        summary=f"a test notification sent by {principal.name}",
+        details={},
+        fired_at=now,
+        last_seen_at=now,
+        last_seen_by=principal.name,
+    )
+    notifier = Notifier(
+        attempts=1, timeout_s=svc.settings.alerts.webhook_timeout_s, max_pending=len(hooks)
+    )
+    try:
+        results = [await notifier.deliver(h, Notification("firing", alert)) for h in hooks]
+    finally:
+        await notifier.aclose()
+    data = [{"webhook": h.name, "delivered": ok} for h, ok in zip(hooks, results, strict=True)]
+    return json_response({"ok": all(results), "data": data})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -105,3 +107,57 @@ def _shown(record: dict[str, Any], payloads: bool) -> dict[str, Any]:
     if not payloads:
         del record["payload"]
     return record
+
+
+@router.get("/export")
+async def export(
+    request: Request,
+    from_seq: int = Query(1, ge=1),
+    since: datetime | None = None,
+    decrypt: bool = Query(False, description="add each payload opened (payload_plain)"),
+) -> Response:
+    """The log as JSON lines in chain order, every field and hash (verifiable on its own
+    with ``bastion audit verify --file``), streamed."""
+    from starlette.responses import StreamingResponse
+
+    from bastion.observability.audit.export import record_json
+
+    audit, _ = await _audit(request)
+    if decrypt and audit.encryptor is None:
+        raise InvalidRequest(
+            "decrypt: no encryption key is configured on this server, so there are no "
+            "payloads to open",
+            details={"field": "decrypt"},
+        )
+    encryptor = audit.encryptor if decrypt else None
+    moment = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for record in audit.store.scan(from_seq):
+            if moment is None or record.at >= moment:
+                yield orjson.dumps(record_json(record, encryptor)) + b"\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+class RotateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch: int = Field(500, ge=1, le=100_000, description="records per transaction")
+
+
+@router.post("/rotate-key")
+async def rotate_key(request: Request, body: RotateBody | None = None) -> Response:
+    """Re-encrypt stored payloads under this server's first (newest) key; safe while serving."""
+    from bastion.observability.audit import rotate_payloads
+
+    audit, principal = await _audit(request)
+    if audit.encryptor is None:
+        raise InvalidRequest(
+            "rotate-key needs the encryption keys: this server has none configured "
+            "(BASTION_ENCRYPTION_KEYS or BASTION_ENCRYPTION_KEY_FILE)"
+        )
+    report = await rotate_payloads(audit.store, audit.encryptor, batch=(body or RotateBody()).batch)
+    details = {"reencrypted": report.reencrypted, "active_key": report.active_key}
+    await audit.admin(principal, "audit.payloads_rotated", "audit", details)
+    return json_response(details)

@@ -33,24 +33,12 @@ def output_format(path: Path) -> str:
 
 def download(client: AdminClient, path: str, dest: Path) -> None:
     """Stream ``path`` into ``dest`` atomically: a partial download never has its name."""
-    import httpx
-
-    from bastion.cli.client import api_error, fail
-
     tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
-    headers = {"authorization": f"Bearer {client.key}"} if client.key else {}
     try:
-        with httpx.stream(
-            "GET", client.base_url + path, headers=headers, timeout=client.timeout_s
-        ) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise fail(api_error(response))
-            with tmp.open("wb") as fh:
-                for block in response.iter_bytes(1 << 20):
-                    fh.write(block)
-                fh.flush()
-                os.fsync(fh.fileno())
+        with tmp.open("wb") as fh:
+            client.download(path, fh.write)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -73,7 +61,7 @@ def follow(client: AdminClient, job: dict[str, Any], interval_s: float = 0.5) ->
         TextColumn("{task.fields[rate]} rows/s"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err_console, transient=False) as progress:
+    with Progress(*columns, console=err_console.rich(), transient=False) as progress:
         task = progress.add_task(job["id"], total=job.get("rows_total"), rate="-")
         started, first = time.monotonic(), job["rows_done"]
         while job["status"] in ("queued", "running"):

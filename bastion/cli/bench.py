@@ -77,7 +77,7 @@ async def _drive(plan: Any, live: bool) -> Any:
     stats = Stats()
     if not live:
         return await run(plan, stats)
-    with Live(_panel(plan, stats), console=console, refresh_per_second=4) as view:
+    with Live(_panel(plan, stats), console=console.rich(), refresh_per_second=4) as view:
         task = asyncio.create_task(run(plan, stats))
         while not task.done():
             view.update(_panel(plan, stats))

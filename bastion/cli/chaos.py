@@ -7,7 +7,9 @@ import typer
 from bastion.cli.common import console
 
 app = typer.Typer(
-    help="Chaos drills: a fault-injecting upstream to point Bastion at.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Chaos drills: a fault-injecting upstream to point Bastion at (local).",
+    no_args_is_help=True,
 )
 
 

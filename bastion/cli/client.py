@@ -15,22 +15,26 @@ The profile is a small JSON file, ``$BASTION_PROFILE`` or ``~/.config/bastion/pr
 Failures are one line on stderr and exit code 1 (or an ``ApiError`` for a caller that handles
 it, with ``raise_errors=True``): the server unreachable (with the URL tried),
 the key refused (401) or lacking the role (403), or the server's own error ``type: message``.
-Uploads stream the file in chunks; nothing is read whole into memory.
+Uploads stream the file in chunks; nothing is read whole into memory. The key and URL go
+over the standard library's HTTP client; ``https`` checks the server's certificate against
+the system's CAs (or ``$SSL_CERT_FILE``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
 
 from bastion.cli.common import err_console, settings_from
+
+# The standard library's http.client, not httpx: it costs a few milliseconds to import where
+# httpx costs a quarter of a second, and every command that talks to a server starts with it.
 
 UrlOption = typer.Option(
     None, "--url", envvar="BASTION_URL", help="the server (default: profile, then config)"
@@ -75,6 +79,22 @@ class ApiError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Reply:
+    """A server's answer: status, headers (lower-case names) and the body's bytes."""
+
+    status_code: int
+    content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+@dataclass(frozen=True, slots=True)
 class AdminClient:
     """Speaks to one server with one key; one method per HTTP verb, JSON in and out."""
 
@@ -104,16 +124,25 @@ class AdminClient:
         headers.update(extra or {})
         return headers
 
-    def send(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """One request. A 4xx/5xx prints the server's error and exits 1 (``ApiError`` is raised
-        instead with ``raise_errors=True``); an unreachable server always exits 1."""
+    def send(self, method: str, path: str, **kw: Any) -> Reply:
+        """One request (``params``, ``json`` or ``content``: bytes or an open file, streamed).
+        A 4xx/5xx prints the server's error and exits 1 (``ApiError`` is raised instead with
+        ``raise_errors=True``); an unreachable server always exits 1."""
+        import http.client
+
         raise_errors = kw.pop("raise_errors", False)
         headers = self._headers(kw.pop("headers", None))
+        body = kw.pop("content", None)
+        sink = kw.pop("sink", None)
+        if "json" in kw:
+            body = json.dumps(kw.pop("json")).encode()
+            headers["content-type"] = "application/json"
+        params = _clean(kw.pop("params", None) or {})
         try:
-            response = httpx.request(
-                method, self.base_url + path, headers=headers, timeout=self.timeout_s, **kw
+            reply = _exchange(
+                self.base_url, self.timeout_s, method, path, params, body, headers, sink
             )
-        except httpx.HTTPError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             err_console.print(
                 f"[red]error:[/red] cannot reach Bastion at {self.base_url} "
                 f"({type(exc).__name__}); is `bastion serve` running? Pass --url or set "
@@ -121,39 +150,91 @@ class AdminClient:
                 highlight=False,
             )
             raise typer.Exit(1) from exc
-        if response.status_code >= 400:
-            error = api_error(response)
+        if reply.status_code >= 400:
+            error = api_error(reply)
             if raise_errors:
                 raise error
             raise fail(error)
-        return response
+        return reply
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.send("GET", path, params=_clean(params)).json()
+        return self.send("GET", path, params=params).json()
 
     def post(self, path: str, body: Any = None, **params: Any) -> Any:
-        return _json_or_none(self.send("POST", path, json=body, params=_clean(params)))
+        return _json_or_none(self.send("POST", path, json=body, params=params))
 
     def put(self, path: str, body: Any = None, **params: Any) -> Any:
-        return _json_or_none(self.send("PUT", path, json=body, params=_clean(params)))
+        return _json_or_none(self.send("PUT", path, json=body, params=params))
 
     def delete(self, path: str, **params: Any) -> Any:
-        return _json_or_none(self.send("DELETE", path, params=_clean(params)))
+        return _json_or_none(self.send("DELETE", path, params=params))
+
+    def download(self, path: str, write: Callable[[bytes], Any], **params: Any) -> None:
+        """GET ``path`` and hand its body to ``write`` chunk by chunk (large exports)."""
+        self.send("GET", path, params=params, sink=write)
 
     def upload(self, path: str, file: Path, **params: Any) -> Any:
         """POST ``file``'s bytes streamed as ``application/octet-stream``; fields as query."""
         params.setdefault("filename", file.name)
-        response = self.send(
-            "POST",
-            path,
-            content=_chunks(file),
-            params=_clean(params),
-            headers={"content-type": "application/octet-stream"},
-        )
+        size = file.stat().st_size
+        with file.open("rb") as fh:
+            response = self.send(
+                "POST",
+                path,
+                content=fh,
+                params=params,
+                headers={"content-type": "application/octet-stream", "content-length": str(size)},
+            )
         return _json_or_none(response)
 
 
-def api_error(response: httpx.Response) -> ApiError:
+def _exchange(
+    base_url: str,
+    timeout_s: float,
+    method: str,
+    path: str,
+    params: Mapping[str, Any],
+    body: Any,
+    headers: dict[str, str],
+    sink: Callable[[bytes], Any] | None = None,
+) -> Reply:
+    """One HTTP exchange over a fresh connection (a file body is sent in CHUNK-sized reads;
+    with ``sink``, a successful answer's body goes there chunk by chunk instead)."""
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    parts = urlsplit(base_url)
+    target = parts.path.rstrip("/") + path
+    if params:
+        target += "?" + urlencode(params, doseq=True)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        import ssl  # honours SSL_CERT_FILE / SSL_CERT_DIR for a private CA
+
+        context = ssl.create_default_context()
+        conn = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=timeout_s, context=context, blocksize=CHUNK
+        )
+    else:
+        conn = http.client.HTTPConnection(
+            parts.hostname or "", parts.port, timeout=timeout_s, blocksize=CHUNK
+        )
+    try:
+        conn.request(method, target, body=body, headers=headers)
+        response = conn.getresponse()
+        content = b""
+        if sink is not None and response.status < 400:
+            while chunk := response.read(CHUNK):
+                sink(chunk)
+        else:
+            content = response.read()
+        found = {k.lower(): v for k, v in response.getheaders()}
+        return Reply(response.status, content, found)
+    finally:
+        conn.close()
+
+
+def api_error(response: Reply) -> ApiError:
     """The server's error body as an ApiError (Bastion's, OpenAI's or the OIP shape)."""
     type_, message = f"http_{response.status_code}", response.text[:300]
     try:
@@ -165,9 +246,9 @@ def api_error(response: httpx.Response) -> ApiError:
             message = str(error)
     except (ValueError, KeyError, TypeError):
         pass
-    if response.status_code == httpx.codes.UNAUTHORIZED:
+    if response.status_code == 401:
         message += " (set BASTION_KEY or pass --key)"
-    elif response.status_code == httpx.codes.FORBIDDEN:
+    elif response.status_code == 403:
         message += " (this key lacks the role for it)"
     return ApiError(response.status_code, type_, message)
 
@@ -178,17 +259,16 @@ def fail(exc: ApiError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _chunks(file: Path) -> Iterator[bytes]:
-    with file.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            yield chunk
-
-
 def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if v is not None}
+    """Query fields: ``None`` left out, booleans as ``true``/``false``."""
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if v is not None:
+            out[k] = ("true" if v else "false") if isinstance(v, bool) else v
+    return out
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _json_or_none(response: Reply) -> Any:
     if not response.content:
         return None
     try:

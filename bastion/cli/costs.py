@@ -1,18 +1,22 @@
-"""`bastion costs report`: requests, tokens and spend by key/team/tenant/deployment/model/day."""
+"""`bastion costs report`: requests, tokens and spend by key/team/tenant/deployment/model/day,
+as the server's costs API reports them (scoped to what the key may see)."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.table import Table
 
-from bastion.cli.common import ConfigOption, console, err_console, opened_db, run, settings_from
+from bastion.cli.client import AdminClient, KeyOption, UrlOption
+from bastion.cli.common import ConfigOption, console, err_console, table
 
-app = typer.Typer(help="Costs: what each key, team, tenant and model spent.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Costs: what each key, team, tenant and model spent.",
+    no_args_is_help=True,
+)
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -34,33 +38,32 @@ def report(
     until: str | None = typer.Option(None, help="last UTC day (inclusive)"),
     tenant: str | None = typer.Option(None),
     team: str | None = typer.Option(None),
-    key: str | None = typer.Option(None, help="a key id"),
+    key_id: str | None = typer.Option(None, help="only this API key's usage (its id)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Sum the usage log (one row per answered call, cached and streamed ones included)."""
-    from bastion.governance.costs import CostFilter, cost_report, parse_dimensions, total_cost
-
-    settings = settings_from(config)
-    where = CostFilter(_date(since, "--since"), _date(until, "--until"), tenant, team, key)
-    dims = parse_dimensions([part for b in by for part in b.split(",") if part])
-
-    async def go() -> list[dict[str, Any]]:
-        async with opened_db(settings) as db:
-            return await cost_report(db, dims, where)
-
-    rows = run(go())
+    """Sum the usage log (one row per answered call, cached and streamed ones included).
+    Admins see every tenant; operators their own; other keys only their own usage."""
+    _date(since, "--since"), _date(until, "--until")  # a typo fails here, not on the server
+    dims = [part for b in by for part in b.split(",") if part]
+    found = AdminClient.resolve(url, key, config).get(
+        "/v1/costs", by=dims, since=since, until=until, tenant=tenant, team=team, key=key_id
+    )
     if as_json:
-        typer.echo(json.dumps({"by": dims, "data": rows, "total_usd": total_cost(rows)}))
+        typer.echo(json.dumps(found))
         return
-    table = Table(*dims, "requests", "cached", "tokens", "cost (USD)")
+    dims, rows = found["by"], found["data"]
+    shown = table(*dims, "requests", "cached", "tokens", "cost (USD)")
     for r in rows:
-        table.add_row(
+        shown.add_row(
             *(str(r[d]) if r[d] is not None else "—" for d in dims),
             str(r["requests"]),
             str(r["cached"]),
             str(r["tokens"]),
             f"{r['cost_usd']:.6f}",
         )
-    console.print(table)
-    console.print(f"total: ${total_cost(rows):.6f} over {sum(r['requests'] for r in rows)} calls")
+    console.print(shown)
+    total = found["total_usd"]
+    console.print(f"total: ${total:.6f} over {sum(r['requests'] for r in rows)} calls")

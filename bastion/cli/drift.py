@@ -1,13 +1,12 @@
 """`bastion drift …`: drift reports (table, HTML and PNG), baselines, training-data profiles.
 
-Live windows are held by the running server, so ``report`` and ``baseline`` go through its
-admin API (``--url`` / ``$BASTION_URL``, ``--key`` / ``$BASTION_KEY``, default: the config's
-server and admin key); ``profile`` writes a reference straight into the database.
+Everything goes through the running server's admin API (``--url`` / ``$BASTION_URL``,
+``--key`` / ``$BASTION_KEY`` or the profile): live windows are held there, and ``profile``
+uploads the training data as a stream for the server to profile and store.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
@@ -16,20 +15,18 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from bastion.cli.client import AdminClient, KeyOption, UrlOption
-from bastion.cli.common import ConfigOption, console, dump, err_console, run, settings_from
-from bastion.errors import BastionError
-from bastion.registry import ArtifactStore, Registry
-from bastion.settings import Settings
-from bastion.store import Database, migrate
+from bastion.cli.common import ConfigOption, console, dump, err_console
 
 if TYPE_CHECKING:
-    from bastion.monitoring import DriftReport, ReferenceProfile
+    from bastion.monitoring import DriftReport
 
 # bastion.monitoring (numpy, scipy) is imported inside the commands: other commands start
 # faster without it.
 
 app = typer.Typer(
-    help="Drift: live traffic against each version's reference profile.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Drift: live traffic against each version's reference profile.",
+    no_args_is_help=True,
 )
 
 DRIFT_EXIT = 3
@@ -121,17 +118,21 @@ def profile(
     version: int = typer.Argument(..., min=1),
     training_data: Path = typer.Argument(..., exists=True, dir_okay=False),
     label_column: str | None = typer.Option(None, help="a target column to leave out"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Store MODEL VERSION's drift reference, built from a .csv, .parquet or .jsonl file."""
-    settings = settings_from(config)
-    items = training_items(training_data, label_column)
-    run(store_training_profile(settings, model, version, items))
-    console.print(f"stored the drift profile of {model} v{version} ({len(items)} rows)")
+    """Store MODEL VERSION's drift reference, built by the server from a .csv, .parquet or
+    .jsonl file (uploaded as a stream)."""
+    path = f"/v1/admin/models/{model}/versions/{version}/drift-profile"
+    client = AdminClient.resolve(url, key, config)
+    done = client.upload(path, training_data, label_column=label_column)
+    console.print(f"stored the drift profile of {model} v{version} ({done['rows']} rows)")
 
 
 def training_items(path: Path, label_column: str | None) -> list[Any]:
     """The model inputs of a training-data file (``label_column`` left out); exits on error."""
+    from bastion.errors import BastionError
     from bastion.monitoring.references import read_training_data, split_label
 
     try:
@@ -143,31 +144,3 @@ def training_items(path: Path, label_column: str | None) -> list[Any]:
         err_console.print(f"[red]error:[/red] {path.name} holds no rows to profile")
         raise typer.Exit(2)
     return items
-
-
-async def store_training_profile(
-    settings: Settings, model: str, version: int, items: list[Any]
-) -> None:
-    """Build the reference of ``model`` ``version`` from its training inputs and store it."""
-    from bastion.monitoring.references import ReferenceStore
-
-    await migrate.upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
-    try:
-        record = await Registry(db, ArtifactStore(settings.artifacts_dir)).get_version(
-            model, version
-        )
-        names = (record.signature or {}).get("feature_names")
-        built = await asyncio.to_thread(_profile, items, names if isinstance(names, list) else None)
-        await ReferenceStore(db).put(model, version, built, source="training", created_by="cli")
-    finally:
-        await db.aclose()
-
-
-def _profile(items: list[Any], names: list[str] | None) -> ReferenceProfile:
-    from bastion.backends.resources import Resources
-    from bastion.monitoring.references import profile_items
-
-    texts = any(isinstance(i, str) for i in items)
-    encoder = Resources().text_encoder if texts else None
-    return profile_items(items, feature_names=names, encoder=encoder)

@@ -1,26 +1,35 @@
-"""`bastion export …`: Prometheus alerting rules and a Grafana dashboard from the config."""
+"""`bastion export …`: Prometheus alerting rules and a Grafana dashboard from the config.
+
+Local: these read the static config file (no server needed), like the rules they mirror.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import orjson
 import typer
 
 from bastion.cli.common import ConfigOption, console, err_console, settings_from
-from bastion.observability.alerts.exports import grafana_dashboard, prometheus_rules
-from bastion.observability.alerts.rules import recommended_rules
-from bastion.settings import Settings
-from bastion.settings.alerts import AlertRuleSettings, runbook_url
+
+if TYPE_CHECKING:
+    from bastion.settings import Settings
+    from bastion.settings.alerts import AlertRuleSettings
 
 app = typer.Typer(
-    help="Exports for teams that run their own Prometheus and Grafana.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Exports for teams that run their own Prometheus and Grafana (from the config file, "
+    "no server needed).",
+    no_args_is_help=True,
 )
 
 OutputOption = typer.Option(None, "--output", "-o", help="write to this file (default: stdout)")
 
 
 def _rules(settings: Settings) -> list[AlertRuleSettings]:
+    from bastion.observability.alerts.rules import recommended_rules
+    from bastion.settings.alerts import runbook_url
+
     if settings.alerts.rules:
         return list(settings.alerts.rules)
     err_console.print("note: no alerts.rules in the config; exporting the recommended starting set")
@@ -45,6 +54,8 @@ def export_prometheus_rules(
     group: str = typer.Option("bastion", help="the rule group's name"),
 ) -> None:
     """A Prometheus rules file mirroring the configured alert rules over Bastion's metrics."""
+    from bastion.observability.alerts.exports import prometheus_rules
+
     settings = settings_from(config)
     _write(prometheus_rules(_rules(settings), group), output)
 
@@ -56,6 +67,10 @@ def export_grafana_dashboard(
     title: str = typer.Option("Bastion", help="the dashboard's title"),
 ) -> None:
     """A Grafana dashboard (JSON) over Bastion's metrics, with the rules' thresholds drawn."""
+    import orjson
+
+    from bastion.observability.alerts.exports import grafana_dashboard
+
     settings = settings_from(config)
     dashboard = grafana_dashboard(_rules(settings), title)
     _write(orjson.dumps(dashboard, option=orjson.OPT_INDENT_2).decode(), output)

@@ -41,20 +41,14 @@ def export(
 ) -> None:
     """Each entity's features as they held at --as-of (or its row's as_of): training rows
     that match what serving read at that time."""
-    import httpx
 
     client = AdminClient.resolve(url, key, config)
     tmp = output.with_name(f".{output.name}.part")
-    headers = {"authorization": f"Bearer {client.key}", "content-type": "application/octet-stream"}
+    headers = {"content-type": "application/octet-stream"}
     params = {"entity_key": entity_key, "filename": entities.name}
     params.update({k: v for k, v in (("as_of", as_of), ("deployment", deployment)) if v})
-    response = httpx.post(client.base_url + f"/v1/admin/features/{table}/export",
-                          content=entities.read_bytes(), params=params, headers=headers,
-                          timeout=client.timeout_s)  # fmt: skip
-    if response.status_code >= 400:
-        from bastion.cli.client import api_error, fail
-
-        raise fail(api_error(response))
-    tmp.write_bytes(response.content)
+    path = f"/v1/admin/features/{table}/export"
+    with entities.open("rb") as body, tmp.open("wb") as out:
+        client.send("POST", path, content=body, params=params, headers=headers, sink=out.write)
     tmp.replace(output)
     console.print(f"training rows → {output}")

@@ -11,10 +11,14 @@ import typer
 from bastion.cli.common import ConfigOption, console, err_console, settings_from
 
 app = typer.Typer(
-    help="Guards: evaluate PII detection and injection screening.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Guards: evaluate PII detection and injection screening (local, on files).",
+    no_args_is_help=True,
 )
 eval_app = typer.Typer(
-    help="Precision, recall and F1 on a labelled JSONL file.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Precision, recall and F1 on a labelled JSONL file.",
+    no_args_is_help=True,
 )
 app.add_typer(eval_app, name="eval")
 

@@ -1,4 +1,8 @@
-"""`bastion keys …`: create, list, rotate and revoke API keys (straight against the database)."""
+"""`bastion keys …`: create, list, rotate and revoke API keys through the server's admin API.
+
+Only ``keys create --offline`` writes to the database itself: the first admin key, or a new
+one when every admin key is lost, with no server to ask.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,24 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from bastion.cli.audit import audit_admin
+from bastion.cli.client import AdminClient, KeyOption, UrlOption
 from bastion.cli.common import (
+    OFFLINE_NOTE,
     ConfigOption,
     console,
     err_console,
-    opened,
     parse_pairs,
     run,
     settings_from,
+    table,
 )
 
-app = typer.Typer(help="API keys: create (shown once), list, rotate, revoke.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="API keys: create (shown once), list, rotate, revoke (through the server; admins).",
+    no_args_is_help=True,
+)
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -66,42 +74,71 @@ def create(
     team: str | None = typer.Option(None, help="a team within the tenant"),
     expires: str | None = typer.Option(None, help="e.g. 30d, 12h or 2026-01-31"),
     meta: list[str] = typer.Option([], help="metadata as key=value (repeatable)"),
+    offline: bool = typer.Option(
+        False, help=f"no server (the first admin key, or a lost one): {OFFLINE_NOTE}"
+    ),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Create a key; its secret is printed once and never stored."""
-    settings = settings_from(config)
     expires_at = parse_expiry(expires)
-    metadata = parse_pairs(meta, "--meta")
-
-    async def go() -> Any:
-        async with opened(settings) as (_, keys):
-            secret, key = await keys.create(
-                name,
-                role,
-                deployments=deployment or None,
-                tenant=tenant,
-                team=team,
-                expires_at=expires_at,
-                metadata=metadata or None,
-            )
-        details = {"name": name, "roles": list(key.roles), "tenant": tenant}
-        await audit_admin(settings, None, "key.created", key.id, details)
-        return secret, key
-
-    secret, key = run(go())
+    body: dict[str, Any] = {
+        "name": name,
+        "roles": role,
+        "deployments": deployment or None,
+        "tenant": tenant,
+        "team": team,
+        "expires_at": expires_at.isoformat() if expires_at else None,
+        "metadata": parse_pairs(meta, "--meta") or None,
+    }
+    if offline:
+        secret, key_id, roles = _create_offline(body, expires_at, config)
+    else:
+        done = AdminClient.resolve(url, key, config).post("/v1/admin/keys", body)
+        secret, key_id, roles = done["key"], done["data"]["id"], done["data"]["roles"]
     console.print(
-        f"created {key.id} ({', '.join(key.roles)}). Store the secret now, it is not shown again:"
+        f"created {key_id} ({', '.join(roles)}). Store the secret now, it is not shown again:"
     )
     console.print(secret, markup=False, highlight=False)
 
 
-def _state(key: Any, now: datetime) -> str:
-    if key.revoked_at is not None:
+def _create_offline(
+    body: dict[str, Any], expires_at: datetime | None, config: Path | None
+) -> tuple[str, str, list[str]]:
+    """Straight into the configured database, audited as a command-line change."""
+    from bastion.cli.audit import audit_admin
+    from bastion.cli.common import opened
+
+    settings = settings_from(config)
+
+    async def go() -> tuple[str, str, list[str]]:
+        async with opened(settings) as (_, keys):
+            secret, made = await keys.create(
+                body["name"],
+                body["roles"],
+                deployments=body["deployments"],
+                tenant=body["tenant"],
+                team=body["team"],
+                expires_at=expires_at,
+                metadata=body["metadata"],
+            )
+        details = {"name": made.name, "roles": list(made.roles), "tenant": made.tenant}
+        await audit_admin(settings, None, "key.created", made.id, details)
+        return secret, made.id, list(made.roles)
+
+    return run(go())
+
+
+def _state(key: dict[str, Any], now: datetime) -> str:
+    if key["revoked_at"] is not None:
         return "revoked"
-    if key.expires_at is not None and key.expires_at <= now:
+    expires = key["expires_at"]
+    moment = datetime.fromisoformat(expires) if expires else None
+    if moment is not None and (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= now:
         return "expired"
-    if key.replaced_by:
-        return f"rotated → {key.replaced_by}"
+    if key["replaced_by"]:
+        return f"rotated → {key['replaced_by']}"
     return "active"
 
 
@@ -109,68 +146,58 @@ def _state(key: Any, now: datetime) -> str:
 def list_keys(
     tenant: str | None = typer.Option(None, help="only this tenant's keys"),
     team: str | None = typer.Option(None, help="only this team's keys"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Every key (never its secret): grants, team, expiry and state."""
-    settings = settings_from(config)
-
-    async def go() -> Any:
-        async with opened(settings) as (_, keys):
-            return await keys.list(tenant=tenant, team=team)
-
-    table = Table(
+    found = AdminClient.resolve(url, key, config).get("/v1/admin/keys", tenant=tenant, team=team)
+    shown = table(
         "id", "prefix", "name", "tenant", "team", "roles", "deployments", "expires", "state"
     )
     now = datetime.now(UTC)
-    for k in run(go()):
-        table.add_row(
-            k.id,
-            k.prefix + "…",
-            k.name,
-            k.tenant,
-            k.team or "",
-            ",".join(k.roles),
-            ",".join(k.deployments) if k.deployments is not None else "all",
-            str(k.expires_at)[:19] if k.expires_at else "never",
+    for k in found["data"]:
+        deployments = k["deployments"]
+        shown.add_row(
+            k["id"],
+            k["prefix"] + "…",
+            k["name"],
+            k["tenant"],
+            k["team"] or "",
+            ",".join(k["roles"]),
+            ",".join(deployments) if deployments is not None else "all",
+            str(k["expires_at"])[:19] if k["expires_at"] else "never",
             _state(k, now),
         )
-    console.print(table)
+    console.print(shown)
 
 
 @app.command()
 def rotate(
     key_id: str,
     grace: str = typer.Option("24h", help="how long the old secret keeps working"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Issue a new secret with the same grants; the old one expires after the grace period."""
-    settings = settings_from(config)
     grace_s = parse_duration(grace, "--grace")
-
-    async def go() -> Any:
-        async with opened(settings) as (_, keys):
-            secret, key = await keys.rotate(key_id, grace_s=grace_s)
-        details = {"replaces": key_id, "grace_s": grace_s}
-        await audit_admin(settings, None, "key.rotated", key.id, details)
-        return secret, key
-
-    secret, key = run(go())
+    client = AdminClient.resolve(url, key, config)
+    done = client.post(f"/v1/admin/keys/{key_id}/rotate", {"grace_s": grace_s})
     console.print(
-        f"rotated {key_id} → {key.id}; the old secret works for {grace} more. "
+        f"rotated {key_id} → {done['data']['id']}; the old secret works for {grace} more. "
         "Store the new secret now, it is not shown again:"
     )
-    console.print(secret, markup=False, highlight=False)
+    console.print(done["key"], markup=False, highlight=False)
 
 
 @app.command()
-def revoke(key_id: str, config: Path | None = ConfigOption) -> None:
+def revoke(
+    key_id: str,
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
+) -> None:
     """Revoke a key; servers stop accepting it within five seconds."""
-    settings = settings_from(config)
-
-    async def go() -> None:
-        async with opened(settings) as (_, keys):
-            await keys.revoke(key_id)
-        await audit_admin(settings, None, "key.revoked", key_id, {})
-
-    run(go())
+    AdminClient.resolve(url, key, config).delete(f"/v1/admin/keys/{key_id}")
     console.print(f"revoked {key_id}")

@@ -1,59 +1,149 @@
-"""The `bastion` command: serve, db, models, keys."""
+"""The `bastion` command: serve, db, and the commands that talk to a running server.
+
+Every command module imports only Typer at its top and loads what it uses inside its
+commands, so that `bastion --help` and the commands that ask the server start at once.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import typer
 
-from bastion.cli import actions as actions_cli
-from bastion.cli import alerts as alerts_cli
-from bastion.cli import audit as audit_cli
-from bastion.cli import backfill as backfill_cli
-from bastion.cli import backup as backup_cli
-from bastion.cli import batch as batch_cli
-from bastion.cli import bench as bench_cli
-from bastion.cli import chaos, export, keys, models
-from bastion.cli import check as check_cli
-from bastion.cli import costs as costs_cli
-from bastion.cli import data as data_cli
-from bastion.cli import drift as drift_cli
-from bastion.cli import evaluation as eval_cli
-from bastion.cli import features as features_cli
-from bastion.cli import guards as guards_cli
-from bastion.cli import quarantine as quarantine_cli
-from bastion.cli import review as review_cli
-from bastion.cli import rollouts as rollouts_cli
 from bastion.cli.common import ConfigOption, console, run, settings_from
-from bastion.settings import Settings
+from bastion.cli.lazy import Lazy, LazyGroup
 
-app = typer.Typer(help="Bastion: the production layer for AI models.", no_args_is_help=True)
-app.add_typer(models.app, name="models")
-app.add_typer(keys.app, name="keys")
-app.add_typer(costs_cli.app, name="costs")
-app.add_typer(guards_cli.app, name="guards")
-app.add_typer(chaos.app, name="chaos")
-app.add_typer(alerts_cli.app, name="alerts")
-app.add_typer(audit_cli.app, name="audit")
-app.add_typer(export.app, name="export")
-app.add_typer(review_cli.app, name="review")
-app.add_typer(drift_cli.app, name="drift")
-app.add_typer(eval_cli.app, name="eval")
-app.add_typer(rollouts_cli.shadow_app, name="shadow")
-app.add_typer(rollouts_cli.canary_app, name="canary")
-app.add_typer(rollouts_cli.ab_app, name="ab")
-app.command("check")(check_cli.check)
-app.command("bench")(bench_cli.bench)
-app.command("backup")(backup_cli.backup)
-app.command("restore")(backup_cli.restore)
-app.add_typer(batch_cli.app, name="batch")
-app.add_typer(quarantine_cli.app, name="quarantine")
-app.add_typer(data_cli.app, name="data")
-app.command("backfill")(backfill_cli.backfill)
-app.add_typer(features_cli.app, name="features")
-app.add_typer(actions_cli.app, name="actions")
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from bastion.settings import Settings
+
+
+class BastionGroup(LazyGroup):
+    """`bastion`'s sub-command groups, each imported only when it is used."""
+
+    LAZY = MappingProxyType(
+        {
+            "models": Lazy(
+                "bastion.cli.models:app",
+                "The model registry: versions, aliases, promotion and rollback (through the "
+                "server).",
+            ),
+            "keys": Lazy(
+                "bastion.cli.keys:app",
+                "API keys: create (shown once), list, rotate, revoke (through the server; admins).",
+            ),
+            "costs": Lazy(
+                "bastion.cli.costs:app", "Costs: what each key, team, tenant and model spent."
+            ),
+            "guards": Lazy(
+                "bastion.cli.guards:app",
+                "Guards: evaluate PII detection and injection screening (local, on files).",
+            ),
+            "chaos": Lazy(
+                "bastion.cli.chaos:app",
+                "Chaos drills: a fault-injecting upstream to point Bastion at (local).",
+            ),
+            "alerts": Lazy(
+                "bastion.cli.alerts:app", "Alerts: history, acknowledgement, webhook tests."
+            ),
+            "audit": Lazy(
+                "bastion.cli.audit:app",
+                "The tamper-evident audit log: verify, export, rotate-key, gen-key.",
+            ),
+            "export": Lazy(
+                "bastion.cli.export:app",
+                "Exports for teams that run their own Prometheus and Grafana (from the config "
+                "file, no server needed).",
+            ),
+            "review": Lazy(
+                "bastion.cli.review:app",
+                "Human review: list, claim, approve, correct, reject, escalate, export.",
+            ),
+            "drift": Lazy(
+                "bastion.cli.drift:app",
+                "Drift: live traffic against each version's reference profile.",
+            ),
+            "eval": Lazy(
+                "bastion.cli.evaluation:app",
+                "Evaluation: eval sets, runs with scorers and slices, reports.",
+            ),
+            "shadow": Lazy(
+                "bastion.cli.rollouts:shadow_app",
+                "Shadow traffic: candidates replaying live calls.",
+            ),
+            "canary": Lazy(
+                "bastion.cli.rollouts:canary_app",
+                "Canaries: progressive traffic with automatic rollback.",
+            ),
+            "ab": Lazy(
+                "bastion.cli.rollouts:ab_app",
+                "A/B tests: sticky arms, per-arm figures, significance.",
+            ),
+            "actions": Lazy(
+                "bastion.cli.actions:app", "Downstream actions: list, show, retry, drop."
+            ),
+            "batch": Lazy(
+                "bastion.cli.batch:app",
+                "Batch jobs: score a CSV, JSONL or Parquet file on the server.",
+            ),
+            "quarantine": Lazy(
+                "bastion.cli.quarantine:app",
+                "Rows that broke a deployment's data contract, held for review.",
+            ),
+            "data": Lazy(
+                "bastion.cli.data:app", "Data: compare inputs with what a deployment expects."
+            ),
+            "features": Lazy(
+                "bastion.cli.features:app",
+                "Feature lookup: load the built-in table; export training rows.",
+            ),
+            "check": Lazy(
+                "bastion.cli.check:check",
+                "Audit a running deployment: reliability, observability, security, cost, "
+                "operations, data and model items, each pass/warn/fail with evidence and the "
+                "fix, scored like Google's ML Test Score.",
+            ),
+            "bench": Lazy(
+                "bastion.cli.bench:bench",
+                "Load-test DEPLOYMENT at 2x --peak through the running server, live, bounded in "
+                "time (--duration) and count (--max-requests); verdict against the SLO; exit 1 "
+                "if it fails.",
+            ),
+            "backup": Lazy(
+                "bastion.cli.backup:backup",
+                "Back up the database and the artifact store, with a manifest of sha256 hashes.",
+            ),
+            "restore": Lazy(
+                "bastion.cli.backup:restore",
+                "Restore a backup into an EMPTY database and data dir, check every hash, and "
+                "prove it: the audit chain must verify up to the head the backup recorded (exit "
+                "1 if not).",
+            ),
+            "backfill": Lazy(
+                "bastion.cli.backfill:backfill",
+                "Re-run logged inputs (or a file) through VERSION and compare with what was "
+                "answered.",
+            ),
+        }
+    )
+
+
+app = typer.Typer(
+    rich_markup_mode=None,
+    cls=BastionGroup,
+    help="Bastion: the production layer for AI models. Commands that act on a running "
+    "system talk to the server at --url / $BASTION_URL with --key / $BASTION_KEY (or the "
+    "profile file ~/.config/bastion/profile.json); serve, db upgrade, keys create --offline "
+    "and the --offline checks work on the local data dir.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(
+    rich_markup_mode=None,
+    help="Database migrations (local: no server needed).",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 
 
@@ -91,7 +181,8 @@ def serve(
     ssl_certfile: Path | None = typer.Option(None, exists=True),
     ssl_keyfile: Path | None = typer.Option(None, exists=True),
 ) -> None:
-    """Prepare the data dir (migrations, demo models, first admin key) and start the gateway."""
+    """Prepare the data dir (migrations, demo models, first admin key) and start the gateway
+    (local: this is the server every other command talks to)."""
     import uvicorn
 
     from bastion.bootstrap import prepare
@@ -109,8 +200,9 @@ def serve(
         if value is not None:
             os.environ[var] = str(value)
     settings = settings_from(None)
-    _refuse_missing_secrets(settings)  # before the banner, in one line naming the key
-    audit_cli.check_keys(settings)  # a bad encryption key stops here, in one clear line
+    from bastion.cli.audit import check_keys
+
+    check_keys(settings)  # a bad encryption key stops here, in one clear line
     os.environ["BASTION_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.server.workers > 1:  # /metrics sums over the workers
         from bastion.observability.metrics import fresh_multiprocess_dir
@@ -143,7 +235,7 @@ def serve(
 
 @db_app.command("upgrade")
 def db_upgrade(config: Path | None = ConfigOption) -> None:
-    """Apply every pending migration to the configured database."""
+    """Apply every pending migration to the configured database (local, no server needed)."""
     from bastion.store import migrate
 
     settings = settings_from(config)

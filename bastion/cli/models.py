@@ -1,6 +1,9 @@
 """`bastion models …`: register, list, show, alias, promote, rollback, history, verify, approve.
 
-Promote and alias pass the promotion gates (evaluation.gates); rollback is never gated.
+Every command goes through the running server's admin API (``--url`` / ``$BASTION_URL``,
+``--key`` / ``$BASTION_KEY``, or the profile): artifacts upload as a stream, promote and alias
+pass the promotion gates there (rollback never does), and the server audits each change
+under the key's name. Only ``verify --offline`` reads the database and files itself.
 """
 
 from __future__ import annotations
@@ -11,23 +14,24 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from bastion.backends.factories import check_flavor
-from bastion.cli.audit import audit_admin
+from bastion.cli.client import AdminClient, KeyOption, UrlOption
 from bastion.cli.common import (
+    OFFLINE_NOTE,
     ConfigOption,
     console,
     dump,
     err_console,
-    opened,
     parse_pairs,
     run,
     settings_from,
+    table,
 )
 
 app = typer.Typer(
-    help="The model registry: versions, aliases, promotion and rollback.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="The model registry: versions, aliases, promotion and rollback (through the server).",
+    no_args_is_help=True,
 )
 
 _FLAVOR_BY_SUFFIX = {
@@ -38,6 +42,7 @@ _FLAVOR_BY_SUFFIX = {
     ".pickle": "sklearn",
     ".py": "python",
 }
+_PROFILED = (".csv", ".parquet", ".jsonl")
 
 
 def _flavor(artifact: Path | None, flavor: str | None, entry_point: str | None) -> str:
@@ -60,6 +65,10 @@ def _sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _client(url: str | None, key: str | None, config: Path | None) -> AdminClient:
+    return AdminClient.resolve(url, key, config)
 
 
 @app.command()
@@ -87,134 +96,87 @@ def register(
     trust_pickle: bool = typer.Option(
         False, help="allow joblib/pickle files: unpickling runs code"
     ),
-    created_by: str = typer.Option("cli", help="recorded as the creator"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Register a new version of NAME from a file or a Python entry point."""
-    settings = settings_from(config)
+    """Register a new version of NAME from a file (uploaded as a stream) or a Python entry
+    point; needs an admin key."""
     params: dict[str, Any] = parse_pairs(param, "--param")
     if entry_point:
         params["entry_point"] = entry_point
     if trust_pickle:
         params["trust_pickle"] = True
     sig = json.loads(signature.read_text()) if signature else None
-    profiled = None  # the training inputs, read (and checked) before anything is registered
-    if training_data is not None and training_data.suffix.lower() in (".csv", ".parquet", ".jsonl"):
+    metrics = {k: float(v) for k, v in parse_pairs(metric, "--metric").items()}
+    profiled = training_data is not None and training_data.suffix.lower() in _PROFILED
+    if profiled and training_data is not None:  # checked before anything is registered
         from bastion.cli.drift import training_items
 
-        profiled = training_items(training_data, label_column)
-
+        training_items(training_data, label_column)
     chosen = _flavor(artifact, flavor, entry_point)
-
-    async def go() -> Any:
-        async with opened(settings) as (registry, _):
-            return await registry.register(
-                name,
-                flavor=check_flavor(chosen),
-                artifact=artifact,
-                artifact_name=artifact.name if artifact else None,
-                signature=sig,
-                metrics={k: float(v) for k, v in parse_pairs(metric, "--metric").items()},
-                params=params,
-                training_data_hash=_sha256_file(training_data) if training_data else None,
-                description=description,
-                created_by=created_by,
-            )
-
-    mv = run(go())
-    details = {"flavor": mv.flavor, "sha256": mv.artifact_sha256}
-    run(audit_admin(settings, created_by, "model.registered", f"{mv.name}@{mv.version}", details))
+    client = _client(url, key, config)
+    fields = {
+        "signature": sig,
+        "metrics": metrics,
+        "params": params,
+        "training_data_hash": _sha256_file(training_data) if training_data else None,
+        "description": description,
+    }
+    if artifact is None:
+        mv = client.post(f"/v1/admin/models/{name}/versions", {"flavor": chosen, **fields})
+    else:
+        as_query = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in fields.items()}
+        mv = client.upload(
+            f"/v1/admin/models/{name}/versions/upload", artifact, flavor=chosen, **as_query
+        )
+    sha = mv.get("artifact_sha256")
     console.print(
-        f"registered [bold]{mv.name}[/bold] version {mv.version} ({mv.flavor})"
-        + (f", sha256 {mv.artifact_sha256[:12]}…" if mv.artifact_sha256 else "")
+        f"registered [bold]{mv['name']}[/bold] version {mv['version']} ({mv['flavor']})"
+        + (f", sha256 {sha[:12]}…" if sha else "")
     )
-    if profiled is not None:
-        from bastion.cli.drift import store_training_profile
-
-        run(store_training_profile(settings, mv.name, mv.version, profiled))
-        console.print(f"stored its drift profile ({len(profiled)} training rows)")
+    if profiled and training_data is not None:
+        path = f"/v1/admin/models/{name}/versions/{mv['version']}/drift-profile"
+        done = client.upload(path, training_data, label_column=label_column)
+        console.print(f"stored its drift profile ({done['rows']} training rows)")
 
 
 @app.command("list")
-def list_models(config: Path | None = ConfigOption) -> None:
+def list_models(
+    url: str | None = UrlOption, key: str | None = KeyOption, config: Path | None = ConfigOption
+) -> None:
     """Every model with its latest version and aliases."""
-    settings = settings_from(config)
-
-    async def go() -> Any:
-        async with opened(settings) as (registry, _):
-            return await registry.list_models()
-
-    table = Table("model", "latest", "aliases", "description")
-    for m in run(go()):
-        aliases = ", ".join(f"{a}→v{v}" for a, v in sorted(m.aliases.items()))
-        table.add_row(m.name, str(m.latest_version), aliases, m.description)
-    console.print(table)
+    found = _client(url, key, config).get("/v1/admin/models")["data"]
+    shown = table("model", "latest", "aliases", "description")
+    for m in found:
+        aliases = ", ".join(f"{a}→v{v}" for a, v in sorted(m["aliases"].items()))
+        shown.add_row(m["name"], str(m["latest_version"]), aliases, m["description"])
+    console.print(shown)
 
 
 @app.command()
 def show(
-    name: str, version: int | None = typer.Argument(None), config: Path | None = ConfigOption
+    name: str,
+    version: int | None = typer.Argument(None),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """One model's versions (or one version's full record) as JSON."""
-    settings = settings_from(config)
-
-    async def go() -> Any:
-        async with opened(settings) as (registry, _):
-            if version is not None:
-                return await registry.get_version(name, version)
-            return {
-                "name": name,
-                "aliases": await registry.aliases(name),
-                "versions": await registry.list_versions(name),
-            }
-
-    dump(run(go()))
+    client = _client(url, key, config)
+    if version is not None:
+        dump(client.get(f"/v1/admin/models/{name}/versions/{version}"))
+    else:
+        dump(client.get(f"/v1/admin/models/{name}"))
 
 
-def _alias_change(
-    action: str,
-    name: str,
-    alias: str,
-    version: int | None,
-    actor: str,
-    reason: str,
-    config: Path | None,
-    override: bool = False,
-) -> None:
-    from bastion.cli.evaluation import opened_evaluation
-
-    settings = settings_from(config)
-
-    async def go() -> Any:
-        async with opened_evaluation(settings) as (registry, evaluation, _):
-            if action == "rollback":
-                return await registry.rollback(name, alias=alias, actor=actor, reason=reason), []
-            assert version is not None
-            # The command line reaches the database directly, so it acts as an admin: it may
-            # override, with a reason, and the override is audited like the API's.
-            failed = await evaluation.guard.authorize(
-                name, version, alias, admin=True, override=override, reason=reason
-            )
-            if action == "promote":
-                event = await registry.promote(
-                    name, version, alias=alias, actor=actor, reason=reason
-                )
-            else:
-                event = await registry.set_alias(name, alias, version, actor=actor, reason=reason)
-            return event, failed
-
-    event, failed = run(go())
-    verb = {"promote": "promoted", "set": "alias_set"}.get(action, "rolled_back")
-    details = {"alias": alias, "version": event.version, "previous_version": event.previous_version}
-    if failed:
-        gates = {**details, "reason": reason, "failed_gates": [f.to_dict() for f in failed]}
-        run(audit_admin(settings, actor, "model.promotion_overridden", name, gates))
-        err_console.print(
-            "[yellow]gates overridden:[/yellow] " + "; ".join(f.describe() for f in failed)
-        )
-    run(audit_admin(settings, actor, f"model.{verb}", name, {**details, "reason": reason}))
+def _moved(name: str, alias: str, event: dict[str, Any]) -> None:
+    overridden = event.get("overridden_gates") or []
+    if overridden:
+        described = "; ".join(f"gate '{g['gate']}' failed: {g['message']}" for g in overridden)
+        err_console.print(f"[yellow]gates overridden:[/yellow] {described}", highlight=False)
     console.print(
-        f"{name}: '{alias}' now → v{event.version} (was v{event.previous_version}); "
+        f"{name}: '{alias}' now → v{event['version']} (was v{event['previous_version']}); "
         "running servers switch within a second"
     )
 
@@ -224,25 +186,29 @@ def promote(
     name: str,
     version: int,
     alias: str = typer.Option("production"),
-    actor: str = typer.Option("cli"),
     reason: str = typer.Option("", help="why (required with --override)"),
-    override: bool = typer.Option(False, help="pass failed promotion gates (audited)"),
+    override: bool = typer.Option(False, help="admins: pass failed promotion gates (audited)"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Point ALIAS (default production) at VERSION, if its promotion gates pass."""
-    _alias_change("promote", name, alias, version, actor, reason, config, override)
+    body = {"version": version, "alias": alias, "reason": reason, "override": override}
+    _moved(name, alias, _client(url, key, config).post(f"/v1/admin/models/{name}/promote", body))
 
 
 @app.command()
 def rollback(
     name: str,
     alias: str = typer.Option("production"),
-    actor: str = typer.Option("cli"),
     reason: str = typer.Option(""),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Point ALIAS back at the version that held it before."""
-    _alias_change("rollback", name, alias, None, actor, reason, config)
+    body = {"alias": alias, "reason": reason}
+    _moved(name, alias, _client(url, key, config).post(f"/v1/admin/models/{name}/rollback", body))
 
 
 @app.command()
@@ -250,78 +216,98 @@ def alias(
     name: str,
     alias: str,
     version: int,
-    actor: str = typer.Option("cli"),
     reason: str = typer.Option("", help="why (required with --override)"),
-    override: bool = typer.Option(False, help="pass failed promotion gates (audited)"),
+    override: bool = typer.Option(False, help="admins: pass failed promotion gates (audited)"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Set any alias (staging, canary, …) to VERSION, if its promotion gates pass."""
-    _alias_change("set", name, alias, version, actor, reason, config, override)
+    body = {"version": version, "reason": reason, "override": override}
+    path = f"/v1/admin/models/{name}/aliases/{alias}"
+    _moved(name, alias, _client(url, key, config).put(path, body))
 
 
 @app.command()
 def approve(
     name: str,
     version: int,
-    key: str = typer.Option(
-        ..., envvar="BASTION_KEY", help="an API key holding the approver role ($BASTION_KEY)"
-    ),
     comment: str = typer.Option("", help="why it may ship"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Approve VERSION of NAME with an approver key (approval gates count distinct keys)."""
-    from bastion.cli.evaluation import opened_evaluation
-    from bastion.security import Authenticator, require_own_role
-
-    settings = settings_from(config)
-
-    async def go() -> Any:
-        async with opened_evaluation(settings) as (registry, evaluation, keys):
-            principal = await Authenticator(keys).authenticate(f"Bearer {key}")
-            require_own_role(principal, "approver")
-            await registry.get_version(name, version)
-            approval = await evaluation.approvals.approve(
-                name, version, key_id=principal.key_id, approver=principal.name, comment=comment
-            )
-            return principal, approval
-
-    principal, approval = run(go())
-    details = {"comment": comment, "key_id": principal.key_id}
-    run(audit_admin(settings, principal.name, "model.approved", f"{name}@{version}", details))
-    console.print(f"{principal.name} approved {name} v{version} at {approval.created_at:%H:%M:%S}")
+    """Approve VERSION of NAME with a key that holds the approver role itself (approval gates
+    count distinct keys)."""
+    path = f"/v1/admin/models/{name}/versions/{version}/approvals"
+    approval = _client(url, key, config).post(path, {"comment": comment})["data"]
+    at = str(approval.get("created_at", ""))[11:19]
+    console.print(f"{approval['approver']} approved {name} v{version} at {at}")
 
 
 @app.command()
 def history(
-    name: str, alias: str | None = typer.Option(None), config: Path | None = ConfigOption
+    name: str,
+    alias: str | None = typer.Option(None),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Which version held each alias, when, and who moved it."""
-    settings = settings_from(config)
-
-    async def go() -> Any:
-        async with opened(settings) as (registry, _):
-            return await registry.alias_history(name, alias)
-
-    table = Table("at", "alias", "action", "version", "previous", "actor", "reason")
-    for e in run(go()):
-        table.add_row(
-            str(e.at), e.alias, e.action, str(e.version), str(e.previous_version), e.actor, e.reason
+    events = _client(url, key, config).get(f"/v1/admin/models/{name}/history", alias=alias)
+    shown = table("at", "alias", "action", "version", "previous", "actor", "reason")
+    for e in events["data"]:
+        shown.add_row(
+            str(e["at"]),
+            e["alias"],
+            e["action"],
+            str(e["version"]),
+            str(e["previous_version"]),
+            str(e["actor"]),
+            e["reason"],
         )
-    console.print(table)
+    console.print(shown)
 
 
 @app.command()
-def verify(name: str | None = typer.Argument(None), config: Path | None = ConfigOption) -> None:
-    """Re-hash stored artifacts; exit 1 if any differs from its registered sha256."""
+def verify(
+    name: str | None = typer.Argument(None),
+    offline: bool = typer.Option(False, help=f"no server: {OFFLINE_NOTE}"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Re-hash stored artifacts; exit 1 if any differs from its registered sha256. The server
+    checks its own store; --offline checks the configured data dir from this machine."""
+    if offline:
+        results = [_as_dict(r) for r in _verify_offline(name, config)]
+    else:
+        path = f"/v1/admin/models/{name}/verify" if name else "/v1/admin/models/verify"
+        results = _client(url, key, config).post(path)["data"]
+    for r in results:
+        mark = "[green]ok[/green]" if r["ok"] else "[red]TAMPERED[/red]"
+        console.print(f"{mark} {r['name']} v{r['version']} {r['message']}")
+    if not all(r["ok"] for r in results):
+        raise typer.Exit(1)
+
+
+def _verify_offline(name: str | None, config: Path | None) -> list[Any]:
+    from bastion.cli.common import opened
+
     settings = settings_from(config)
 
     async def go() -> Any:
         async with opened(settings) as (registry, _):
             return await registry.verify(name)
 
-    results = run(go())
-    for r in results:
-        mark = "[green]ok[/green]" if r.ok else "[red]TAMPERED[/red]"
-        console.print(f"{mark} {r.name} v{r.version} {r.message}")
-    if not all(r.ok for r in results):
-        raise typer.Exit(1)
+    found: list[Any] = run(go())
+    return found
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "version": result.version,
+        "ok": result.ok,
+        "message": result.message,
+    }

@@ -12,54 +12,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
-from rich.table import Table
 
-from bastion.cli.common import ConfigOption, console, dump, err_console, settings_from
+from bastion.cli.client import AdminClient, KeyOption, UrlOption
+from bastion.cli.common import ConfigOption, console, dump, err_console, table
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Human review: list, claim, approve, correct, reject, escalate, export.",
     no_args_is_help=True,
 )
 
-UrlOption = typer.Option(None, "--url", envvar="BASTION_URL", help="server (default: config)")
-KeyOption = typer.Option(
-    None, "--key", envvar="BASTION_KEY", help="your API key (default: the admin key)"
-)
 ReasonOption = typer.Option(..., "--reason", "-r", help="why (recorded with the decision)")
 
 
-class _Api:
-    def __init__(self, url: str | None, key: str | None, config: Path | None) -> None:
-        settings = settings_from(config)
-        server = settings.server
-        scheme = "https" if server.ssl_certfile else "http"
-        self.url = (url or f"{scheme}://{server.host}:{server.port}").rstrip("/")
-        admin = settings.security.admin_key
-        secret = key or (admin.get_secret_value() if admin else None)
-        self.headers = {"authorization": f"Bearer {secret}"} if secret else {}
-
-    def call(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        try:
-            response = httpx.request(
-                method, self.url + path, headers=self.headers, timeout=60, **kw
-            )
-        except httpx.HTTPError as exc:
-            err_console.print(
-                f"[red]error:[/red] cannot reach Bastion at {self.url} ({type(exc).__name__}); "
-                "is `bastion serve` running? Pass --url or set BASTION_URL"
-            )
-            raise typer.Exit(1) from exc
-        if response.status_code >= 400:
-            try:
-                error = response.json()["error"]
-                message = f"{error['type']}: {error['message']}"
-            except (ValueError, KeyError, TypeError):
-                message = f"HTTP {response.status_code}: {response.text[:200]}"
-            err_console.print(f"[red]error ({response.status_code}):[/red] {message}")
-            raise typer.Exit(1)
-        return response
+def _client(url: str | None, key: str | None, config: Path | None) -> AdminClient:
+    return AdminClient.resolve(url, key, config)
 
 
 def _json_value(text: str) -> Any:
@@ -85,15 +53,15 @@ def list_items(
     params: dict[str, Any] = {"status": status, "limit": limit}
     if deployment:
         params["deployment"] = deployment
-    items = _Api(url, key, config).call("GET", "/v1/review/items", params=params).json()["data"]
+    items = _client(url, key, config).get("/v1/review/items", **params)["data"]
     if as_json:
         dump(items)
         return
-    table = Table("deployment", "v", "triggers", "prio", "tier", "conf", "status", "claimed")
-    table.add_column("id", no_wrap=True, min_width=28)
+    shown = table("deployment", "v", "triggers", "prio", "tier", "conf", "status", "claimed")
+    shown.add_column("id", no_wrap=True, min_width=28)
     for i in items:
         conf = "" if i["confidence"] is None else f"{i['confidence']:.2f}"
-        table.add_row(
+        shown.add_row(
             i["deployment"],
             str(i["version"]),
             ",".join(i["triggers"]),
@@ -104,7 +72,7 @@ def list_items(
             i["claimed_by"] or "",
             i["id"],
         )
-    console.print(table)
+    console.print(shown)
 
 
 @app.command()
@@ -115,7 +83,7 @@ def show(
     config: Path | None = ConfigOption,
 ) -> None:
     """One item: input, model output, confidence, and its history."""
-    dump(_Api(url, key, config).call("GET", f"/v1/review/items/{item_id}").json())
+    dump(_client(url, key, config).get(f"/v1/review/items/{item_id}"))
 
 
 @app.command()
@@ -127,12 +95,12 @@ def claim(
     config: Path | None = ConfigOption,
 ) -> None:
     """Lease an item so that nobody else decides it meanwhile."""
-    api = _Api(url, key, config)
+    api = _client(url, key, config)
     if item_id:
-        dump(api.call("POST", f"/v1/review/items/{item_id}/claim").json())
+        dump(api.post(f"/v1/review/items/{item_id}/claim"))
     else:
         body = {"deployment": deployment} if deployment else {}
-        dump(api.call("POST", "/v1/review/claim", json=body).json())
+        dump(api.post("/v1/review/claim", body))
 
 
 @app.command()
@@ -143,12 +111,12 @@ def release(
     config: Path | None = ConfigOption,
 ) -> None:
     """Give a claimed item back to the queue."""
-    _Api(url, key, config).call("POST", f"/v1/review/items/{item_id}/release")
+    _client(url, key, config).post(f"/v1/review/items/{item_id}/release")
     console.print(f"released {item_id}")
 
 
-def _decide(api: _Api, item_id: str, body: dict[str, Any]) -> None:
-    done = api.call("POST", f"/v1/review/items/{item_id}/decide", json=body).json()
+def _decide(api: AdminClient, item_id: str, body: dict[str, Any]) -> None:
+    done = api.post(f"/v1/review/items/{item_id}/decide", body)
     console.print(f"{item_id}: {done['status']} (tier {done['tier']})")
 
 
@@ -161,7 +129,7 @@ def approve(
     config: Path | None = ConfigOption,
 ) -> None:
     """The model's output is right."""
-    _decide(_Api(url, key, config), item_id, {"action": "approve", "reason": reason})
+    _decide(_client(url, key, config), item_id, {"action": "approve", "reason": reason})
 
 
 @app.command()
@@ -177,7 +145,7 @@ def correct(
 ) -> None:
     """Replace the model's output (checked against the deployment's output contract)."""
     body = {"action": "correct", "output": _json_value(output), "reason": reason}
-    _decide(_Api(url, key, config), item_id, body)
+    _decide(_client(url, key, config), item_id, body)
 
 
 @app.command()
@@ -189,7 +157,7 @@ def reject(
     config: Path | None = ConfigOption,
 ) -> None:
     """The model's output is wrong and there is no correction to give."""
-    _decide(_Api(url, key, config), item_id, {"action": "reject", "reason": reason})
+    _decide(_client(url, key, config), item_id, {"action": "reject", "reason": reason})
 
 
 @app.command()
@@ -201,7 +169,7 @@ def escalate(
     config: Path | None = ConfigOption,
 ) -> None:
     """Hand the item to the second tier."""
-    _decide(_Api(url, key, config), item_id, {"action": "escalate", "reason": reason})
+    _decide(_client(url, key, config), item_id, {"action": "escalate", "reason": reason})
 
 
 @app.command()
@@ -218,11 +186,7 @@ def override(
 ) -> None:
     """Operators: correct any past prediction by its request id."""
     body = {"index": index, "output": _json_value(output), "reason": reason}
-    done = (
-        _Api(url, key, config)
-        .call("POST", f"/v1/admin/predictions/{request_id}/override", json=body)
-        .json()
-    )
+    done = _client(url, key, config).post(f"/v1/admin/predictions/{request_id}/override", body)
     console.print(f"{request_id}[{index}]: {done['status']} ({done['id']})")
 
 
@@ -246,7 +210,14 @@ def export(
     for name, value in (("deployment", deployment), ("since", since), ("until", until)):
         if value is not None:
             params[name] = value.isoformat() if isinstance(value, datetime) else value
-    data = _Api(url, key, config).call("GET", "/v1/review/export", params=params).content
-    out.write_bytes(data)
-    rows = data.count(b"\n") if format == "jsonl" else None
-    console.print(f"wrote {out} ({len(data)} bytes{f', {rows} rows' if rows is not None else ''})")
+    counts = {"bytes": 0, "rows": 0}
+    with out.open("wb") as fh:
+
+        def write(chunk: bytes) -> None:
+            counts["bytes"] += len(chunk)
+            counts["rows"] += chunk.count(b"\n")
+            fh.write(chunk)
+
+        _client(url, key, config).download("/v1/review/export", write, **params)
+    rows = f", {counts['rows']} rows" if format == "jsonl" else ""
+    console.print(f"wrote {out} ({counts['bytes']} bytes{rows})")

@@ -1,66 +1,37 @@
-"""`bastion shadow report`, `bastion canary status|start|abort`, `bastion ab report`."""
+"""`bastion shadow report`, `bastion canary status|start|abort`, `bastion ab report`.
+
+All through the server's rollout API (operators): a canary starts with the server's
+configured plan and is audited there; an A/B report joins the server's feedback.
+"""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
-from rich.table import Table
 
-from bastion.cli.common import ConfigOption, console, dump, opened_db, run, settings_from
-from bastion.settings import Settings
+from bastion.cli.client import AdminClient, KeyOption, UrlOption
+from bastion.cli.common import ConfigOption, console, dump, table
 
-if TYPE_CHECKING:
-    from bastion.routing.rollouts import RolloutOps
-
-# The rollout machinery (models, scipy) is imported inside the commands that use it, so that
-# it costs nothing to every other `bastion` command.
-
-shadow_app = typer.Typer(help="Shadow traffic: candidates replaying live calls.")
-canary_app = typer.Typer(help="Canaries: progressive traffic with automatic rollback.")
-ab_app = typer.Typer(help="A/B tests: sticky arms, per-arm figures, significance.")
+shadow_app = typer.Typer(
+    rich_markup_mode=None, help="Shadow traffic: candidates replaying live calls."
+)
+canary_app = typer.Typer(
+    rich_markup_mode=None, help="Canaries: progressive traffic with automatic rollback."
+)
+ab_app = typer.Typer(
+    rich_markup_mode=None, help="A/B tests: sticky arms, per-arm figures, significance."
+)
 
 JsonOption = typer.Option(False, "--json", help="print the raw report as JSON")
 
 
-@contextlib.asynccontextmanager
-async def _opened(settings: Settings) -> AsyncIterator[RolloutOps]:
-    from bastion.cli.evaluation import build_evaluation
-    from bastion.registry import ArtifactStore, Registry
-    from bastion.routing.rollouts import RolloutOps
-    from bastion.routing.rollouts.book import StatsBook
-    from bastion.routing.rollouts.canary import CanaryControl
-    from bastion.routing.rollouts.config import plans_from
-    from bastion.routing.rollouts.hooks import Hooks
-    from bastion.routing.rollouts.store import RolloutStore
-    from bastion.store.tables import utcnow
-
-    async with opened_db(settings) as db:
-        registry = Registry(db, ArtifactStore(settings.artifacts_dir))
-        store = RolloutStore(db)
-        gate = build_evaluation(settings, db, registry).guard.canary_gate  # a canary's gates
-        yield RolloutOps(
-            store,
-            registry,
-            CanaryControl(store, registry, Hooks(), gate=gate),
-            plans_from(settings.rollouts),
-            settings.deployments,
-            StatsBook("cli"),
-            clock=utcnow,
-        )
+def _get(url: str | None, key: str | None, config: Path | None, deployment: str, what: str) -> Any:
+    return AdminClient.resolve(url, key, config).get(f"{_BASE}/{deployment}/{what}")
 
 
-def _with_ops(config: Path | None, action: Callable[[RolloutOps], Awaitable[Any]]) -> Any:
-    settings = settings_from(config)
-
-    async def go() -> Any:
-        async with _opened(settings) as ops:
-            return await action(ops)
-
-    return run(go())
+_BASE = "/v1/admin/deployments"
 
 
 def _pct(value: float | None) -> str:
@@ -73,16 +44,20 @@ def _ms(value: float | None) -> str:
 
 @shadow_app.command("report")
 def shadow_report(
-    deployment: str, config: Path | None = ConfigOption, as_json: bool = JsonOption
+    deployment: str,
+    as_json: bool = JsonOption,
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Agreement, errors and latency of each shadow candidate against the live version."""
-    report = _with_ops(config, lambda ops: ops.shadow_report(deployment))
+    report = _get(url, key, config, deployment, "shadow")
     if as_json:
         dump(report)
         return
     conf = report["configured"]
     shown = "not configured" if conf is None else f"share {conf['share']:.0%}"
-    console.print(f"Shadow traffic of [bold]{deployment}[/bold] ({shown})")
+    console.print(f"Shadow traffic of {deployment} ({shown})")
     if not report["candidates"]:
         console.print("no shadow calls recorded yet")
     for c in report["candidates"]:
@@ -97,10 +72,10 @@ def shadow_report(
         )
 
 
-def _arm_table(arms: dict[str, dict[str, Any]], outcomes: bool = False) -> Table:
-    table = Table("arm", "requests", "errors", "error rate", "low confidence", "p50 ms", "p95 ms")
+def _arm_table(arms: dict[str, dict[str, Any]], outcomes: bool = False) -> Any:
+    shown = table("arm", "requests", "errors", "error rate", "low confidence", "p50 ms", "p95 ms")
     if outcomes:
-        table.add_column("outcome (n)")
+        shown.add_column("outcome (n)")
     for name, a in arms.items():
         cells = [
             name,
@@ -114,16 +89,20 @@ def _arm_table(arms: dict[str, dict[str, Any]], outcomes: bool = False) -> Table
         if outcomes:
             mean = a["outcome_mean"]
             cells.append("–" if mean is None else f"{mean:.3g} ({a['outcomes']})")
-        table.add_row(*cells)
-    return table
+        shown.add_row(*cells)
+    return shown
 
 
 @canary_app.command("status")
 def canary_status(
-    deployment: str, config: Path | None = ConfigOption, as_json: bool = JsonOption
+    deployment: str,
+    as_json: bool = JsonOption,
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """The current (or last) canary: status, step and traffic, per-arm figures, history."""
-    report = _with_ops(config, lambda ops: ops.canary_status(deployment))
+    report = _get(url, key, config, deployment, "canary")
     if as_json:
         dump(report)
         return
@@ -132,7 +111,7 @@ def canary_status(
         console.print(f"deployment {deployment} has had no canary")
         return
     console.print(
-        f"canary of [bold]{deployment}[/bold]: v{c['version']} against v{c['stable_version']} "
+        f"canary of {deployment}: v{c['version']} against v{c['stable_version']} "
         f"— {c['status']}, step {c['step']}/{len(c['steps'])} at {c['traffic']:g}% traffic"
     )
     if c["reason"]:
@@ -141,7 +120,8 @@ def canary_status(
     if "analysis" in report:
         console.print(f"next: {report['analysis']['next']} — {report['analysis']['reason']}")
     for e in report["events"]:
-        console.print(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.action:<12} {e.traffic:g}%  {e.actor}")
+        at = str(e["at"]).replace("T", " ")[:19]
+        console.print(f"  {at}  {e['action']:<12} {e['traffic']:g}%  {e['actor']}")
 
 
 @canary_app.command("start")
@@ -149,16 +129,14 @@ def canary_start(
     deployment: str,
     version: int = typer.Argument(..., min=1, help="the version to canary"),
     reason: str = typer.Option("", help="recorded with the start"),
-    actor: str = typer.Option("cli", help="recorded as who started it"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Point the canary alias at VERSION and start its canary (a running server drives it)."""
-    started = _with_ops(
-        config, lambda ops: ops.start_canary(deployment, version, actor=actor, reason=reason)
-    )
-    from bastion.routing.rollouts.operations import run_view
-
-    view = run_view(started)
+    """Point the canary alias at VERSION and start its canary with the server's configured
+    plan (the server drives it and audits the start under the key's name)."""
+    client = AdminClient.resolve(url, key, config)
+    view = client.post(f"{_BASE}/{deployment}/canary", {"version": version, "reason": reason})
     steps = ", ".join(f"{s:g}%" for s in view["steps"])
     console.print(
         f"canary of {deployment} started: v{version} against v{view['stable_version']}, "
@@ -170,32 +148,41 @@ def canary_start(
 def canary_abort(
     deployment: str,
     reason: str = typer.Option("", help="recorded with the abort"),
-    actor: str = typer.Option("cli", help="recorded as who aborted it"),
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Stop the running canary: its traffic goes to 0 and the canary alias points back."""
-    ended = _with_ops(config, lambda ops: ops.abort_canary(deployment, actor=actor, reason=reason))
-    console.print(f"canary of {deployment} (v{ended.version}) aborted")
+    client = AdminClient.resolve(url, key, config)
+    ended = client.post(f"{_BASE}/{deployment}/canary/abort", {"reason": reason})
+    console.print(f"canary of {deployment} (v{ended['version']}) aborted")
 
 
 @ab_app.command("report")
 def ab_report(
-    deployment: str, config: Path | None = ConfigOption, as_json: bool = JsonOption
+    deployment: str,
+    as_json: bool = JsonOption,
+    url: str | None = UrlOption,
+    key: str | None = KeyOption,
+    config: Path | None = ConfigOption,
 ) -> None:
-    """Per-arm figures of the A/B test, significance tests with p-values, and a verdict."""
-    report = _with_ops(config, lambda ops: ops.ab_report(deployment))
+    """Per-arm figures of the A/B test, significance tests with p-values, and a verdict
+    (outcomes joined from the feedback the server holds)."""
+    report = _get(url, key, config, deployment, "ab")
     if as_json:
         dump(report)
         return
     console.print(
-        f"A/B test [bold]{report['experiment']}[/bold] of {deployment} "
+        f"A/B test {report['experiment']} of {deployment} "
         f"(sticky by {report['sticky']}, alpha {report['alpha']})"
     )
     table = _arm_table({a["name"]: a for a in report["arms"]}, outcomes=True)
     console.print(table)
     for t in report["tests"]:
-        arms = " vs ".join(t.arms)
-        console.print(f"  {t.metric}: {t.test} = {t.statistic:.3g}, p = {t.p_value:.3g} ({arms})")
+        arms = " vs ".join(t["arms"])
+        console.print(
+            f"  {t['metric']}: {t['test']} = {t['statistic']:.3g}, p = {t['p_value']:.3g} ({arms})"
+        )
     if not report["outcomes_available"]:
         console.print("  outcomes: no feedback source is available to join")
     console.print(f"verdict: {report['verdict']}")

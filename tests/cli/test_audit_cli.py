@@ -1,4 +1,5 @@
-"""`bastion audit …` in-process: verify (exit 1 on tampering), export, rotate-key, gen-key."""
+"""`bastion audit …`: verify (exit 1 on tampering), export, rotate-key through a real server,
+and the same offline (``--offline`` on the database, ``--file`` on an export), gen-key."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from bastion.security.encryption import Encryptor
 from bastion.settings.audit import AuditSettings
 from bastion.store import Database
 from bastion.store.audit_tables import AuditRecordRow, SqlAuditStore
+from tests.cli.conftest import make_key, ok, refused
 from tests.dbfixtures import run_sync
+from tests.e2e.server import Server
 from tests.observability.audit.conftest import entry
 
 runner = CliRunner()
@@ -74,35 +77,35 @@ def _sealed(ring: Encryptor, n: int) -> AuditEntry:
 
 def test_verify_passes_then_fails_with_exit_1_after_tampering(db_env: str) -> None:
     _append(db_env, [entry(i) for i in range(1, 6)])
-    ok = runner.invoke(app, ["audit", "verify"])
+    ok = runner.invoke(app, ["audit", "verify", "--offline"])
     assert ok.exit_code == 0, ok.output
     assert "5 records verified" in ok.output and "head 5" in ok.output
     _tamper(db_env, 3)
-    broken = runner.invoke(app, ["audit", "verify"])
+    broken = runner.invoke(app, ["audit", "verify", "--offline"])
     assert broken.exit_code == 1, broken.output
     assert "BROKEN at record 3 (edited)" in broken.output
-    as_json = runner.invoke(app, ["audit", "verify", "--json", "--from", "4"])
+    as_json = runner.invoke(app, ["audit", "verify", "--offline", "--json", "--from", "4"])
     assert as_json.exit_code == 0  # the range after the edit is intact
     assert orjson.loads(as_json.output)["checked"] == 2
 
 
 def test_export_is_jsonl_and_verifies_on_its_own(db_env: str, tmp_path: Path) -> None:
     _append(db_env, [entry(i) for i in range(1, 4)])
-    out = runner.invoke(app, ["audit", "export"])
+    out = runner.invoke(app, ["audit", "export", "--offline"])
     assert out.exit_code == 0, out.output
     lines = [orjson.loads(line) for line in out.output.splitlines()]
     assert [r["seq"] for r in lines] == [1, 2, 3] and lines[0]["request_id"] == "req-1"
-    since = runner.invoke(app, ["audit", "export", "--since", "2026-03-01T12:00:02"])
+    since = runner.invoke(app, ["audit", "export", "--offline", "--since", "2026-03-01T12:00:02"])
     assert [orjson.loads(x)["seq"] for x in since.output.splitlines()] == [2, 3]
     path = tmp_path / "audit.jsonl"
-    saved = runner.invoke(app, ["audit", "export", "-o", str(path)])
+    saved = runner.invoke(app, ["audit", "export", "--offline", "-o", str(path)])
     assert saved.exit_code == 0 and "exported 3 records" in saved.output
     assert runner.invoke(app, ["audit", "verify", "--file", str(path)]).exit_code == 0
     edited = path.read_text().replace('"req-2"', '"req-X"')
     path.write_text(edited)
     bad = runner.invoke(app, ["audit", "verify", "--file", str(path)])
     assert bad.exit_code == 1 and "record 2" in bad.output
-    wrong = runner.invoke(app, ["audit", "export", "--format", "csv"])
+    wrong = runner.invoke(app, ["audit", "export", "--offline", "--format", "csv"])
     assert wrong.exit_code == 2 and "use jsonl" in wrong.output
 
 
@@ -111,17 +114,17 @@ def test_rotate_key_reencrypts_payloads_while_keeping_the_chain(
 ) -> None:
     old = Encryptor.parse(K1)
     _append(db_env, [_sealed(old, i) for i in range(1, 4)])
-    no_key = runner.invoke(app, ["audit", "verify", "--payloads"])
+    no_key = runner.invoke(app, ["audit", "verify", "--offline", "--payloads"])
     assert no_key.exit_code == 1 and "BASTION_ENCRYPTION_KEYS" in no_key.output
     monkeypatch.setenv("BASTION_ENCRYPTION_KEYS", f"{K2},{K1}")  # k2 encrypts, k1 still reads
-    rotated = runner.invoke(app, ["audit", "rotate-key", "--batch", "2"])
+    rotated = runner.invoke(app, ["audit", "rotate-key", "--offline", "--batch", "2"])
     assert rotated.exit_code == 0, rotated.output
     assert "re-encrypted 3 payloads under key 'k2'" in rotated.output
     monkeypatch.setenv("BASTION_ENCRYPTION_KEYS", K2)  # k1 retired
-    checked = runner.invoke(app, ["audit", "verify", "--payloads"])
+    checked = runner.invoke(app, ["audit", "verify", "--offline", "--payloads"])
     assert checked.exit_code == 0, checked.output
     assert "3 payloads opened" in checked.output
-    out = runner.invoke(app, ["audit", "export", "--decrypt"])
+    out = runner.invoke(app, ["audit", "export", "--offline", "--decrypt"])
     first = orjson.loads(out.output.splitlines()[0])
     assert first["payload_plain"] == {"inputs": [{"n": 1}], "outputs": [{"label": "ok"}]}
     assert first["payload_key"] == "k2"
@@ -135,35 +138,21 @@ def test_gen_key_prints_a_usable_key() -> None:
     assert bad.exit_code == 2
 
 
-def test_cli_admin_changes_are_audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BASTION_DATA_DIR", str(tmp_path / "data"))
-    model = tmp_path / "model.py"
-    model.write_text("def predict(inputs):\n    return [{'output': 1} for _ in inputs]\n")
-    for args in (
-        ["keys", "create", "--name", "svc", "--role", "client"],
-        ["models", "register", "m", str(model), "--entry-point", "predict"],
-        ["models", "register", "m", str(model), "--entry-point", "predict"],
-        ["models", "promote", "m", "1", "--actor", "dana"],
-        ["models", "promote", "m", "2"],
-        ["models", "rollback", "m", "--reason", "bad"],
-    ):
-        done = runner.invoke(app, args)
-        assert done.exit_code == 0, done.output
-    lines = [orjson.loads(x) for x in runner.invoke(app, ["audit", "export"]).output.splitlines()]
-    assert [r["action"] for r in lines] == [
-        "key.created",
-        "model.registered",
-        "model.registered",
-        "model.promoted",
-        "model.promoted",
-        "model.rolled_back",
-    ]
-    assert lines[3]["actor_name"] == "cli:dana" and lines[3]["target"] == "m"
-    assert lines[5]["details"] == {
-        "alias": "production",
-        "version": 1,
-        "previous_version": 2,
-        "reason": "bad",
-    }
-    assert all(r["kind"] == "admin" for r in lines)
-    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+@pytest.mark.e2e
+def test_through_the_server_verify_export_and_rotate(cli_server: Server, tmp_path: Path) -> None:
+    ok(cli_server, "keys", "create", "--name", "audited", "--role", "client")
+    verified = orjson.loads(ok(cli_server, "audit", "verify", "--payloads", "--json"))
+    assert verified["ok"] and verified["checked"] >= 1
+    path = tmp_path / "export.jsonl"
+    assert "exported" in ok(cli_server, "audit", "export", "-o", str(path))
+    lines = [orjson.loads(x) for x in path.read_text().splitlines()]
+    assert lines[0]["seq"] == 1 and len(lines) == verified["checked"]
+    assert any(r["action"] == "key.created" for r in lines)
+    assert runner.invoke(app, ["audit", "verify", "--file", str(path)]).exit_code == 0
+    rotated = ok(cli_server, "audit", "rotate-key")
+    assert "under key 'k1'" in rotated
+    client = make_key(cli_server, "audit-client", "operator")
+    denied = refused(cli_server, "audit", "export", env={"BASTION_KEY": client})
+    assert "403" in denied and "admin role" in denied
+    gone = refused(cli_server, "audit", "verify", "--url", "http://127.0.0.1:9")
+    assert "cannot reach Bastion" in gone

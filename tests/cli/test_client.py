@@ -9,11 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import typer
 
-from bastion.cli.client import AdminClient, ApiError, api_error, read_profile
+from bastion.cli.client import AdminClient, ApiError, Reply, api_error, read_profile
 from tests.e2e.server import free_port
 
 
@@ -123,6 +122,18 @@ def test_refusal_is_one_line_and_exit_1(server: str, capsys: pytest.CaptureFixtu
     assert "lacks the role" in raised.value.message
 
 
+def test_download_hands_the_body_over_in_chunks(server: str) -> None:
+    got: list[bytes] = []
+    AdminClient(server, "bst_k").download("/export", got.append, since="2026-01-01")
+    assert b"".join(got) == b'{"ok": true}'
+    assert _Handler.seen[0]["path"] == "/export?since=2026-01-01"
+
+
+def test_booleans_travel_as_true_and_false(server: str) -> None:
+    AdminClient(server, "bst_k").get("/flags", decrypt=True, offline=False)
+    assert _Handler.seen[0]["path"] == "/flags?decrypt=true&offline=false"
+
+
 def test_unreachable_server_names_the_url(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(typer.Exit) as exited:
@@ -140,6 +151,5 @@ def test_unreachable_server_names_the_url(capsys: pytest.CaptureFixture[str]) ->
     ],
 )
 def test_error_shapes(body: Any, expected: str) -> None:
-    response = httpx.Response(401, json=body)
-    error = api_error(response)
+    error = api_error(Reply(401, json.dumps(body).encode()))
     assert error.type == expected and "BASTION_KEY" in error.message

@@ -1,4 +1,4 @@
-"""`bastion eval …` and gated `bastion models promote|alias|approve`, in-process."""
+"""`bastion eval …` and gated `bastion models promote|alias|approve`, through a real server."""
 
 from __future__ import annotations
 
@@ -6,83 +6,80 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
-from bastion.cli.main import app
+from tests.cli.conftest import EVAL_MODELS, admin_actions, make_key, ok, refused
+from tests.e2e.server import Server
 
-runner = CliRunner()
-MODELS = "tests.evaluation.models"
+pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BASTION_DATA_DIR", str(tmp_path / "data"))
-    gate = {"thresholds": [{"set": "golden", "metric": "accuracy", "min": 0.9}], "approvals": 1}
-    path = tmp_path / "bastion.yaml"
-    path.write_text(yaml.safe_dump({"evaluation": {"gates": {"m": {"production": gate}}}}))
-    return path
+def _aliases(server: Server) -> dict[str, int]:
+    return dict(server.get("/v1/admin/models/g").json()["aliases"])
 
 
-def _ok(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def _key(config: Path, role: str) -> str:
-    out = _ok("keys", "create", "--name", f"k-{role}", "--role", role, "-c", str(config))
-    return out.strip().splitlines()[-1]
-
-
-def test_sets_run_reports_and_gated_promotion(config: Path, tmp_path: Path) -> None:
-    c = ("-c", str(config))
+def test_sets_run_reports_and_gated_promotion(
+    cli_server: Server, tmp_path: Path, elsewhere: Path
+) -> None:
+    s = cli_server
     for fn in ("say", "say_v2"):
-        _ok("models", "register", "m", "--entry-point", f"{MODELS}:{fn}", *c)
+        ok(s, "models", "register", "g", "--entry-point", f"{EVAL_MODELS}:{fn}")
     csv = tmp_path / "golden.csv"
     csv.write_text("input,expected,slice.lang\n" + '"{""say"": ""a""}",a,en\n' * 3)
-    out = _ok("eval", "sets", "register", "golden", str(csv), "--description", "d", *c)
+    out = ok(s, "eval", "sets", "register", "golden", str(csv), "--description", "d", cwd=elsewhere)
     assert "registered eval set golden@1: 3 rows (csv)" in out and "slices: lang" in out
-    assert "unchanged: this content is already golden@1" in _ok(
-        "eval", "sets", "register", "golden", str(csv), *c
-    )
+    again = ok(s, "eval", "sets", "register", "golden", str(csv))
+    assert "unchanged: this content is already golden@1" in again
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"input": 1, "expected": 1}\n{"input": 2, "expect": 2}\n')
-    refused = runner.invoke(app, ["eval", "sets", "register", "golden", str(bad), *c])
-    assert refused.exit_code == 1 and "line 2: unknown key 'expect'" in refused.output
-    assert "golden@1" in _ok("eval", "sets", "list", *c)
+    assert "line 2: unknown key 'expect'" in refused(
+        s, "eval", "sets", "register", "golden", str(bad)
+    )
+    listed = ok(s, "eval", "sets", "list")
+    assert "golden@1" in listed and "golden@2" not in listed
 
-    refused = runner.invoke(app, ["models", "promote", "m", "2", *c])
-    assert refused.exit_code == 1 and "promotion_gate_failed" in refused.output
-    assert "gate 'threshold' failed" in refused.output
-    assert "gate 'approvals' failed" in refused.output
+    gated = refused(s, "models", "promote", "g", "2")
+    assert "promotion_gate_failed" in gated
+    assert "gate 'threshold' failed" in gated and "gate 'approvals' failed" in gated
+    assert _aliases(s) == {}
 
-    out = _ok("eval", "run", "m@2", "--set", "golden", "--scorer", "accuracy", *c)
-    assert "m v2 on golden@1" in out and "accuracy" in out and "lang=en" in out
-    reports = json.loads(_ok("eval", "reports", "m", "--json", *c))
+    out = ok(s, "eval", "run", "g@2", "--set", "golden", "--scorer", "accuracy")
+    assert "g v2 on golden@1" in out and "accuracy" in out and "lang=en" in out
+    reports = json.loads(ok(s, "eval", "reports", "g", "--json"))
     assert reports[0]["metrics"] == {"accuracy": 1.0} and reports[0]["set_sha256"]
-    per_class = _ok("eval", "run", "m@2", "--set", "golden", "--scorer", "f1", *c)
+    per_class = ok(s, "eval", "run", "g@2", "--set", "golden", "--scorer", "f1")
     assert "f1[a]" in per_class  # class names in brackets are not eaten as rich markup
 
-    operator = _key(config, "operator")
-    denied = runner.invoke(app, ["models", "approve", "m", "2", "--key", operator, *c])
-    assert denied.exit_code == 1 and "does not hold the approver role" in denied.output
-    approver = _key(config, "approver")
-    out = _ok("models", "approve", "m", "2", "--key", approver, "--comment", "fine", *c)
-    assert "approved m v2" in out
-    twice = runner.invoke(app, ["models", "approve", "m", "2", "--key", approver, *c])
-    assert twice.exit_code == 1 and "already approved" in twice.output
+    operator = make_key(s, "k-operator", "operator")
+    denied = refused(s, "models", "approve", "g", "2", "--key", operator)
+    assert "does not hold the approver role" in denied
+    approver = make_key(s, "k-approver", "approver")
+    out = ok(s, "models", "approve", "g", "2", "--key", approver, "--comment", "fine")
+    assert "k-approver approved g v2" in out
+    assert "already approved" in refused(s, "models", "approve", "g", "2", "--key", approver)
 
-    assert "'production' now → v2" in _ok("models", "promote", "m", "2", *c)
+    assert "'production' now → v2" in ok(s, "models", "promote", "g", "2")
 
-    # v1 has no report and no approvals: the alias command refuses; an override needs a reason
-    refused = runner.invoke(app, ["models", "alias", "m", "production", "1", *c])
-    assert refused.exit_code == 1 and "gate 'threshold' failed" in refused.output
-    bare = runner.invoke(app, ["models", "alias", "m", "production", "1", "--override", *c])
-    assert bare.exit_code == 1 and "needs a reason" in bare.output
-    out = _ok("models", "alias", "m", "production", "1", "--override", "--reason", "incident", *c)
-    assert "gates overridden" in out and "'production' now → v1" in out
-    audit = _ok("audit", "export", *c)
-    overridden = [json.loads(line) for line in audit.splitlines() if "promotion_overridden" in line]
+    # v1 has no report and no approvals: refused; an override needs a reason and an admin
+    assert "gate 'threshold' failed" in refused(s, "models", "alias", "g", "production", "1")
+    bare = refused(s, "models", "alias", "g", "production", "1", "--override")
+    assert "needs a reason" in bare
+    by_operator = refused(
+        s,
+        "models",
+        "alias",
+        "g",
+        "production",
+        "1",
+        "--override",
+        "--reason",
+        "x",
+        env={"BASTION_KEY": operator},
+    )
+    assert "only an admin may override" in by_operator
+    assert _aliases(s) == {"production": 2}
+    done = s.cli("models", "alias", "g", "production", "1", "--override", "--reason", "incident")
+    assert done.returncode == 0, done.stderr
+    assert "gates overridden" in done.stderr and "'production' now → v1" in done.stdout
+    overridden = [r for r in admin_actions(s) if r["action"] == "model.promotion_overridden"]
     assert overridden and overridden[0]["details"]["reason"] == "incident"
-    assert "now → v2" in _ok("models", "rollback", "m", *c)  # rollback is never gated
+    assert "now → v2" in ok(s, "models", "rollback", "g")  # rollback is never gated

@@ -80,12 +80,26 @@ class Server:
             self.proc.kill()
             return self.proc.wait(5)
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self,
+        *args: str,
+        check: bool = True,
+        env: dict[str, str | None] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `bastion ARGS` as a client of this server (BASTION_URL and BASTION_KEY set to
+        its address and admin key); ``env`` adds or (with None) removes variables."""
+        full = {**self.env, "BASTION_URL": self.url, "BASTION_KEY": self.admin_key}
+        for name, value in (env or {}).items():
+            if value is None:
+                full.pop(name, None)
+            else:
+                full[name] = value
         done = subprocess.run(
             [BASTION, *args],
             check=False,
-            env=self.env,
-            cwd=ROOT,
+            env=full,
+            cwd=cwd or ROOT,
             capture_output=True,
             text=True,
             timeout=120,

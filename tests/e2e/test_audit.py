@@ -45,8 +45,8 @@ def _echo_server(tmp_path: Path, **env: str) -> Server:
     return server
 
 
-def _export(server: Server) -> list[dict[str, object]]:
-    out = server.cli("audit", "export").stdout
+def _export(server: Server, *flags: str) -> list[dict[str, object]]:
+    out = server.cli("audit", "export", *flags).stdout
     return [orjson.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -163,9 +163,10 @@ def _kill_under_load(server: Server, answered_before_kill: int = 300) -> set[str
 
 
 def _assert_everything_answered_is_logged(server: Server, answered: set[str]) -> None:
-    verified = server.cli("audit", "verify", check=False)
+    # the server is down: the log is read from its database (--offline)
+    verified = server.cli("audit", "verify", "--offline", check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    logged = {r["request_id"] for r in _export(server)}
+    logged = {r["request_id"] for r in _export(server, "--offline")}
     missing = answered - logged
     assert not missing, f"{len(missing)} answered requests are not in the audit log"
 
@@ -186,14 +187,16 @@ def pg_server(pg_url: str, tmp_path: Path) -> Iterator[Server]:  # noqa: F811
     )
     model = tmp_path / "echo.py"
     model.write_text(MODEL)
-    server.cli("models", "register", "echo", str(model), "--entry-point", "predict")
-    server.cli("models", "promote", "echo", "1")
-    yield server
-    server.stop()
+    server.start()
+    try:
+        server.cli("models", "register", "echo", str(model), "--entry-point", "predict")
+        server.cli("models", "promote", "echo", "1")
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.mark.postgres
 def test_kill_9_two_workers_on_postgres_keep_one_chain(pg_server: Server) -> None:
-    pg_server.start()
     answered = _kill_under_load(pg_server)
     _assert_everything_answered_is_logged(pg_server, answered)

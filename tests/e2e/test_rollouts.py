@@ -112,9 +112,9 @@ def test_failing_canary_is_rolled_back_without_human_action(tmp_path: Path) -> N
         },
     }
     server = _server(tmp_path, config, ROLLOUT_FAIL_FLAG=str(flag))
-    _register(server, "scorer", "steady", "flaky")
     server.start()
     try:
+        _register(server, "scorer", "steady", "flaky")
         _promote_first(server, "scorer")
         r = server.post("/v1/admin/deployments/scorer/canary", json={"version": 2})
         assert r.status_code == 201, r.text
@@ -223,10 +223,10 @@ def test_shadow_and_ab(tmp_path: Path) -> None:
         },
     }
     server = _server(tmp_path, config, ROLLOUT_SHADOW_DIR=str(shadow_dir))
-    _register(server, "echoer", "live_model", "shadow_model")
-    _register(server, "ranker", "arm_one", "arm_two")
     server.start()
     try:
+        _register(server, "echoer", "live_model", "shadow_model")
+        _register(server, "ranker", "arm_one", "arm_two")
         _promote_first(server, "echoer", "ranker")
         _check_shadow(server, shadow_dir)
         _check_ab_by_key(server)

@@ -69,7 +69,7 @@ async def promote(page: Page) -> Response:
         reason=_reason(fields),
         override=fields.get("override") == "on",
     )
-    event = await promote_version(page.svc, page.principal, name, body)
+    event, _ = await promote_version(page.svc, page.principal, name, body)
     note = f"{name}: {event.alias} → v{event.version} (was v{event.previous_version})"
     return page.back(f"/console/deployments/{name}", note)
 

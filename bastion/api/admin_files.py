@@ -1,0 +1,184 @@
+"""Admin API for files: artifacts, eval sets and training data uploaded as streams, and a
+registry-wide artifact check.
+
+Each upload is ``application/octet-stream`` with its fields in the query (JSON fields as JSON
+text), written to disk as it arrives under a size cap from settings, then handed to the
+existing register-from-file path. Roles as for the neighbouring JSON routes: registering a
+model version is for admins; eval sets and drift profiles for operators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bastion.api.authn import authenticated
+from bastion.api.context import services
+from bastion.api.render import json_response
+from bastion.api.uploads import json_field, streamed_upload
+from bastion.backends.factories import check_flavor
+from bastion.errors import InvalidRequest, ModelNotReady
+from bastion.security import Principal, require_roles
+from bastion.services import Services
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+async def _caller(request: Request, *roles: str) -> tuple[Services, Principal]:
+    svc = services(request)
+    principal = await authenticated(request)
+    require_roles(principal, *roles)
+    return svc, principal
+
+
+def _uploads(svc: Services) -> Path:
+    return svc.settings.data_dir / "uploads"
+
+
+async def _audit(svc: Services, actor: Principal, action: str, target: str, **details: Any) -> None:
+    if svc.audit is not None:
+        await svc.audit.admin(actor, action, target, details)
+
+
+@router.post("/models/{name}/versions/upload", status_code=201)
+async def upload_version(
+    name: str,
+    request: Request,
+    flavor: str = Query(..., description="onnx | sklearn | python | embedding | …"),
+    filename: str | None = Query(None, max_length=255),
+    signature: str | None = Query(None, description="JSON: input_schema, output_schema, …"),
+    metrics: str | None = Query(None, description="JSON object of numbers"),
+    params: str | None = Query(None, description="JSON object"),
+    training_data_hash: str | None = Query(None, max_length=128),
+    description: str = Query("", max_length=2000),
+) -> Response:
+    """Register the next version of ``name`` from the streamed artifact in the body (admins;
+    capped by ``limits.max_admin_body_bytes``)."""
+    svc, principal = await _caller(request)
+    chosen = check_flavor(flavor)
+    sig, found_metrics, found_params = (
+        json_field(signature, "signature"),
+        json_field(metrics, "metrics"),
+        json_field(params, "params"),
+    )
+    for field, value in (("signature", sig), ("metrics", found_metrics), ("params", found_params)):
+        if value is not None and not isinstance(value, dict):
+            raise InvalidRequest(f"{field}: must be a JSON object", details={"field": field})
+    cap = svc.settings.limits.max_admin_body_bytes
+    async with streamed_upload(
+        request,
+        _uploads(svc),
+        filename=filename,
+        max_bytes=cap,
+        limit_name="limits.max_admin_body_bytes",
+    ) as path:
+        mv = await svc.registry.register(
+            name,
+            flavor=chosen,
+            artifact=path,
+            artifact_name=path.name,
+            signature=sig,
+            metrics={k: float(v) for k, v in (found_metrics or {}).items()},
+            params=found_params,
+            training_data_hash=training_data_hash,
+            description=description,
+            created_by=principal.name,
+        )
+    details = {"flavor": mv.flavor, "sha256": mv.artifact_sha256}
+    await _audit(svc, principal, "model.registered", f"{name}@{mv.version}", **details)
+    return json_response(mv, 201)
+
+
+@router.post("/models/verify")
+async def verify_all(request: Request) -> Response:
+    """Re-hash every stored artifact; ``ok: false`` when any differs from its sha256."""
+    svc, _ = await _caller(request, "operator")
+    results = await svc.registry.verify(None)
+    return json_response({"ok": all(r.ok for r in results), "data": results})
+
+
+@router.post("/eval/sets/upload", status_code=201)
+async def upload_set(
+    request: Request,
+    name: str = Query(..., min_length=1, max_length=63),
+    format: str | None = Query(None, description="jsonl | csv | parquet (default: sniffed)"),
+    filename: str | None = Query(None, max_length=255),
+    description: str = Query("", max_length=2000),
+) -> Response:
+    """Validate and store the streamed eval set (operators; capped by
+    ``evaluation.max_set_bytes``); the same content again answers 200 with its version."""
+    svc, principal = await _caller(request, "operator")
+    evaluation = svc.evaluation
+    if evaluation is None:
+        raise ModelNotReady("evaluation is not running in this server yet", retry_after=1)
+    cap = evaluation.settings.max_set_bytes
+    async with streamed_upload(
+        request,
+        _uploads(svc),
+        filename=filename,
+        max_bytes=cap,
+        limit_name="evaluation.max_set_bytes",
+    ) as path:
+        content = await asyncio.to_thread(path.read_bytes)  # bounded by the cap above
+        found, created = await evaluation.sets.register(
+            name,
+            content,
+            filename=filename,
+            fmt=format,
+            description=description,
+            created_by=principal.name,
+        )
+    if created:
+        details = {"sha256": found.sha256, "rows": found.rows, "format": found.format}
+        await _audit(svc, principal, "eval_set.registered", found.ref, **details)
+    return json_response({"data": found, "created": created}, 201 if created else 200)
+
+
+@router.post("/models/{name}/versions/{version}/drift-profile", status_code=201)
+async def upload_profile(
+    name: str,
+    version: int,
+    request: Request,
+    filename: str = Query(..., max_length=255, description="its suffix: .csv, .parquet, .jsonl"),
+    label_column: str | None = Query(None, max_length=200),
+) -> Response:
+    """Store the version's drift reference, built from the streamed training data (operators;
+    capped by ``limits.max_admin_body_bytes``)."""
+    from bastion.monitoring.references import ReferenceStore, read_training_data, split_label
+
+    svc, principal = await _caller(request, "operator")
+    record = await svc.registry.get_version(name, version)  # NotFound names the versions
+    cap = svc.settings.limits.max_admin_body_bytes
+    async with streamed_upload(
+        request,
+        _uploads(svc),
+        filename=filename,
+        max_bytes=cap,
+        limit_name="limits.max_admin_body_bytes",
+    ) as path:
+        rows = await asyncio.to_thread(read_training_data, path)
+    items, _ = split_label(rows, label_column)
+    if not items:
+        raise InvalidRequest(f"{filename} holds no rows to profile", details={"field": "body"})
+    names = (record.signature or {}).get("feature_names")
+    built = await asyncio.to_thread(
+        _profile, svc, items, names if isinstance(names, list) else None
+    )
+    await ReferenceStore(svc.db).put(
+        name, version, built, source="training", created_by=principal.name
+    )
+    await _audit(svc, principal, "drift.profile_stored", f"{name}@{version}", rows=len(items))
+    return json_response({"model": name, "version": version, "rows": len(items)}, 201)
+
+
+def _profile(svc: Services, items: list[Any], names: list[str] | None) -> Any:
+    from bastion.monitoring.references import profile_items
+
+    texts = any(isinstance(i, str) for i in items)
+    encoder = svc.resources.text_encoder if texts else None
+    return profile_items(items, feature_names=names, encoder=encoder)

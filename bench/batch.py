@@ -58,7 +58,7 @@ def floor(path: Path) -> dict[str, Any]:
 
 
 async def job(path: Path, engine: str) -> dict[str, Any]:
-    from bastion.app import build_services, close_services
+    from bastion.wiring import build_services, close_services
     from tests.jobs.conftest import job_settings, seed, stream
 
     data = path.parent / f"srv-{engine}-{os.getpid()}"

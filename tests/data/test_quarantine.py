@@ -14,9 +14,9 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from bastion.app import build_services, close_services
 from bastion.errors import InvalidRequest, NotFound
 from bastion.pipeline import Call
+from bastion.wiring import build_services, close_services
 from tests.jobs.conftest import MODEL, JobsEnv, job_settings, rows, seed, write_jsonl
 
 RULES = [

@@ -14,10 +14,10 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from bastion.app import build_services, close_services
 from bastion.errors import ConfigError
 from bastion.pipeline import Call, Result, build_pipeline
 from bastion.settings.data import DataSettings
+from bastion.wiring import build_services, close_services
 from tests.jobs.conftest import MODEL, JobsEnv, job_settings, rows, seed, write_jsonl
 
 FUNCTION = "tests.data.transform_fixture:mm_to_cm"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bastion.app import build_services, close_services
 from bastion.errors import InvalidRequest
 from bastion.pipeline import Call
 from bastion.store import Database
+from bastion.wiring import build_services, close_services
 from tests.jobs.conftest import MODEL, JobsEnv, job_settings, rows, seed, trained, write_jsonl
 
 

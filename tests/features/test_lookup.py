@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bastion.app import build_services, close_services
 from bastion.errors import InvalidRequest
 from bastion.features import enrich
 from bastion.pipeline import Call
+from bastion.wiring import build_services, close_services
 from tests.jobs.conftest import MODEL, JobsEnv, job_settings, rows, seed
 
 

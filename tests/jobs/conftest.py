@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 import pytest
 
-from bastion.app import build_services, close_services
 from bastion.demo.tabular import sample_inputs, train_breast_cancer
 from bastion.jobs import Job
 from bastion.registry import ArtifactStore, Registry
@@ -20,6 +19,7 @@ from bastion.security import KeyStore, Principal
 from bastion.services import Services
 from bastion.settings import Settings, load_settings
 from bastion.store import Database, migrate
+from bastion.wiring import build_services, close_services
 
 PRICE = 0.001  # USD per prediction
 MODEL = "breast-cancer"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bastion.app import build_services, close_services
 from bastion.security import Principal
 from bastion.services import Services
 from bastion.settings import Settings
+from bastion.wiring import build_services, close_services
 from tests.support import WallClock
 
 OUTPUT_SCHEMA = {

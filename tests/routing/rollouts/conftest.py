@@ -93,8 +93,8 @@ async def register(svc: Services, model: str, *entry_points: str) -> None:
 async def make_env(database_url: str, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     """``await make_env(rollouts, versions=[...])``: model ``m`` (deployment ``d``) with one
     version per entry point, v1 promoted to production."""
-    from bastion.app import build_services, close_services  # the app is built per test
     from bastion.pipeline.assemble import assemble
+    from bastion.wiring import build_services, close_services  # the app is built per test
 
     opened: list[tuple[Services, RolloutService]] = []
 

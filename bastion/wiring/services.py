@@ -1,0 +1,243 @@
+"""build_services(settings): every service a running Bastion holds, built and started once."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+from bastion.actions import ActionsService
+from bastion.actions.async_requests import AsyncRequests
+from bastion.backends.resources import Resources
+from bastion.caching import MemoryCache, RedisCache, ResponseCache
+from bastion.caching.semantic import SemanticIndex
+from bastion.core.ownership import Ownership
+from bastion.evaluation import EvaluationService
+from bastion.features import BuiltinFeatures
+from bastion.gateway import Gateway
+from bastion.governance.runtime import GovernanceRuntime
+from bastion.guards.pii import PiiDetector
+from bastion.guards.policies import build_guards
+from bastion.monitoring.service import MonitoringService
+from bastion.observability import RecordStage
+from bastion.observability.alerts import AlertManager
+from bastion.observability.audit import AuditLog
+from bastion.observability.capacity import CapacityMeter
+from bastion.pipeline.assemble import assemble
+from bastion.registry import ArtifactStore, Registry
+from bastion.review import ReviewService
+from bastion.routing import DeploymentManager
+from bastion.routing.loaded import load_version
+from bastion.routing.rollouts import RolloutService
+from bastion.security import Authenticator, JwtVerifier, KeyStore
+from bastion.security.encryption import load_encryptor
+from bastion.security.files import private_data_dir
+from bastion.security.refusals import RefusalRecorder
+from bastion.services import Services
+from bastion.settings import Settings
+from bastion.store import Database, migrate
+from bastion.store.alerts_tables import SqlAlertHistory
+from bastion.store.audit_tables import SqlAuditStore
+from bastion.wiring.data_layer import (
+    attach_data_layer,
+    build_data,
+    enrich_stage,
+    start_data_layer,
+)
+
+
+async def build_services(settings: Settings, resources: Resources | None = None) -> Services:
+    """Connect, migrate and load every deployment; the caller owns ``close_services``."""
+    encryptor = load_encryptor(settings.encryption)  # a bad or missing key fails the start
+    jwt = await JwtVerifier.start(settings.security.jwt) if settings.security.jwt else None
+    private_data_dir(settings.data_dir)  # 0700; files this process creates are 0600
+    await migrate.upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    artifacts = ArtifactStore(settings.artifacts_dir)
+    registry = Registry(db, artifacts)
+    sec = settings.security
+    ownership = Ownership.of(sec.global_operators, sec.global_approvers)
+    resources = resources or Resources()
+    guards_ready = asyncio.create_task(  # encoder + classifier load off the loop, meanwhile
+        asyncio.to_thread(
+            build_guards,
+            settings.guards,
+            resources,
+            settings.data_dir / "cache",
+            llm_routes=bool(settings.llm.groups),
+        )
+    )
+    keys = KeyStore(db)
+    authenticator = Authenticator(keys, require_keys=settings.security.require_keys, jwt=jwt)
+    deployments = DeploymentManager(registry, resources, settings.deployments, settings.registry)
+    gateway = Gateway(settings.llm)
+    await gateway.start()
+    cache = build_cache(settings)
+    semantic = None
+    if any(g.cache.semantic_threshold for g in settings.llm.groups):
+        semantic = SemanticIndex(lambda texts: resources.text_encoder().encode(texts))
+    review = ReviewService(settings.review, db, deployments, gateway, scrub=PiiDetector().scrub)
+    record = RecordStage.from_settings(
+        settings.observability, gateway, deployments, scrub=PiiDetector().scrub
+    )
+    evaluation = EvaluationService(
+        settings.evaluation,
+        db,
+        registry,
+        artifacts,
+        functools.partial(load_version, registry, resources),
+        ownership=ownership,
+    )
+    await evaluation.gates.pin_all()  # gates pin their eval sets' versions (issue 24)
+    rollouts = RolloutService(
+        settings.rollouts,
+        settings.deployments,
+        db,
+        registry,
+        deployments,
+        gate=evaluation.guard.canary_gate,  # a canary passes its alias's promotion gates
+    )
+    evaluation.attach_shadow(rollouts.shadow_agreement)
+    alerts = AlertManager.from_settings(settings.alerts, SqlAlertHistory(db))
+    governance = GovernanceRuntime.build(settings.governance, settings.llm, db)
+    audit = None
+    if settings.audit.enabled:
+        store = SqlAuditStore(db, durability=settings.audit.durability)
+        audit = AuditLog(store, settings.audit, encryptor=encryptor)
+    actions = build_actions(settings, db, audit, record)
+    guards = await guards_ready  # the server serves nothing before its screen is warm
+    monitoring = build_monitoring(settings, db, deployments, gateway, resources)
+    data = build_data(settings, db, registry, deployments)
+    features = BuiltinFeatures(db, settings.features.poll_interval_s)
+    pipeline = assemble(
+        settings,
+        authenticator,
+        deployments,
+        gateway,
+        cache,
+        semantic,
+        review=review,
+        record=record,
+        rollouts=rollouts,
+        alerts=alerts,
+        admit=governance.stage,
+        guard=guards,
+        audit=audit,
+        monitor=monitoring.stage() if monitoring is not None else None,
+        data=data.stage(),
+        watch=data.watch_stage(),
+        enrich=enrich_stage(settings, features),
+        transform=data.transform_stage(),
+        act=actions.stage() if actions is not None else None,
+    )
+    svc = Services(
+        settings=settings,
+        db=db,
+        artifacts=artifacts,
+        registry=registry,
+        resources=resources,
+        keys=keys,
+        authenticator=authenticator,
+        deployments=deployments,
+        gateway=gateway,
+        cache=cache,
+        pipeline=pipeline,
+        review=review,
+        metrics=record.metrics,
+        tracing=record.tracing,
+        rollouts=rollouts,
+        alerts=alerts,
+        governance=governance,
+        guards=guards,
+        audit=audit,
+        encryptor=encryptor,
+        monitoring=monitoring,
+        predictions=monitoring.predictions if monitoring is not None else None,
+        feedback=monitoring.feedback if monitoring is not None else None,
+        evaluation=evaluation,
+        data=data,
+        features=features,
+        actions=actions,
+        async_requests=AsyncRequests(settings.actions, db),
+        ownership=ownership,
+        refusals=RefusalRecorder(settings.security.refusals),
+    )
+    svc.capacity = build_capacity(settings, record, gateway, deployments)
+    await start_services(svc, record)
+    return svc
+
+
+async def start_services(svc: Services, record: RecordStage) -> None:
+    """Connect the services to each other and start their loops, in dependency order."""
+    assert svc.refusals is not None and svc.review is not None and svc.rollouts is not None
+    metrics_registry = record.metrics.registry if record.metrics is not None else None
+    svc.refusals.attach(audit=svc.audit, alerts=svc.alerts, registry=metrics_registry)
+    attach_data_layer(svc.settings, svc)  # jobs, batches, the quarantine and its alert source
+    if svc.governance is not None:
+        svc.governance.start()  # the usage log's group-commit writer
+    svc.review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
+    await svc.deployments.start()
+    start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
+    svc.rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used
+    await svc.rollouts.start()
+    if svc.alerts is not None:
+        svc.alerts.attach(svc)  # pull sources: breakers, review backlog, drift, … (as present)
+    if svc.monitoring is not None:
+        svc.monitoring.attach(svc)  # encryptor, metrics, alerts and audit, as present
+        await svc.monitoring.start()  # the log's writer; live versions' drift references
+    if svc.actions is not None:
+        await svc.actions.start(svc.pipeline, svc.review)  # destinations, dispatcher, intake
+
+
+def build_actions(
+    settings: Settings, db: Database, audit: AuditLog | None, record: RecordStage
+) -> ActionsService | None:
+    """The action layer (None when the config declares no actions, events or intake)."""
+    cfg = settings.actions
+    if not (cfg.deployments or cfg.events or cfg.intake):
+        return None
+    registry = record.metrics.registry if record.metrics is not None else None
+    return ActionsService(cfg, db, audit=audit, metrics_registry=registry)
+
+
+def build_monitoring(
+    settings: Settings,
+    db: Database,
+    deployments: DeploymentManager,
+    gateway: Gateway,
+    resources: Resources,
+) -> MonitoringService | None:
+    """The prediction log, feedback, accuracy and drift (None with monitoring off)."""
+    if not settings.monitoring.enabled:
+        return None
+
+    def known(name: str) -> bool:
+        return name in gateway or any(d.name == name for d in deployments.all())
+
+    return MonitoringService(
+        settings.monitoring,
+        db,
+        guards=settings.guards,
+        deployments=deployments,
+        encoder=resources.text_encoder,
+        scrub=PiiDetector().scrub,
+        known=known,
+    )
+
+
+def build_capacity(
+    settings: Settings, record: RecordStage, gateway: Gateway, deployments: DeploymentManager
+) -> CapacityMeter:
+    """The autoscaling signals: gauges sampled before each scrape, GET /v1/admin/capacity."""
+    meter = CapacityMeter(
+        settings.operations.capacity, record.load, gateway, deployments, record.metrics
+    )
+    if record.metrics is not None:
+        record.metrics.add_sampler(meter)
+    return meter
+
+
+def build_cache(settings: Settings) -> ResponseCache:
+    entries = max((g.cache.max_entries for g in settings.llm.groups), default=10_000)
+    if settings.llm.cache_backend == "redis":
+        return RedisCache(settings.llm.redis_url)
+    return MemoryCache(entries)

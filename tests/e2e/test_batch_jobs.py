@@ -71,6 +71,32 @@ def batch_run_cli(server: Server, tmp_path: Path) -> None:
     assert "301/301" in listed.stdout
 
 
+def data_clis(server: Server, tmp_path: Path) -> None:
+    """The other data-layer commands, each a client of its admin route."""
+    opts = ("--url", server.url, "--key", server.admin_key)
+    table = tmp_path / "patients.jsonl"
+    table.write_bytes(b"".join(orjson.dumps({"pid": f"p{i}", **r}) + b"\n"
+                               for i, r in enumerate(rows(3))))  # fmt: skip
+    loaded = server.cli("features", "load", "patients", str(table), "--entity-key", "pid", *opts)
+    assert "3 rows loaded" in loaded.stdout
+    ids = tmp_path / "ids.csv"
+    ids.write_text("pid\np1\n")
+    out = tmp_path / "train.jsonl"
+    server.cli("features", "export", "patients", "--entities", str(ids), "--entity-key", "pid",
+               "-o", str(out), *opts)  # fmt: skip
+    exported = orjson.loads(out.read_bytes().splitlines()[0])
+    assert exported["mean_radius"] == rows(3)[1]["mean_radius"]
+    renamed = [{("radius" if k == "mean_radius" else k): v for k, v in r.items()} for r in rows(20)]
+    changed = write_jsonl(tmp_path / "r.jsonl", renamed)
+    diff = server.cli("data", "diff", MODEL, "--input", str(changed), *opts, check=False)
+    assert diff.returncode == 3 and "mean_radius" in diff.stdout, diff.stdout + diff.stderr
+    assert server.cli("quarantine", "list", *opts).returncode == 0
+    history = [{"input": r, "answered": {"label": "benign"}} for r in rows(10)]
+    done = server.cli("backfill", MODEL, "--version", "1", "--input",
+                      str(write_jsonl(tmp_path / "h.jsonl", history)), *opts)  # fmt: skip
+    assert '"agreement"' in done.stdout
+
+
 def test_kill_9_half_way_then_resume_gives_every_row_once_and_one_charge(tmp_path: Path) -> None:
     data = seeded(tmp_path / "srv")
     path = write_jsonl(tmp_path / "in.jsonl", rows(ROWS))
@@ -105,6 +131,7 @@ def test_kill_9_half_way_then_resume_gives_every_row_once_and_one_charge(tmp_pat
         answered = [r["row"] for r in pq.read_table(tmp_path / "out.parquet").to_pylist()]
         assert answered == list(range(ROWS))  # every row, exactly once
         batch_run_cli(server, tmp_path)
+        data_clis(server, tmp_path)
     finally:
         server.stop()  # SIGTERM: the usage log writes what it still holds
     with sqlite3.connect(data / "bastion.db") as db:

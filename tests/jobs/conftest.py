@@ -31,16 +31,17 @@ def trained() -> Any:
 
 
 def job_settings(data_dir: Path, extra: dict[str, Any] | None = None, **jobs: Any) -> Settings:
+    extra = dict(extra or {})
     return load_settings(
-        **(extra or {}),
         data_dir=data_dir,
         demo=False,
-        monitoring={"enabled": False},
+        monitoring=extra.pop("monitoring", {"enabled": False}),
         governance={
             "prices": {MODEL: {"per_prediction": PRICE}},
             "budgets": {"rules": [{"scope": "tenant", "window": "day", "limit_usd": 1000}]},
         },
         jobs={"chunk_rows": 100, "call_rows": 32, "poll_interval_s": 0.05, **jobs},
+        **extra,
     )
 
 

@@ -93,3 +93,20 @@ async def test_another_tenant_sees_no_job_and_a_refused_create_stores_nothing(
         assert await session.scalar(select(func.count()).select_from(JobRow)) == 1
     after = sorted(p.name for p in (jobs_env.svc.settings.data_dir / "jobs").iterdir())
     assert after == before
+
+
+async def test_a_cancelled_job_stops_and_keeps_no_output(jobs_env: JobsEnv) -> None:
+    from bastion.errors import Conflict
+
+    jobs = jobs_env.svc.jobs
+    assert jobs is not None
+    job = await jobs_env.submit(write_jsonl(jobs_env.root / "big.jsonl", rows(3000)))
+    await jobs.cancel(jobs_env.acme, job.id)
+    job = await jobs_env.finished(job)
+    assert job.status == "cancelled"
+    assert job.rows_done < 3000
+    assert not jobs.files(job).output.exists()  # no partial output under the final name
+    with pytest.raises(Conflict):
+        await jobs.cancel(jobs_env.acme, job.id)
+    with pytest.raises(NotFound):
+        await jobs.cancel(jobs_env.globex, job.id)

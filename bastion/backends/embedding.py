@@ -10,6 +10,7 @@ import numpy as np
 
 from bastion.backends.base import ModelSpec, Prediction, SharedResources, TextEncoder
 from bastion.backends.onnx_model import map_onnx_errors
+from bastion.backends.threads import VersionThreads
 from bastion.errors import ConfigError, InvalidRequest, ModelNotReady
 
 
@@ -31,6 +32,7 @@ class EmbeddingBackend:
         self._spec = spec
         self._resources = resources
         self._label = f"'{spec.name}' v{spec.version}"
+        self._threads = VersionThreads(self._label)
         self._encoder: TextEncoder | None = None
 
     async def load(self) -> None:
@@ -50,8 +52,9 @@ class EmbeddingBackend:
         if not texts:
             return []
         with map_onnx_errors(self._label):
-            vectors = await asyncio.to_thread(encoder.encode, texts)
+            vectors = await self._threads.run(encoder.encode, texts)
         return [Prediction({"embedding": row}) for row in np.asarray(vectors).tolist()]
 
     async def aclose(self) -> None:
         self._encoder = None  # the encoder itself belongs to the shared resources
+        self._threads.close()

@@ -11,6 +11,7 @@ import numpy as np
 from bastion.backends.base import ModelSpec, Prediction, SharedResources, TextEncoder
 from bastion.backends.embedding import check_texts
 from bastion.backends.onnx_model import OnnxModel, map_onnx_errors
+from bastion.backends.threads import VersionThreads
 from bastion.errors import ConfigError, ModelNotReady
 
 
@@ -21,6 +22,7 @@ class TextClassifierBackend:
         self._spec = spec
         self._resources = resources
         self._label = f"'{spec.name}' v{spec.version}"
+        self._threads = VersionThreads(self._label)
         self._encoder: TextEncoder | None = None
         self._head: OnnxModel | None = None
 
@@ -48,7 +50,7 @@ class TextClassifierBackend:
         if not texts:
             return []
         # Encoding dominates; the head adds microseconds, so both run in one thread hop.
-        return await asyncio.to_thread(self._classify, self._encoder, self._head, texts)
+        return await self._threads.run(self._classify, self._encoder, self._head, texts)
 
     def _classify(
         self, encoder: TextEncoder, head: OnnxModel, texts: list[str]
@@ -59,3 +61,4 @@ class TextClassifierBackend:
 
     async def aclose(self) -> None:
         self._encoder = self._head = None
+        self._threads.close()

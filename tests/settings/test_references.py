@@ -147,7 +147,12 @@ def test_serve_refuses_before_its_banner_in_one_line_naming_the_key(
     done = subprocess.run(
         [BASTION, "serve", "--config", str(path)],
         check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BASTION_DATA_DIR": str(tmp_path)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "BASTION_DATA_DIR": str(tmp_path),
+            "BASTION_SERVR__PORT": "9000",
+        },
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -156,3 +161,5 @@ def test_serve_refuses_before_its_banner_in_one_line_naming_the_key(
     assert done.returncode == 2
     assert "Bastion on" not in done.stdout and "Traceback" not in done.stderr
     assert key in done.stderr
+    assert "BASTION_SERVR__PORT is not a Bastion setting" in done.stderr
+    assert "did you mean 'BASTION_SERVER__PORT'?" in done.stderr

@@ -44,3 +44,10 @@ class Gated:
         if Gated.release is not None:
             await Gated.release.wait()
         return same_label(inputs)
+
+
+def times_out(inputs: list[Any]) -> list[Any]:
+    """A failure the stable version could not fix in time: never re-served."""
+    from bastion.errors import Timeout
+
+    raise Timeout("the canary ran out of time")

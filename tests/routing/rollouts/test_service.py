@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
 
-from bastion.errors import BastionError, ConfigError
+from bastion.errors import BastionError, ConfigError, Timeout
 from bastion.pipeline import Call
 from bastion.routing.rollouts import ARM_HEADER, RolloutService
 from bastion.settings.rollouts import RolloutsSettings
@@ -335,3 +336,22 @@ async def test_rollouts_of_unknown_deployments_are_config_errors(
             env.svc.registry,
             env.svc.deployments,
         )
+
+
+async def test_a_canary_error_carries_its_arm_and_version(make_env: Callable[..., Any]) -> None:
+    env: Env = await make_env([CANARY], versions=("stable", "times_out"))
+    await env.svc.registry.set_alias("m", "canary", 1, actor="test")
+    await env.svc.registry.set_alias("m", "canary", 2, actor="test")
+    await env.rollouts.tick()
+    failed: list[dict[str, str]] = []
+    for i in range(20):
+        call = Call(f"t{i}", "d", "predict", [{"x": 1}], False, time.perf_counter())
+        try:
+            result = await env.pipeline(call)
+        except Timeout:
+            failed.append(call.response_headers)
+            continue
+        assert result.headers[ARM_HEADER] == "stable"
+    assert failed, "no call went to the canary"
+    for headers in failed:  # render.py sends these with the error response
+        assert (headers[ARM_HEADER], headers["x-bastion-model-version"]) == ("canary", "2")

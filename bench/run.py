@@ -17,6 +17,7 @@ BENCHMARKS = [
     "batching",
     "governance_overhead",
     "observability_overhead",
+    "console",
 ]
 
 

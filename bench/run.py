@@ -21,6 +21,7 @@ BENCHMARKS = [
     "batch",
     "actions",
     "cli_startup",
+    "console",
 ]
 
 

@@ -28,6 +28,11 @@ from bastion.store.console_tables import UsageDayRow as D
 from bastion.store.usage_tables import UsageRow as U
 
 GRACE = timedelta(minutes=5)
+# How far back a rollup reaches: what the pages read (the overview's 24 hours of traffic; 90
+# days of usage, the costs page's longest window). Older periods are never rolled up, so the
+# first refresh on a big, old database sums only these.
+TRAFFIC_REACH = timedelta(hours=25)
+USAGE_REACH = timedelta(days=91)
 TRAFFIC, USAGE = "traffic_hourly", "usage_daily"
 HOUR_FMT = "%Y-%m-%d %H"
 
@@ -53,11 +58,15 @@ async def refresh(db: Database, now: datetime) -> dict[str, str]:
         if name not in current:  # emptied by hand: start over (the rollups go with it)
             await _restart(db, name)
     hour_end = hour_of(now - GRACE)
-    if current.get(TRAFFIC, "") < hour_end:
-        await _roll(db, TRAFFIC, current.get(TRAFFIC, ""), hour_end, _traffic_rows)
+    mark = current.get(TRAFFIC, "")
+    if mark < hour_end:
+        since = max(mark, hour_of(now - TRAFFIC_REACH))
+        await _roll(db, TRAFFIC, mark, since, hour_end, _traffic_rows)
     day_end = (now - GRACE).astimezone(UTC).date().isoformat()
-    if current.get(USAGE, "") < day_end:
-        await _roll(db, USAGE, current.get(USAGE, ""), day_end, _usage_rows)
+    mark = current.get(USAGE, "")
+    if mark < day_end:
+        since = max(mark, (now - USAGE_REACH).astimezone(UTC).date().isoformat())
+        await _roll(db, USAGE, mark, since, day_end, _usage_rows)
     return await marks(db)
 
 
@@ -72,15 +81,16 @@ async def _restart(db: Database, name: str) -> None:
             await session.rollback()
 
 
-async def _roll(db: Database, name: str, start: str, end: str, rows: Any) -> None:
+async def _roll(db: Database, name: str, mark: str, since: str, end: str, rows: Any) -> None:
+    """Sum ``since``..``end`` and move the mark from ``mark`` to ``end``, in one transaction."""
     async with db.session() as session:
         moved = await session.execute(
-            update(M).where(M.name == name, M.until == start).values(until=end)
+            update(M).where(M.name == name, M.until == mark).values(until=end)
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]  # another process rolled it up
             await session.rollback()
             return
-        await session.execute(rows(db.dialect, start, end))
+        await session.execute(rows(db.dialect, since, end))
         await session.commit()
 
 
@@ -122,8 +132,8 @@ def _usage_rows(dialect: str, start: str, end: str) -> Any:
 async def traffic(
     db: Database, mark: str, start: datetime, tenant: str | None
 ) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-    """Requests and errors per hour since ``start``, and errors by type: closed hours from
-    the rollup, the rest live."""
+    """Requests and errors per hour since ``start`` (at most ``TRAFFIC_REACH`` ago), and
+    errors by type: closed hours from the rollup, the rest live."""
     per_hour: dict[str, tuple[int, int]] = {}
     by_type: dict[str, int] = {}
     err = case((T.status == "error", T.requests), else_=0)
@@ -174,7 +184,8 @@ async def usage(
     filters: Filters,
 ) -> list[dict[str, Any]]:
     """Usage summed by ``by`` (day, tenant, team, key, deployment, model) over the days
-    ``since``..``until``: closed days from the rollup, the rest live; most costly first."""
+    ``since``..``until`` (at most ``USAGE_REACH`` ago): closed days from the rollup, the rest
+    live; most costly first."""
     first, last = since.isoformat(), until.isoformat()
     groups: dict[tuple[Any, ...], list[int]] = {}
     rolled = _usage_query(D, by, filters).where(D.day >= first, D.day <= last, D.day < mark)

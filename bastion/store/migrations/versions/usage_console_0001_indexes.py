@@ -1,7 +1,7 @@
 """Usage: the index the console's request page finds a request's usage and cost through.
 
 Revision ID: usage_console_0001
-Revises: usage_0001
+Revises: usage_0002
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bastion.store.console_tables  # noqa: F401  (the index joins Base.metadata)
 
 revision: str = "usage_console_0001"
-down_revision: str | None = "usage_0001"
+down_revision: str | None = "usage_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
@@ -58,6 +58,14 @@ async def _caller(request: Request, *roles: str) -> tuple[Services, Principal]:
     return svc, principal
 
 
+async def _operators_first(request: Request) -> None:
+    """As a route dependency: the role is checked before the body is read (403 before 422)."""
+    await _caller(request, "operator")
+
+
+OPERATORS_FIRST = [Depends(_operators_first)]
+
+
 @router.get("/capacity")
 async def capacity(
     request: Request,
@@ -89,7 +97,7 @@ async def readiness_facts(request: Request) -> Response:
     return json_response(await facts(svc))
 
 
-@router.post("/models/{name}/rollback/drill")
+@router.post("/models/{name}/rollback/drill", dependencies=OPERATORS_FIRST)
 async def drill_rollback(name: str, body: DrillBody, request: Request) -> Response:
     """Really roll ``alias`` back one version, see it served, and move it forward again."""
     svc, principal = await _caller(request, "operator")
@@ -106,7 +114,7 @@ async def alerts_test(request: Request) -> Response:
     return json_response({"data": results})
 
 
-@router.post("/operations/records", status_code=201)
+@router.post("/operations/records", status_code=201, dependencies=OPERATORS_FIRST)
 async def add_record(body: RecordBody, request: Request) -> Response:
     """Record a load test, backup or restore (`bastion bench` and `bastion restore` do)."""
     svc, principal = await _caller(request, "operator")

@@ -118,7 +118,6 @@ class RecordStage:
         return [self, *inner, ExecuteStage(self._tracing.enabled)]
 
     async def __call__(self, call: Call, next: Next) -> Result:
-        self.load.in_flight += 1  # back down in _record, once per call (streams: at their end)
         span = token = None
         if self._tracing.enabled:
             attributes = {"bastion.request_id": call.request_id, "bastion.api": call.api}
@@ -128,6 +127,7 @@ class RecordStage:
         elif "traceparent" in call.headers:
             token = pass_through(call.headers)
         tid = trace_id(span) if token is not None else None
+        self.load.in_flight += 1  # back down in _record, once per call (streams: at their end)
         try:
             result = await next(call)
         except BaseException as exc:

@@ -56,6 +56,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/keys/{key_id}/rotate"): {"grace_s": 0},
     ("POST", "/v1/admin/models/{name}/versions/{version}/approvals"): {"comment": "authz"},
 }
+BODIES[("POST", "/v1/admin/models/{name}/rollback/drill")] = {"alias": "no-such-alias"}
+BODIES[("POST", "/v1/admin/operations/records")] = {"kind": "backup", "passed": "not a bool"}
 BODIES[("POST", "/v2/models/{name}/versions/{version}/infer")] = BODIES[
     ("POST", "/v2/models/{name}/infer")
 ]
@@ -95,6 +97,12 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/admin/models/{name}/versions/{version}/approvals"): EVAL_READERS,
     ("GET", "/v1/costs"): ANY,
     ("GET", "/v1/costs/budgets"): ANY,
+    ("GET", "/v1/admin/capacity"): OPERATORS,
+    ("GET", "/v1/admin/readiness/facts"): ADMINS,
+    ("POST", "/v1/admin/models/{name}/rollback/drill"): OPERATORS,
+    ("POST", "/v1/admin/alerts/test"): OPERATORS,
+    ("GET", "/v1/admin/operations/records"): OPERATORS,
+    ("POST", "/v1/admin/operations/records"): OPERATORS,
 }
 
 

@@ -272,3 +272,35 @@ async def test_from_settings_wires_retries_and_honours_the_switches() -> None:
         await close_observability(record.metrics, record.tracing)
     finally:
         await gateway.aclose()
+
+
+async def test_the_load_meter_counts_calls_in_flight_until_they_end() -> None:
+    record = stage()
+    seen: list[int] = []
+
+    async def observed(call: Call) -> Result:
+        seen.append(record.load.in_flight)
+        return await answer(call)
+
+    async def failing(call: Call) -> Result:
+        seen.append(record.load.in_flight)
+        raise InvalidRequest("bad input")
+
+    await pipeline(record, observed)(make_call())
+    with pytest.raises(InvalidRequest):
+        await pipeline(record, failing)(make_call())
+    assert seen == [1, 1] and record.load.in_flight == 0 and record.load.completed == 2
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"data: {}\n\n"
+
+    async def streamed(call: Call) -> Result:
+        call.annotations.update(usage={"prompt_tokens": 7, "completion_tokens": 2})
+        return Result(call.deployment, "chat", 1, [], stream=chunks())
+
+    call = make_call(deployment="chat", api="openai.chat", stream=True)
+    result = await pipeline(record, streamed)(call)
+    assert record.load.in_flight == 1  # a stream is in flight until its last byte
+    for finisher in call.finishers:
+        await finisher(result, None)
+    assert (record.load.in_flight, record.load.completed, record.load.tokens) == (0, 3, 9)

@@ -295,7 +295,7 @@ async def test_the_load_meter_counts_calls_in_flight_until_they_end() -> None:
         yield b"data: {}\n\n"
 
     async def streamed(call: Call) -> Result:
-        call.annotations.update(usage={"prompt_tokens": 7, "completion_tokens": 2})
+        call.usage = {"prompt_tokens": 7, "completion_tokens": 2}
         return Result(call.deployment, "chat", 1, [], stream=chunks())
 
     call = make_call(deployment="chat", api="openai.chat", stream=True)

@@ -55,6 +55,8 @@ def _prometheus_rule(rule: AlertRuleSettings, expr: str) -> dict[str, Any]:
         "description": f"Bastion rule '{rule.name}' ({rule.kind}) over "
         f"{promql.duration(rule.window_s)}.",
     }
+    if rule.runbook_url:
+        out["annotations"]["runbook_url"] = rule.runbook_url
     return out
 
 

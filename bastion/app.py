@@ -54,6 +54,7 @@ from bastion.routing.loaded import load_version
 from bastion.routing.rollouts import RolloutService
 from bastion.security import Authenticator, JwtVerifier, KeyStore
 from bastion.security.encryption import load_encryptor
+from bastion.security.key_check import check_keys
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database, migrate
@@ -67,6 +68,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     jwt = await JwtVerifier.start(settings.security.jwt) if settings.security.jwt else None
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
+    await check_keys(db, encryptor)  # keys that cannot open the stored data fail the start
     artifacts = ArtifactStore(settings.artifacts_dir)
     registry = Registry(db, artifacts)
     resources = resources or Resources()

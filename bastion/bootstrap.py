@@ -34,6 +34,11 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
             for line in await seed_demo(registry, profiles=ReferenceStore(db)):
                 echo(f"  {line}")
         await _ensure_admin_key(KeyStore(db), settings, echo)
+        # a key that cannot open what the database holds stops here, in one clear line
+        from bastion.security.encryption import load_encryptor
+        from bastion.security.key_check import check_keys
+
+        await check_keys(db, load_encryptor(settings.encryption))
         for warning in await _registry_warnings(registry, settings):
             echo(f"warning: {warning}")
     finally:

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import structlog
 
-from bastion.errors import ConfigError, Forbidden, InvalidRequest, NotFound
+from bastion.errors import BastionError, ConfigError, Forbidden, InvalidRequest, NotFound
 from bastion.review import export as exporting
 from bastion.review.completion import Completion, complete_correction
 from bastion.review.corrections import check_correction
@@ -22,6 +23,7 @@ from bastion.review.leases import visible
 from bastion.review.payload import PayloadCodec, Scrub
 from bastion.review.policy import ReviewPolicy
 from bastion.review.queue import ReviewQueue
+from bastion.review.unreadable import Unreadable
 from bastion.review.views import client_view, item_view, webhook_body
 from bastion.review.webhooks import WebhookSender
 from bastion.settings.review import ReviewSettings
@@ -57,6 +59,7 @@ class ReviewService:
         self._deployments = deployments
         self._scrub = scrub
         self.codec = PayloadCodec(None, scrub)
+        self.unreadable = Unreadable()
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         self.webhooks = WebhookSender(
             attempts=settings.webhook_attempts,
@@ -74,6 +77,7 @@ class ReviewService:
         """Pick up the other teams' services from ``services`` (each may be absent)."""
         self.hooks = Hooks.from_services(services)
         self.codec = PayloadCodec(getattr(services, "encryptor", None), self._scrub)
+        self.unreadable.connect(services)
         if not self.codec.encrypts and self.policies:
             log.info("review_payloads_scrubbed", reason="no encryption key configured")
 
@@ -107,15 +111,27 @@ class ReviewService:
     ) -> list[dict[str, Any]]:
         worker = _reviewer(principal)
         items = await self.queue.browse(worker, status=status, deployment=deployment, limit=limit)
-        return [self._view(i) for i in items]
+        views = [self._view(i) for i in items]
+        await self.unreadable.alert()
+        return views
 
     async def show(self, item_id: str, principal: Any) -> dict[str, Any]:
         item = visible(await self.queue.get(item_id), _reviewer(principal))
-        return {**self._view(item), "history": await self.queue.events(item.id)}
+        view = self._view(item)
+        await self.unreadable.alert()
+        return {**view, "history": await self.queue.events(item.id)}
 
     def _view(self, item: ReviewItem) -> dict[str, Any]:
-        payload = self.codec.open(item.id, item.payload, item.encrypted) or {}
-        result = self.codec.open(item.id, item.result, item.encrypted) or {}
+        """The reviewer's view; an item whose payload cannot be opened is shown as
+        unreadable (its id and why), counted and alerted on, never an error for the list."""
+        try:
+            payload = self.codec.open(item.id, item.payload, item.encrypted) or {}
+            result = self.codec.open(item.id, item.result, item.encrypted) or {}
+        except (BastionError, orjson.JSONDecodeError) as exc:
+            reason = exc.message if isinstance(exc, BastionError) else f"not JSON: {exc}"
+            view = item_view(item, {}, None)
+            view["unreadable"] = self.unreadable.note(item.id, item.deployment, reason)
+            return view
         view = item_view(item, payload, result.get("final_output"))
         view["completed_fields"] = result.get("completed", [])
         return view

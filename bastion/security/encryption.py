@@ -84,9 +84,18 @@ class Encryptor:
             return aead.decrypt(nonce, data[body_at + NONCE_BYTES :], data[:body_at] + aad)
         except InvalidTag as exc:
             raise DataIntegrityError(
-                f"encrypted data under key {key_id!r} failed its integrity check: it was "
-                "altered, truncated or moved from another record"
+                f"encrypted data under key {key_id!r} does not decrypt with the configured key "
+                f"{key_id!r}: most likely that key is not the one this data was written with "
+                "(compare BASTION_ENCRYPTION_KEYS or the key file with the other servers'); "
+                "if the key is right, the stored bytes were altered, truncated or moved from "
+                "another record"
             ) from exc
+
+    def encrypt_with(self, key_id: str, data: bytes, aad: bytes = b"") -> bytes:
+        """Seal ``data`` under key ``key_id`` of the ring (not necessarily the active one)."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        header = _header(key_id)
+        return header + nonce + self._ring[key_id].encrypt(nonce, data, header + aad)
 
     def reencrypt(self, data: bytes, aad: bytes = b"") -> bytes | None:
         """The same plaintext under the active key, or None if it already is."""

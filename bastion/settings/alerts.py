@@ -129,8 +129,10 @@ class AlertSettings(Section):
     """Alert rules evaluated in every server process, with their notifications.
 
     Signals are kept per deployment in ``buckets`` buckets of ``bucket_s`` seconds, so a
-    rule's window (plus a cost baseline) must fit in ``bucket_s * buckets``. An alert that no
-    process sees any more is resolved after ``resolve_after_s`` (default: two intervals).
+    rule's window (plus a cost baseline) must fit in ``bucket_s * buckets``; a window covers
+    every bucket it overlaps (up to one ``bucket_s`` more than ``window_s``). An alert is one
+    episode: it fires once, stays firing while any process sees its condition, and resolves
+    once no process has seen it for ``resolve_after_s`` (default: 4 intervals, at least 60 s).
     """
 
     enabled: bool = Field(
@@ -140,7 +142,12 @@ class AlertSettings(Section):
     bucket_s: float = Field(60.0, gt=0, le=3600)
     buckets: int = Field(180, ge=2, le=10_080)
     max_deployments: int = Field(512, ge=1, description="signals kept for this many at most")
-    resolve_after_s: float | None = Field(None, gt=0)
+    resolve_after_s: float | None = Field(
+        None,
+        gt=0,
+        description="seconds a rule's condition stays clear before its alert resolves "
+        "(default: 4 x interval_s, at least 60)",
+    )
     rules: list[AlertRuleSettings] = Field(default_factory=list)
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     webhook_attempts: int = Field(5, ge=1, le=20)
@@ -191,7 +198,9 @@ class AlertSettings(Section):
 
     @property
     def resolve_grace_s(self) -> float:
-        return self.resolve_after_s or 2 * self.interval_s
+        if self.resolve_after_s is not None:
+            return self.resolve_after_s
+        return max(60.0, 4 * self.interval_s)
 
     def window_buckets(self, seconds: float) -> int:
         """How many buckets cover ``seconds`` (at least one)."""

@@ -1,13 +1,15 @@
-"""API-key columns of the security branch: team, metadata, rotation link (single-table)."""
+"""Tables of the security branch: API-key columns (team, metadata, rotation link; single-table)
+and the encryption key checks."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.store.tables import ApiKeyRow
+from bastion.store.tables import ApiKeyRow, Base
 
 
 class KeyRow(ApiKeyRow):
@@ -21,3 +23,14 @@ class KeyRow(ApiKeyRow):
     team: Mapped[str | None] = mapped_column(String(100))
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     replaced_by: Mapped[str | None] = mapped_column(String(40))
+
+
+class EncryptionKeyCheckRow(Base):
+    """One known value sealed under each encryption key that has written data here: a start
+    with a key that cannot open it is refused (bastion/security/key_check.py)."""
+
+    __tablename__ = "encryption_key_checks"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column()

@@ -31,6 +31,7 @@ from bastion.routing.rollouts import RolloutService
 from bastion.security import Authenticator, JwtVerifier, KeyStore
 from bastion.security.encryption import load_encryptor
 from bastion.security.files import private_data_dir
+from bastion.security.key_check import check_keys
 from bastion.security.refusals import RefusalRecorder
 from bastion.services import Services
 from bastion.settings import Settings
@@ -52,6 +53,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     private_data_dir(settings.data_dir)  # 0700; files this process creates are 0600
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
+    await check_keys(db, encryptor)  # keys that cannot open the stored data fail the start
     artifacts = ArtifactStore(settings.artifacts_dir)
     registry = Registry(db, artifacts)
     sec = settings.security

@@ -65,7 +65,13 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
 @pytest.fixture
 def server(tmp_path: Path, receiver: tuple[Receiver, str]) -> Iterator[Server]:
-    _, base = receiver
+    srv = _server(tmp_path, receiver[1])
+    srv.start("--workers", "2")
+    yield srv
+    srv.stop()
+
+
+def _server(tmp_path: Path, base: str) -> Server:
     config = tmp_path / "bastion.yaml"
     alerts = {
         # small windows and a fast cadence so that the test runs in seconds
@@ -92,10 +98,7 @@ def server(tmp_path: Path, receiver: tuple[Receiver, str]) -> Iterator[Server]:
         ],
     }
     config.write_text(json.dumps({"alerts": alerts}))  # JSON is YAML
-    srv = make_server(tmp_path / "data", BASTION_DEMO="false", BASTION_CONFIG=str(config))
-    srv.start("--workers", "2")
-    yield srv
-    srv.stop()
+    return make_server(tmp_path / "data", BASTION_DEMO="false", BASTION_CONFIG=str(config))
 
 
 def _drive_until(
@@ -174,3 +177,30 @@ def test_error_rate_alert_fires_once_and_resolves_once(
     log = server.log()
     assert "alert_fired" in log and "alert_resolved" in log
     assert "slack-secret-token" not in log
+
+
+def test_a_restart_neither_resolves_nor_fires_an_open_alert_again(
+    tmp_path: Path, receiver: tuple[Receiver, str]
+) -> None:
+    """The defect: a restart resolved every active alert and fired it again (new id)."""
+    hooks, base = receiver
+    server = _server(tmp_path, base).start()
+    try:
+        _restart_during_an_incident(server, hooks)
+    finally:
+        server.stop()
+
+
+def _restart_during_an_incident(server: Server, hooks: Receiver) -> None:
+    broken = {"flavor": "python", "params": {"entry_point": "tests.fakes:broken"}}
+    assert server.post("/v1/admin/models/flaky/versions", json=broken).status_code == 201
+    assert server.post("/v1/admin/models/flaky/promote", json={"version": 1}).status_code == 200
+    _drive_until(server, lambda: "firing" in hooks.statuses("/ops"), 500)
+    (before,) = server.get("/v1/admin/alerts").json()["active"]
+
+    server.stop()  # longer than resolve_after_s on this machine: the episode is resumed
+    server.start()
+    _drive_for_rounds(server, 8, 500)  # the incident goes on
+    assert hooks.statuses("/ops") == ["firing"]
+    (after,) = server.get("/v1/admin/alerts").json()["active"]
+    assert after["id"] == before["id"] and after["resolved_at"] is None

@@ -41,7 +41,7 @@ def budget_alerts(
             f"{scope} '{subject}' has used {fraction:.0%} of its {unit} budget for {window}"
             f" ({_amount(spent, unit)} of {_amount(limit, unit)})"
         )
-        details = {
+        details: dict[str, Any] = {
             "scope": scope,
             "subject": subject,
             "window": window,
@@ -51,7 +51,11 @@ def budget_alerts(
             "unit": unit,
             "threshold": rule.threshold,
         }
-        key = dedupe_key(rule.name, f"{scope}={subject}", window, f"{fraction:g}")
+        if rule.runbook_url:
+            details["runbook_url"] = rule.runbook_url
+        # keyed by the rule's own threshold: a later crossing (0.8) does not fire the 0.5
+        # rule again within the window
+        key = dedupe_key(rule.name, f"{scope}={subject}", window, f"{rule.threshold:g}")
         alert = NewAlert(
             key,
             rule.name,
@@ -68,6 +72,14 @@ def budget_alerts(
 
 
 def _amount(value: Any, unit: str) -> str:
+    """Enough digits to tell amounts apart: $0.005 of $0.01, $1,234.50 of $2,000.00."""
     if not isinstance(value, int | float):
         return "?"
-    return f"${value:,.2f}" if unit == "usd" else f"{value:,.0f} {unit}"
+    if unit != "usd":
+        return f"{value:,.0f} {unit}"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    shown = f"{value:.6f}".rstrip("0").rstrip(".")
+    if shown in ("0", "-0") and value != 0:
+        shown = f"{value:.2g}"  # below a micro-dollar
+    return f"${shown}"

@@ -1,4 +1,5 @@
-"""RuleEngine: per rule and subject, pending → firing after ``for_s``, back to ok when it clears."""
+"""RuleEngine: per rule and subject, pending → firing after ``for_s``; an open episode (an
+active alert, from any process or from before a restart) is firing at once."""
 
 from __future__ import annotations
 
@@ -42,10 +43,16 @@ class RuleEngine:
         self._last: dict[str, dict[str, tuple[Measure, str]]] = {}
 
     def step(
-        self, rule: AlertRuleSettings, measures: dict[str, Measure], now: float
+        self,
+        rule: AlertRuleSettings,
+        measures: dict[str, Measure],
+        now: float,
+        open_keys: frozenset[str] = frozenset(),
     ) -> list[Verdict]:
         """Advance ``rule`` with this round's measures; subjects missing from ``measures``
-        (no data, or too little to judge) count as clear."""
+        (no data, or too little to judge) do not hold. A subject whose key is in ``open_keys``
+        (its episode is open in the database) is firing as soon as it holds: it does not wait
+        ``for_s`` again, and does not fire again."""
         verdicts: list[Verdict] = []
         seen: dict[str, tuple[Measure, str]] = {}
         holding: set[str] = set()
@@ -59,6 +66,7 @@ class RuleEngine:
             if track is None:
                 track = self._tracks[key] = _Track(now, measure)
             track.measure = measure
+            track.firing = track.firing or key in open_keys
             fired = not track.firing and now - track.since >= rule.for_s
             track.firing = track.firing or fired
             phase: Phase = "firing" if track.firing else "pending"

@@ -56,6 +56,8 @@ def _prometheus_rule(rule: AlertRuleSettings, expr: str) -> dict[str, Any]:
         f"{promql.duration(rule.window_s)}.",
         "runbook_url": rule.runbook_url or runbook_url(rule.kind),
     }
+    if rule.runbook_url:
+        out["annotations"]["runbook_url"] = rule.runbook_url
     return out
 
 

@@ -153,6 +153,8 @@ class AlertManager:
         """One round: pushed events, every rule, then resolve what nobody sees any more."""
         now, at = self._clock.now(), self._wall()
         await self._drain_events()
+        active = await self.history.active()
+        open_keys = frozenset(a.dedupe_key for a in active if a.resolved_at is None)
         seen: set[str] = set()
         failed: set[str] = set()
         for rule in self.settings.rules:
@@ -164,13 +166,23 @@ class AlertManager:
                 log.warning("alert_rule_failed", rule=rule.name, error=repr(exc))
                 failed.add(rule.name)
                 continue
-            for verdict in self._engine.step(rule, measures, now):
+            for verdict in self._engine.step(rule, measures, now, open_keys):
                 seen.add(verdict.key)
                 await self._hold(verdict, at)
         self._engine.forget({r.name for r in self.settings.rules})
-        await self._sweep(at, seen, failed)
+        await self._sweep(at, active, seen, failed)
         self.evaluations += 1
         self.last_evaluated_at = at
+
+    async def resume(self) -> None:
+        """At start: carry on the episodes that were open (marked seen now, so that this
+        process has a whole ``resolve_after_s`` to see their condition again) instead of
+        resolving them; they do not fire again."""
+        at = self._wall()
+        for alert in await self.history.active():
+            if alert.source == "rule":
+                await self.history.touch(alert.dedupe_key, at=at, by=self.process)
+                log.info("alert_resumed", alert=alert.id, rule=alert.rule, key=alert.dedupe_key)
 
     async def _measure(self, rule: AlertRuleSettings) -> dict[str, Measure]:
         if rule.kind in REQUEST_KINDS:
@@ -199,11 +211,14 @@ class AlertManager:
         if created is not None:
             self.notifier.notify(Notification("firing", created))
 
-    async def _sweep(self, at: datetime, seen: set[str], failed: set[str]) -> None:
-        """Resolve rule alerts that no process has seen for the grace period, and event
-        alerts past their expiry. The conditional update picks one resolver."""
+    async def _sweep(
+        self, at: datetime, active: list[Alert], seen: set[str], failed: set[str]
+    ) -> None:
+        """Resolve rule alerts whose condition no process has seen hold for
+        ``resolve_after_s``, and event alerts past their expiry. The conditional update
+        picks one resolver."""
         unseen_since = at - timedelta(seconds=self.settings.resolve_grace_s)
-        for alert in await self.history.active():
+        for alert in active:
             if alert.source == "rule":
                 if alert.dedupe_key in seen or alert.rule in failed:
                     continue
@@ -234,7 +249,12 @@ class AlertManager:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Evaluate every ``interval_s`` until cancelled; a failed round is logged, not fatal."""
+        """Resume the open episodes, then evaluate every ``interval_s`` until cancelled; a
+        failed round is logged, not fatal."""
+        try:
+            await self.resume()
+        except Exception as exc:  # the database may be briefly unreachable at start
+            log.warning("alert_resume_failed", error=repr(exc))
         while True:
             try:
                 await self.evaluate()

@@ -37,6 +37,9 @@ def slack_payload(status: str, alert: Alert) -> dict[str, Any]:
     ]
     if alert.resolved_at is not None:
         fields.append(_field("Resolved", alert.resolved_at.isoformat(timespec="seconds")))
+    runbook = alert.details.get("runbook_url")
+    if runbook:
+        fields.append(_field("Runbook", f"<{runbook}|runbook>"))
     details = [
         _field(str(key), _short(value))
         for key, value in list(alert.details.items())[:_MAX_DETAIL_FIELDS]

@@ -160,12 +160,17 @@ class SignalRecorder:
         return list(self._rings)
 
     def window(self, deployment: str, seconds: float, *, offset_s: float = 0.0) -> WindowStats:
-        """Totals over the last ``seconds`` (whole buckets, the current one included), ending
-        ``offset_s`` ago. Nothing recorded gives zeros."""
+        """Totals over at least the last ``seconds``, ending ``offset_s`` ago: every bucket
+        that overlaps that span, the current (partial) one included, so a window never shrinks
+        to a bucket just begun (it covers up to one ``bucket_s`` more). Nothing recorded gives
+        zeros. With ``offset_s`` (a baseline before a recent window of that length) it ends
+        just before the recent window's first bucket, so that the two never overlap."""
         ring = self._rings.get(deployment)
-        count = max(1, math.ceil(seconds / self.bucket_s - 1e-9))
-        newest = self._epoch() - math.ceil(offset_s / self.bucket_s - 1e-9)
-        oldest = max(newest - count + 1, self._epoch() - self.buckets + 1)
+        now = self._clock()
+        newest = self._epoch_of(now - offset_s)
+        if offset_s > 0:  # end before the bucket where the window ``offset_s`` long begins
+            newest -= 1
+        oldest = max(self._epoch_of(now - offset_s - seconds), self._epoch() - self.buckets + 1)
         requests = errors = fallbacks = 0
         cost = 0.0
         latency = [0] * _BINS
@@ -186,6 +191,9 @@ class SignalRecorder:
 
     def _epoch(self) -> int:
         return int(self._clock() // self.bucket_s)
+
+    def _epoch_of(self, at: float) -> int:
+        return int(at // self.bucket_s)
 
     def _ring(self, deployment: str) -> _Ring:
         ring = self._rings.get(deployment)

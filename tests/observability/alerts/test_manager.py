@@ -42,6 +42,7 @@ def _settings(receiver: Receiver, **rule: Any) -> AlertSettings:
     return AlertSettings.model_validate(
         {
             "interval_s": 1,
+            "resolve_after_s": 2,
             "bucket_s": 1,
             "buckets": 60,
             "rules": [spec],
@@ -103,7 +104,7 @@ async def test_fires_once_after_for_and_resolves_once(
     assert active.id == alert["id"] and active.state == "firing"
 
     _ok(manager, 50)  # recovers: the rate drops below the threshold ...
-    for _ in range(4):  # ... and after the grace period (2 intervals) it is resolved once
+    for _ in range(4):  # ... and after resolve_after_s (2 s) it is resolved once
         await _round(manager, clocks)
     statuses = [b["status"] for b in receiver.posted("/hook")]
     assert statuses == ["firing", "resolved"]
@@ -315,4 +316,102 @@ async def test_ack_only_firing_alerts(
     else:
         acked = await manager.ack(alert.id, "ops")
         assert acked is not None and acked.acked_by == "ops" and acked.acked_at == wall.now
+    await manager.aclose()
+
+
+# -- episodes: one notification per incident ------------------------------------------------
+
+
+def _incident_settings(receiver: Receiver) -> AlertSettings:
+    """Defaults where they matter (60 s buckets, resolve_after_s unset); rounds every 5 s."""
+    spec = {"name": "errors", "kind": "error_rate", "threshold": 0.5, "window_s": 30}
+    return AlertSettings.model_validate(
+        {
+            "interval_s": 5,
+            "rules": [{**spec, "for_s": 30, "runbook_url": "https://runbooks.example/errors"}],
+            "webhooks": [{"name": "hook", "url": receiver.at("/hook")}],
+            "webhook_backoff_s": 0.01,
+        }
+    )
+
+
+async def _traffic(manager: AlertManager, clocks: Clocks, seconds: int, *, failing: bool) -> None:
+    """A request a second (failing or not), with a round every interval_s."""
+    for _ in range(seconds):
+        (_errors if failing else _ok)(manager, 1)
+        clocks.advance(1)
+        if int(clocks.mono.now()) % int(manager.settings.interval_s) == 0:
+            await manager.evaluate()
+            await manager.notifier.drain(5)
+
+
+async def test_an_incident_fires_once_and_resolves_once(
+    database: Database, receiver: Receiver, wall: Wall
+) -> None:
+    """The defect: with a rule window <= the 60 s bucket, 150 s of errors fired and resolved
+    three times (the window emptied at every bucket edge)."""
+    clocks = Clocks(wall)
+    manager = _manager(_incident_settings(receiver), database, clocks)
+    await _traffic(manager, clocks, 150, failing=True)
+    await _traffic(manager, clocks, 180, failing=False)
+    posted = receiver.posted("/hook")
+    assert [p["status"] for p in posted] == ["firing", "resolved"]
+    assert posted[0]["alert"]["id"] == posted[1]["alert"]["id"]
+    assert posted[0]["alert"]["details"]["runbook_url"] == "https://runbooks.example/errors"
+    assert await manager.active() == []
+    await manager.aclose()
+
+
+async def test_an_incident_across_a_restart_neither_resolves_nor_fires_again(
+    database: Database, receiver: Receiver, wall: Wall
+) -> None:
+    """The defect: a restart resolved every active alert and fired it again."""
+    clocks = Clocks(wall)
+    settings = _incident_settings(receiver)
+    first = _manager(settings, database, clocks, process="before")
+    await _traffic(first, clocks, 75, failing=True)
+    await first.aclose()
+    assert [p["status"] for p in receiver.posted("/hook")] == ["firing"]
+    (opened,) = await first.active()
+    clocks.advance(40)  # the restart takes a while; the new process starts with no signals
+    second = _manager(settings, database, clocks, process="after")
+    await second.resume()
+    await _traffic(second, clocks, 75, failing=True)
+    assert [p["status"] for p in receiver.posted("/hook")] == ["firing"]
+    (still,) = await second.active()
+    assert still.id == opened.id
+    subjects = second.status()["rules"][0]["subjects"]
+    assert subjects[0]["phase"] == "firing"  # the open episode, without waiting for_s again
+    await _traffic(second, clocks, 180, failing=False)
+    assert [p["status"] for p in receiver.posted("/hook")] == ["firing", "resolved"]
+    await second.aclose()
+
+
+async def test_a_higher_budget_crossing_does_not_refire_a_lower_rule(
+    database: Database, receiver: Receiver, wall: Wall
+) -> None:
+    clocks = Clocks(wall)
+    settings = AlertSettings.model_validate(
+        {
+            "rules": [
+                {"name": "budget-50", "kind": "budget", "threshold": 0.5},
+                {"name": "budget-80", "kind": "budget", "threshold": 0.8},
+            ],
+            "webhooks": [{"name": "hook", "url": receiver.at("/hook")}],
+        }
+    )
+    manager = _manager(settings, database, clocks)
+    half = SimpleNamespace(
+        scope="tenant", key="acme", window="2025-06-01", fraction=0.5, spent=0.005, limit=0.01
+    )
+    manager.note_budget_events("chat", [half])
+    await _round(manager, clocks)
+    manager.note_budget_events("chat", [SimpleNamespace(**{**vars(half), "fraction": 0.8})])
+    await _round(manager, clocks)
+    posted = receiver.posted("/hook")
+    assert [(p["status"], p["alert"]["rule"]) for p in posted] == [
+        ("firing", "budget-50"),
+        ("firing", "budget-80"),
+    ]
+    assert "($0.005 of $0.01)" in posted[0]["alert"]["summary"]
     await manager.aclose()

@@ -67,11 +67,11 @@ def test_cost_anomaly_against_the_trailing_baseline() -> None:
         rec.record("chat", 0.1, cost_usd=10.0)
         clock.advance(60)
     measured = measure_requests(rule, rec)
-    # the window is the last 5 buckets (the open one is empty): $40 against a baseline of
-    # (59 x $1 + $10) x 300 / 3600 = $5.75 per window
-    assert measured["chat"].value == pytest.approx(40 / 5.75)
+    # the window is every bucket overlapping the last 300 s (the five $10 ones and the open,
+    # empty one): $50, against the hour of buckets before it, 60 x $1 x 300 / 3600 = $5
+    assert measured["chat"].value == pytest.approx(50 / 5)
     assert holds(rule, measured["chat"])
-    assert measured["chat"].details["baseline_usd"] == pytest.approx(5.75)
+    assert measured["chat"].details["baseline_usd"] == pytest.approx(5.0)
 
 
 def test_summaries_and_units() -> None:
@@ -127,7 +127,9 @@ def test_settings_validation_names_the_problem() -> None:
         )
     with pytest.raises(ValidationError, match="bad placeholder 'where'"):
         _rule(summary="{where} is bad")
-    assert AlertSettings(interval_s=5).resolve_grace_s == 10
+    assert AlertSettings(interval_s=5).resolve_grace_s == 60  # 4 intervals, at least 60 s
+    assert AlertSettings(interval_s=30).resolve_grace_s == 120
+    assert AlertSettings(interval_s=5, resolve_after_s=7).resolve_grace_s == 7
 
 
 def test_recommended_rules_fit_the_default_ring_and_budget_windows_end() -> None:

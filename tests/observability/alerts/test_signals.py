@@ -45,10 +45,15 @@ def test_windows_cover_whole_buckets_and_old_buckets_fall_out() -> None:
     rec.record("a", 0.01, "internal_error")
     clock.advance(10)
     rec.record("a", 0.01)
-    assert rec.window("a", 10).requests == 1  # only the current bucket
+    # a bucket just begun does not empty a window: it covers at least the last 10 s
+    assert rec.window("a", 10).requests == 2
     assert rec.window("a", 20).requests == 2
-    assert rec.window("a", 10, offset_s=10).errors == 1  # the bucket before
-    clock.advance(60)  # the ring (6 x 10 s) has wrapped: nothing left
+    clock.advance(5)
+    assert rec.window("a", 5).requests == 1  # the current bucket covers the last 5 s
+    assert rec.window("a", 10).requests == 2
+    assert rec.window("a", 5, offset_s=5).errors == 1  # the bucket before, not overlapping
+    assert rec.window("a", 5, offset_s=5).requests == 1
+    clock.advance(55)  # the ring (6 x 10 s) has wrapped: nothing left
     assert rec.window("a", 60).requests == 0
     rec.record("a", 0.01)
     assert rec.window("a", 60).requests == 1  # a reused slot starts from zero

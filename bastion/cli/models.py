@@ -281,7 +281,12 @@ def approve(
             require_own_role(principal, "approver")
             await registry.get_version(name, version)
             approval = await evaluation.approvals.approve(
-                name, version, key_id=principal.key_id, approver=principal.name, comment=comment
+                name,
+                version,
+                key_id=principal.key_id,
+                approver=principal.name,
+                comment=comment,
+                tenant=principal.tenant,  # approvals count for the owner's tenant (issue 24)
             )
             return principal, approval
 

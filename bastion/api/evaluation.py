@@ -112,13 +112,12 @@ async def list_sets(
 async def register_set(body: SetBody, request: Request, principal: Principal = WRITE) -> Response:
     """Validate and store an eval set; the same content again answers 200 with its version."""
     svc, evaluation = _evaluation(request)
-    owner = await evaluation.sets.owner(body.name)
-    if owner is False:
+    try:
+        tenant = await evaluation.sets.owner(body.name)
+    except NotFound:
         tenant = svc.ownership.owner_for_new(principal, body.tenant, body.shared)
     else:
-        assert not isinstance(owner, bool)
-        svc.ownership.require_change(principal, owner, f"eval set named '{body.name}'")
-        tenant = owner
+        svc.ownership.require_change(principal, tenant, f"eval set named '{body.name}'")
     found, created = await evaluation.sets.register(
         body.name,
         body.data(),
@@ -257,9 +256,6 @@ async def _visible_set(
     """The eval set ``ref`` names, if ``principal`` may see it (404 as if absent)."""
     name, _ = parse_ref(ref)
     owner = await evaluation.sets.owner(name)
-    if owner is False:
-        raise NotFound(f"no eval set named {name!r}")
-    assert not isinstance(owner, bool)
     svc.ownership.require_visible(principal, owner, f"eval set named {name!r}")
     return await evaluation.sets.resolve(ref)
 

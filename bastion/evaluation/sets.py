@@ -142,14 +142,16 @@ class EvalSetStore:
         async with self._db.session() as session:
             return [EvalSet.from_row(r) for r in await session.scalars(query)]
 
-    async def owner(self, name: str) -> str | bool | None:
-        """The tenant owning set ``name`` (the first version's; None: shared), or False if
-        no set has that name."""
+    async def owner(self, name: str) -> str | None:
+        """The tenant owning set ``name`` (its first version's; None: shared); NotFound,
+        naming no other set, if no set has that name."""
         async with self._db.session() as session:
             row = await session.scalar(
                 select(EvalSetRow).where(EvalSetRow.name == name).order_by(EvalSetRow.version)
             )
-        return False if row is None else row.tenant
+        if row is None:
+            raise NotFound(f"no eval set named {name!r}")
+        return row.tenant
 
     async def get(self, name: str, version: int | None = None) -> EvalSet:
         """Version ``version`` of ``name``, or its newest; NotFound lists what exists."""

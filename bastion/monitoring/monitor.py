@@ -178,7 +178,9 @@ class DriftMonitor:
         """``tenant``'s windows of ``key`` (new, or renewed when the reference changed)."""
         found = self._tenants.get((*key, tenant))
         if found is None or found.profile is not profile:
-            found = DriftStream(profile, self.settings, clock=self._clock, rng=self._child_rng())
+            # its own seed: the deployment streams' random draws stay as without tenants
+            rng = random.Random(f"{key[0]}|{key[1]}|{tenant}")
+            found = DriftStream(profile, self.settings, clock=self._clock, rng=rng)
             self._tenants[(*key, tenant)] = found
             while len(self._tenants) > self.settings.max_streams:
                 self._tenants.popitem(last=False)

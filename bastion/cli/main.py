@@ -103,7 +103,8 @@ class BastionGroup(LazyGroup):
                 "bastion.cli.check:check",
                 "Audit a running deployment: reliability, observability, security, cost, "
                 "operations, data and model items, each pass/warn/fail with evidence and the "
-                "fix, scored like Google's ML Test Score.",
+                "fix, scored like Google's ML Test Score. Exits 1 if any item fails (for CI "
+                "and deploy gates).",
             ),
             "bench": Lazy(
                 "bastion.cli.bench:bench",
@@ -200,6 +201,7 @@ def serve(
         if value is not None:
             os.environ[var] = str(value)
     settings = settings_from(None)
+    _refuse_missing_secrets(settings)  # before the banner, in one line naming the key
     from bastion.cli.audit import check_keys
 
     check_keys(settings)  # a bad encryption key stops here, in one clear line

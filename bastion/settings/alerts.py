@@ -35,6 +35,8 @@ RUNBOOKS: dict[str, str] = {
     "drift": "drift-alert",
     "accuracy": "drift-alert",
     "review_backlog": "review-backlog",
+    "quarantine_rate": "bad-input-data",
+    "schema_change": "bad-input-data",
 }
 DEFAULT_RUNBOOK_BASE = "docs/runbooks"
 

@@ -24,6 +24,7 @@ INCIDENTS = {
     "leaked-key",
     "database-failover",
     "bad-model-rollout",
+    "bad-input-data",
 }
 
 

@@ -34,21 +34,21 @@ NOTIFY = {
 }
 
 
-async def test_all_delivered_once_through_a_receiver_failing_30_percent(
+async def test_1000_delivered_once_through_a_receiver_failing_30_percent(
     database: Database, receiver: Receiver
 ) -> None:
     receiver.fail_rate = 0.3
     store = OutboxStore(database)
     cfg = settings(http(receiver), [NOTIFY])
-    await store.insert(intents(300))
+    await store.insert(intents(1000))
     d = dispatcher(store, cfg)
     rows = await drain(d, store)
     await close(d)
     assert {r.status for r in rows} == {"done"}
-    assert len(receiver.accepted) == 300
+    assert len(receiver.accepted) == 1000
     assert receiver.duplicates == 0  # every key was accepted exactly once
-    assert sum(receiver.deliveries.values()) > 300  # the failures were retried
-    keys = {f"req-{i}:0:notify:post" for i in range(300)}
+    assert sum(receiver.deliveries.values()) > 1000  # the failures were retried
+    keys = {f"req-{i}:0:notify:post" for i in range(1000)}
     assert set(receiver.accepted) == keys  # one idempotency key per decision and step
     bodies = {receiver.accepted[f"req-{i}:0:notify:post"]["body"] for i in range(3)}
     assert bodies == {'{"n":0}', '{"n":1}', '{"n":2}'}

@@ -83,14 +83,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_console_usage_daily_day", "console_usage_daily", ["day"])
     op.create_index("ix_console_usage_daily_tenant_day", "console_usage_daily", ["tenant", "day"])
-    marks = op.create_table(
+    op.create_table(  # no rows: the first refresh adds them (a restore brings its own)
         "console_rollup_marks",
         sa.Column("name", sa.String(32), nullable=False),
         sa.Column("until", sa.String(13), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_console_rollup_marks"),
-    )
-    op.bulk_insert(
-        marks, [{"name": "traffic_hourly", "until": ""}, {"name": "usage_daily", "until": ""}]
     )
 
 

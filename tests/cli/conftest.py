@@ -135,13 +135,14 @@ def make_key(server: Server, name: str, *roles: str) -> str:
     return str(made.json()["key"])
 
 
-def admin_actions(server: Server) -> list[dict[str, Any]]:
-    """The admin records of the server's audit log, oldest first."""
+def admin_actions(server: Server, *, refusals: bool = False) -> list[dict[str, Any]]:
+    """The admin records of the server's audit log, oldest first: the changes made, or with
+    ``refusals`` the refused attempts (evidence, recorded with status ``refused``)."""
     found: list[dict[str, Any]] = []
     after = 1
     while True:
         page = server.get("/v1/admin/audit", params={"kind": "admin", "from_seq": after}).json()
-        found += page["data"]
+        found += [r for r in page["data"] if (r.get("status") == "refused") == refusals]
         if page["next_from_seq"] is None:
             return found
         after = page["next_from_seq"]

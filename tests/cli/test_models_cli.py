@@ -115,6 +115,7 @@ def test_refused_operations_leave_everything_as_it_was(cli_server: Server) -> No
     operator = make_key(cli_server, "op-r", "operator")
     client = make_key(cli_server, "client-r", "client")
     before = (_aliases(cli_server, "r"), len(admin_actions(cli_server)))
+    refused_before = len(admin_actions(cli_server, refusals=True))
 
     lacking = refused(cli_server, "models", "promote", "r", "2", env={"BASTION_KEY": client})
     assert "403" in lacking and "role" in lacking
@@ -129,6 +130,7 @@ def test_refused_operations_leave_everything_as_it_was(cli_server: Server) -> No
     versions = cli_server.get("/v1/admin/models/r").json()["versions"]
     assert (_aliases(cli_server, "r"), len(admin_actions(cli_server))) == before
     assert [v["version"] for v in versions] == [1, 2]
+    assert len(admin_actions(cli_server, refusals=True)) > refused_before  # each is evidence
 
 
 def test_a_cli_without_a_data_dir_talks_to_the_server_at_url(

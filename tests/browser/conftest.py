@@ -31,8 +31,10 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Chromium for one module: Playwright's sync API runs an event loop in this thread while
+    it lives, so it must be gone before the asyncio tests of later modules start."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -117,7 +119,7 @@ class Console:
             time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Console]:
     root = tmp_path_factory.mktemp("console")
     with running_upstream() as upstream:

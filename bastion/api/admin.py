@@ -159,7 +159,7 @@ async def show_version(name: str, version: int, request: Request) -> Response:
 @router.post("/models/{name}/versions", status_code=201)
 async def register(name: str, body: RegisterBody, request: Request) -> Response:
     svc, principal = await _require(request)
-    tenant = await _register_owner(svc, principal, name, body)
+    tenant = await register_owner(svc, principal, name, body.tenant, body.shared)
     artifact: bytes | None = None
     if body.artifact_base64 is not None:
         try:
@@ -186,17 +186,17 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
     return json_response(mv, 201)
 
 
-async def _register_owner(
-    svc: Services, principal: Principal, name: str, body: RegisterBody
+async def register_owner(
+    svc: Services, principal: Principal, name: str, tenant: str | None, shared: bool
 ) -> str | None:
     """The owner of the model a version is registered under: a new model's from the body
     (shared or a tenant, admins only), an existing model's own (which the caller must see)."""
     try:
         owner = await svc.registry.owner(name)
     except NotFound:
-        return svc.ownership.owner_for_new(principal, body.tenant, body.shared)
+        return svc.ownership.owner_for_new(principal, tenant, shared)
     svc.ownership.require_change(principal, owner, f"model named '{name}'")
-    if body.shared or (body.tenant is not None and body.tenant != owner):
+    if shared or (tenant is not None and tenant != owner):
         raise InvalidRequest(
             f"model '{name}' already exists with owner {owner or 'shared'}; a new version "
             "keeps its model's owner (leave out 'tenant' and 'shared')",

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bastion.api.admin import register_owner
 from bastion.api.authn import authenticated
 from bastion.api.context import services
 from bastion.api.render import json_response
@@ -56,10 +57,14 @@ async def upload_version(
     params: str | None = Query(None, description="JSON object"),
     training_data_hash: str | None = Query(None, max_length=128),
     description: str = Query("", max_length=2000),
+    tenant: str | None = Query(None, max_length=100, description="a new model's owner"),
+    shared: bool = Query(False, description="a new model shared by every tenant"),
 ) -> Response:
     """Register the next version of ``name`` from the streamed artifact in the body (admins;
-    capped by ``limits.max_admin_body_bytes``)."""
+    capped by ``limits.max_admin_body_bytes``). A new model belongs to the caller's tenant,
+    the named ``tenant``, or nobody (``shared``); a new version keeps its model's owner."""
     svc, principal = await _caller(request)
+    owner = await register_owner(svc, principal, name, tenant, shared)
     chosen = check_flavor(flavor)
     sig, found_metrics, found_params = (
         json_field(signature, "signature"),
@@ -88,6 +93,8 @@ async def upload_version(
             training_data_hash=training_data_hash,
             description=description,
             created_by=principal.name,
+            tenant=owner,
+            created_by_key=principal.key_id,
         )
     details = {"flavor": mv.flavor, "sha256": mv.artifact_sha256}
     await _audit(svc, principal, "model.registered", f"{name}@{mv.version}", **details)

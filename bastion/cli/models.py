@@ -96,6 +96,10 @@ def register(
     trust_pickle: bool = typer.Option(
         False, help="allow joblib/pickle files: unpickling runs code"
     ),
+    tenant: str | None = typer.Option(
+        None, help="a new model's owning tenant (default: the key's own)"
+    ),
+    shared: bool = typer.Option(False, help="a new model every tenant may use (admins manage it)"),
     url: str | None = UrlOption,
     key: str | None = KeyOption,
     config: Path | None = ConfigOption,
@@ -123,10 +127,13 @@ def register(
         "training_data_hash": _sha256_file(training_data) if training_data else None,
         "description": description,
     }
+    owner: dict[str, Any] = {"tenant": tenant, "shared": shared}
     if artifact is None:
-        mv = client.post(f"/v1/admin/models/{name}/versions", {"flavor": chosen, **fields})
+        body = {"flavor": chosen, **fields, **owner}
+        mv = client.post(f"/v1/admin/models/{name}/versions", body)
     else:
         as_query = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in fields.items()}
+        as_query.update(tenant=tenant, shared="true" if shared else None)
         mv = client.upload(
             f"/v1/admin/models/{name}/versions/upload", artifact, flavor=chosen, **as_query
         )

@@ -101,7 +101,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_receiver: Receiver) 
     )
     server.start()
     try:
-        server.cli("models", "register", "scorer", "--entry-point", "tests.e2e.test_actions:scorer")
+        entry = "tests.e2e.test_actions:scorer"  # shared: acme's keys use it too
+        server.cli("models", "register", "scorer", "--entry-point", entry, "--shared")
         server.cli("models", "promote", "scorer", "1")
         deadline = time.monotonic() + 10
         while server.get("/v1/deployments/scorer").json().get("version") != 1:

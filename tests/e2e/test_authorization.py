@@ -39,6 +39,11 @@ PARAMS = {
     "item_id": "rv_missing",
     "request_id": "req_missing",
     "alert_id": "999999",
+    "action_id": "act_missing",
+    "job_id": "job_missing",
+    "file_id": "file-missing",
+    "batch_id": "batch_missing",
+    "table": "no_such_table",
 }
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/deployments/{name}/predict"): {"input": ROW},

@@ -105,13 +105,14 @@ async def drill_rollback(name: str, body: DrillBody, request: Request) -> Respon
 
 
 @router.post("/alerts/test")
-async def alerts_test(request: Request) -> Response:
-    """Send a test notification to every configured webhook and report each delivery."""
+async def alerts_test(request: Request, webhook: str | None = None) -> Response:
+    """Send a test notification to every configured webhook (or the one named) and report
+    each delivery; ``ok`` only when every one took it (operators; nothing is stored)."""
     svc, principal = await _caller(request, "operator")
-    results = await test_notification(svc, principal)
+    results = await test_notification(svc, principal, webhook)
     if svc.audit is not None:
         await svc.audit.admin(principal, "alert.test_sent", "webhooks", {"results": results})
-    return json_response({"data": results})
+    return json_response({"ok": all(r["delivered"] for r in results), "data": results})
 
 
 @router.post("/operations/records", status_code=201, dependencies=OPERATORS_FIRST)

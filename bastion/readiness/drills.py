@@ -72,11 +72,18 @@ async def rollback_drill(svc: Services, actor: Principal, model: str, alias: str
     return result
 
 
-async def test_notification(svc: Services, actor: Principal) -> list[dict[str, Any]]:
-    """Post one test notification to every webhook (whatever its min_severity); wait for it."""
+async def test_notification(
+    svc: Services, actor: Principal, webhook: str | None = None
+) -> list[dict[str, Any]]:
+    """Post one test notification to every webhook (or the one named), whatever its
+    min_severity; wait for each delivery."""
     manager = svc.alerts
     if manager is None:
         return []
+    hooks = [h for h in manager.notifier.webhooks if webhook in (None, h.name)]
+    if webhook is not None and not hooks:
+        known = ", ".join(h.name for h in manager.notifier.webhooks) or "none configured"
+        raise NotFound(f"no webhook {webhook!r} in alerts.webhooks ({known})")
     now = datetime.now(UTC)
     alert = Alert(
         id=0,
@@ -93,6 +100,5 @@ async def test_notification(svc: Services, actor: Principal) -> list[dict[str, A
         last_seen_by="bastion-check",
     )
     note = Notification("firing", alert)
-    hooks = manager.notifier.webhooks
     delivered = await asyncio.gather(*(manager.notifier.deliver(h, note) for h in hooks))
     return [{"webhook": h.name, "delivered": ok} for h, ok in zip(hooks, delivered, strict=True)]

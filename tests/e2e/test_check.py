@@ -197,7 +197,11 @@ def test_check_verifies_each_item_and_passes_it_once_its_fix_is_done(
     assert "audit chain verified" in done.stdout
     env = {**server.env, "BASTION_DATA_DIR": str(scratch)}  # the restored copy, offline
     done = subprocess.run(
-        [BASTION, "audit", "verify"], env=env, capture_output=True, text=True, check=True
+        [BASTION, "audit", "verify", "--offline"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "records verified" in done.stdout
     code, items = _check(server)  # the CLI again, end to end

@@ -41,9 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.start()
     try:
         for name in ("triage", "price"):
-            server.cli(
-                "models", "register", name, "--entry-point", f"tests.e2e.test_feedback:{name}"
-            )
+            entry = f"tests.e2e.test_feedback:{name}"  # shared: another tenant calls them too
+            server.cli("models", "register", name, "--entry-point", entry, "--shared")
             server.cli("models", "promote", name, "1")
         deadline = time.monotonic() + 20
         for name in ("triage", "price"):

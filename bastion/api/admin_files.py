@@ -13,13 +13,14 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.admin import register_owner
 from bastion.api.authn import authenticated
 from bastion.api.context import services
+from bastion.api.owned import changeable_model
 from bastion.api.render import json_response
 from bastion.api.uploads import json_field, streamed_upload
 from bastion.backends.factories import check_flavor
@@ -28,6 +29,24 @@ from bastion.security import Principal, require_roles
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+async def _admins_first(request: Request) -> None:
+    """As a route dependency: the role is checked before the query is (403 before 422)."""
+    require_roles(await authenticated(request))
+
+
+ADMINS_FIRST = [Depends(_admins_first)]
+
+
+async def _model_operators_first(request: Request) -> None:
+    """As a route dependency, before the query is checked: the operator role, then the model
+    in the path is one the caller may change (another tenant's answers 404, as absent)."""
+    svc, principal = await _caller(request, "operator")
+    await changeable_model(svc, principal, request.path_params["name"])
+
+
+MODEL_OPERATORS_FIRST = [Depends(_model_operators_first)]
 
 
 async def _caller(request: Request, *roles: str) -> tuple[Services, Principal]:
@@ -46,7 +65,7 @@ async def _audit(svc: Services, actor: Principal, action: str, target: str, **de
         await svc.audit.admin(actor, action, target, details)
 
 
-@router.post("/models/{name}/versions/upload", status_code=201)
+@router.post("/models/{name}/versions/upload", status_code=201, dependencies=ADMINS_FIRST)
 async def upload_version(
     name: str,
     request: Request,
@@ -104,8 +123,13 @@ async def upload_version(
 @router.post("/models/verify")
 async def verify_all(request: Request) -> Response:
     """Re-hash every stored artifact; ``ok: false`` when any differs from its sha256."""
-    svc, _ = await _caller(request, "operator")
-    results = await svc.registry.verify(None)
+    svc, principal = await _caller(request, "operator")
+    owners = await svc.registry.owners()
+    results = [
+        r
+        for r in await svc.registry.verify(None)
+        if svc.ownership.visible(principal, owners.get(r.name))  # the caller's and shared
+    ]
     return json_response({"ok": all(r.ok for r in results), "data": results})
 
 
@@ -146,7 +170,11 @@ async def upload_set(
     return json_response({"data": found, "created": created}, 201 if created else 200)
 
 
-@router.post("/models/{name}/versions/{version}/drift-profile", status_code=201)
+@router.post(
+    "/models/{name}/versions/{version}/drift-profile",
+    status_code=201,
+    dependencies=MODEL_OPERATORS_FIRST,
+)
 async def upload_profile(
     name: str,
     version: int,

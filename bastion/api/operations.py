@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.context import services
+from bastion.api.owned import changeable_model
 from bastion.api.render import json_response
 from bastion.errors import ConfigError
 from bastion.observability.capacity import recommend
@@ -101,6 +102,7 @@ async def readiness_facts(request: Request) -> Response:
 async def drill_rollback(name: str, body: DrillBody, request: Request) -> Response:
     """Really roll ``alias`` back one version, see it served, and move it forward again."""
     svc, principal = await _caller(request, "operator")
+    await changeable_model(svc, principal, name)  # another tenant's model: 404, as absent
     return json_response(await rollback_drill(svc, principal, name, body.alias))
 
 

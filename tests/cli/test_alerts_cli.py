@@ -74,6 +74,7 @@ def test_the_server_sends_the_test_notification(cli_server: Server, receiver: Re
     assert done.returncode == 1
     assert "ok: delivered" in done.stdout and "slack: delivered" in done.stdout
     assert "gone: FAILED" in done.stdout
-    assert len(receiver.got) == 3 and "text" in receiver.got[1][1]
+    assert len(receiver.got) == 3  # delivered at once: in any order
+    assert sum("text" in body for _, body in receiver.got) == 1  # one Slack-shaped body
     assert "ok: delivered" in ok(cli_server, "alerts", "test", "--webhook", "ok")
     assert "no webhook 'nope'" in refused(cli_server, "alerts", "test", "--webhook", "nope")

@@ -7,7 +7,6 @@ a browser. Without either, these tests skip (or fail with BASTION_REQUIRE_SERVIC
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -20,15 +19,10 @@ import pytest
 
 from bastion.testing import running_upstream
 from tests.e2e.server import Server, make_server
+from tests.support import service_unavailable
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ENTRY = "tests.browser.models:echo"
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("BASTION_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (BASTION_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +32,12 @@ def chromium() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("the playwright package is not installed (pip install playwright)")
+        service_unavailable("the playwright package is not installed (pip install playwright)")
     path = shutil.which("chromium")
     if path is None:
-        _missing("Chromium is not installed (apt-get install chromium; `make dev` does it)")
+        service_unavailable(
+            "Chromium is not installed (apt-get install chromium; `make dev` does it)"
+        )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=ARGS)
         yield browser

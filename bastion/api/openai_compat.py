@@ -22,6 +22,7 @@ from bastion.errors import InvalidRequest, NotFound
 from bastion.pipeline import Call, Result
 from bastion.pipeline.call import LlmKind
 from bastion.pipeline.ending import StreamEnd, end_call, end_stream
+from bastion.services import Services
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -37,6 +38,11 @@ def _model(body: dict[str, Any]) -> str:
     return model
 
 
+def _check(svc: Services, kind: LlmKind, body: dict[str, Any]) -> None:
+    if svc.openai_check is not None:
+        svc.openai_check.check(kind, body)
+
+
 def _deadline(request: Request) -> Deadline | None:
     raw = request.headers.get(DEADLINE_HEADER)
     return Deadline.from_header(raw) if raw else None
@@ -46,10 +52,9 @@ async def _run_llm(request: Request, kind: LlmKind) -> Response:
     svc = services(request)
     await authenticated(request)  # before the body is read: no work for unknown callers
     body = require_object(await read_json(request, svc.settings.limits))
+    _check(svc, kind, body)  # before anything is reserved or charged
     name = _model(body)
-    stream = body.get("stream", False)
-    if not isinstance(stream, bool):
-        raise InvalidRequest("stream: must be true or false", details={"field": "stream"})
+    stream = body.get("stream") is True
     if name not in svc.gateway:
         raise NotFound(f"no LLM model group named '{name}'; see GET /v1/models")
     if stream and kind != "chat":
@@ -125,12 +130,9 @@ async def embeddings(request: Request) -> Response:
     if (await _peek_model(request)) in svc.gateway:
         return await _run_llm(request, "embeddings")
     body = require_object(await read_json(request, svc.settings.limits))
+    _check(svc, "embeddings", body)
     model = _model(body)
-    fmt = body.get("encoding_format", "float")
-    if fmt not in ("float", "base64"):
-        raise InvalidRequest(
-            "encoding_format: 'float' or 'base64'", details={"field": "encoding_format"}
-        )
+    fmt = body.get("encoding_format") or "float"
     texts = _texts(body)
     call = new_call(request, model, "openai.embeddings", list(texts), batched=True)
     result = await svc.pipeline(call)

@@ -39,6 +39,7 @@ from bastion.settings.llm import LlmSettings
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
 from bastion.settings.operations import OperationsSettings
+from bastion.settings.protocols import OpenAISettings
 from bastion.settings.references import config_problems, unknown_env
 from bastion.settings.review import ReviewSettings
 from bastion.settings.rollouts import RolloutsSettings
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
     llm: LlmSettings = LlmSettings()
+    openai: OpenAISettings = OpenAISettings()
     governance: GovernanceSettings = GovernanceSettings()
     guards: GuardsSettings = GuardsSettings()
     alerts: AlertSettings = AlertSettings()

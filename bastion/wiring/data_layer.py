@@ -148,8 +148,9 @@ def build_batches(settings: Settings, svc: Services) -> BatchService | None:
         return None
     recorder = svc.governance.recorder if svc.governance is not None else None
     caller = openai_batch_api.line_caller(
-        svc.pipeline, settings.governance, svc.gateway.__contains__, call_cost_usd
-    )
+        svc.pipeline, settings.governance, svc.gateway.__contains__, call_cost_usd,
+        svc.openai_check,
+    )  # fmt: skip
     return BatchService(
         BatchStore(svc.db),
         FileStore(svc.db, settings.data_dir / "files"),

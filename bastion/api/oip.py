@@ -14,6 +14,7 @@ from bastion.api.body import read_inference, require_object
 from bastion.api.context import new_call, services, version_headers
 from bastion.api.oip_outputs import render, requested, select
 from bastion.api.oip_tensors import decode_inputs, encode_outputs, tensor_metadata
+from bastion.api.openapi_bodies import OIP_INFER
 from bastion.api.render import json_response
 from bastion.errors import BastionError, InvalidRequest, NotFound
 from bastion.security import require_usable
@@ -130,11 +131,11 @@ async def model_version_ready(name: str, version: str, request: Request) -> Resp
     return await _ready(request, name, version)
 
 
-@router.post("/models/{name}/infer")
+@router.post("/models/{name}/infer", openapi_extra=OIP_INFER)
 async def infer(name: str, request: Request) -> Response:
     return await _infer(request, name, None)
 
 
-@router.post("/models/{name}/versions/{version}/infer")
+@router.post("/models/{name}/versions/{version}/infer", openapi_extra=OIP_INFER)
 async def infer_version(name: str, version: str, request: Request) -> Response:
     return await _infer(request, name, version)

@@ -73,7 +73,7 @@ def _tensor_rows(tensor: Mapping[str, Any], where: str, blob: bytes | None) -> l
     name, shape, dtype = tensor.get("name"), tensor.get("shape"), tensor.get("datatype")
     if not isinstance(name, str) or not name:
         raise InvalidRequest(f"{where}.name: required string", details={"field": f"{where}.name"})
-    if dtype not in _DATATYPES:
+    if not isinstance(dtype, str) or dtype not in _DATATYPES:
         raise InvalidRequest(
             f"{where}.datatype: {dtype!r} is not one of {', '.join(sorted(_DATATYPES))}",
             details={"field": f"{where}.datatype"},

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from bastion.api import openapi_bodies as bodies
 from bastion.api.accounting import call_headers, llm_request
 from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
@@ -89,13 +90,13 @@ async def _sse(call: Call, result: Result) -> AsyncIterator[bytes]:
     yield DONE if end.error is None else error_event(end.error, call.request_id)
 
 
-@router.post("/chat/completions")
+@router.post("/chat/completions", openapi_extra=bodies.CHAT)
 async def chat_completions(request: Request) -> Response:
     """OpenAI chat completions, streamed (SSE) or not, through the group's fallback chain."""
     return await _run_llm(request, "chat")
 
 
-@router.post("/completions")
+@router.post("/completions", openapi_extra=bodies.COMPLETIONS)
 async def completions(request: Request) -> Response:
     """OpenAI (legacy) text completions."""
     return await _run_llm(request, "completions")
@@ -122,7 +123,7 @@ def _encode(vector: list[float], fmt: str) -> Any:
     return vector
 
 
-@router.post("/embeddings")
+@router.post("/embeddings", openapi_extra=bodies.EMBEDDINGS)
 async def embeddings(request: Request) -> Response:
     """Embeddings from an upstream group, or from an in-process embedding model."""
     svc = services(request)

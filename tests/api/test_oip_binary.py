@@ -113,3 +113,11 @@ def test_values_that_do_not_fit_their_datatype_stay_json() -> None:
     assert encode_tensor("FP64", [0.5, None]) is None
     assert encode_tensor("BYTES", ["a", 3]) is None
     assert encode_tensor("BYTES", ["ab"]) == b"\x02\0\0\0ab"
+
+
+@pytest.mark.parametrize("dtype", [[], {}, None, "FP128"])
+def test_a_datatype_that_is_not_a_name_is_refused(dtype: object) -> None:
+    body = {"inputs": [{"name": "x", "shape": [1], "datatype": dtype, "data": [1]}]}
+    with pytest.raises(InvalidRequest) as info:
+        decode_inputs(body)
+    assert info.value.details["field"] == "inputs[0].datatype"

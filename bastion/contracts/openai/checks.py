@@ -85,7 +85,7 @@ def one_of(*allowed: str) -> Check:
     choices = ", ".join(repr(a) for a in allowed)
 
     def check(value: Any, param: str) -> None:
-        if value not in allowed or not isinstance(value, str):
+        if not isinstance(value, str) or value not in allowed:
             refuse(param, f"must be one of {choices}, got {value!r:.80}")
 
     return check

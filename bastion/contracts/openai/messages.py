@@ -57,7 +57,7 @@ def _content(value: Any, param: str, role: str, *, optional: bool) -> None:
         where = f"{param}[{i}]"
         obj(part, where)
         ptype = part.get("type")
-        if ptype not in allowed or not isinstance(ptype, str):
+        if not isinstance(ptype, str) or ptype not in allowed:
             choices = ", ".join(repr(a) for a in allowed)
             refuse(f"{where}.type", f"a {role} message's parts are {choices}; got {ptype!r:.40}")
         key, check = _PARTS[ptype]
@@ -97,7 +97,7 @@ def message(value: Any, param: str, *, closed: bool) -> None:
     """One chat message; ``closed`` refuses fields OpenAI does not document for its role."""
     obj(value, param)
     role = value.get("role")
-    if role not in _ROLE_FIELDS or not isinstance(role, str):
+    if not isinstance(role, str) or role not in _ROLE_FIELDS:
         got = "no role" if role is None else f"{role!r:.40}"
         refuse(f"{param}.role", f"must be one of {', '.join(ROLES)}; got {got}")
     checks = _ROLE_FIELDS[role]
@@ -124,6 +124,6 @@ def messages(value: Any, param: str, *, closed: bool) -> None:
         refuse(param, "must hold at least one message")
     for i, item in enumerate(value):
         plain = type(item) is dict and len(item) == 2 and type(item.get("content")) is str
-        if plain and item.get("role") in _PLAIN_ROLES:
+        if plain and type(item.get("role")) is str and item["role"] in _PLAIN_ROLES:
             continue  # the common case, {"role": ..., "content": "..."}: nothing more to check
         message(item, f"{param}[{i}]", closed=closed)

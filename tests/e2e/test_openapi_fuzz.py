@@ -88,3 +88,32 @@ def test_no_input_makes_a_server_error(server: Server) -> None:
     assert operations >= 60  # the whole spec was walked
     assert server.get("/readyz").status_code == 200  # and the server still serves
     assert not failures, "\n".join(failures)
+
+
+BIG = str(2**64)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("GET", f"/v1/admin/audit?from_seq={BIG}", None, "from_seq"),
+        ("GET", f"/v1/admin/audit/export?from_seq={BIG}", None, "from_seq"),
+        ("POST", "/v1/admin/audit/verify", {"from_seq": 2**64}, "from_seq"),
+        ("POST", "/v1/admin/audit/verify", {"anchor": "²:" + "0" * 64}, "anchor"),
+        ("GET", f"/v1/admin/alerts/{BIG}", None, "alert_id"),
+        ("POST", f"/v1/admin/alerts/{BIG}/ack", None, "alert_id"),
+        ("GET", f"/v1/admin/quarantine/{BIG}", None, "item_id"),
+        ("GET", f"/v1/admin/models/m/versions/{BIG}", None, "version"),
+        ("GET", "/v2/models/m/versions/²/ready", None, None),
+    ],
+)
+def test_the_numbers_the_fuzz_found_are_clear_4xx(
+    server: Server, method: str, path: str, body: Any, field: str | None
+) -> None:
+    r = server.request(method, path, json=body)
+    assert 400 <= r.status_code < 500, r.text
+    error = r.json()["error"]
+    message = error if isinstance(error, str) else error["message"]
+    assert message
+    if field is not None:  # e.g. "query.from_seq", "path.version", "from_seq" (a body field)
+        assert error["param"].split(".")[-1] == field, r.text

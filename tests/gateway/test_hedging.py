@@ -69,17 +69,43 @@ async def test_both_failing_raises_the_primarys_error() -> None:
         await race(_after(0.05, "", Timeout("primary silent")), start, 0.01, h.discard)  # type: ignore[arg-type]
 
 
-async def test_a_loser_that_also_opened_is_discarded() -> None:
+async def test_a_primary_that_opens_after_the_hedge_won_is_discarded() -> None:
     h = Hedges()
-    primary: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    release = asyncio.Event()
+
+    async def primary() -> str:
+        await release.wait()
+        return "primary"
 
     async def hedge() -> str:
-        primary.set_result("primary")  # both ready in the same turn: the primary is kept
+        release.set()  # both ready in the same turn
         return "hedge"
 
-    out = await race(primary, hedge, 0.01, h.discard)
+    out = await race(primary(), hedge, 0.01, h.discard)
+    assert out.winner in {"primary", "hedge"}
+    if out.winner == "primary":
+        assert h.discarded == ["hedge"]  # the hedge that opened too is closed, not leaked
+    else:
+        assert out.hedged and out.loser == "dropped"
+
+
+async def test_a_hedge_that_opens_after_the_primary_is_discarded() -> None:
+    h = Hedges()
+    hedge_ready = asyncio.Event()
+
+    async def primary() -> str:
+        await hedge_ready.wait()
+        return "primary"
+
+    async def hedge() -> str:
+        await asyncio.sleep(0)
+        hedge_ready.set()
+        await asyncio.sleep(0.05)
+        return "hedge"
+
+    out = await race(primary(), hedge, 0.01, h.discard)
     assert (out.winner, out.hedged, out.loser) == ("primary", False, "dropped")
-    assert h.discarded == ["hedge"]  # closed, not leaked
+    assert h.discarded == []  # cancelled before it opened: nothing to close
 
 
 async def test_a_cancelled_caller_leaves_nothing_running() -> None:

@@ -5,6 +5,7 @@ slow first token is hedged. Through a real server, the ``openai`` SDK and the fa
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,13 +22,16 @@ ANSWER = "Bastion fault upstream says: hello there"
 FAULTS = {"cut": "cut_stream", "stall": "stall_stream", "malformed": "malformed_chunk"}
 
 
-def _raw(llm: LlmEnv, model: str, **extra: Any) -> tuple[list[dict[str, Any]], list[str], str]:
+def _raw(
+    llm: LlmEnv, model: str, request_id: str | None = None, **extra: Any
+) -> tuple[list[dict[str, Any]], list[str], str]:
     """The stream as sent: its data events (parsed), its comments, and its last data line."""
     body = {"model": model, "messages": MESSAGES, "stream": True, **extra}
+    headers = {**llm.server.auth, **({"x-request-id": request_id} if request_id else {})}
     with httpx.stream(
         "POST",
         llm.server.url + "/v1/chat/completions",
-        headers=llm.server.auth,
+        headers=headers,
         json=body,
         timeout=30,
     ) as r:
@@ -69,6 +73,30 @@ def test_a_broken_stream_is_finished_by_the_fallback_exactly_once(
     # before the break "Bastion fault" (2 tokens); then the rest (4) or the whole answer (6)
     assert usage["completion_tokens"] == (6 if mode == "prefill" else 8)
     assert llm.requests(f"m-kb-{fault}-{mode}") >= 1
+
+
+def _logged(llm: LlmEnv, request_id: str) -> str:
+    """The request's ``request_completed`` line, once the server has written it."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for raw in llm.server.log().splitlines():
+            if f"request_id={request_id}" in raw and "request_completed" in raw:
+                return raw
+        time.sleep(0.1)
+    raise AssertionError(f"no request_completed line for {request_id}")
+
+
+def test_the_switch_is_in_the_request_log_with_each_upstreams_cost(llm: LlmEnv) -> None:
+    llm.upstream.set_fault("m-k-cut-prefill", "cut_stream", after=3, times=1)
+    rid = f"cont-{uuid.uuid4().hex}"
+    events, _, last = _raw(llm, "k-cut-prefill", rid)
+    assert _text(events) == ANSWER and last == "[DONE]"
+    line = _logged(llm, rid)
+    primary, backup = "k-cut-prefill-m-k-cut-prefill", "kb-cut-prefill-m-kb-cut-prefill"
+    assert " fallback=kb-cut-prefill " in line and " served_by=kb-cut-prefill " in line
+    assert f"continued=['from={primary} to={backup} group=kb-cut-prefill mode=prefill" in line
+    assert f"upstream_costs={{'{primary}': " in line and f"'{backup}': " in line
+    assert " completion_tokens=6 " in line and " status=200 " in line
 
 
 def test_the_sdk_sees_one_complete_answer(llm: LlmEnv) -> None:

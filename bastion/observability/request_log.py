@@ -56,6 +56,8 @@ class RequestRecord:
     inputs: int
     trace_id: str | None
     cost_estimated: bool = False  # tokens (and so cost_usd) estimated: no usage from upstream
+    prompt: str | None = None  # the prompt template version rendered: NAME@VERSION
+    citations: tuple[str, ...] = ()  # DOCUMENT#CHUNK of each chunk its retrieval step used
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -122,6 +124,8 @@ class RequestLog:
             "served_by": r.served_by,
             "review": r.review,
             "review_flags": r.review_flags or None,
+            "prompt": r.prompt,
+            "citations": list(r.citations) or None,
         }
         out.update((k, v) for k, v in optional.items() if v is not None)
         return out

@@ -17,7 +17,7 @@ from bastion.cli.common import ConfigOption, console, dump, err_console, table
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="Prompt templates: versions, aliases, gated promotion, rollback (through the server).",
+    help="Prompt templates: versions, aliases, gated promotion and rollback (through the server).",
 )
 
 _BASE = "/v1/admin/prompts"

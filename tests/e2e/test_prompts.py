@@ -5,6 +5,7 @@ the headers and the audit record; OpenAI chat naming a prompt; the CLI as a clie
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,18 @@ def test_a_call_renders_the_production_version_and_cites_its_chunks(support: Ser
     prompt = records[0]["details"]["prompt"]
     assert (prompt["name"], prompt["version"]) == ("support", 1)
     assert [c["document"] for c in prompt["citations"]] == ["refunds.md", "refunds.md"]
+
+
+def test_costs_are_attributed_to_the_prompt_version(support: Server) -> None:
+    assert _ask(support, "support").status_code == 200
+    deadline = time.monotonic() + 30
+    while True:  # the usage log is written in batches after the answer
+        rows = support.get("/v1/costs", params={"by": "prompt"}).json()["data"]
+        mine = [r for r in rows if r["prompt"] == "support@1"]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert mine and mine[0]["requests"] >= 1 and mine[0]["tokens"] > 0, rows
 
 
 def test_a_pinned_version_and_a_stream(support: Server) -> None:

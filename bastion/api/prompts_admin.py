@@ -258,10 +258,8 @@ async def reports(name: str, request: Request, version: int | None = None) -> Re
 @router.post("/prompts/{name}/versions/{version}/approvals", status_code=201)
 async def approve(name: str, version: int, body: ApprovalBody, request: Request) -> Response:
     """Approve a prompt version (once per approver key); approval gates count these."""
-    svc = services(request)
-    who = await authenticated(request)
-    require_own_role(who, "approver")
-    _, prompts, _ = await _caller(request, "approver")
+    svc, prompts, who = await _caller(request, "approver")
+    require_own_role(who, "approver")  # an approval is the approver's own sign-off
     owner = await _visible(svc, prompts, who, name)
     registered = await prompts.registry.get_version(name, version)
     if not svc.ownership.entitled_approver(who.key_id, who.tenant, owner):

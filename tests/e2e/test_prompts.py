@@ -79,7 +79,8 @@ def config(upstream: str) -> dict[str, Any]:
                             {"set": "support-golden", "metric": "groundedness", "min": 0.9}
                         ]
                     }
-                }
+                },
+                "signed": {"production": {"approvals": 1}},
             },
         },
     }
@@ -262,3 +263,21 @@ def test_another_tenants_prompt_is_absent(support: Server) -> None:
     moved = support.post("/v1/admin/prompts/support/rollback", json={}, headers=other)
     assert moved.status_code == 404
     assert _aliases(support, "support") == {"production": 1}
+
+
+def test_an_approval_gate_counts_a_second_key_only(support: Server, tmp_path: Path) -> None:
+    support.cli("prompts", "register", "signed", str(_file(tmp_path, SCREENED)))
+    refused = support.post("/v1/admin/prompts/signed/promote", json={"version": 1})
+    assert refused.status_code == 409, refused.text
+    assert "bastion prompts approve signed 1" in refused.json()["error"]["message"]
+    assert _aliases(support, "signed") == {}
+    # the admin key registered v1: its own approval is refused (separation of duties)
+    own = support.post("/v1/admin/prompts/signed/versions/1/approvals", json={})
+    assert own.status_code == 403, own.text
+    r = support.post("/v1/admin/keys", json={"name": "signer", "roles": ["approver"]})
+    assert r.status_code == 201, r.text
+    signer = {"Authorization": f"Bearer {r.json()['key']}"}
+    ok = support.post("/v1/admin/prompts/signed/versions/1/approvals", json={}, headers=signer)
+    assert ok.status_code == 201, ok.text
+    support.cli("prompts", "promote", "signed", "1")
+    assert _aliases(support, "signed") == {"production": 1}

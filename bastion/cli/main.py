@@ -30,6 +30,11 @@ class BastionGroup(LazyGroup):
                 "The model registry: versions, aliases, promotion and rollback (through the "
                 "server).",
             ),
+            "prompts": Lazy(
+                "bastion.cli.prompts:app",
+                "Prompt templates: versions, aliases, gated promotion and rollback (through "
+                "the server).",
+            ),
             "keys": Lazy(
                 "bastion.cli.keys:app",
                 "API keys: create (shown once), list, rotate, revoke (through the server; admins).",

@@ -212,6 +212,10 @@ class RecordStage:
             stream=call.stream,
             inputs=len(call.inputs),
             trace_id=tid,
+            prompt=call.prompt.ref if call.prompt is not None else None,
+            citations=tuple(f"{c.get('document')}#{c.get('chunk')}" for c in call.prompt.citations)
+            if call.prompt is not None
+            else (),
         )
 
 
@@ -237,6 +241,8 @@ def _span_attributes(r: RequestRecord) -> dict[str, Any]:
         "gen_ai.usage.output_tokens": r.completion_tokens,
         "bastion.cost_usd": r.cost_usd,
         "bastion.review": r.review,
+        "bastion.prompt": r.prompt,
+        "bastion.citations": list(r.citations) or None,
     }
 
 

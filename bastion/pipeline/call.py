@@ -39,6 +39,31 @@ class LlmRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PromptUse:
+    """The prompt template version a call rendered (set by the prompt adapters): read by the
+    guard (``untrusted``: the client's variable values, screened for injection instead of the
+    template's own text), the audit record, the request log, the trace and the usage log."""
+
+    name: str
+    version: int
+    alias: str | None = None
+    citations: tuple[Mapping[str, Any], ...] = ()  # document, chunk, score of each
+    untrusted: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "alias": self.alias,
+            "citations": [dict(c) for c in self.citations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class GuardReport:
     """What the guard stage found: PII counts by type, the injection verdict (if screened)."""
 
@@ -110,6 +135,7 @@ class Call:
     deadline: Deadline | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     llm: LlmRequest | None = None  # set by the OpenAI adapter for calls to an LLM group
+    prompt: PromptUse | None = None  # set by the prompt adapters: the template version used
 
     principal: Principal | None = None
     version: int | None = None

@@ -20,6 +20,8 @@ async def close_services(svc: Services) -> None:
     if svc.rollouts is not None:
         await svc.rollouts.aclose()  # stops shadow workers, flushes stats, frees the lease
     await svc.deployments.aclose()
+    if svc.prompts is not None:
+        await svc.prompts.aclose()  # stops following prompt alias changes
     if svc.review is not None:
         await svc.review.aclose()  # lets webhooks in flight finish (bounded)
     if svc.monitoring is not None:

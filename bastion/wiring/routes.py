@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api import actions as actions_api
-from bastion.api import admin, admin_files, health, oip, openai_compat, predict
+from bastion.api import admin, admin_files, health, oip, openai_compat, predict, prompts_admin
 from bastion.api import alerts as alerts_api
 from bastion.api import audit as audit_api
 from bastion.api import backfill as backfill_api
@@ -89,6 +89,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.include_router(costs_api.router)
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
+    app.include_router(prompts_admin.router)
     app.include_router(operations_api.router)
     app.mount("/console", build_console())  # the web console: its own pages, session, headers
     for data_layer in (jobs_api, quarantine_api, openai_batch_api, data_api, backfill_api,

@@ -44,6 +44,7 @@ from bastion.wiring.data_layer import (
     enrich_stage,
     start_data_layer,
 )
+from bastion.wiring.prompts import build_prompts
 
 
 async def build_services(settings: Settings, resources: Resources | None = None) -> Services:
@@ -162,6 +163,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         async_requests=AsyncRequests(settings.actions, db),
         ownership=ownership,
         refusals=RefusalRecorder(settings.security.refusals),
+        prompts=build_prompts(settings, db, evaluation, gateway),
     )
     svc.capacity = build_capacity(settings, record, gateway, deployments)
     await start_services(svc, record)
@@ -178,6 +180,8 @@ async def start_services(svc: Services, record: RecordStage) -> None:
         svc.governance.start()  # the usage log's group-commit writer
     svc.review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await svc.deployments.start()
+    if svc.prompts is not None:
+        await svc.prompts.start()  # every prompt alias read now, then followed
     start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
     svc.rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used
     await svc.rollouts.start()

@@ -1,5 +1,6 @@
 """Scorers by name: ``accuracy``, ``f1`` (also ``precision``, ``recall``), ``exact_match``,
-``regex[:PATTERN]``, ``json_schema[:SCHEMA]``, ``mae`` (also ``rmse``), ``latency`` and
+``regex[:PATTERN]``, ``json_schema[:SCHEMA]``, ``mae`` (also ``rmse``), ``latency``,
+``groundedness[:THRESHOLD]`` (answers against their cited chunks) and
 ``custom:module:function``; ``auto`` picks from the expected values."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bastion.evaluation.base import Scorer
 from bastion.evaluation.outputs import number
 from bastion.evaluation.scorers.classification import Accuracy, PrecisionRecallF1
 from bastion.evaluation.scorers.custom import CustomScorer
+from bastion.evaluation.scorers.groundedness import Groundedness
 from bastion.evaluation.scorers.matching import ExactMatch, JsonSchemaValid, RegexMatch
 from bastion.evaluation.scorers.numeric import Latency, NumericError
 
@@ -31,7 +33,7 @@ _PLAIN: Mapping[str, Callable[[], Scorer]] = MappingProxyType(
         "latency": Latency,
     }
 )
-KNOWN = (*_PLAIN, "regex", "json_schema", "custom", "auto")
+KNOWN = (*_PLAIN, "regex", "json_schema", "groundedness", "custom", "auto")
 _LOWER = frozenset({"mae", "rmse", "latency_p50_ms", "latency_p95_ms"})
 
 
@@ -80,6 +82,8 @@ def _one(
         return RegexMatch(arg or None)
     if name == "json_schema":
         return JsonSchemaValid(_schema(arg, output_schema))
+    if name == "groundedness":
+        return Groundedness.parse(arg)
     if name == "custom":
         return CustomScorer(arg, allowed)
     raise InvalidRequest(
@@ -104,6 +108,8 @@ def build_scorers(
     for spec in chosen:
         scorer = _one(spec, output_schema, allowed_modules)
         key = (type(scorer), getattr(scorer, "pattern", None), getattr(scorer, "ref", None))
+        if isinstance(scorer, Groundedness):
+            key = (type(scorer), scorer.threshold, None)
         if isinstance(scorer, JsonSchemaValid):
             key = (type(scorer), json.dumps(scorer.schema, sort_keys=True), None)
         if key not in seen:

@@ -88,6 +88,8 @@ class AuditStage:
             details["cache"] = call.cache
         if call.served_by is not None:
             details["served_by"] = call.served_by
+        if call.prompt is not None:  # the template version and what grounded its answer
+            details["prompt"] = call.prompt.to_dict()
         if call.stream:
             details["stream"] = True
         if call.started_at > 0:  # the time to the answer, as the console's request page shows

@@ -39,6 +39,7 @@ from bastion.settings.llm import LlmSettings
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
 from bastion.settings.operations import OperationsSettings
+from bastion.settings.rag import RagSettings
 from bastion.settings.references import config_problems, unknown_env
 from bastion.settings.review import ReviewSettings
 from bastion.settings.rollouts import RolloutsSettings
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
     data: DataSettings = DataSettings()
     features: FeaturesSettings = FeaturesSettings()
     actions: ActionsSettings = ActionsSettings()
+    rag: RagSettings = RagSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bastion.observability.audit import AuditLog
     from bastion.observability.capacity import CapacityMeter
     from bastion.pipeline import Next
+    from bastion.rag import RagService
     from bastion.registry import ArtifactStore, Registry
     from bastion.review import ReviewService
     from bastion.routing import DeploymentManager
@@ -74,3 +75,4 @@ class Services:
     async_requests: AsyncRequests | None = None
     ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)
     refusals: RefusalRecorder | None = None  # 401/403/429 counted, audited, throttled
+    rag: RagService | None = None  # retrieval collections (bastion/rag)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bastion.observability.capacity import CapacityMeter
     from bastion.pipeline import Next
     from bastion.prompts import PromptService
+    from bastion.rag import RagService
     from bastion.registry import ArtifactStore, Registry
     from bastion.review import ReviewService
     from bastion.routing import DeploymentManager
@@ -76,3 +77,4 @@ class Services:
     ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)
     refusals: RefusalRecorder | None = None  # 401/403/429 counted, audited, throttled
     prompts: PromptService | None = None  # prompt templates (prompts.enabled)
+    rag: RagService | None = None  # retrieval collections (bastion/rag)

@@ -104,6 +104,10 @@ class BastionGroup(LazyGroup):
                 "bastion.cli.features:app",
                 "Feature lookup: load the built-in table; export training rows.",
             ),
+            "rag": Lazy(
+                "bastion.cli.rag:app",
+                "Retrieval collections: create, index files and folders, search, delete.",
+            ),
             "check": Lazy(
                 "bastion.cli.check:check",
                 "Audit a running deployment: reliability, observability, security, cost, "

@@ -40,6 +40,7 @@ from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
 from bastion.settings.operations import OperationsSettings
 from bastion.settings.prompts import PromptsSettings
+from bastion.settings.rag import RagSettings
 from bastion.settings.references import config_problems, unknown_env
 from bastion.settings.review import ReviewSettings
 from bastion.settings.rollouts import RolloutsSettings
@@ -94,6 +95,7 @@ class Settings(BaseSettings):
     features: FeaturesSettings = FeaturesSettings()
     actions: ActionsSettings = ActionsSettings()
     prompts: PromptsSettings = PromptsSettings()
+    rag: RagSettings = RagSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

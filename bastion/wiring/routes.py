@@ -23,6 +23,7 @@ from bastion.api import metrics as metrics_api
 from bastion.api import openai_batch as openai_batch_api
 from bastion.api import operations as operations_api
 from bastion.api import quarantine as quarantine_api
+from bastion.api import rag as rag_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
 from bastion.api.gatekeeper import Gatekeeper
@@ -98,6 +99,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.include_router(actions_api.router)
     app.include_router(actions_api.public)
     app.include_router(admin_files.router)
+    app.include_router(rag_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

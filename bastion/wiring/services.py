@@ -23,6 +23,7 @@ from bastion.observability.alerts import AlertManager
 from bastion.observability.audit import AuditLog
 from bastion.observability.capacity import CapacityMeter
 from bastion.pipeline.assemble import assemble
+from bastion.rag import RagService
 from bastion.registry import ArtifactStore, Registry
 from bastion.review import ReviewService
 from bastion.routing import DeploymentManager
@@ -166,6 +167,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         prompts=build_prompts(settings, db, evaluation, gateway),
     )
     svc.capacity = build_capacity(settings, record, gateway, deployments)
+    svc.rag = build_rag(settings, db, resources, ownership)
     await start_services(svc, record)
     return svc
 
@@ -192,6 +194,9 @@ async def start_services(svc: Services, record: RecordStage) -> None:
         await svc.monitoring.start()  # the log's writer; live versions' drift references
     if svc.actions is not None:
         await svc.actions.start(svc.pipeline, svc.review)  # destinations, dispatcher, intake
+    if svc.rag is not None:
+        svc.rag.freshness.attach(alerts=svc.alerts, registry=metrics_registry)
+        svc.rag.start()  # document age and staleness alerts, every rag.freshness_interval_s
 
 
 def build_actions(
@@ -240,6 +245,17 @@ def build_capacity(
     if record.metrics is not None:
         record.metrics.add_sampler(meter)
     return meter
+
+
+def build_rag(
+    settings: Settings, db: Database, resources: Resources, ownership: Ownership
+) -> RagService | None:
+    """Retrieval collections, embedding with the bundled MiniLM (None with rag off)."""
+    if not settings.rag.enabled:
+        return None
+    return RagService(
+        settings.rag, db, lambda texts: resources.text_encoder().encode(texts), ownership=ownership
+    )
 
 
 def build_cache(settings: Settings) -> ResponseCache:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bastion.observability.audit import AuditLog
     from bastion.observability.capacity import CapacityMeter
     from bastion.pipeline import Next
-    from bastion.registry import ArtifactStore, Registry
+    from bastion.registry import Artifacts, Registry
     from bastion.review import ReviewService
     from bastion.routing import DeploymentManager
     from bastion.routing.rollouts import RolloutService
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 class Services:
     settings: Settings
     db: Database
-    artifacts: ArtifactStore
+    artifacts: Artifacts
     registry: Registry
     resources: Resources
     keys: KeyStore

@@ -110,7 +110,7 @@ class Artifacts:
         replica's cache (a missing cache entry is fine in a cluster: it is fetched on load)."""
         checks = [await self._check_cache(sha256, size)]
         if self._shared is not None:
-            checks.append(await self._check_shared(self._shared, sha256, size))
+            checks.append(await self.check_store(self._shared, sha256, size))
         return checks
 
     async def _check_cache(self, sha256: str, size: int | None) -> StoreCheck:
@@ -129,7 +129,8 @@ class Artifacts:
         return StoreCheck("cache" if self._shared else "local", True, sha256, "sha256 matches")
 
     @staticmethod
-    async def _check_shared(store: BlobStore, sha256: str, size: int | None) -> StoreCheck:
+    async def check_store(store: BlobStore, sha256: str, size: int | None) -> StoreCheck:
+        """Re-hash what ``store`` holds for ``sha256`` (streamed)."""
         digest = hashlib.sha256()
         found = 0
         async for chunk in store.chunks(sha256):

@@ -64,6 +64,12 @@ def running_s3(log_dir: Path) -> Iterator[str]:
 def make_bucket(endpoint: str, bucket: str) -> None:
     import boto3
 
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
     client.create_bucket(Bucket=bucket)
     client.close()

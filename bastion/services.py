@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from bastion.pipeline import Next
     from bastion.prompts import PromptService
     from bastion.rag import RagService
-    from bastion.registry import ArtifactStore, Registry
+    from bastion.registry import Artifacts, Registry
     from bastion.review import ReviewService
     from bastion.routing import DeploymentManager
     from bastion.routing.rollouts import RolloutService
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 class Services:
     settings: Settings
     db: Database
-    artifacts: ArtifactStore
+    artifacts: Artifacts
     registry: Registry
     resources: Resources
     keys: KeyStore

@@ -21,6 +21,7 @@ from bastion.settings.actions import ActionsSettings
 from bastion.settings.alerts import AlertSettings
 from bastion.settings.audit import AuditSettings, EncryptionSettings
 from bastion.settings.core import (
+    ArtifactSettings,
     BatchingSettings,
     DeploymentSettings,
     LimitsSettings,
@@ -47,6 +48,7 @@ from bastion.settings.rollouts import RolloutsSettings
 from bastion.settings.security import JwtSettings, SecuritySettings
 
 __all__ = [
+    "ArtifactSettings",
     "BatchingSettings",
     "DeploymentSettings",
     "JobsSettings",
@@ -76,6 +78,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     limits: LimitsSettings = LimitsSettings()
     registry: RegistrySettings = RegistrySettings()
+    artifacts: ArtifactSettings = ArtifactSettings()
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
     llm: LlmSettings = LlmSettings()

@@ -42,4 +42,5 @@ async def close_services(svc: Services) -> None:
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
     await svc.authenticator.aclose()  # a JWKS refetch still running
+    await svc.artifacts.aclose()  # the S3 client, when the store is a bucket
     await svc.db.aclose()

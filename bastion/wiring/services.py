@@ -24,7 +24,8 @@ from bastion.observability.audit import AuditLog
 from bastion.observability.capacity import CapacityMeter
 from bastion.pipeline.assemble import assemble
 from bastion.rag import RagService
-from bastion.registry import ArtifactStore, Registry
+from bastion.registry import Registry
+from bastion.registry.opening import open_artifacts
 from bastion.review import ReviewService
 from bastion.routing import DeploymentManager
 from bastion.routing.loaded import load_version
@@ -56,7 +57,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     await check_keys(db, encryptor)  # keys that cannot open the stored data fail the start
-    artifacts = ArtifactStore(settings.artifacts_dir)
+    artifacts = open_artifacts(settings, db)  # the cache here, and the shared store
     registry = Registry(db, artifacts)
     sec = settings.security
     ownership = Ownership.of(sec.global_operators, sec.global_approvers)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bastion.guards.texts import map_non_texts
 from bastion.monitoring.features import features_of, outcome_of
 from bastion.monitoring.predictions import PredictionLog, prediction_aad
 from bastion.monitoring.segments import Segmenter
@@ -57,6 +58,7 @@ class Recorder:
         self._segmenters = {d.deployment: Segmenter(d.segments) for d in settings.deployments}
         self._drift_off = {d.deployment for d in settings.deployments if not d.drift}
         self._clear: dict[tuple[str, bool], bool] = {}
+        self._redacts: dict[tuple[str, bool], bool] = {}
         self.collecting: set[Key] = set()
 
     def segmenter(self, deployment: str) -> Segmenter | None:
@@ -100,18 +102,29 @@ class Recorder:
             found = self._clear[key] = self._guards.policy(deployment, llm=llm).pii == "allow"
         return found
 
+    def _guard_redacts(self, deployment: str, llm: bool) -> bool:
+        """Whether the guard stage redacted every PII type in the inputs' text slots before
+        the call was answered (then the log does not search those texts again)."""
+        key = (deployment, llm)
+        found = self._redacts.get(key)
+        if found is None:
+            policy = self._guards.policy(deployment, llm=llm)
+            found = self._redacts[key] = policy.pii == "redact" and not policy.pii_types
+        return found
+
     def _rows(self, entry: Entry, out: Prepared) -> None:
         at = datetime.fromtimestamp(entry.at, UTC)
         count = min(len(entry.inputs), len(entry.predictions))
         clear = self.in_clear(entry.deployment, entry.tenant, llm=entry.llm)
         keep_input = self.settings.prediction_log.inputs != "off"
+        redacted = _scrub_unguarded if self._guard_redacts(entry.deployment, entry.llm) else None
         segmenter = self._segmenters.get(entry.deployment)
         for i in range(count):
             item, prediction = entry.inputs[i], entry.predictions[i]
             label, value = outcome_of(prediction.output)
             payload = {"input": item if keep_input else None, "output": prediction.output}
             blob, mode = self._log.sealer.seal(
-                payload, prediction_aad(entry.request_id, i), clear=clear
+                payload, prediction_aad(entry.request_id, i), clear=clear, redacted=redacted
             )
             out.rows.append(
                 {
@@ -191,6 +204,12 @@ class Recorder:
             return True
         profile = self._monitor.reference(deployment, version)
         return profile is not None and profile.embedding is not None
+
+
+def _scrub_unguarded(payload: Any, scrub: Callable[[Any], Any]) -> Any:
+    """A logged ``{"input", "output"}`` payload scrubbed, except the input's text slots,
+    which the guard stage redacted already."""
+    return {"input": map_non_texts(payload["input"], scrub), "output": scrub(payload["output"])}
 
 
 def drift_settings_of(settings: MonitoringSettings) -> Mapping[str, Any]:

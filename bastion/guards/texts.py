@@ -47,22 +47,6 @@ def _map_message(message: Any, fn: Callable[[str], str]) -> Any:
     return message
 
 
-def map_non_texts(item: Any, fn: Callable[[Any], Any]) -> Any:
-    """The complement of :func:`map_texts`: ``item`` with ``fn`` applied to every value
-    outside its text slots (text slots are kept as they are). Only a chat body has such
-    values: its fields besides ``messages``, and each message's fields besides a string
-    ``content`` (a message whose content is a list of parts goes to ``fn`` whole)."""
-    if not is_chat_body(item):
-        return item  # a string, or a dict or list whose every string is a text slot
-    messages = [
-        {k: v if k == "content" else fn(v) for k, v in m.items()}
-        if isinstance(m, dict) and isinstance(m.get("content"), str)
-        else fn(m)
-        for m in item["messages"]
-    ]
-    return {k: messages if k == "messages" else fn(v) for k, v in item.items()}
-
-
 def all_texts(item: Any) -> list[str]:
     """Every text slot of ``item``, in order."""
     collected: list[str] = []

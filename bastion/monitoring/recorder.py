@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bastion.guards.texts import map_non_texts
 from bastion.monitoring.features import features_of, outcome_of
 from bastion.monitoring.predictions import PredictionLog, prediction_aad
 from bastion.monitoring.segments import Segmenter
@@ -209,7 +208,24 @@ class Recorder:
 def _scrub_unguarded(payload: Any, scrub: Callable[[Any], Any]) -> Any:
     """A logged ``{"input", "output"}`` payload scrubbed, except the input's text slots,
     which the guard stage redacted already."""
-    return {"input": map_non_texts(payload["input"], scrub), "output": scrub(payload["output"])}
+    return {"input": _outside_texts(payload["input"], scrub), "output": scrub(payload["output"])}
+
+
+def _outside_texts(item: Any, fn: Callable[[Any], Any]) -> Any:
+    """``item`` with ``fn`` applied to every value outside the text slots the guard stage
+    redacts (``bastion.guards.texts.map_texts``: a string item, every string of a dict or
+    list item, and a chat body's ``messages[*].content``). Only a chat body has such values:
+    its fields besides ``messages``, and each message's fields besides a string ``content``
+    (a message whose content is a list of parts goes to ``fn`` whole)."""
+    if not (isinstance(item, dict) and isinstance(item.get("messages"), list)):
+        return item
+    messages = [
+        {k: v if k == "content" else fn(v) for k, v in m.items()}
+        if isinstance(m, dict) and isinstance(m.get("content"), str)
+        else fn(m)
+        for m in item["messages"]
+    ]
+    return {k: messages if k == "messages" else fn(v) for k, v in item.items()}
 
 
 def drift_settings_of(settings: MonitoringSettings) -> Mapping[str, Any]:

@@ -205,12 +205,12 @@ class ModelGroup:
             try:
                 async with member.bulkhead.slot(deadline):
                     client = member.client
-                    call = {
-                        "chat": client.chat,
-                        "completions": client.completions,
-                        "embeddings": client.embeddings,
-                    }[kind]
-                    response = await call(body, deadline)
+                    if kind == "chat":
+                        response = await client.chat(body, deadline)
+                    elif kind == "completions":
+                        response = await client.completions(body, deadline)
+                    else:
+                        response = await client.embeddings(body, deadline)
             except BaseException as exc:
                 _record(member, exc)
                 self._silenced(member, exc, att)

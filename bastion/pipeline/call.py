@@ -112,7 +112,10 @@ class Call:
     - the target (execute): ``usage``, ``usage_estimated``, ``cost_usd`` (its own
       price), ``served_by`` (the group or model that answered, ``static`` for the static
       fallback), ``first_chunk_s`` (a stream's time to its first chunk), ``delivered`` (a
-      stream's whole answer, assembled from the chunks it sent: its Result has none);
+      stream's whole answer, assembled from the chunks it sent: its Result has none),
+      for a stream continued on other upstreams after it broke: ``continuations`` (each
+      switch), ``stream_fallback`` (the group that finished it, when not the one whose
+      headers went out) and ``upstream_costs`` (USD by upstream, hedges included);
     - record's execute timer: ``backend_s``; decide: ``review``, ``review_original``.
 
     ``finishers`` are how a call ends, streamed or not, in one documented order: each stage
@@ -152,6 +155,9 @@ class Call:
     review: ReviewOutcome | None = None
     review_original: list[Prediction] | None = None
     delivered: Prediction | None = None  # a stream's answer, assembled from what it sent
+    continuations: list[str] = field(default_factory=list)
+    stream_fallback: str | None = None
+    upstream_costs: dict[str, float] = field(default_factory=dict)
     finishers: list[Finisher] = field(default_factory=list)
 
     @property

@@ -20,6 +20,7 @@ from bastion.testing.faults import (
     error_body,
     openai_error,
     pseudo_embedding,
+    trailing_prefill,
     word_count,
 )
 
@@ -154,11 +155,17 @@ class FaultUpstream:
             early = await self._before_answer(request, fault, stream=stream)
             if early is not None:
                 return early
+            if fault.kind == "refuse_prefill" and chat and trailing_prefill(body) is not None:
+                message = "The last message must be a user or tool message (injected)."
+                return _json(openai_error(message, type_="invalid_request_error"), 400)
+        prefix = self.reply_prefix
+        if fault is not None and fault.kind == "different_answer":
+            prefix = ["Quite", "another", "answer:"]
         reply = Reply.build(
             body,
             model,
             f"{'chatcmpl' if chat else 'cmpl'}-{next(self._ids)}",
-            self.reply_prefix,
+            prefix,
             chat=chat,
             confidence=fault.confidence if fault is not None else 0.99,
         )

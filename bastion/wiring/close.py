@@ -15,6 +15,8 @@ async def close_services(svc: Services) -> None:
         await svc.data.aclose()
     if svc.features is not None:
         await svc.features.aclose()  # writes the quarantined rows still queued
+    if svc.rag is not None:
+        await svc.rag.aclose()  # stops the freshness checks; index builds finish
     await svc.cache.aclose()
     await svc.gateway.aclose()
     if svc.rollouts is not None:
@@ -40,4 +42,5 @@ async def close_services(svc: Services) -> None:
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
     await svc.authenticator.aclose()  # a JWKS refetch still running
+    await svc.artifacts.aclose()  # the S3 client, when the store is a bucket
     await svc.db.aclose()

@@ -1,6 +1,7 @@
 """Scorers by name: ``accuracy``, ``f1`` (also ``precision``, ``recall``), ``exact_match``,
 ``regex[:PATTERN]``, ``json_schema[:SCHEMA]``, ``mae`` (also ``rmse``), ``latency``,
-``groundedness[:THRESHOLD]`` (answers against their cited chunks) and
+``groundedness[:THRESHOLD]`` (answers against their cited chunks), ``recall_at_k[:K]`` and
+``mrr[:K]`` (retrieval, gold document ids) and
 ``custom:module:function``; ``auto`` picks from the expected values."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bastion.evaluation.scorers.custom import CustomScorer
 from bastion.evaluation.scorers.groundedness import Groundedness
 from bastion.evaluation.scorers.matching import ExactMatch, JsonSchemaValid, RegexMatch
 from bastion.evaluation.scorers.numeric import Latency, NumericError
+from bastion.evaluation.scorers.retrieval import MeanReciprocalRank, RecallAtK, parse_k
 
 __all__ = ["build_scorers", "default_specs", "lower_is_better"]
 
@@ -33,7 +35,7 @@ _PLAIN: Mapping[str, Callable[[], Scorer]] = MappingProxyType(
         "latency": Latency,
     }
 )
-KNOWN = (*_PLAIN, "regex", "json_schema", "groundedness", "custom", "auto")
+KNOWN = (*_PLAIN, "regex", "json_schema", "groundedness", "recall_at_k", "mrr", "custom", "auto")
 _LOWER = frozenset({"mae", "rmse", "latency_p50_ms", "latency_p95_ms"})
 
 
@@ -86,6 +88,10 @@ def _one(
         return Groundedness.parse(arg)
     if name == "custom":
         return CustomScorer(arg, allowed)
+    if name == "recall_at_k":
+        return RecallAtK(parse_k(arg, spec))
+    if name == "mrr":
+        return MeanReciprocalRank(parse_k(arg, spec))
     raise InvalidRequest(
         f"scorer {spec!r}: unknown; known scorers: {', '.join(KNOWN)}", details={"field": "scorers"}
     )
@@ -107,7 +113,11 @@ def build_scorers(
     seen: set[Any] = set()
     for spec in chosen:
         scorer = _one(spec, output_schema, allowed_modules)
-        key = (type(scorer), getattr(scorer, "pattern", None), getattr(scorer, "ref", None))
+        key = (
+            type(scorer),
+            getattr(scorer, "pattern", None),
+            getattr(scorer, "ref", None) or getattr(scorer, "k", None),
+        )
         if isinstance(scorer, Groundedness):
             key = (type(scorer), scorer.threshold, None)
         if isinstance(scorer, JsonSchemaValid):

@@ -152,6 +152,8 @@ def _error_type(exc: object) -> str:
 def _decision(call: Call, result: Result | None) -> str:
     if call.review is not None:
         return f"review_{call.review.status}"
+    if call.stream_fallback is not None:
+        return "fallback"
     if result is not None and "x-bastion-fallback" in result.headers:
         return "fallback"
     return "answered"

@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bastion.api.authn import authenticated
-from bastion.api.context import services
+from bastion.api.authn import caller
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, ModelNotReady, NotFound
 from bastion.evaluation import GateFailure
@@ -25,7 +24,7 @@ from bastion.evaluation.sets import parse_ref
 from bastion.prompts import PromptService
 from bastion.prompts.evaluate import subject
 from bastion.registry.entities import AliasEvent
-from bastion.security import Principal, require_own_role, require_roles
+from bastion.security import Principal, require_own_role
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1/admin", tags=["prompts"])
@@ -71,9 +70,7 @@ class ApprovalBody(_Body):
 
 
 async def _caller(request: Request, *roles: str) -> tuple[Services, PromptService, Principal]:
-    svc = services(request)
-    principal = await authenticated(request)
-    require_roles(principal, *roles)
+    svc, principal = await caller(request, *roles)
     if svc.prompts is None:
         raise ModelNotReady("prompt templates are not enabled on this server (prompts.enabled)")
     return svc, svc.prompts, principal
@@ -161,11 +158,12 @@ async def show(name: str, request: Request) -> Response:
     return json_response({"name": name, "tenant": owner, "aliases": aliases, "versions": data})
 
 
-@router.get("/prompts/{name}/versions/{ref}")
-async def show_version(name: str, ref: str, request: Request) -> Response:
+@router.get("/prompts/{name}/versions/{version}")
+async def show_version(name: str, version: str, request: Request) -> Response:
+    """One version: a number, ``latest`` or an alias."""
     svc, prompts, who = await _caller(request, "operator", "approver")
     await _visible(svc, prompts, who, name)
-    return json_response((await prompts.registry.resolve(name, ref)).to_dict())
+    return json_response((await prompts.registry.resolve(name, version)).to_dict())
 
 
 @router.get("/prompts/{name}/history")

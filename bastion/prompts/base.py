@@ -14,13 +14,14 @@ if TYPE_CHECKING:
 
 
 class RetrievedChunk(Protocol):
-    """One retrieved chunk: which document, which chunk of it, its score and its text."""
+    """One retrieved chunk: which document, which chunk of it, its score and its text
+    (``bastion.rag.Citation`` is one)."""
 
     @property
-    def document(self) -> str: ...
+    def document_id(self) -> str: ...
 
     @property
-    def chunk(self) -> str: ...
+    def chunk_id(self) -> int | str: ...
 
     @property
     def score(self) -> float: ...

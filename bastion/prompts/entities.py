@@ -39,6 +39,7 @@ class PromptTemplate:
     variables: Mapping[str, Any]
     parameters: Mapping[str, Any] = field(default_factory=dict)
     retrieval: RetrievalStep | None = None
+    validator: Any = field(default=None, compare=False, repr=False)  # built once per version
 
     @property
     def declared(self) -> frozenset[str]:

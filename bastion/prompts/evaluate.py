@@ -59,7 +59,7 @@ class PromptEvalRunner:
     ) -> None:
         self._reports = reports
         self._complete = complete
-        self._retriever = retriever
+        self.retriever = retriever
         self._gate = asyncio.Semaphore(concurrency)
         self._timeout = timeout_s
 
@@ -68,7 +68,7 @@ class PromptEvalRunner:
     ) -> tuple[str, dict[str, Any], float]:
         try:
             rendered = await prepare(
-                version, row.input, alias=None, principal=principal, retriever=self._retriever
+                version, row.input, alias=None, principal=principal, retriever=self.retriever
             )
         except InvalidRequest as exc:
             message = f"eval set row {i + 1}: {exc.message}"

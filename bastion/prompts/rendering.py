@@ -50,7 +50,7 @@ def context_text(citations: Sequence[Citation]) -> str:
 
 def _citations(chunks: Sequence[RetrievedChunk]) -> tuple[Citation, ...]:
     return tuple(
-        Citation(i, str(c.document), str(c.chunk), float(c.score), str(c.text))
+        Citation(i, str(c.document_id), str(c.chunk_id), float(c.score), str(c.text))
         for i, c in enumerate(chunks, start=1)
     )
 

@@ -128,6 +128,7 @@ def parse_template(raw: Mapping[str, Any]) -> PromptTemplate:
         variables=schema,
         parameters=dict(spec.parameters),
         retrieval=retrieval,
+        validator=validator_for(schema)(schema),
     )
 
 
@@ -160,7 +161,7 @@ def check_variables(template: PromptTemplate, values: Any, ref: str) -> dict[str
             f"variables: '{missing[0]}' is required by prompt {ref} (its variables: {listed})",
             details={"field": f"variables.{missing[0]}", "missing": missing},
         )
-    validator = validator_for(template.variables)(template.variables)
+    validator = template.validator or validator_for(template.variables)(template.variables)
     for error in sorted(validator.iter_errors(values), key=lambda e: list(e.path)):
         path = ".".join(str(p) for p in error.absolute_path)
         raise InvalidRequest(

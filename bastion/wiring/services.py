@@ -184,6 +184,8 @@ async def start_services(svc: Services, record: RecordStage) -> None:
     svc.review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await svc.deployments.start()
     if svc.prompts is not None:
+        # retrieval steps use the server's retrieval collections where it has them
+        svc.prompts.attach_retriever(svc.rag)
         await svc.prompts.start()  # every prompt alias read now, then followed
     start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
     svc.rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used

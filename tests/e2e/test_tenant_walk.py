@@ -70,7 +70,6 @@ def _objects(server: Server, who: Tenant, model: str, eval_set: str) -> dict[str
         "review_id": "rv_missing",
         "item_id": "rv_missing",
         "alert_id": "999999",
-        "ref": "1",
     }
 
 

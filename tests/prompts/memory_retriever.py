@@ -14,8 +14,8 @@ from bastion.core.principal import Principal
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    document: str
-    chunk: str
+    document_id: str
+    chunk_id: str
     text: str
     tenant: str | None = None  # None: every tenant may read it
     meta: Mapping[str, Any] = field(default_factory=dict)
@@ -57,8 +57,8 @@ class MemoryRetriever:
                 continue
             overlap = len(wanted & _words(c.text)) / max(1, len(wanted))
             if overlap > 0:
-                scored.append(Chunk(c.document, c.chunk, c.text, c.tenant, c.meta, overlap))
-        scored.sort(key=lambda c: (-c.score, c.document, c.chunk))
+                scored.append(Chunk(c.document_id, c.chunk_id, c.text, c.tenant, c.meta, overlap))
+        scored.sort(key=lambda c: (-c.score, c.document_id, c.chunk_id))
         return scored[:k]
 
 

@@ -3,6 +3,7 @@ records citations; another tenant's chunks never reach the prompt."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,3 +85,32 @@ async def test_bad_variables_never_reach_the_retriever() -> None:
 async def test_a_retrieval_step_without_a_retriever_is_a_503() -> None:
     with pytest.raises(ModelNotReady, match="no retrieval service"):
         await prepare(version(), {"question": "q"}, alias=None, principal=ANN, retriever=None)
+
+
+@dataclass(frozen=True, slots=True)
+class RagShaped:
+    """The shape of a retrieval service's citation: an integer chunk id, more fields."""
+
+    collection: str
+    document_id: str
+    chunk_id: int
+    chunk_index: int
+    text: str
+    score: float
+
+
+class RagShapedRetriever:
+    async def retrieve(
+        self, collection: str, query: str, k: int, filters: Any, principal: Principal
+    ) -> list[RagShaped]:
+        return [RagShaped(collection, "guide.md", 41, 0, "Refunds take fourteen days.", 0.8)]
+
+
+async def test_any_chunk_with_document_and_chunk_ids_is_cited() -> None:
+    retriever = RagShapedRetriever()
+    rendered = await prepare(
+        version(), {"question": "refunds?"}, alias=None, principal=ANN, retriever=retriever
+    )
+    assert [c.to_dict() for c in rendered.citations] == [
+        {"index": 1, "document": "guide.md", "chunk": "41", "score": 0.8}
+    ]

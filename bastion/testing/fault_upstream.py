@@ -191,7 +191,7 @@ class FaultUpstream:
             return _json(payload, status, headers)
         if kind == "reset":
             return await self._abort(request)
-        if kind == "hang":
+        if kind == "hang" or (kind == "silent" and not stream):
             await self._closing.wait()
             return await self._abort(request)
         if kind == "slow" or (kind == "delay_first_token" and not stream):
@@ -211,6 +211,9 @@ class FaultUpstream:
         if kind == "omit_done":
             response.force_close()  # before the headers, so the client sees Connection: close
         await response.prepare(request)
+        if kind == "silent":
+            await self._closing.wait()
+            return await self._abort(request)
         if fault is not None and kind == "delay_first_token":
             await asyncio.sleep(fault.seconds)
         breaks_at = fault.after if fault is not None and kind != "omit_done" else -1

@@ -22,6 +22,8 @@ FAULT_PARAMS: Mapping[str, frozenset[str]] = MappingProxyType(
         "unavailable": frozenset({"times", "retry_after"}),
         "reset": frozenset({"times"}),
         "hang": frozenset({"times"}),
+        # a stream answered 200 with its headers, then nothing (plain calls: like hang)
+        "silent": frozenset({"times"}),
         "delay_first_token": frozenset({"seconds", "times"}),
         "cut_stream": frozenset({"after", "times"}),
         "stall_stream": frozenset({"after", "times"}),

@@ -145,8 +145,9 @@ def test_a_fresh_answer_that_differs_ends_with_the_error_event(llm: LlmEnv) -> N
     assert error["type"] == "upstream_error" and "does not begin with" in error["message"]
 
 
-def test_a_silent_upstream_is_tried_once_then_the_fallback_answers(llm: LlmEnv) -> None:
-    llm.upstream.set_fault("m-silent", "hang")
+@pytest.mark.parametrize("fault", ["hang", "silent"])  # no headers; headers and no chunk
+def test_a_silent_upstream_is_tried_once_then_the_fallback_answers(llm: LlmEnv, fault: str) -> None:
+    llm.upstream.set_fault("m-silent", fault)
     before = llm.requests("m-silent")
     started = time.monotonic()
     events, _, last = _raw(llm, "silent")

@@ -193,11 +193,13 @@ def test_the_hedge_budget_holds_under_load(llm: LlmEnv) -> None:
         assert last == "[DONE]"
         return _text(events)
 
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=6) as pool:
         texts = list(pool.map(one, range(requests)))
+    took = time.monotonic() - started
     assert texts == [ANSWER] * requests
     hedges = _stats(llm)["hedgeload"]["hedges"]["started"]
-    # 5% of the requests plus the reserve of one hedge per 10 s window
-    assert 1 <= hedges <= requests * 0.05 + 1
-    assert llm.requests("m-hlfb") == hedges
+    # 5% of the requests plus the reserve of one hedge per 10 s window (a slow run spans more)
+    assert 1 <= hedges <= requests * 0.05 + 1 + took // 10
+    assert llm.requests("m-hlfb") <= hedges  # a hedge cancelled early may never reach it
     llm.upstream.clear("m-hl")

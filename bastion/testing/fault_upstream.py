@@ -158,6 +158,8 @@ class FaultUpstream:
             if fault.kind == "refuse_prefill" and chat and trailing_prefill(body) is not None:
                 message = "The last message must be a user or tool message (injected)."
                 return _json(openai_error(message, type_="invalid_request_error"), 400)
+        if fault is not None and fault.kind == "ignore_prefill" and trailing_prefill(body):
+            body = {**body, "messages": body["messages"][:-1]}
         prefix = self.reply_prefix
         if fault is not None and fault.kind == "different_answer":
             prefix = ["Quite", "another", "answer:"]

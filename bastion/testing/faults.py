@@ -37,6 +37,8 @@ FAULT_PARAMS: Mapping[str, frozenset[str]] = MappingProxyType(
         "low_confidence": frozenset({"confidence", "times"}),
         # refuses (400) a chat whose last message is the assistant's: a prefill it won't take
         "refuse_prefill": frozenset({"times"}),
+        # takes a trailing assistant message without continuing it: answers afresh
+        "ignore_prefill": frozenset({"times"}),
         # answers with other words (a fresh answer that does not repeat what was sent)
         "different_answer": frozenset({"times"}),
     }

@@ -60,6 +60,8 @@ GROUPS: dict[str, tuple[list[str], dict[str, Any]]] = {
     },
     "k-refuse": (["m-k-refuse"], {"fallbacks": ["kb-refuse"]}),
     "kb-refuse": (["m-kb-refuse"], {}),
+    "k-ignore": (["m-k-ignore"], {"fallbacks": ["kb-ignore"]}),
+    "kb-ignore": (["m-kb-ignore"], {}),
     "k-diverge": (["m-k-diverge"], {"fallbacks": ["kb-diverge"]}),
     "kb-diverge": (["m-kb-diverge"], {}),
     "silent": (["m-silent"], {"fallbacks": ["backup"]}),
@@ -80,6 +82,7 @@ UPSTREAMS: dict[str, dict[str, Any]] = {
         for mode in ("prefill", "restart", "none")
     },
     "m-kb-refuse": {"continuation": "prefill"},
+    "m-kb-ignore": {"continuation": "prefill"},
     "m-hedged": {"timeouts": PATIENT},
     "m-hl": {"timeouts": PATIENT},
 }

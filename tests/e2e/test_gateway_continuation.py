@@ -136,6 +136,15 @@ def test_a_refused_prefill_restarts_with_the_delivered_text_skipped(llm: LlmEnv)
     assert _stats(llm)["kb-refuse"]["upstreams"][0]["breaker"]["state"] == "closed"
 
 
+def test_a_prefill_answered_afresh_is_caught_and_not_sent_twice(llm: LlmEnv) -> None:
+    llm.upstream.set_fault("m-k-ignore", "cut_stream", after=3, times=1)
+    llm.upstream.set_fault("m-kb-ignore", "ignore_prefill")
+    events, comments, last = _raw(llm, "k-ignore", stream_options={"include_usage": True})
+    assert _text(events) == ANSWER and last == "[DONE]"  # not "Bastion faultBastion fault..."
+    assert "mode=prefill" in comments[0]
+    assert events[-1]["usage"]["completion_tokens"] == 2 + 6
+
+
 def test_a_fresh_answer_that_differs_ends_with_the_error_event(llm: LlmEnv) -> None:
     llm.upstream.set_fault("m-k-diverge", "cut_stream", after=3, times=1)
     llm.upstream.set_fault("m-kb-diverge", "different_answer")

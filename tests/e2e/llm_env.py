@@ -14,7 +14,7 @@ import yaml
 from bastion.testing import FaultUpstream, running_upstream
 from tests.e2e.server import Server, make_server
 
-FAST = {"connect": 0.5, "first_token": 0.6, "idle": 0.4, "answer": 0.6, "total": 4.0}
+FAST = {"connect": 0.5, "first_token": 0.6, "idle": 0.4, "answer": 2.0, "total": 4.0}
 PATIENT = {"connect": 0.5, "first_token": 30, "idle": 30, "answer": 30, "total": 60}
 
 # group name → (upstream models, extra group settings). Each test owns its groups, so that

@@ -62,6 +62,7 @@ class StreamRoute:
             return await primary
         group.hedge_budget.record_request()
         hedge_att: list[Attempts] = []
+        hedge_group: list[ModelGroup] = []
 
         def start_hedge() -> Any:
             found = self._hedge_target(group)
@@ -69,6 +70,7 @@ class StreamRoute:
                 return None
             target, fresh_only, target_att = found
             hedge_att.append(target_att)
+            hedge_group.append(target)
             group.note_hedge("started")
             log.info("stream_hedged", group=group.name, to=target.name, after_s=round(delay, 3))
             return self._opener(target, plain(self.body), target_att, fresh_only=fresh_only)
@@ -79,6 +81,8 @@ class StreamRoute:
         outcome = await race(primary, start_hedge, delay, discard)
         if outcome.hedged:
             group.note_hedge("won")
+        elif hedge_group and hedge_group[0] is not group and outcome.loser == "dropped":
+            self.queue.insert(0, hedge_group[0])  # cut short, not failed: it may yet continue
         if outcome.loser == "dropped":  # it was asked and cut short: its prompt was likely billed
             loser_att = att if outcome.hedged else hedge_att[0]
             self._bill_prompt(loser_att.last)

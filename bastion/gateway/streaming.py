@@ -71,8 +71,7 @@ async def relay(
         while True:
             try:
                 async for chunk in _chunks(seg.opened):
-                    out = _take(seg, chunk, seen)
-                    if out is not None:
+                    for out in _take(seg, chunk, seen):
                         yield encode_event(out)
             except ContinuationMismatch as exc:
                 await seg.close(exc, blame=False)  # the upstream did nothing wrong
@@ -100,21 +99,20 @@ async def relay(
         await on_end(seen, error)
 
 
-def _take(seg: Segment, chunk: dict[str, Any], seen: Relayed) -> dict[str, Any] | None:
-    """Count the chunk, hold back its usage, and splice it: what to forward (or None)."""
+def _take(seg: Segment, chunk: dict[str, Any], seen: Relayed) -> list[dict[str, Any]]:
+    """Count the chunk, hold back its usage, and splice it: what to forward now."""
     seg.tally.add(chunk)
     if chunk.get("usage") is not None:
         chunk = {k: v for k, v in chunk.items() if k != "usage"}
         if not chunk.get("choices"):
-            return None
-    out = seg.splice.apply(chunk)
-    if out is None:
-        return None
-    for choice in out.get("choices") or []:
-        if not _plain_text(choice):
-            seen.continuable = False
-    seen.answer.add(out)
-    return out
+            return []
+    outs = seg.splice.apply(chunk)
+    for out in outs:
+        for choice in out.get("choices") or []:
+            if not _plain_text(choice):
+                seen.continuable = False
+        seen.answer.add(out)
+    return outs
 
 
 def _plain_text(choice: Any) -> bool:

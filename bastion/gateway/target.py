@@ -189,8 +189,9 @@ class LlmTarget:
             if found is None:
                 return None
             nxt_group, nxt = found
-            skip = delivered if nxt.mode == "restart" else ""
-            spliced = Splice(splice.id, created, group.name, nxt.member.name, True, skip)
+            restart = nxt.mode == "restart"
+            spliced = Splice(splice.id, created, group.name, nxt.member.name, True)
+            spliced.skip, spliced.echo = (delivered, "") if restart else ("", delivered)
             return Segment(nxt_group, nxt, StreamTally(route.prompt_estimate), spliced)
 
         async def on_end(seen: Relayed, error: BaseException | None) -> None:

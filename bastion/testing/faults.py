@@ -22,6 +22,8 @@ FAULT_PARAMS: Mapping[str, frozenset[str]] = MappingProxyType(
         "unavailable": frozenset({"times", "retry_after"}),
         "reset": frozenset({"times"}),
         "hang": frozenset({"times"}),
+        # a stream answered 200 with its headers, then nothing (plain calls: like hang)
+        "silent": frozenset({"times"}),
         "delay_first_token": frozenset({"seconds", "times"}),
         "cut_stream": frozenset({"after", "times"}),
         "stall_stream": frozenset({"after", "times"}),
@@ -35,6 +37,8 @@ FAULT_PARAMS: Mapping[str, frozenset[str]] = MappingProxyType(
         "low_confidence": frozenset({"confidence", "times"}),
         # refuses (400) a chat whose last message is the assistant's: a prefill it won't take
         "refuse_prefill": frozenset({"times"}),
+        # takes a trailing assistant message without continuing it: answers afresh
+        "ignore_prefill": frozenset({"times"}),
         # answers with other words (a fresh answer that does not repeat what was sent)
         "different_answer": frozenset({"times"}),
     }

@@ -14,7 +14,7 @@ import yaml
 from bastion.testing import FaultUpstream, running_upstream
 from tests.e2e.server import Server, make_server
 
-FAST = {"connect": 0.5, "first_token": 0.6, "idle": 0.4, "answer": 0.6, "total": 4.0}
+FAST = {"connect": 0.5, "first_token": 0.6, "idle": 0.4, "answer": 2.0, "total": 4.0}
 PATIENT = {"connect": 0.5, "first_token": 30, "idle": 30, "answer": 30, "total": 60}
 
 # group name → (upstream models, extra group settings). Each test owns its groups, so that
@@ -60,6 +60,8 @@ GROUPS: dict[str, tuple[list[str], dict[str, Any]]] = {
     },
     "k-refuse": (["m-k-refuse"], {"fallbacks": ["kb-refuse"]}),
     "kb-refuse": (["m-kb-refuse"], {}),
+    "k-ignore": (["m-k-ignore"], {"fallbacks": ["kb-ignore"]}),
+    "kb-ignore": (["m-kb-ignore"], {}),
     "k-diverge": (["m-k-diverge"], {"fallbacks": ["kb-diverge"]}),
     "kb-diverge": (["m-kb-diverge"], {}),
     "silent": (["m-silent"], {"fallbacks": ["backup"]}),
@@ -80,6 +82,7 @@ UPSTREAMS: dict[str, dict[str, Any]] = {
         for mode in ("prefill", "restart", "none")
     },
     "m-kb-refuse": {"continuation": "prefill"},
+    "m-kb-ignore": {"continuation": "prefill"},
     "m-hedged": {"timeouts": PATIENT},
     "m-hl": {"timeouts": PATIENT},
 }

@@ -136,6 +136,15 @@ def test_a_refused_prefill_restarts_with_the_delivered_text_skipped(llm: LlmEnv)
     assert _stats(llm)["kb-refuse"]["upstreams"][0]["breaker"]["state"] == "closed"
 
 
+def test_a_prefill_answered_afresh_is_caught_and_not_sent_twice(llm: LlmEnv) -> None:
+    llm.upstream.set_fault("m-k-ignore", "cut_stream", after=3, times=1)
+    llm.upstream.set_fault("m-kb-ignore", "ignore_prefill")
+    events, comments, last = _raw(llm, "k-ignore", stream_options={"include_usage": True})
+    assert _text(events) == ANSWER and last == "[DONE]"  # not "Bastion faultBastion fault..."
+    assert "mode=prefill" in comments[0]
+    assert events[-1]["usage"]["completion_tokens"] == 2 + 6
+
+
 def test_a_fresh_answer_that_differs_ends_with_the_error_event(llm: LlmEnv) -> None:
     llm.upstream.set_fault("m-k-diverge", "cut_stream", after=3, times=1)
     llm.upstream.set_fault("m-kb-diverge", "different_answer")
@@ -145,8 +154,9 @@ def test_a_fresh_answer_that_differs_ends_with_the_error_event(llm: LlmEnv) -> N
     assert error["type"] == "upstream_error" and "does not begin with" in error["message"]
 
 
-def test_a_silent_upstream_is_tried_once_then_the_fallback_answers(llm: LlmEnv) -> None:
-    llm.upstream.set_fault("m-silent", "hang")
+@pytest.mark.parametrize("fault", ["hang", "silent"])  # no headers; headers and no chunk
+def test_a_silent_upstream_is_tried_once_then_the_fallback_answers(llm: LlmEnv, fault: str) -> None:
+    llm.upstream.set_fault("m-silent", fault)
     before = llm.requests("m-silent")
     started = time.monotonic()
     events, _, last = _raw(llm, "silent")
@@ -192,11 +202,13 @@ def test_the_hedge_budget_holds_under_load(llm: LlmEnv) -> None:
         assert last == "[DONE]"
         return _text(events)
 
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=6) as pool:
         texts = list(pool.map(one, range(requests)))
+    took = time.monotonic() - started
     assert texts == [ANSWER] * requests
     hedges = _stats(llm)["hedgeload"]["hedges"]["started"]
-    # 5% of the requests plus the reserve of one hedge per 10 s window
-    assert 1 <= hedges <= requests * 0.05 + 1
-    assert llm.requests("m-hlfb") == hedges
+    # 5% of the requests plus the reserve of one hedge per 10 s window (a slow run spans more)
+    assert 1 <= hedges <= requests * 0.05 + 1 + took // 10
+    assert llm.requests("m-hlfb") <= hedges  # a hedge cancelled early may never reach it
     llm.upstream.clear("m-hl")

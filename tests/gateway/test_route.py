@@ -213,3 +213,29 @@ async def test_a_stream_that_sent_a_tool_call_is_not_continued(upstream: FaultUp
         assert asked == [] and ended and not ended[0].continuable
     finally:
         await gateway.aclose()
+
+
+async def test_a_hedged_group_cut_short_stays_available_to_continue(
+    upstream: FaultUpstream,
+) -> None:
+    patient = {"first_token": 10, "idle": 10}
+    main = {**_up(upstream.base_url, "m-main"), "timeouts": patient}
+    backup = {**_up(upstream.base_url, "m-b"), "timeouts": patient}
+    gateway = await _gateway(
+        {"name": "main", "upstreams": [main], "fallbacks": ["b"], "hedge_after_ms": 50},
+        {"name": "b", "upstreams": [backup]},
+    )
+    try:
+        upstream.set_fault("m-main", "delay_first_token", seconds=0.4)
+        upstream.set_fault("m-b", "delay_first_token", seconds=5)
+        body = {"messages": [{"role": "user", "content": "hi"}]}
+        route = StreamRoute(
+            [gateway.group("main"), gateway.group("b")], None, body, Deadline.after(10), 1
+        )
+        group, opened = await route.open()
+        await opened.close(None)
+        assert group.name == "main" and gateway.group("main").hedges == 1
+        assert route.queue == [gateway.group("b")]  # the hedge lost, yet b may still continue
+        assert set(route.hedge_costs) == {"m-b"}
+    finally:
+        await gateway.aclose()

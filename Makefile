@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev,ray]"
+	$(BIN)/pip install --quiet -e ".[dev,ray,rag,s3]"
 	touch $@
 
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bastion.registry import ArtifactStore, Registry
+from bastion.registry import Registry
+from bastion.registry.opening import open_artifacts
 from bastion.security import KeyStore
 from bastion.security.files import private_data_dir, sqlite_path
 from bastion.security.jwks import KeySet
@@ -23,8 +24,10 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
     await migrate.upgrade(url)
     private_data_dir(settings.data_dir, sqlite_path(url))
     db = Database(settings.resolved_database_url)
+    artifacts = None
     try:
-        registry = Registry(db, ArtifactStore(settings.artifacts_dir))
+        artifacts = open_artifacts(settings, db)
+        registry = Registry(db, artifacts)
         if settings.demo and not await registry.list_models():
             from bastion.demo.seed import seed_demo
 
@@ -42,6 +45,8 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
         for warning in await _registry_warnings(registry, settings):
             echo(f"warning: {warning}")
     finally:
+        if artifacts is not None:
+            await artifacts.aclose()
         await db.aclose()
 
 

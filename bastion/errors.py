@@ -21,6 +21,7 @@
     ├── ModelNotReady (503 model_not_ready)
     ├── Overloaded (503 overloaded)
     ├── ShuttingDown (503 shutting_down)
+    ├── ArtifactStoreUnavailable (503 artifact_store_unavailable)
     ├── Timeout (504 timeout)
     ├── UpstreamUnavailable (502 upstream_unavailable)
     ├── UpstreamError (502 upstream_error)
@@ -166,6 +167,13 @@ class ShuttingDown(BastionError):
     """The server stopped while the request ran (past ``server.graceful_timeout_s``)."""
 
     type = "shutting_down"
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class ArtifactStoreUnavailable(BastionError):
+    """The shared artifact store (the database's blobs or an S3 bucket) did not answer."""
+
+    type = "artifact_store_unavailable"
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
 

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from bastion.observability.audit import AuditLog
     from bastion.observability.capacity import CapacityMeter
     from bastion.pipeline import Next
-    from bastion.registry import ArtifactStore, Registry
+    from bastion.prompts import PromptService
+    from bastion.rag import RagService
+    from bastion.registry import Artifacts, Registry
     from bastion.review import ReviewService
     from bastion.routing import DeploymentManager
     from bastion.routing.rollouts import RolloutService
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 class Services:
     settings: Settings
     db: Database
-    artifacts: ArtifactStore
+    artifacts: Artifacts
     registry: Registry
     resources: Resources
     keys: KeyStore
@@ -76,3 +78,5 @@ class Services:
     ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)
     refusals: RefusalRecorder | None = None  # 401/403/429 counted, audited, throttled
     openai_check: OpenAIRequestCheck | None = None  # OpenAI request bodies (contracts/openai)
+    prompts: PromptService | None = None  # prompt templates (prompts.enabled)
+    rag: RagService | None = None  # retrieval collections (bastion/rag)

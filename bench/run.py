@@ -14,6 +14,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 BENCHMARKS = [
     "predict_overhead",
     "gateway_overhead",
+    "stream_continuation",
     "hot_path",
     "batching",
     "governance_overhead",

@@ -16,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bastion.api.context import services
+from bastion.api.authn import caller
 from bastion.api.owned import changeable_model, model_owner
 from bastion.api.params import BodyId, PathId
 from bastion.api.render import json_response
 from bastion.backends.factories import check_flavor
-from bastion.errors import Forbidden, InvalidRequest, NotFound
+from bastion.errors import InvalidRequest, NotFound
 from bastion.security import Principal, require_roles
 from bastion.services import Services
 
@@ -78,15 +78,9 @@ class RotateBody(_Body):
     grace_s: float = Field(86400.0, ge=0, le=90 * 86400, description="old key's remaining life")
 
 
-async def _require(request: Request, *roles: str) -> tuple[Services, Principal]:
-    svc = services(request)
-    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    if not principal.has_any(*roles):
-        raise Forbidden(f"this route needs one of the roles: {', '.join(('admin', *roles))}")
-    return svc, principal
-
-
-async def _audit(svc: Services, actor: Principal, action: str, target: str, **details: Any) -> None:
+async def audit_change(
+    svc: Services, actor: Principal, action: str, target: str, **details: Any
+) -> None:
     """Record an admin change in the audit log (committed before the route answers)."""
     if svc.audit is not None:
         await svc.audit.admin(actor, action, target, details)
@@ -116,7 +110,7 @@ async def _audit_override(
     if failed:
         gates = [f.to_dict() for f in failed]
         details = {**_alias_details(event, reason), "failed_gates": gates}
-        await _audit(svc, principal, "model.promotion_overridden", name, **details)
+        await audit_change(svc, principal, "model.promotion_overridden", name, **details)
 
 
 def _moved(event: Any, failed: list[Any]) -> dict[str, Any]:
@@ -135,7 +129,7 @@ def _alias_details(event: Any, reason: str) -> dict[str, Any]:
 
 @router.get("/models")
 async def list_models(request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+    svc, principal = await caller(request, "operator")
     models = await svc.registry.list_models()
     seen = [m for m in models if svc.ownership.visible(principal, m.tenant)]
     return json_response({"data": seen})
@@ -143,7 +137,7 @@ async def list_models(request: Request) -> Response:
 
 @router.get("/models/{name}")
 async def show_model(name: str, request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+    svc, principal = await caller(request, "operator")
     owner = await model_owner(svc, principal, name)
     versions = await svc.registry.list_versions(name)
     aliases = await svc.registry.aliases(name)
@@ -152,14 +146,14 @@ async def show_model(name: str, request: Request) -> Response:
 
 @router.get("/models/{name}/versions/{version}")
 async def show_version(name: str, version: PathId, request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+    svc, principal = await caller(request, "operator")
     await model_owner(svc, principal, name)
     return json_response(await svc.registry.get_version(name, version))
 
 
 @router.post("/models/{name}/versions", status_code=201)
 async def register(name: str, body: RegisterBody, request: Request) -> Response:
-    svc, principal = await _require(request)
+    svc, principal = await caller(request)
     tenant = await register_owner(svc, principal, name, body.tenant, body.shared)
     artifact: bytes | None = None
     if body.artifact_base64 is not None:
@@ -183,7 +177,7 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
         tenant=tenant,
         created_by_key=principal.key_id,
     )
-    await _audit(svc, principal, "model.registered", f"{name}@{mv.version}", flavor=mv.flavor)
+    await audit_change(svc, principal, "model.registered", f"{name}@{mv.version}", flavor=mv.flavor)
     return json_response(mv, 201)
 
 
@@ -220,7 +214,7 @@ async def promote_version(
     )
     await svc.deployments.refresh()
     await _audit_override(svc, principal, name, event, failed, body.reason)
-    await _audit(svc, principal, "model.promoted", name, **_alias_details(event, body.reason))
+    await audit_change(svc, principal, "model.promoted", name, **_alias_details(event, body.reason))
     return event, failed
 
 
@@ -232,26 +226,28 @@ async def rollback_alias(svc: Services, principal: Principal, name: str, body: R
         name, alias=body.alias, actor=principal.name, reason=body.reason
     )
     await svc.deployments.refresh()
-    await _audit(svc, principal, "model.rolled_back", name, **_alias_details(event, body.reason))
+    await audit_change(
+        svc, principal, "model.rolled_back", name, **_alias_details(event, body.reason)
+    )
     return event
 
 
 @router.post("/models/{name}/promote")
 async def promote(name: str, body: PromoteBody, request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+    svc, principal = await caller(request, "operator")
     event, failed = await promote_version(svc, principal, name, body)
     return json_response(_moved(event, failed))
 
 
 @router.post("/models/{name}/rollback")
 async def rollback(name: str, body: RollbackBody, request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+    svc, principal = await caller(request, "operator")
     return json_response(await rollback_alias(svc, principal, name, body))
 
 
 @router.put("/models/{name}/aliases/{alias}")
 async def set_alias(name: str, alias: str, body: AliasBody, request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+    svc, principal = await caller(request, "operator")
     await changeable_model(svc, principal, name)
     failed = await _gated(svc, principal, name, body.version, alias, body)
     event = await svc.registry.set_alias(
@@ -259,20 +255,22 @@ async def set_alias(name: str, alias: str, body: AliasBody, request: Request) ->
     )
     await svc.deployments.refresh()
     await _audit_override(svc, principal, name, event, failed, body.reason)
-    await _audit(svc, principal, "model.alias_set", name, **_alias_details(event, body.reason))
+    await audit_change(
+        svc, principal, "model.alias_set", name, **_alias_details(event, body.reason)
+    )
     return json_response(_moved(event, failed))
 
 
 @router.get("/models/{name}/history")
 async def history(name: str, request: Request, alias: str | None = None) -> Response:
-    svc, principal = await _require(request, "operator")
+    svc, principal = await caller(request, "operator")
     await model_owner(svc, principal, name)
     return json_response({"data": await svc.registry.alias_history(name, alias)})
 
 
 @router.post("/models/{name}/verify")
 async def verify(name: str, request: Request) -> Response:
-    svc, principal = await _require(request, "operator")
+    svc, principal = await caller(request, "operator")
     await model_owner(svc, principal, name)
     results = await svc.registry.verify(name)
     return json_response({"ok": all(r.ok for r in results), "data": results})
@@ -281,7 +279,7 @@ async def verify(name: str, request: Request) -> Response:
 @router.get("/upstreams")
 async def upstreams(request: Request) -> Response:
     """Every LLM group's upstreams: breaker state, in-flight and waiting requests, retries."""
-    svc, _ = await _require(request, "operator")
+    svc, _ = await caller(request, "operator")
     return json_response({"data": svc.gateway.status()})
 
 
@@ -289,23 +287,23 @@ async def upstreams(request: Request) -> Response:
 async def list_keys(
     request: Request, tenant: str | None = None, team: str | None = None
 ) -> Response:
-    svc, _ = await _require(request)
+    svc, _ = await caller(request)
     return json_response({"data": await svc.keys.list(tenant=tenant, team=team)})
 
 
 @router.get("/keys/{key_id}")
 async def show_key(key_id: str, request: Request) -> Response:
-    svc, _ = await _require(request)
+    svc, _ = await caller(request)
     return json_response(await svc.keys.get(key_id))
 
 
 @router.post("/keys/{key_id}/rotate", status_code=201)
 async def rotate_key(key_id: str, body: RotateBody, request: Request) -> Response:
     """A new secret with the same grants; the old one keeps working for ``grace_s``."""
-    svc, principal = await _require(request)
+    svc, principal = await caller(request)
     secret, key = await svc.keys.rotate(key_id, grace_s=body.grace_s)
     svc.authenticator.forget()
-    await _audit(svc, principal, "key.rotated", key.id, replaces=key_id, grace_s=body.grace_s)
+    await audit_change(svc, principal, "key.rotated", key.id, replaces=key_id, grace_s=body.grace_s)
     note = f"store this key now; it is shown only once. The old key works {body.grace_s:g}s more"
     answer = {"key": secret, "data": key, "replaces": key_id, "note": note}
     return json_response(answer, 201, headers=NO_STORE)
@@ -313,7 +311,7 @@ async def rotate_key(key_id: str, body: RotateBody, request: Request) -> Respons
 
 @router.post("/keys", status_code=201)
 async def create_key(body: KeyBody, request: Request) -> Response:
-    svc, principal = await _require(request)
+    svc, principal = await caller(request)
     secret, key = await svc.keys.create(
         body.name,
         body.roles,
@@ -324,15 +322,17 @@ async def create_key(body: KeyBody, request: Request) -> Response:
         metadata=body.metadata,
     )
     roles, tenant = list(key.roles), key.tenant
-    await _audit(svc, principal, "key.created", key.id, name=key.name, roles=roles, tenant=tenant)
+    await audit_change(
+        svc, principal, "key.created", key.id, name=key.name, roles=roles, tenant=tenant
+    )
     note = "store this key now; it is shown only once"
     return json_response({"key": secret, "data": key, "note": note}, 201, headers=NO_STORE)
 
 
 @router.delete("/keys/{key_id}")
 async def revoke_key(key_id: str, request: Request) -> Response:
-    svc, principal = await _require(request)
+    svc, principal = await caller(request)
     await svc.keys.revoke(key_id)
     svc.authenticator.forget()
-    await _audit(svc, principal, "key.revoked", key_id)
+    await audit_change(svc, principal, "key.revoked", key_id)
     return json_response({"revoked": key_id})

@@ -17,16 +17,15 @@ from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bastion.api.admin import register_owner
-from bastion.api.authn import authenticated
-from bastion.api.context import services
+from bastion.api.admin import audit_change, register_owner
+from bastion.api.authn import authenticated, caller
 from bastion.api.owned import changeable_model
 from bastion.api.params import PathId
 from bastion.api.render import json_response
 from bastion.api.uploads import json_field, streamed_upload
 from bastion.backends.factories import check_flavor
 from bastion.errors import InvalidRequest, ModelNotReady
-from bastion.security import Principal, require_roles
+from bastion.security import require_roles
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -43,27 +42,15 @@ ADMINS_FIRST = [Depends(_admins_first)]
 async def _model_operators_first(request: Request) -> None:
     """As a route dependency, before the query is checked: the operator role, then the model
     in the path is one the caller may change (another tenant's answers 404, as absent)."""
-    svc, principal = await _caller(request, "operator")
+    svc, principal = await caller(request, "operator")
     await changeable_model(svc, principal, request.path_params["name"])
 
 
 MODEL_OPERATORS_FIRST = [Depends(_model_operators_first)]
 
 
-async def _caller(request: Request, *roles: str) -> tuple[Services, Principal]:
-    svc = services(request)
-    principal = await authenticated(request)
-    require_roles(principal, *roles)
-    return svc, principal
-
-
 def _uploads(svc: Services) -> Path:
     return svc.settings.data_dir / "uploads"
-
-
-async def _audit(svc: Services, actor: Principal, action: str, target: str, **details: Any) -> None:
-    if svc.audit is not None:
-        await svc.audit.admin(actor, action, target, details)
 
 
 @router.post("/models/{name}/versions/upload", status_code=201, dependencies=ADMINS_FIRST)
@@ -83,7 +70,7 @@ async def upload_version(
     """Register the next version of ``name`` from the streamed artifact in the body (admins;
     capped by ``limits.max_admin_body_bytes``). A new model belongs to the caller's tenant,
     the named ``tenant``, or nobody (``shared``); a new version keeps its model's owner."""
-    svc, principal = await _caller(request)
+    svc, principal = await caller(request)
     owner = await register_owner(svc, principal, name, tenant, shared)
     chosen = check_flavor(flavor)
     sig, found_metrics, found_params = (
@@ -117,14 +104,14 @@ async def upload_version(
             created_by_key=principal.key_id,
         )
     details = {"flavor": mv.flavor, "sha256": mv.artifact_sha256}
-    await _audit(svc, principal, "model.registered", f"{name}@{mv.version}", **details)
+    await audit_change(svc, principal, "model.registered", f"{name}@{mv.version}", **details)
     return json_response(mv, 201)
 
 
 @router.post("/models/verify")
 async def verify_all(request: Request) -> Response:
     """Re-hash every stored artifact; ``ok: false`` when any differs from its sha256."""
-    svc, principal = await _caller(request, "operator")
+    svc, principal = await caller(request, "operator")
     owners = await svc.registry.owners()
     results = [
         r
@@ -144,7 +131,7 @@ async def upload_set(
 ) -> Response:
     """Validate and store the streamed eval set (operators; capped by
     ``evaluation.max_set_bytes``); the same content again answers 200 with its version."""
-    svc, principal = await _caller(request, "operator")
+    svc, principal = await caller(request, "operator")
     evaluation = svc.evaluation
     if evaluation is None:
         raise ModelNotReady("evaluation is not running in this server yet", retry_after=1)
@@ -167,7 +154,7 @@ async def upload_set(
         )
     if created:
         details = {"sha256": found.sha256, "rows": found.rows, "format": found.format}
-        await _audit(svc, principal, "eval_set.registered", found.ref, **details)
+        await audit_change(svc, principal, "eval_set.registered", found.ref, **details)
     return json_response({"data": found, "created": created}, 201 if created else 200)
 
 
@@ -187,7 +174,7 @@ async def upload_profile(
     capped by ``limits.max_admin_body_bytes``)."""
     from bastion.monitoring.references import ReferenceStore, read_training_data, split_label
 
-    svc, principal = await _caller(request, "operator")
+    svc, principal = await caller(request, "operator")
     record = await svc.registry.get_version(name, version)  # NotFound names the versions
     cap = svc.settings.limits.max_admin_body_bytes
     async with streamed_upload(
@@ -208,7 +195,7 @@ async def upload_profile(
     await ReferenceStore(svc.db).put(
         name, version, built, source="training", created_by=principal.name
     )
-    await _audit(svc, principal, "drift.profile_stored", f"{name}@{version}", rows=len(items))
+    await audit_change(svc, principal, "drift.profile_stored", f"{name}@{version}", rows=len(items))
     return json_response({"model": name, "version": version, "rows": len(items)}, 201)
 
 

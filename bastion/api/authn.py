@@ -6,7 +6,8 @@ from starlette.requests import Request
 
 from bastion.api.context import services
 from bastion.errors import Forbidden
-from bastion.security import Principal
+from bastion.security import Principal, require_roles
+from bastion.services import Services
 
 
 async def authenticated(request: Request) -> Principal:
@@ -38,3 +39,11 @@ async def admin_gate(request: Request) -> None:
             f"key '{principal.name}' has only the client role; the admin API needs admin, "
             "operator, approver or reviewer"
         )
+
+
+async def caller(request: Request, *roles: str) -> tuple[Services, Principal]:
+    """The services and the caller's principal, or 401 (no valid key) or 403 (none of
+    ``roles``; admin holds them all). Every admin route starts here."""
+    principal = await authenticated(request)
+    require_roles(principal, *roles)
+    return services(request), principal

@@ -59,7 +59,7 @@ async def costs(
     key: str | None = None,
 ) -> Response:
     """Requests, tokens and USD grouped by ``by`` (key, team, tenant, deployment, model,
-    day; repeat or comma-separate), over UTC days ``since``..``until`` (inclusive)."""
+    prompt, day; repeat or comma-separate), over UTC days ``since``..``until`` (inclusive)."""
     svc, principal = await _caller(request)
     dims = parse_dimensions([part for b in by for part in b.split(",") if part])
     asked = CostFilter(_day(since, "since"), _day(until, "until"), tenant, team, key)

@@ -29,6 +29,7 @@ def hot_routes() -> list[Route]:
         ("/v2/models/{name}/versions/{version}/infer", _versioned(oip.infer_version)),
         ("/v1/chat/completions", openai_compat.chat_completions),
         ("/v1/completions", openai_compat.completions),
+        ("/v1/prompts/{name}/completions", _named(openai_compat.prompt_completions)),
         ("/v1/embeddings", openai_compat.embeddings),
     ]
     return [Route(path, fn, methods=["POST"], include_in_schema=False) for path, fn in routes]

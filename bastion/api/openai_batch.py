@@ -44,7 +44,6 @@ def line_caller(
     pipeline: Next,
     settings: GovernanceSettings,
     known: Any,
-    cost_of: Any,
     check: OpenAIRequestCheck | None = None,
 ) -> LineCaller:
     """Run one batch line as a call to its endpoint (never streamed); ``check`` refuses a
@@ -73,7 +72,7 @@ def line_caller(
                         "body": error_body(exc, request_id)}  # fmt: skip
             return False, response, 0
         await end_call(call, result, None)
-        cost = cost_of(call) or 0.0
+        cost = call.cost_usd or 0.0
         response = {"status_code": 200, "request_id": request_id,
                     "body": result.predictions[0].output}  # fmt: skip
         return True, response, round(cost * 1_000_000)

@@ -17,12 +17,22 @@ from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
 from bastion.api.context import new_call, services, version_headers
 from bastion.api.openai_wire import DONE, error_event
+from bastion.api.prompt_calls import (
+    ROUTE_FIELDS,
+    chat_with_prompt,
+    prompt_headers,
+    prompt_ref,
+    prompt_use,
+    render_prompt,
+    with_prompt,
+)
 from bastion.api.render import json_response
 from bastion.core.deadline import Deadline
 from bastion.errors import InvalidRequest, NotFound
 from bastion.pipeline import Call, Result
 from bastion.pipeline.call import LlmKind
 from bastion.pipeline.ending import StreamEnd, end_call, end_stream
+from bastion.prompts.rendering import Rendered
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -51,8 +61,25 @@ def _deadline(request: Request) -> Deadline | None:
 
 async def _run_llm(request: Request, kind: LlmKind) -> Response:
     svc = services(request)
-    await authenticated(request)  # before the body is read: no work for unknown callers
+    principal = await authenticated(request)  # before the body: no work for unknown callers
     body = require_object(await read_json(request, svc.settings.limits))
+    if kind == "chat" and "prompt" in body:  # OpenAI chat naming a registered prompt
+        rendered = await chat_with_prompt(svc, principal, body)
+        chat = rendered.body(stream=body.get("stream") is True)
+        return await serve_llm(request, chat, kind, rendered)
+    return await serve_llm(request, body, kind)
+
+
+async def serve_llm(
+    request: Request,
+    body: dict[str, Any],
+    kind: LlmKind,
+    rendered: Rendered | None = None,
+    api: str | None = None,
+) -> Response:
+    """One call to an LLM group through the pipeline, answered in OpenAI's shape; with
+    ``rendered``, the prompt version (and its citations) it came from."""
+    svc = services(request)
     _check(svc, kind, body)  # before anything is reserved or charged
     name = _model(body)
     stream = body.get("stream") is True
@@ -62,9 +89,10 @@ async def _run_llm(request: Request, kind: LlmKind) -> Response:
         raise InvalidRequest(
             "stream: streaming is served on /v1/chat/completions", details={"field": "stream"}
         )
-    call = new_call(request, name, f"openai.{kind}", [body], batched=False)
+    call = new_call(request, name, api or f"openai.{kind}", [body], batched=False)
     call.stream, call.deadline = stream, _deadline(request)
     call.llm = llm_request(body, kind, svc.settings.governance)
+    call.prompt = prompt_use(rendered) if rendered is not None else None
     try:
         result = await svc.pipeline(call)
     except BaseException as exc:
@@ -72,12 +100,17 @@ async def _run_llm(request: Request, kind: LlmKind) -> Response:
         raise
     headers = {**version_headers(result.model, result.version), **result.headers}
     headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
+    if rendered is not None:
+        headers.update(prompt_headers(rendered))
     if result.stream is not None:
         return StreamingResponse(
             _sse(call, result), headers=headers, media_type="text/event-stream"
         )
     await end_call(call, result, None)
-    return json_response(result.predictions[0].output, headers=headers)
+    output = result.predictions[0].output
+    if rendered is not None:
+        output = with_prompt(output, rendered)
+    return json_response(output, headers=headers)
 
 
 async def _sse(call: Call, result: Result) -> AsyncIterator[bytes]:
@@ -94,6 +127,30 @@ async def _sse(call: Call, result: Result) -> AsyncIterator[bytes]:
 async def chat_completions(request: Request) -> Response:
     """OpenAI chat completions, streamed (SSE) or not, through the group's fallback chain."""
     return await _run_llm(request, "chat")
+
+
+@router.post("/prompts/{name}/completions")
+async def prompt_completions(name: str, request: Request) -> Response:
+    """``POST /v1/prompts/{name}/completions``: the prompt's version (``alias``, default
+    ``production``, or ``version``) rendered with ``variables``, streamed or not."""
+    svc = services(request)
+    principal = await authenticated(request)
+    body = require_object(await read_json(request, svc.settings.limits))
+    extra = sorted(set(body) - ROUTE_FIELDS)
+    if extra:
+        raise InvalidRequest(
+            f"{extra[0]}: not a field of a prompt call (variables, alias, version, stream, "
+            "stream_options)",
+            details={"field": extra[0]},
+        )
+    ref = prompt_ref(body.get("alias"), body.get("version"), "")
+    rendered = await render_prompt(svc, principal, name, ref, body.get("variables", {}))
+    chat = rendered.body(stream=body.get("stream") is True)
+    if "stream" in body and not isinstance(body["stream"], bool):
+        chat["stream"] = body["stream"]  # serve_llm names the field
+    if "stream_options" in body:
+        chat["stream_options"] = body["stream_options"]
+    return await serve_llm(request, chat, "chat", rendered, api="openai.prompt")
 
 
 @router.post("/completions", openapi_extra=bodies.COMPLETIONS)

@@ -11,16 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bastion.api.context import services
+from bastion.api.authn import caller
 from bastion.api.owned import changeable_model
 from bastion.api.render import json_response
 from bastion.errors import ConfigError
 from bastion.observability.capacity import recommend
 from bastion.readiness.drills import rollback_drill, test_notification
 from bastion.readiness.facts import facts
-from bastion.security import Principal
-from bastion.security.access import require_roles
-from bastion.services import Services
 from bastion.store.operations_tables import SqlOperationRecords
 
 router = APIRouter(prefix="/v1/admin", tags=["operations"])
@@ -52,16 +49,9 @@ class RecordBody(_Body):
         return value
 
 
-async def _caller(request: Request, *roles: str) -> tuple[Services, Principal]:
-    svc = services(request)
-    principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    require_roles(principal, *roles)
-    return svc, principal
-
-
 async def _operators_first(request: Request) -> None:
     """As a route dependency: the role is checked before the body is read (403 before 422)."""
-    await _caller(request, "operator")
+    await caller(request, "operator")
 
 
 OPERATORS_FIRST = [Depends(_operators_first)]
@@ -74,7 +64,7 @@ async def capacity(
 ) -> Response:
     """This worker's saturation, queue and throughput, and the replica count the formula in
     docs/scaling.md recommends for ``replicas`` running now."""
-    svc, _ = await _caller(request, "operator")
+    svc, _ = await caller(request, "operator")
     meter = svc.capacity
     if meter is None:
         raise ConfigError("capacity signals are not part of this server build")
@@ -94,14 +84,14 @@ async def capacity(
 @router.get("/readiness/facts")
 async def readiness_facts(request: Request) -> Response:
     """What is configured and served (no secrets), for `bastion check`."""
-    svc, _ = await _caller(request)
+    svc, _ = await caller(request)
     return json_response(await facts(svc))
 
 
 @router.post("/models/{name}/rollback/drill", dependencies=OPERATORS_FIRST)
 async def drill_rollback(name: str, body: DrillBody, request: Request) -> Response:
     """Really roll ``alias`` back one version, see it served, and move it forward again."""
-    svc, principal = await _caller(request, "operator")
+    svc, principal = await caller(request, "operator")
     await changeable_model(svc, principal, name)  # another tenant's model: 404, as absent
     return json_response(await rollback_drill(svc, principal, name, body.alias))
 
@@ -110,7 +100,7 @@ async def drill_rollback(name: str, body: DrillBody, request: Request) -> Respon
 async def alerts_test(request: Request, webhook: str | None = None) -> Response:
     """Send a test notification to every configured webhook (or the one named) and report
     each delivery; ``ok`` only when every one took it (operators; nothing is stored)."""
-    svc, principal = await _caller(request, "operator")
+    svc, principal = await caller(request, "operator")
     results = await test_notification(svc, principal, webhook)
     if svc.audit is not None:
         await svc.audit.admin(principal, "alert.test_sent", "webhooks", {"results": results})
@@ -120,7 +110,7 @@ async def alerts_test(request: Request, webhook: str | None = None) -> Response:
 @router.post("/operations/records", status_code=201, dependencies=OPERATORS_FIRST)
 async def add_record(body: RecordBody, request: Request) -> Response:
     """Record a load test, backup or restore (`bastion bench` and `bastion restore` do)."""
-    svc, principal = await _caller(request, "operator")
+    svc, principal = await caller(request, "operator")
     record = await SqlOperationRecords(svc.db).add(
         body.kind,
         subject=body.subject,
@@ -141,7 +131,7 @@ async def list_records(
     limit: int = Query(50, ge=1, le=500),
 ) -> Response:
     """Newest first; a non-admin sees its tenant's records and the shared ones."""
-    svc, principal = await _caller(request, "operator")
+    svc, principal = await caller(request, "operator")
     tenants = None if principal.is_admin else (principal.tenant, None)
     data = await SqlOperationRecords(svc.db).list(
         kind=kind, subject=subject, tenants=tenants, limit=limit

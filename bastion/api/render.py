@@ -50,6 +50,7 @@ _OPENAI_PATHS = (
     "/v1/models",
     "/v1/files",
     "/v1/batches",
+    "/v1/prompts/",
 )
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
@@ -145,6 +144,8 @@ def classifier_predictions(probabilities: Any, classes: Sequence[str]) -> list[P
 
 def _graph_class_labels(path: Path) -> list[str] | None:
     """The class labels skl2onnx writes into the classifier node, if there is one."""
+    import onnx  # here: ~15 MiB resident that a server never reading labels does not pay
+
     graph = onnx.load(str(path), load_external_data=False).graph
     for node in graph.node:
         for attr in node.attribute:

@@ -42,17 +42,21 @@ class SupportsRemaining(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class UpstreamTimeouts:
-    """Seconds allowed to connect, to the first byte or chunk, between chunks, and in all.
+    """Seconds allowed to connect, to a stream's first chunk, between chunks, to a whole
+    non-streamed answer (``answer``; None: ``first_token``), and in all.
 
     ``after_finish`` is how long to wait for ``[DONE]`` (or a usage chunk) once a
     ``finish_reason`` has arrived; an upstream that omits ``[DONE]`` costs no more than that.
+    A timeout before anything arrived carries ``details["silent"]``: the upstream accepted the
+    call and sent nothing, so the gateway does not try it again for that request.
     """
 
     connect: float = 2.0
-    first_token: float = 30.0
-    idle: float = 30.0
+    first_token: float = 10.0
+    idle: float = 10.0
     total: float = 600.0
     after_finish: float = 1.0
+    answer: float | None = None
 
 
 def create_session(*, limit: int = 100, keepalive_s: float = 30.0) -> aiohttp.ClientSession:
@@ -147,7 +151,7 @@ def _mapped(exc: Exception, upstream: str, extra: dict[str, Any]) -> Exception:
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return Timeout(f"connecting to {upstream} timed out", details=extra)
     if isinstance(exc, aiohttp.SocketTimeoutError):
-        return Timeout(f"{upstream} sent nothing in time", details=extra)
+        return Timeout(f"{upstream} sent nothing in time", details={**extra, "silent": True})
     if isinstance(exc, TimeoutError):
         return Timeout(f"{upstream} did not answer within the deadline", details=extra)
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerDisconnectedError):
@@ -191,7 +195,8 @@ class OpenAIUpstream:
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         t = self.timeouts
-        self._plain = aiohttp.ClientTimeout(sock_connect=t.connect, sock_read=t.first_token)
+        answer = t.first_token if t.answer is None else t.answer
+        self._plain = aiohttp.ClientTimeout(sock_connect=t.connect, sock_read=answer)
         self._streamed = aiohttp.ClientTimeout(sock_connect=t.connect)
         self._span_attributes = {"bastion.upstream": self.name, "gen_ai.request.model": model}
 
@@ -266,18 +271,27 @@ class OpenAIUpstream:
                 "upstream POST /chat/completions (stream)", self._span_attributes
             ) as traced:
                 headers = {**self._headers, **traced} if traced else self._headers
-                async with asyncio.timeout(min(self.timeouts.first_token, ends_at - loop.time())):
-                    resp = await self._session.post(
-                        self.base_url + "/chat/completions",
-                        data=payload,
-                        headers=headers,
-                        timeout=self._streamed,
-                    )
-                    if resp.status >= 400:
-                        try:
-                            raise self._error(resp.status, await resp.read(), resp.headers)
-                        finally:
-                            resp.release()
+                first_token = self.timeouts.first_token
+                silent = first_token <= ends_at - loop.time()
+                try:
+                    async with asyncio.timeout(min(first_token, ends_at - loop.time())):
+                        resp = await self._session.post(
+                            self.base_url + "/chat/completions",
+                            data=payload,
+                            headers=headers,
+                            timeout=self._streamed,
+                        )
+                        if resp.status >= 400:
+                            try:
+                                raise self._error(resp.status, await resp.read(), resp.headers)
+                            finally:
+                                resp.release()
+                except TimeoutError:
+                    message = f"{self.name} sent nothing within {first_token:g}s (first token)"
+                    if not silent:
+                        message = f"{self.name} did not answer within the deadline"
+                    details = {"phase": "first_token", "silent": silent}
+                    raise Timeout(message, details=details) from None
             try:
                 async with aclosing(self._chunks(resp, ends_at, progress)) as chunks:
                     async for chunk in chunks:
@@ -302,7 +316,8 @@ class OpenAIUpstream:
                     log.info("upstream_stream_ended_without_done", upstream=self.name)
                     return
                 message = f"{self.name} stream timed out ({phase}, {wait:.3g}s)"
-                raise Timeout(message, details={"phase": phase}) from None
+                details = {"phase": phase, "silent": phase == "first_token"}
+                raise Timeout(message, details=details) from None
             except aiohttp.ClientPayloadError:
                 data = b""  # the connection was cut: judged below like an early end
             for event in parser.feed(data) if data else parser.flush():

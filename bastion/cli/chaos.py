@@ -25,7 +25,9 @@ def upstream(
         -d '{"model": "m", "fault": "cut_stream", "after": 3}'
     Faults: rate_limit, error, error_once, unavailable, reset, hang, delay_first_token,
     cut_stream, stall_stream, malformed_chunk, omit_done, context_length, content_policy,
-    flap, slow. GET /_control/stats counts requests; DELETE /_control/faults clears.
+    flap, slow, silent, low_confidence, refuse_prefill, ignore_prefill,
+    different_answer. GET /_control/stats counts
+    requests; DELETE /_control/faults clears.
     """
     from bastion.testing import FaultUpstream
 

@@ -120,11 +120,16 @@ async def opened_db(settings: Settings) -> AsyncIterator[Database]:
 
 @contextlib.asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[tuple[Registry, KeyStore]]:
-    from bastion.registry import ArtifactStore, Registry
+    from bastion.registry import Registry
+    from bastion.registry.opening import open_artifacts
     from bastion.security import KeyStore
 
     async with opened_db(settings) as db:
-        yield Registry(db, ArtifactStore(settings.artifacts_dir)), KeyStore(db)
+        artifacts = open_artifacts(settings, db)
+        try:
+            yield Registry(db, artifacts), KeyStore(db)
+        finally:
+            await artifacts.aclose()
 
 
 def dump(obj: Any) -> None:

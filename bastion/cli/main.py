@@ -30,6 +30,15 @@ class BastionGroup(LazyGroup):
                 "The model registry: versions, aliases, promotion and rollback (through the "
                 "server).",
             ),
+            "prompts": Lazy(
+                "bastion.cli.prompts:app",
+                "Prompt templates: versions, aliases, gated promotion and rollback (through "
+                "the server).",
+            ),
+            "artifacts": Lazy(
+                "bastion.cli.artifacts:app",
+                "The artifact store: show it, migrate to another (through the server; admins).",
+            ),
             "keys": Lazy(
                 "bastion.cli.keys:app",
                 "API keys: create (shown once), list, rotate, revoke (through the server; admins).",
@@ -98,6 +107,10 @@ class BastionGroup(LazyGroup):
             "features": Lazy(
                 "bastion.cli.features:app",
                 "Feature lookup: load the built-in table; export training rows.",
+            ),
+            "rag": Lazy(
+                "bastion.cli.rag:app",
+                "Retrieval collections: create, index files and folders, search, delete.",
             ),
             "check": Lazy(
                 "bastion.cli.check:check",

@@ -294,6 +294,8 @@ def verify(
     for r in results:
         mark = "[green]ok[/green]" if r["ok"] else "[red]TAMPERED[/red]"
         console.print(f"{mark} {r['name']} v{r['version']} {r['message']}")
+        for store, what in (r.get("stores") or {}).items():
+            console.print(f"    {store}: {what}")
     if not all(r["ok"] for r in results):
         raise typer.Exit(1)
 
@@ -317,4 +319,5 @@ def _as_dict(result: Any) -> dict[str, Any]:
         "version": result.version,
         "ok": result.ok,
         "message": result.message,
+        "stores": result.stores,
     }

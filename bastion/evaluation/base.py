@@ -57,6 +57,22 @@ class LoadedModel(Protocol):
 Loader = Callable[[str, int], Awaitable[LoadedModel]]
 
 
+class Registered(Protocol):
+    @property
+    def created_by_key(self) -> str | None: ...
+
+
+class GateSubjects(Protocol):
+    """What promotion gates read of the versioned things they gate (the model registry; the
+    prompt registry through an adapter): owners, current aliases, who registered a version."""
+
+    async def owner(self, name: str) -> str | None: ...
+
+    async def aliases(self, name: str) -> dict[str, int]: ...
+
+    async def get_version(self, name: str, version: int) -> Registered: ...
+
+
 class ShadowSource(Protocol):
     """Shadow agreement of a candidate version with live traffic, over every process."""
 

@@ -8,13 +8,12 @@ from typing import Any
 
 from bastion.errors import NotFound
 from bastion.evaluation.approvals import ApprovalStore
-from bastion.evaluation.base import ShadowSource
+from bastion.evaluation.base import GateSubjects, ShadowSource
 from bastion.evaluation.entities import EvalReport, EvalSet, GateFailure
 from bastion.evaluation.reports import ReportStore
 from bastion.evaluation.scorers import is_latency, lower_is_better
 from bastion.evaluation.separation import Separation
 from bastion.evaluation.sets import EvalSetStore
-from bastion.registry import Registry
 from bastion.settings.evaluation import (
     EvaluationSettings,
     GateSettings,
@@ -32,7 +31,7 @@ class Gates:
     def __init__(
         self,
         settings: EvaluationSettings,
-        registry: Registry,
+        registry: GateSubjects,
         sets: EvalSetStore,
         reports: ReportStore,
         approvals: ApprovalStore,

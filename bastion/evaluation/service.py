@@ -13,7 +13,7 @@ from bastion.evaluation.reports import ReportStore
 from bastion.evaluation.runner import EvalRunner
 from bastion.evaluation.separation import Separation
 from bastion.evaluation.sets import EvalSetStore
-from bastion.registry import ArtifactStore, Registry
+from bastion.registry import Artifacts, ArtifactStore, Registry
 from bastion.settings.evaluation import EvaluationSettings
 from bastion.store import Database
 
@@ -27,7 +27,7 @@ class EvaluationService:
         settings: EvaluationSettings,
         db: Database,
         registry: Registry,
-        artifacts: ArtifactStore,
+        artifacts: ArtifactStore | Artifacts,
         loader: Loader,
         *,
         shadow: ShadowSource | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import structlog
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from bastion.errors import InvalidRequest, NotFound, PayloadTooLarge
 from bastion.evaluation.entities import EvalRow, EvalSet
 from bastion.evaluation.formats import format_of, parse_rows
-from bastion.registry import ArtifactStore
+from bastion.registry import Artifacts, ArtifactStore
 from bastion.store import Database
 from bastion.store.evaluation_tables import EvalSetRow
 from bastion.store.tables import utcnow
@@ -39,9 +40,11 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 class EvalSetStore:
     """Register, list, resolve and load eval sets. One database session per operation."""
 
-    def __init__(self, db: Database, artifacts: ArtifactStore, *, max_bytes: int) -> None:
+    def __init__(
+        self, db: Database, artifacts: ArtifactStore | Artifacts, *, max_bytes: int
+    ) -> None:
         self._db = db
-        self._artifacts = artifacts
+        self._artifacts = artifacts if isinstance(artifacts, Artifacts) else Artifacts(artifacts)
         self._max_bytes = max_bytes
 
     async def register(
@@ -74,7 +77,7 @@ class EvalSetStore:
         kind = format_of(filename, content, fmt)
         rows = await asyncio.to_thread(parse_rows, content, kind)
         slices = sorted({dim for row in rows for dim in row.slices})
-        sha256, size = await asyncio.to_thread(self._artifacts.put, content)
+        sha256, size = await self._artifacts.put(content)
         found, created = await insert_next_version(
             lambda: self._insert(
                 name,
@@ -178,9 +181,11 @@ class EvalSetStore:
         return await self.get(*parse_ref(ref))
 
     async def rows(self, eval_set: EvalSet) -> list[EvalRow]:
-        """The set's rows, read from the artifact store after checking its sha256."""
-        return await asyncio.to_thread(self._read, eval_set)
+        """The set's rows, read from the artifact store after checking its sha256 (fetched
+        from the shared store into this replica's cache first when needed)."""
+        path = await self._artifacts.path(eval_set.sha256, expected_size=eval_set.size)
+        return await asyncio.to_thread(_read, path, eval_set.format)
 
-    def _read(self, eval_set: EvalSet) -> list[EvalRow]:
-        path = self._artifacts.path(eval_set.sha256, expected_size=eval_set.size)
-        return parse_rows(path.read_bytes(), eval_set.format)  # type: ignore[arg-type]
+
+def _read(path: Path, kind: str) -> list[EvalRow]:
+    return parse_rows(path.read_bytes(), kind)  # type: ignore[arg-type]

@@ -81,7 +81,11 @@ def build_member(
         read_api_key(cfg, group),
         session=session,
         timeouts=UpstreamTimeouts(
-            connect=t.connect, first_token=t.first_token, idle=t.idle, total=t.total
+            connect=t.connect,
+            first_token=t.first_token,
+            idle=t.idle,
+            total=t.total,
+            answer=t.answer,
         ),
         model=cfg.model,
         name=name,

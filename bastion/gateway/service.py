@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 
 from bastion.backends.openai_upstream import create_session
-from bastion.gateway.group import AllBreakersOpen, ModelGroup
+from bastion.gateway.group import ModelGroup, NoUpstreamLeft, UpstreamSilent
 from bastion.gateway.member import build_member
 from bastion.gateway.target import LlmTarget
 from bastion.resilience import Bulkhead, RetryBudget, RetryPolicy
@@ -44,7 +44,7 @@ class Gateway:
             base_backoff_s=cfg.retry.base_backoff_s,
             max_backoff_s=cfg.retry.max_backoff_s,
             max_retry_after_s=cfg.retry.max_retry_after_s,
-            never_retry=(*NEVER_RETRY, AllBreakersOpen),
+            never_retry=(*NEVER_RETRY, NoUpstreamLeft, UpstreamSilent),
         )
         for group_cfg in cfg.groups:
             self._groups[group_cfg.name] = self._build_group(group_cfg, policy)
@@ -73,7 +73,10 @@ class Gateway:
         budget = RetryBudget(
             ratio=self._settings.retry.budget_ratio, min_per_s=self._settings.retry.budget_min_per_s
         )
-        return ModelGroup(cfg, members, policy, budget)
+        hedges = None
+        if cfg.hedge_after_ms is not None:  # 1 hedge per 10 s in reserve for a quiet group
+            hedges = RetryBudget(ratio=cfg.hedge_budget, min_per_s=0.1)
+        return ModelGroup(cfg, members, policy, budget, hedge_budget=hedges)
 
     def status(self) -> list[dict[str, Any]]:
         return [self._groups[n].status() for n in sorted(self._groups)]

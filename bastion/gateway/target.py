@@ -15,7 +15,9 @@ from bastion.core.deadline import Deadline
 from bastion.errors import BastionError, ContextLengthExceeded, InvalidRequest
 from bastion.gateway.completions import confidence
 from bastion.gateway.group import Kind, ModelGroup, OpenStream
-from bastion.gateway.streaming import relay
+from bastion.gateway.route import StreamRoute
+from bastion.gateway.splice import Splice
+from bastion.gateway.streaming import Relayed, Segment, relay, summed_usage
 from bastion.gateway.usage import StreamTally, estimate_prompt_tokens
 from bastion.pipeline.call import Call, Result
 from bastion.resilience import Bulkhead
@@ -137,60 +139,84 @@ class LlmTarget:
     async def _stream(self, call: Call, body: dict[str, Any], deadline: Deadline) -> Result:
         options = body.get("stream_options") or {}
         include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
-        upstream_body = {**body, "stream_options": {"include_usage": True}}
-        last: BastionError | None = None
-        queue, tried_context = self._groups(), False
-        while queue:
-            group = queue.pop(0)
-            try:
-                opened = await group.open_stream(upstream_body, deadline)
-            except _CLIENT_FAULTS as exc:
-                nxt = self._route(exc, tried_context)
-                if nxt is None:
-                    raise
-                tried_context, queue, last = True, [nxt], exc
-                continue
-            except BastionError as exc:
-                last = exc
-                continue
-            return self._relay(call, group, opened, include_usage, body)
-        if self.primary.settings.static_fallback is None:
-            assert last is not None
-            raise last
+        route = StreamRoute(
+            self._groups(),
+            self.context_fallback,
+            {**body, "stream_options": {"include_usage": True}},
+            deadline,
+            estimate_prompt_tokens(body),
+            max_switches=self.primary.policy.max_attempts,
+        )
+        try:
+            group, opened = await route.open()
+        except InvalidRequest:
+            raise
+        except BastionError as last:
+            if self.primary.settings.static_fallback is None:
+                raise
+            return self._static_stream(call, last)
+        return self._relay(call, route, group, opened, include_usage)
+
+    def _static_stream(self, call: Call, last: BastionError) -> Result:
         static = self._static_or_raise(call, "chat", last)
         call.delivered = static.predictions[0]
+        text = self.primary.settings.static_fallback
+        assert text is not None
         return Result(
             static.deployment,
             static.model,
             static.version,
             [],
             headers=static.headers,
-            stream=_static_stream(self.primary.name, self.primary.settings.static_fallback),
+            stream=_static_stream(self.primary.name, text),
         )
 
     def _relay(
         self,
         call: Call,
+        route: StreamRoute,
         group: ModelGroup,
         opened: OpenStream,
         include_usage: bool,
-        body: dict[str, Any],
     ) -> Result:
-        tally = StreamTally(estimate_prompt_tokens(body))
+        head = opened.first
+        created = int(head.get("created") or time.time())
+        splice = Splice(str(head.get("id") or "chatcmpl-stream"), created, group.name)
+        first = Segment(group, opened, StreamTally(route.prompt_estimate), splice)
 
-        async def on_end(error: BaseException | None) -> None:
-            usage = tally.final_usage()
-            call.usage, call.usage_estimated = usage, tally.estimated
-            call.cost_usd, call.served_by = opened.member.cost(usage), group.name
-            answer = tally.answer.completion(group.name, usage)
+        async def resume(broken: Segment, delivered: str, deltas: int) -> Segment | None:
+            found = await route.resume(broken.group, delivered, deltas)
+            if found is None:
+                return None
+            nxt_group, nxt = found
+            restart = nxt.mode == "restart"
+            spliced = Splice(splice.id, created, group.name, nxt.member.name, True)
+            spliced.skip, spliced.echo = (delivered, "") if restart else ("", delivered)
+            return Segment(nxt_group, nxt, StreamTally(route.prompt_estimate), spliced)
+
+        async def on_end(seen: Relayed, error: BaseException | None) -> None:
+            usage, estimated = summed_usage(seen)
+            shares = dict(route.hedge_costs)
+            for seg in seen.segments:
+                name = seg.opened.member.name
+                shares[name] = shares.get(name, 0.0) + seg.opened.member.cost(
+                    seg.tally.final_usage()
+                )
+            last = seen.segments[-1].group
+            call.usage, call.usage_estimated = usage, estimated
+            call.cost_usd, call.served_by = sum(shares.values()), last.name
+            call.upstream_costs = shares
+            call.continuations = list(seen.switches)
+            if last is not group:
+                call.stream_fallback = last.name
+            answer = seen.answer.completion(group.name, usage)
             call.delivered = Prediction(answer, confidence(answer), cost=call.cost_usd)
 
         stream = relay(
-            opened,
-            public_model=group.name,
+            first,
             include_usage=include_usage,
             request_id=call.request_id,
-            tally=tally,
+            resume=resume,
             on_end=on_end,
         )
         return Result(

@@ -1,4 +1,4 @@
-"""Costs report: the usage log summed by key, team, tenant, deployment, model and day."""
+"""Costs report: the usage log summed by key, team, tenant, deployment, model, prompt and day."""
 
 from __future__ import annotations
 
@@ -16,14 +16,23 @@ from bastion.store.usage_tables import UsageRow
 if TYPE_CHECKING:
     from bastion.store import Database
 
-Dimension = Literal["key", "team", "tenant", "deployment", "model", "day"]
-DIMENSIONS: tuple[Dimension, ...] = ("key", "team", "tenant", "deployment", "model", "day")
+Dimension = Literal["key", "team", "tenant", "deployment", "model", "prompt", "day"]
+DIMENSIONS: tuple[Dimension, ...] = (
+    "key",
+    "team",
+    "tenant",
+    "deployment",
+    "model",
+    "prompt",
+    "day",
+)
 _COLUMNS = {
     "key": UsageRow.key_id,
     "team": UsageRow.team,
     "tenant": UsageRow.tenant,
     "deployment": UsageRow.deployment,
     "model": UsageRow.model,
+    "prompt": UsageRow.prompt,  # NAME@VERSION; null for calls that named no prompt
     "day": UsageRow.day,
 }
 

@@ -41,6 +41,7 @@ class UsageRecord:
     tokens: int
     cached: bool
     estimated: bool = False  # tokens and cost estimated (the upstream sent no usage)
+    prompt: str | None = None  # the prompt version the call rendered: NAME@VERSION
 
     @classmethod
     def of(cls, call: Call, usage: Usage, now: datetime | None = None) -> UsageRecord:
@@ -62,6 +63,7 @@ class UsageRecord:
             tokens=usage.tokens,
             cached=call.cached,
             estimated=call.usage_estimated,
+            prompt=call.prompt.ref[:100] if call.prompt is not None else None,
         )
 
     def row(self) -> dict[str, Any]:
@@ -81,6 +83,7 @@ class UsageRecord:
             "tokens": self.tokens,
             "cached": self.cached,
             "estimated": self.estimated,
+            "prompt": self.prompt,
         }
 
 

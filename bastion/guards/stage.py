@@ -79,7 +79,11 @@ class GuardStage:
                 details={"guard": "pii", "pii_types": sorted(counts)},
             )
         if self._screen is not None:
-            texts = [t for item in call.inputs for t in screened_texts(item)]
+            texts = (
+                list(call.prompt.untrusted)  # a template's own text is the operator's
+                if call.prompt is not None
+                else [t for item in call.inputs for t in screened_texts(item)]
+            )
             if texts:
                 verdict = self._on_injection(call, await self._verdicts(texts))
                 call.guards = GuardReport(counts, verdict)

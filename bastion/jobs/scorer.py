@@ -40,7 +40,6 @@ from bastion.jobs.entities import Answer, Chunk, ChunkResult, Job, RowError
 from bastion.jobs.ledger import chunk_request_prefix
 from bastion.pipeline import Call, Next
 
-CostOf = Callable[[Call], float | None]
 Rows = list[tuple[int, Any]]
 # A data-contract screen: (job, chunk, rows) → (rows to score, rows held with their reason)
 Screen = Callable[[Job, Chunk, Rows], Awaitable[tuple[Rows, list[RowError]]]]
@@ -71,14 +70,12 @@ class ChunkScorer:
     def __init__(
         self,
         pipeline: Next,
-        cost_of: CostOf,
         limits: ScorerLimits = ScorerLimits(),
         sleep: Sleep = asyncio.sleep,
         screen: Screen | None = None,
     ) -> None:
         self._screen = screen
         self._pipeline = pipeline
-        self._cost_of = cost_of
         self._limits = limits
         self._sleep = sleep
 
@@ -141,7 +138,7 @@ class _ChunkRun:
             message = f"gave up after retries: {exc.error}"
             self.errors.extend(RowError(r, exc.error.type, message) for r, _ in rows)
             return
-        cost = self._scorer._cost_of(call)
+        cost = call.cost_usd
         self.cost_micros += round((cost or 0.0) * 1_000_000)
         for (row, _), pred in zip(rows, result.predictions, strict=True):
             self.answers.append(Answer(row, pred.output, pred.confidence))

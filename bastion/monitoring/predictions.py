@@ -20,6 +20,7 @@ from bastion.store.monitoring_tables import PredictionRow
 log = structlog.get_logger(__name__)
 
 Scrub = Callable[[Any], Any]
+PartScrub = Callable[[Any, Scrub], Any]
 FLUSH_WAIT_S = 5.0
 
 
@@ -63,14 +64,22 @@ class Sealer:
         self._encryptor = encryptor
         self._scrub = scrub
 
-    def seal(self, value: Any, aad: bytes, *, clear: bool) -> tuple[bytes, str]:
-        """(stored bytes, mode): ``plain``, ``encrypted``, ``scrubbed`` or ``omitted``."""
+    def seal(
+        self, value: Any, aad: bytes, *, clear: bool, redacted: PartScrub | None = None
+    ) -> tuple[bytes, str]:
+        """(stored bytes, mode): ``plain``, ``encrypted``, ``scrubbed`` or ``omitted``.
+
+        ``redacted``, when given, scrubs ``value`` knowing that parts of it were redacted
+        already (by the guard stage, with every PII type): it gets the scrub function and
+        skips those parts, so no text is searched for PII twice."""
         if clear:
             return dumps(value), "plain"
         encryptor = self._encryptor()
         if encryptor is not None:
             return encryptor.encrypt(dumps(value), aad), "encrypted"
         if self._scrub is not None:
+            if redacted is not None:
+                return dumps(redacted(value, self._scrub)), "scrubbed"
             return dumps(self._scrub(value)), "scrubbed"
         return dumps(None), "omitted"
 

@@ -57,6 +57,7 @@ class Recorder:
         self._segmenters = {d.deployment: Segmenter(d.segments) for d in settings.deployments}
         self._drift_off = {d.deployment for d in settings.deployments if not d.drift}
         self._clear: dict[tuple[str, bool], bool] = {}
+        self._redacts: dict[tuple[str, bool], bool] = {}
         self.collecting: set[Key] = set()
 
     def segmenter(self, deployment: str) -> Segmenter | None:
@@ -100,18 +101,29 @@ class Recorder:
             found = self._clear[key] = self._guards.policy(deployment, llm=llm).pii == "allow"
         return found
 
+    def _guard_redacts(self, deployment: str, llm: bool) -> bool:
+        """Whether the guard stage redacted every PII type in the inputs' text slots before
+        the call was answered (then the log does not search those texts again)."""
+        key = (deployment, llm)
+        found = self._redacts.get(key)
+        if found is None:
+            policy = self._guards.policy(deployment, llm=llm)
+            found = self._redacts[key] = policy.pii == "redact" and not policy.pii_types
+        return found
+
     def _rows(self, entry: Entry, out: Prepared) -> None:
         at = datetime.fromtimestamp(entry.at, UTC)
         count = min(len(entry.inputs), len(entry.predictions))
         clear = self.in_clear(entry.deployment, entry.tenant, llm=entry.llm)
         keep_input = self.settings.prediction_log.inputs != "off"
+        redacted = _scrub_unguarded if self._guard_redacts(entry.deployment, entry.llm) else None
         segmenter = self._segmenters.get(entry.deployment)
         for i in range(count):
             item, prediction = entry.inputs[i], entry.predictions[i]
             label, value = outcome_of(prediction.output)
             payload = {"input": item if keep_input else None, "output": prediction.output}
             blob, mode = self._log.sealer.seal(
-                payload, prediction_aad(entry.request_id, i), clear=clear
+                payload, prediction_aad(entry.request_id, i), clear=clear, redacted=redacted
             )
             out.rows.append(
                 {
@@ -191,6 +203,29 @@ class Recorder:
             return True
         profile = self._monitor.reference(deployment, version)
         return profile is not None and profile.embedding is not None
+
+
+def _scrub_unguarded(payload: Any, scrub: Callable[[Any], Any]) -> Any:
+    """A logged ``{"input", "output"}`` payload scrubbed, except the input's text slots,
+    which the guard stage redacted already."""
+    return {"input": _outside_texts(payload["input"], scrub), "output": scrub(payload["output"])}
+
+
+def _outside_texts(item: Any, fn: Callable[[Any], Any]) -> Any:
+    """``item`` with ``fn`` applied to every value outside the text slots the guard stage
+    redacts (``bastion.guards.texts.map_texts``: a string item, every string of a dict or
+    list item, and a chat body's ``messages[*].content``). Only a chat body has such values:
+    its fields besides ``messages``, and each message's fields besides a string ``content``
+    (a message whose content is a list of parts goes to ``fn`` whole)."""
+    if not (isinstance(item, dict) and isinstance(item.get("messages"), list)):
+        return item
+    messages = [
+        {k: v if k == "content" else fn(v) for k, v in m.items()}
+        if isinstance(m, dict) and isinstance(m.get("content"), str)
+        else fn(m)
+        for m in item["messages"]
+    ]
+    return {k: messages if k == "messages" else fn(v) for k, v in item.items()}
 
 
 def drift_settings_of(settings: MonitoringSettings) -> Mapping[str, Any]:

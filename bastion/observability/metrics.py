@@ -129,6 +129,12 @@ class Metrics:
         self.retries = Counter(
             "bastion_upstream_retries", "Upstream retries", ["group"], registry=r
         )
+        self.hedges = Counter(
+            "bastion_upstream_hedges",
+            "Hedged stream openings: started, and won (the hedge answered first)",
+            ["group", "outcome"],
+            registry=r,
+        )
         self.breaker_state = Gauge(
             "bastion_breaker_state",
             "Circuit breaker: 0 closed, 1 half-open, 2 open (worst over workers)",
@@ -260,6 +266,10 @@ class Metrics:
     def on_retry(self, group: str, _event: object) -> None:
         """A ``ModelGroup.on_retry_hooks`` hook."""
         self.retries.labels(group).inc()
+
+    def on_hedge(self, group: str, outcome: str) -> None:
+        """A ``ModelGroup.on_hedge_hooks`` hook."""
+        self.hedges.labels(group, outcome).inc()
 
     # -- sampling and exposition -----------------------------------------------------------
 

@@ -56,6 +56,10 @@ class RequestRecord:
     inputs: int
     trace_id: str | None
     cost_estimated: bool = False  # tokens (and so cost_usd) estimated: no usage from upstream
+    continued: tuple[str, ...] = ()  # a broken stream's switches to other upstreams
+    upstream_costs: dict[str, float] | None = None  # USD by upstream, when several were paid
+    prompt: str | None = None  # the prompt template version rendered: NAME@VERSION
+    citations: tuple[str, ...] = ()  # DOCUMENT#CHUNK of each chunk its retrieval step used
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -122,6 +126,10 @@ class RequestLog:
             "served_by": r.served_by,
             "review": r.review,
             "review_flags": r.review_flags or None,
+            "continued": list(r.continued) or None,
+            "upstream_costs": r.upstream_costs,
+            "prompt": r.prompt,
+            "citations": list(r.citations) or None,
         }
         out.update((k, v) for k, v in optional.items() if v is not None)
         return out

@@ -95,6 +95,7 @@ class RecordStage:
             metrics.add_sampler(RuntimeSampler(metrics, gateway, deployments))
             for name in gateway.names:
                 gateway.group(name).on_retry_hooks.append(metrics.on_retry)
+                gateway.group(name).on_hedge_hooks.append(metrics.on_hedge)
             metrics.start()
 
         def known(name: str) -> bool:
@@ -202,14 +203,27 @@ class RecordStage:
             cost_usd=call.cost_usd,
             cost_estimated=call.usage_estimated,
             cache=call.cache,
-            fallback=result.headers.get("x-bastion-fallback") if result is not None else None,
+            fallback=_fallback(call, result),
+            continued=tuple(call.continuations),
+            upstream_costs=dict(call.upstream_costs) if len(call.upstream_costs) > 1 else None,
             served_by=call.served_by,
             review=call.review.status if call.review is not None else None,
             review_flags=len(call.review_flags),
             stream=call.stream,
             inputs=len(call.inputs),
             trace_id=tid,
+            prompt=call.prompt.ref if call.prompt is not None else None,
+            citations=tuple(f"{c.get('document')}#{c.get('chunk')}" for c in call.prompt.citations)
+            if call.prompt is not None
+            else (),
         )
+
+
+def _fallback(call: Call, result: Result | None) -> str | None:
+    """The group that answered instead of the primary: named in the response header, or,
+    for a stream continued elsewhere after its headers went out, on the call."""
+    header = result.headers.get("x-bastion-fallback") if result is not None else None
+    return header or call.stream_fallback
 
 
 def _span_attributes(r: RequestRecord) -> dict[str, Any]:
@@ -227,6 +241,8 @@ def _span_attributes(r: RequestRecord) -> dict[str, Any]:
         "gen_ai.usage.output_tokens": r.completion_tokens,
         "bastion.cost_usd": r.cost_usd,
         "bastion.review": r.review,
+        "bastion.prompt": r.prompt,
+        "bastion.citations": list(r.citations) or None,
     }
 
 

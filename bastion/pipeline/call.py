@@ -39,6 +39,31 @@ class LlmRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PromptUse:
+    """The prompt template version a call rendered (set by the prompt adapters): read by the
+    guard (``untrusted``: the client's variable values, screened for injection instead of the
+    template's own text), the audit record, the request log, the trace and the usage log."""
+
+    name: str
+    version: int
+    alias: str | None = None
+    citations: tuple[Mapping[str, Any], ...] = ()  # document, chunk, score of each
+    untrusted: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "alias": self.alias,
+            "citations": [dict(c) for c in self.citations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class GuardReport:
     """What the guard stage found: PII counts by type, the injection verdict (if screened)."""
 
@@ -87,7 +112,10 @@ class Call:
     - the target (execute): ``usage``, ``usage_estimated``, ``cost_usd`` (its own
       price), ``served_by`` (the group or model that answered, ``static`` for the static
       fallback), ``first_chunk_s`` (a stream's time to its first chunk), ``delivered`` (a
-      stream's whole answer, assembled from the chunks it sent: its Result has none);
+      stream's whole answer, assembled from the chunks it sent: its Result has none),
+      for a stream continued on other upstreams after it broke: ``continuations`` (each
+      switch), ``stream_fallback`` (the group that finished it, when not the one whose
+      headers went out) and ``upstream_costs`` (USD by upstream, hedges included);
     - record's execute timer: ``backend_s``; decide: ``review``, ``review_original``.
 
     ``finishers`` are how a call ends, streamed or not, in one documented order: each stage
@@ -107,6 +135,7 @@ class Call:
     deadline: Deadline | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     llm: LlmRequest | None = None  # set by the OpenAI adapter for calls to an LLM group
+    prompt: PromptUse | None = None  # set by the prompt adapters: the template version used
 
     principal: Principal | None = None
     version: int | None = None
@@ -126,6 +155,9 @@ class Call:
     review: ReviewOutcome | None = None
     review_original: list[Prediction] | None = None
     delivered: Prediction | None = None  # a stream's answer, assembled from what it sent
+    continuations: list[str] = field(default_factory=list)
+    stream_fallback: str | None = None
+    upstream_costs: dict[str, float] = field(default_factory=dict)
     finishers: list[Finisher] = field(default_factory=list)
 
     @property

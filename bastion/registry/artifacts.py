@@ -57,12 +57,39 @@ class ArtifactStore:
             )
         return self._root / "sha256" / sha256[:2] / sha256
 
+    def incoming(self) -> Path:
+        """A fresh temporary path inside the store (same file system: renames are atomic)."""
+        tmp_dir = self._root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        return tmp_dir / f"incoming-{secrets.token_hex(8)}"
+
+    def adopt(self, tmp: Path, sha256: str, size: int) -> Path:
+        """Move the fully written file ``tmp`` into place as ``sha256`` after hashing it;
+        ArtifactIntegrityError (and ``tmp`` removed) if its bytes are not those."""
+        target = self.location(sha256)
+        try:
+            actual, found = hash_file(tmp)
+            if (actual, found) != (sha256, size):
+                raise ArtifactIntegrityError(
+                    f"the fetched artifact is {found} bytes with sha256 {actual}, expected "
+                    f"{size} bytes with sha256 {sha256}: the shared store's copy does not "
+                    "match the registry. Re-register the model from a trusted copy; "
+                    "`bastion models verify` checks every store",
+                    details={"path": str(target), "expected": sha256, "actual": actual},
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.chmod(READ_ONLY)
+            os.replace(tmp, target)
+            _fsync_dir(target.parent)
+            return target
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
     def put(self, source: Path | bytes) -> tuple[str, int]:
         """Store a file or bytes; return ``(sha256, size)``. Storing the same content twice is a
         no-op, and re-storing it over a tampered copy repairs the stored file."""
-        tmp_dir = self._root / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_dir / f"incoming-{secrets.token_hex(8)}"
+        tmp = self.incoming()
         try:
             with tmp.open("xb") as out:
                 sha256, size = self._copy(source, out)

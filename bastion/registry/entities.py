@@ -6,7 +6,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +127,7 @@ class VerifyResult:
     expected: str | None
     actual: str | None
     message: str
+    stores: dict[str, str] = field(default_factory=dict)  # store → what it holds
 
 
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")

@@ -34,6 +34,7 @@ from bastion.registry.entities import (
     validate_name,
     with_aliases,
 )
+from bastion.registry.tiered import Artifacts, StoreCheck
 from bastion.store import Database
 from bastion.store.tables import ModelRow, ModelVersionRow, utcnow
 from bastion.store.versions import insert_next_version
@@ -117,9 +118,9 @@ def _check_zip(artifact: Path | bytes) -> None:
 class Registry:
     """Versions, aliases and their history. One database session per operation."""
 
-    def __init__(self, db: Database, artifacts: ArtifactStore) -> None:
+    def __init__(self, db: Database, artifacts: ArtifactStore | Artifacts) -> None:
         self._db = db
-        self._artifacts = artifacts
+        self._artifacts = artifacts if isinstance(artifacts, Artifacts) else Artifacts(artifacts)
         self._aliases = rules.AliasBook(db)
 
     async def register(
@@ -161,7 +162,7 @@ class Registry:
         sha256, size = None, 0
         if artifact is not None:
             await asyncio.to_thread(_check_zip, artifact)  # a zip bomb: 413 before storing
-            sha256, size = await asyncio.to_thread(self._artifacts.put, artifact)
+            sha256, size = await self._artifacts.put(artifact)
         values.update(artifact_sha256=sha256, artifact_size=size)
         mv = await insert_next_version(
             lambda: self._insert_version(name, values, tenant), f"model {name!r}"
@@ -285,7 +286,7 @@ class Registry:
         """ArtifactTampered unless version ``version`` of ``name`` has no artifact or its
         stored bytes still match the sha256 recorded at registration (NotFound if unknown)."""
         mv = await self.get_version(name, version)
-        result = await asyncio.to_thread(self._verify_one, mv)
+        result = await self._verify_one(mv, loadable=True)
         if result.ok:
             return
         raise ArtifactTampered(
@@ -326,14 +327,16 @@ class Registry:
         """Every ``(model, alias) -> version``, read in one query."""
         return await self._aliases.snapshot()
 
-    def artifact_path(self, mv: ModelVersion) -> Path | None:
-        """The version's artifact after checking its sha256, or None if it has none.
+    @property
+    def artifacts(self) -> Artifacts:
+        return self._artifacts
 
-        Blocking (it hashes the file): call through ``asyncio.to_thread`` from async code.
-        """
+    async def artifact_path(self, mv: ModelVersion) -> Path | None:
+        """The version's artifact in this replica's cache after checking its sha256 (fetched
+        from the shared store first when needed), or None if it has none."""
         if mv.artifact_sha256 is None:
             return None
-        return self._artifacts.path(mv.artifact_sha256, expected_size=mv.artifact_size)
+        return await self._artifacts.path(mv.artifact_sha256, expected_size=mv.artifact_size)
 
     async def verify(
         self, name: str | None = None, version: int | None = None
@@ -348,13 +351,18 @@ class Registry:
             records = await self.list_versions(name)
         else:
             records = [await self.get_version(name, version)]
-        return [await asyncio.to_thread(self._verify_one, mv) for mv in records]
+        return [await self._verify_one(mv) for mv in records]
 
-    def _verify_one(self, mv: ModelVersion) -> VerifyResult:
+    async def _verify_one(self, mv: ModelVersion, *, loadable: bool = False) -> VerifyResult:
+        """Every store's copy (``verify``), or only whether it loads (``loadable``: the
+        cache, fetched from the shared store when missing or altered)."""
         if mv.artifact_sha256 is None:
             return VerifyResult(mv.name, mv.version, True, None, None, "no artifact to check")
+        if not loadable:
+            checks = await self._artifacts.check(mv.artifact_sha256, mv.artifact_size)
+            return _result_of(mv, mv.artifact_sha256, checks)
         try:
-            self.artifact_path(mv)
+            await self.artifact_path(mv)
         except ArtifactIntegrityError as exc:
             actual = exc.details.get("actual")
             return VerifyResult(
@@ -368,3 +376,20 @@ class Registry:
         return VerifyResult(
             mv.name, mv.version, True, mv.artifact_sha256, mv.artifact_sha256, "sha256 matches"
         )
+
+
+def _result_of(mv: ModelVersion, sha256: str, checks: list[StoreCheck]) -> VerifyResult:
+    """One version's result from its stores' checks: ok only when every store is."""
+    bad = [c for c in checks if not c.ok]
+    stores = {c.store: c.message for c in checks}
+    if not bad:
+        return VerifyResult(mv.name, mv.version, True, sha256, sha256, "sha256 matches", stores)
+    return VerifyResult(
+        mv.name,
+        mv.version,
+        False,
+        sha256,
+        bad[0].actual,
+        "; ".join(f"{c.store}: {c.message}" for c in bad),
+        stores,
+    )

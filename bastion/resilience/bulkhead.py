@@ -6,8 +6,7 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 from bastion.core.deadline import Deadline
 from bastion.errors import Overloaded
@@ -67,13 +66,10 @@ class Bulkhead:
         first = next(iter(self._queued_at.values()))
         return max(0.0, (time.monotonic() if now is None else now) - first)
 
-    @asynccontextmanager
-    async def slot(self, deadline: Deadline | None = None) -> AsyncIterator[None]:
-        await self._acquire(deadline)
-        try:
-            yield
-        finally:
-            self._release()
+    def slot(self, deadline: Deadline | None = None) -> _Slot:
+        """An async context manager holding one slot for its block (a plain object, not a
+        generator: it is entered on every request, up to twice on an LLM call)."""
+        return _Slot(self, deadline)
 
     async def _acquire(self, deadline: Deadline | None) -> None:
         if self._in_flight < self.max_concurrent and not self._waiters:
@@ -116,3 +112,22 @@ class Bulkhead:
             retry_after=self.retry_after_s,
             details={"in_flight": self._in_flight, "waiting": self.waiting},
         )
+
+
+class _Slot:
+    __slots__ = ("_bulkhead", "_deadline")
+
+    def __init__(self, bulkhead: Bulkhead, deadline: Deadline | None) -> None:
+        self._bulkhead = bulkhead
+        self._deadline = deadline
+
+    async def __aenter__(self) -> None:
+        await self._bulkhead._acquire(self._deadline)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._bulkhead._release()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +75,7 @@ async def load_version(
 ) -> LoadedVersion:
     """Fetch, hash-check and load one version; raises ArtifactIntegrityError if tampered."""
     record = await registry.get_version(model, version)
-    path = await asyncio.to_thread(registry.artifact_path, record)
+    path = await registry.artifact_path(record)
     spec = ModelSpec(
         name=model,
         version=version,

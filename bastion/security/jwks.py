@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import structlog
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
@@ -169,6 +168,8 @@ class KeySet:
 
 async def fetch_url(url: str, timeout_s: float) -> bytes:
     """GET a JWKS document (at most ``MAX_JWKS_BYTES``); any failure is a ConfigError."""
+    import httpx  # here: a server without a JWKS URL never loads it
+
     try:
         async with (
             httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client,

@@ -21,6 +21,7 @@ from bastion.settings.actions import ActionsSettings
 from bastion.settings.alerts import AlertSettings
 from bastion.settings.audit import AuditSettings, EncryptionSettings
 from bastion.settings.core import (
+    ArtifactSettings,
     BatchingSettings,
     DeploymentSettings,
     LimitsSettings,
@@ -39,13 +40,16 @@ from bastion.settings.llm import LlmSettings
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
 from bastion.settings.operations import OperationsSettings
+from bastion.settings.prompts import PromptsSettings
 from bastion.settings.protocols import OpenAISettings
+from bastion.settings.rag import RagSettings
 from bastion.settings.references import config_problems, unknown_env
 from bastion.settings.review import ReviewSettings
 from bastion.settings.rollouts import RolloutsSettings
 from bastion.settings.security import JwtSettings, SecuritySettings
 
 __all__ = [
+    "ArtifactSettings",
     "BatchingSettings",
     "DeploymentSettings",
     "JobsSettings",
@@ -75,6 +79,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     limits: LimitsSettings = LimitsSettings()
     registry: RegistrySettings = RegistrySettings()
+    artifacts: ArtifactSettings = ArtifactSettings()
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
     llm: LlmSettings = LlmSettings()
@@ -94,6 +99,8 @@ class Settings(BaseSettings):
     data: DataSettings = DataSettings()
     features: FeaturesSettings = FeaturesSettings()
     actions: ActionsSettings = ActionsSettings()
+    prompts: PromptsSettings = PromptsSettings()
+    rag: RagSettings = RagSettings()
     deployments: list[DeploymentSettings] = Field(
         default_factory=list,
         description="served deployments; empty means every registered model, by its name",

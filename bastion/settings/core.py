@@ -57,6 +57,27 @@ class RegistrySettings(Section):
     )
 
 
+class ArtifactSettings(Section):
+    """Where model artifacts and eval sets live (docs/scaling.md#artifacts). Each replica
+    keeps a local cache under ``data_dir/artifacts`` either way; the sha256 is checked on
+    every load, whatever the store."""
+
+    url: str | None = Field(
+        None,
+        pattern=r"^(local|database|s3://.+)$",
+        description="unset: `database` when database_url is PostgreSQL (a cluster), else "
+        "`local` (this data dir only); or s3://BUCKET/PREFIX?endpoint_url=URL&region=R "
+        "(the s3 extra; credentials from boto3's usual chain)",
+    )
+
+    def resolved(self, database_url: str | None) -> str:
+        """The store in force: the URL, or the default for this database."""
+        if self.url is not None:
+            return self.url
+        postgres = (database_url or "").startswith(("postgres://", "postgresql"))
+        return "database" if postgres else "local"
+
+
 class LoggingSettings(Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"

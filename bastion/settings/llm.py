@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -11,11 +11,17 @@ from bastion.settings.core import _NAME_PATTERN, Section
 
 
 class TimeoutSettings(Section):
-    """Seconds: to connect, to the first token, between chunks, and for the whole call."""
+    """Seconds: to connect, to a stream's first token, between its chunks, to a whole
+    non-streamed answer, and for the whole call.
+
+    The stream defaults are set for a person waiting (docs/llm-streams.md): an upstream that
+    has sent nothing for 10 s is abandoned while a fallback can still answer in time.
+    """
 
     connect: float = Field(2.0, gt=0)
-    first_token: float = Field(30.0, gt=0)
-    idle: float = Field(30.0, gt=0)
+    first_token: float = Field(10.0, gt=0, description="a stream's first chunk")
+    idle: float = Field(10.0, gt=0, description="the longest gap between a stream's chunks")
+    answer: float = Field(60.0, gt=0, description="a whole non-streamed answer")
     total: float = Field(600.0, gt=0)
 
 
@@ -39,6 +45,17 @@ class UpstreamSettings(Section):
     max_concurrency: int = Field(64, ge=1)
     max_queue: int = Field(256, ge=0)
     timeouts: TimeoutSettings = TimeoutSettings()
+    continuation: Literal["prefill", "restart", "none"] = Field(
+        "restart",
+        description="how this upstream may finish a stream another one broke off: prefill "
+        "(it continues a trailing assistant message), restart (a fresh answer, forwarded "
+        "past the delivered text only if it begins with it) or none",
+    )
+    prefill_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="extra body fields sent with a prefill, e.g. vLLM's "
+        "{continue_final_message: true, add_generation_prompt: false}",
+    )
 
 
 class CacheSettings(Section):
@@ -62,6 +79,21 @@ class ModelGroupSettings(Section):
     cache: CacheSettings = CacheSettings()
     max_concurrency: int = Field(256, ge=1)
     max_queue: int = Field(512, ge=0)
+    hedge_after_ms: float | Literal["adaptive"] | None = Field(
+        None,
+        description="streams: with no first token by then, also ask the next target and keep "
+        "whichever answers first; adaptive: hedge_p95_multiple x the observed first-token p95",
+    )
+    hedge_p95_multiple: float = Field(1.5, gt=0)
+    hedge_budget: float = Field(
+        0.05, ge=0, le=1, description="hedges per streamed request, at most (plus 1 per 10 s)"
+    )
+
+    @model_validator(mode="after")
+    def _hedge_positive(self) -> ModelGroupSettings:
+        if isinstance(self.hedge_after_ms, float | int) and self.hedge_after_ms <= 0:
+            raise ValueError(f"group '{self.name}': hedge_after_ms must be > 0 or 'adaptive'")
+        return self
 
 
 class RetrySettings(Section):

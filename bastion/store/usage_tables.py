@@ -38,5 +38,6 @@ class UsageRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     tokens: Mapped[int] = mapped_column(Integer, default=0)
     cached: Mapped[bool] = mapped_column(default=False)
+    prompt: Mapped[str | None] = mapped_column(String(100))  # NAME@VERSION (prompts_0001)
     # the tokens (and so the cost) are Bastion's estimate: the upstream sent no usage
     estimated: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -20,6 +20,7 @@ from bastion.testing.faults import (
     error_body,
     openai_error,
     pseudo_embedding,
+    trailing_prefill,
     word_count,
 )
 
@@ -154,11 +155,19 @@ class FaultUpstream:
             early = await self._before_answer(request, fault, stream=stream)
             if early is not None:
                 return early
+            if fault.kind == "refuse_prefill" and chat and trailing_prefill(body) is not None:
+                message = "The last message must be a user or tool message (injected)."
+                return _json(openai_error(message, type_="invalid_request_error"), 400)
+        if fault is not None and fault.kind == "ignore_prefill" and trailing_prefill(body):
+            body = {**body, "messages": body["messages"][:-1]}
+        prefix = self.reply_prefix
+        if fault is not None and fault.kind == "different_answer":
+            prefix = ["Quite", "another", "answer:"]
         reply = Reply.build(
             body,
             model,
             f"{'chatcmpl' if chat else 'cmpl'}-{next(self._ids)}",
-            self.reply_prefix,
+            prefix,
             chat=chat,
             confidence=fault.confidence if fault is not None else 0.99,
         )
@@ -184,7 +193,7 @@ class FaultUpstream:
             return _json(payload, status, headers)
         if kind == "reset":
             return await self._abort(request)
-        if kind == "hang":
+        if kind == "hang" or (kind == "silent" and not stream):
             await self._closing.wait()
             return await self._abort(request)
         if kind == "slow" or (kind == "delay_first_token" and not stream):
@@ -204,6 +213,9 @@ class FaultUpstream:
         if kind == "omit_done":
             response.force_close()  # before the headers, so the client sees Connection: close
         await response.prepare(request)
+        if kind == "silent":
+            await self._closing.wait()
+            return await self._abort(request)
         if fault is not None and kind == "delay_first_token":
             await asyncio.sleep(fault.seconds)
         breaks_at = fault.after if fault is not None and kind != "omit_done" else -1

@@ -22,6 +22,8 @@ FAULT_PARAMS: Mapping[str, frozenset[str]] = MappingProxyType(
         "unavailable": frozenset({"times", "retry_after"}),
         "reset": frozenset({"times"}),
         "hang": frozenset({"times"}),
+        # a stream answered 200 with its headers, then nothing (plain calls: like hang)
+        "silent": frozenset({"times"}),
         "delay_first_token": frozenset({"seconds", "times"}),
         "cut_stream": frozenset({"after", "times"}),
         "stall_stream": frozenset({"after", "times"}),
@@ -33,6 +35,12 @@ FAULT_PARAMS: Mapping[str, frozenset[str]] = MappingProxyType(
         "slow": frozenset({"seconds", "times"}),
         # answers normally, with every token's log-probability ln(confidence) when asked
         "low_confidence": frozenset({"confidence", "times"}),
+        # refuses (400) a chat whose last message is the assistant's: a prefill it won't take
+        "refuse_prefill": frozenset({"times"}),
+        # takes a trailing assistant message without continuing it: answers afresh
+        "ignore_prefill": frozenset({"times"}),
+        # answers with other words (a fresh answer that does not repeat what was sent)
+        "different_answer": frozenset({"times"}),
     }
 )
 # Stream-only faults; ``cut_stream`` also cuts a non-streamed body half way.
@@ -229,6 +237,7 @@ class Reply:
     usage: dict[str, int]
     chat: bool
     logprob: float | None = None  # each token's, when the request asked for logprobs
+    continued: bool = False  # continues a prefill: the first word, too, follows a space
 
     @classmethod
     def build(
@@ -241,6 +250,9 @@ class Reply:
         chat: bool,
         confidence: float = 0.99,
     ) -> Reply:
+        """The answer to ``body``. A chat whose last message is the assistant's own start of
+        this very answer (a prefill) is continued from there, as a model that takes a prefill
+        does; any other trailing assistant message is ignored."""
         if chat:
             messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
             prompts = [_text(m.get("content")) for m in messages]
@@ -251,6 +263,7 @@ class Reply:
             prompts = [prompt] if isinstance(prompt, str) else [str(p) for p in prompt]
             question = " ".join(prompts)
         words, finish = [*prefix, *question.split()], "stop"
+        words, continued = _after_prefill(body, words) if chat else (words, False)
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         if isinstance(limit, int) and 0 < limit < len(words):
             words, finish = words[:limit], "length"
@@ -262,7 +275,7 @@ class Reply:
         }
         head = {"id": id_, "created": int(time.time()), "model": model}
         logprob = math.log(max(confidence, 1e-9)) if chat and body.get("logprobs") else None
-        return cls(head, words, finish, usage, chat, logprob)
+        return cls(head, words, finish, usage, chat, logprob, continued)
 
     def _logprobs(self, words: Sequence[str]) -> dict[str, Any] | None:
         if self.logprob is None:
@@ -309,10 +322,30 @@ class Reply:
                 choice["text"] = piece or ""
             return _sse({**head, "choices": [choice], **extra})
 
-        pieces = [w if i == 0 else " " + w for i, w in enumerate(self.words)]
+        pieces = [w if i == 0 and not self.continued else " " + w for i, w in enumerate(self.words)]
         events = [chunk(None, None, role=True)] if self.chat else []
         events += [chunk(piece, None) for piece in pieces]
         events.append(chunk(None, self.finish))
         if include_usage:
             events.append(_sse({**head, "choices": [], "usage": self.usage}))
         return events
+
+
+def trailing_prefill(body: dict[str, Any]) -> str | None:
+    """The text of a chat's last message when it is the assistant's (a prefill), else None."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        return None
+    last = messages[-1]
+    return _text(last.get("content")) if last.get("role") == "assistant" else None
+
+
+def _after_prefill(body: dict[str, Any], words: list[str]) -> tuple[list[str], bool]:
+    """The words still to say after a prefill that begins this answer at a word boundary."""
+    prefill = trailing_prefill(body)
+    full = " ".join(words)
+    if not prefill or not full.startswith(prefill):
+        return words, False
+    if len(full) > len(prefill) and full[len(prefill)] != " ":
+        return words, False
+    return full[len(prefill) :].split(), True

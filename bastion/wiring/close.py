@@ -15,11 +15,15 @@ async def close_services(svc: Services) -> None:
         await svc.data.aclose()
     if svc.features is not None:
         await svc.features.aclose()  # writes the quarantined rows still queued
+    if svc.rag is not None:
+        await svc.rag.aclose()  # stops the freshness checks; index builds finish
     await svc.cache.aclose()
     await svc.gateway.aclose()
     if svc.rollouts is not None:
         await svc.rollouts.aclose()  # stops shadow workers, flushes stats, frees the lease
     await svc.deployments.aclose()
+    if svc.prompts is not None:
+        await svc.prompts.aclose()  # stops following prompt alias changes
     if svc.review is not None:
         await svc.review.aclose()  # lets webhooks in flight finish (bounded)
     if svc.monitoring is not None:
@@ -38,4 +42,5 @@ async def close_services(svc: Services) -> None:
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
     await svc.authenticator.aclose()  # a JWKS refetch still running
+    await svc.artifacts.aclose()  # the S3 client, when the store is a bucket
     await svc.db.aclose()

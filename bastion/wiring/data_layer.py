@@ -7,7 +7,6 @@ import contextlib
 from typing import Any
 
 from bastion.api import openai_batch as openai_batch_api
-from bastion.api.accounting import COST_HEADER, call_headers
 from bastion.data import QUARANTINED, DataService
 from bastion.errors import BastionError
 from bastion.features import BuiltinFeatures, EnrichStage
@@ -19,18 +18,12 @@ from bastion.jobs.files import FileStore
 from bastion.jobs.formats import read_chunks
 from bastion.jobs.outputs import JobFiles
 from bastion.monitoring.references import ReferenceStore
-from bastion.pipeline import Call, Next
+from bastion.pipeline import Next
 from bastion.registry import Registry
 from bastion.routing import DeploymentManager
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database
-
-
-def call_cost_usd(call: Call) -> float | None:
-    """What a settled call cost, as its response would say (``x-bastion-cost-usd``)."""
-    cost = call_headers(call).get(COST_HEADER)
-    return float(cost) if cost is not None else None
 
 
 def build_data(
@@ -108,7 +101,7 @@ def build_jobs(settings: Settings, svc: Services) -> JobService | None:
     return JobService(
         settings.jobs,
         JobLedger(svc.db),
-        ChunkScorer(pipeline, call_cost_usd, limits, screen=job_screen(svc)),
+        ChunkScorer(pipeline, limits, screen=job_screen(svc)),
         svc.keys,
         settings.data_dir / "jobs",
         known=known,
@@ -148,9 +141,8 @@ def build_batches(settings: Settings, svc: Services) -> BatchService | None:
         return None
     recorder = svc.governance.recorder if svc.governance is not None else None
     caller = openai_batch_api.line_caller(
-        svc.pipeline, settings.governance, svc.gateway.__contains__, call_cost_usd,
-        svc.openai_check,
-    )  # fmt: skip
+        svc.pipeline, settings.governance, svc.gateway.__contains__, svc.openai_check
+    )
     return BatchService(
         BatchStore(svc.db),
         FileStore(svc.db, settings.data_dir / "files"),

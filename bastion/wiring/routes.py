@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api import actions as actions_api
-from bastion.api import admin, admin_files, health, oip, openai_compat, predict
+from bastion.api import admin, admin_files, health, oip, openai_compat, predict, prompts_admin
 from bastion.api import alerts as alerts_api
+from bastion.api import artifacts as artifacts_api
 from bastion.api import audit as audit_api
 from bastion.api import backfill as backfill_api
 from bastion.api import costs as costs_api
@@ -23,6 +24,7 @@ from bastion.api import metrics as metrics_api
 from bastion.api import openai_batch as openai_batch_api
 from bastion.api import operations as operations_api
 from bastion.api import quarantine as quarantine_api
+from bastion.api import rag as rag_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
 from bastion.api.gatekeeper import Gatekeeper
@@ -91,6 +93,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.include_router(costs_api.router)
     app.include_router(feedback_api.router)
     app.include_router(evaluation_api.router)
+    app.include_router(prompts_admin.router)
     app.include_router(operations_api.router)
     app.mount("/console", build_console())  # the web console: its own pages, session, headers
     for data_layer in (jobs_api, quarantine_api, openai_batch_api, data_api, backfill_api,
@@ -99,6 +102,8 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.include_router(actions_api.router)
     app.include_router(actions_api.public)
     app.include_router(admin_files.router)
+    app.include_router(rag_api.router)
+    app.include_router(artifacts_api.router)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -24,7 +24,9 @@ from bastion.observability.alerts import AlertManager
 from bastion.observability.audit import AuditLog
 from bastion.observability.capacity import CapacityMeter
 from bastion.pipeline.assemble import assemble
-from bastion.registry import ArtifactStore, Registry
+from bastion.rag import RagService
+from bastion.registry import Registry
+from bastion.registry.opening import open_artifacts
 from bastion.review import ReviewService
 from bastion.routing import DeploymentManager
 from bastion.routing.loaded import load_version
@@ -45,6 +47,7 @@ from bastion.wiring.data_layer import (
     enrich_stage,
     start_data_layer,
 )
+from bastion.wiring.prompts import build_prompts
 
 
 async def build_services(settings: Settings, resources: Resources | None = None) -> Services:
@@ -55,7 +58,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     await check_keys(db, encryptor)  # keys that cannot open the stored data fail the start
-    artifacts = ArtifactStore(settings.artifacts_dir)
+    artifacts = open_artifacts(settings, db)  # the cache here, and the shared store
     registry = Registry(db, artifacts)
     sec = settings.security
     ownership = Ownership.of(sec.global_operators, sec.global_approvers)
@@ -167,8 +170,10 @@ async def build_services(settings: Settings, resources: Resources | None = None)
             max_tokens=settings.governance.max_tokens,
             unknown_fields=settings.openai.unknown_fields,
         ),
+        prompts=build_prompts(settings, db, evaluation, gateway),
     )
     svc.capacity = build_capacity(settings, record, gateway, deployments)
+    svc.rag = build_rag(settings, db, resources, ownership)
     await start_services(svc, record)
     return svc
 
@@ -183,6 +188,10 @@ async def start_services(svc: Services, record: RecordStage) -> None:
         svc.governance.start()  # the usage log's group-commit writer
     svc.review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await svc.deployments.start()
+    if svc.prompts is not None:
+        # retrieval steps use the server's retrieval collections where it has them
+        svc.prompts.attach_retriever(svc.rag)
+        await svc.prompts.start()  # every prompt alias read now, then followed
     start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
     svc.rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used
     await svc.rollouts.start()
@@ -193,6 +202,9 @@ async def start_services(svc: Services, record: RecordStage) -> None:
         await svc.monitoring.start()  # the log's writer; live versions' drift references
     if svc.actions is not None:
         await svc.actions.start(svc.pipeline, svc.review)  # destinations, dispatcher, intake
+    if svc.rag is not None:
+        svc.rag.freshness.attach(alerts=svc.alerts, registry=metrics_registry)
+        svc.rag.start()  # document age and staleness alerts, every rag.freshness_interval_s
 
 
 def build_actions(
@@ -241,6 +253,17 @@ def build_capacity(
     if record.metrics is not None:
         record.metrics.add_sampler(meter)
     return meter
+
+
+def build_rag(
+    settings: Settings, db: Database, resources: Resources, ownership: Ownership
+) -> RagService | None:
+    """Retrieval collections, embedding with the bundled MiniLM (None with rag off)."""
+    if not settings.rag.enabled:
+        return None
+    return RagService(
+        settings.rag, db, lambda texts: resources.text_encoder().encode(texts), ownership=ownership
+    )
 
 
 def build_cache(settings: Settings) -> ResponseCache:

@@ -17,6 +17,7 @@ HOT = {
     "/v1/chat/completions",
     "/v1/completions",
     "/v1/embeddings",
+    "/v1/prompts/{name}/completions",
 }
 
 

@@ -14,7 +14,8 @@ import yaml
 from bastion.testing import FaultUpstream, running_upstream
 from tests.e2e.server import Server, make_server
 
-FAST = {"connect": 0.5, "first_token": 0.6, "idle": 0.4, "total": 4.0}
+FAST = {"connect": 0.5, "first_token": 0.6, "idle": 0.4, "answer": 2.0, "total": 4.0}
+PATIENT = {"connect": 0.5, "first_token": 30, "idle": 30, "answer": 30, "total": 60}
 
 # group name → (upstream models, extra group settings). Each test owns its groups, so that
 # breaker state left by one scenario never leaks into another.
@@ -37,15 +38,53 @@ GROUPS: dict[str, tuple[list[str], dict[str, Any]]] = {
     "outage": (["m-outage"], {"fallbacks": ["backup"]}),
     "static": (["m-static"], {"static_fallback": "Sorry, try again later."}),
     "pair": (["m-pair-a", "m-pair-b"], {}),
-    "cut": (["m-cut"], {"fallbacks": ["backup"]}),
-    "stall": (["m-stall"], {"fallbacks": ["backup"]}),
-    "malformed": (["m-malformed"], {"fallbacks": ["backup"]}),
+    "cut": (["m-cut"], {}),
+    "stall": (["m-stall"], {}),
+    "malformed": (["m-malformed"], {}),
     "nodone": (["m-nodone"], {}),
     "streamdown": (["m-streamdown"], {"fallbacks": ["backup"]}),
     "cached": (["m-cached"], {"cache": {"mode": "deterministic", "ttl_s": 60}}),
     "narrow": (["m-narrow"], {"max_concurrency": 1, "max_queue": 1}),
     "semantic": (["m-semantic"], {"cache": {"mode": "deterministic", "semantic_threshold": 0.9}}),
     "emb": (["m-emb"], {}),
+    # continuation of broken streams (tests/e2e/test_gateway_continuation.py)
+    **{
+        f"k-{fault}-{mode}": ([f"m-k-{fault}-{mode}"], {"fallbacks": [f"kb-{fault}-{mode}"]})
+        for fault in ("cut", "stall", "malformed")
+        for mode in ("prefill", "restart", "none")
+    },
+    **{
+        f"kb-{fault}-{mode}": ([f"m-kb-{fault}-{mode}"], {})
+        for fault in ("cut", "stall", "malformed")
+        for mode in ("prefill", "restart", "none")
+    },
+    "k-refuse": (["m-k-refuse"], {"fallbacks": ["kb-refuse"]}),
+    "kb-refuse": (["m-kb-refuse"], {}),
+    "k-ignore": (["m-k-ignore"], {"fallbacks": ["kb-ignore"]}),
+    "kb-ignore": (["m-kb-ignore"], {}),
+    "k-diverge": (["m-k-diverge"], {"fallbacks": ["kb-diverge"]}),
+    "kb-diverge": (["m-kb-diverge"], {}),
+    "silent": (["m-silent"], {"fallbacks": ["backup"]}),
+    "hedged": (["m-hedged"], {"fallbacks": ["hedgefb"], "hedge_after_ms": 200}),
+    "hedgefb": (["m-hedgefb"], {}),
+    "hedgeload": (["m-hl"], {"fallbacks": ["hlfb"], "hedge_after_ms": 50}),
+    "hlfb": (["m-hlfb"], {}),
+}
+# upstream model → its own settings, over the defaults below
+UPSTREAMS: dict[str, dict[str, Any]] = {
+    "m-cut": {"continuation": "none"},
+    "m-stall": {"continuation": "none"},
+    "m-malformed": {"continuation": "none"},
+    **{
+        f"m-{side}-{fault}-{mode}": {"continuation": mode}
+        for side in ("k", "kb")
+        for fault in ("cut", "stall", "malformed")
+        for mode in ("prefill", "restart", "none")
+    },
+    "m-kb-refuse": {"continuation": "prefill"},
+    "m-kb-ignore": {"continuation": "prefill"},
+    "m-hedged": {"timeouts": PATIENT},
+    "m-hl": {"timeouts": PATIENT},
 }
 
 
@@ -60,6 +99,7 @@ def config(base_url: str) -> dict[str, Any]:
                 "timeouts": FAST,
                 "input_price_per_1m": 1.0,
                 "output_price_per_1m": 2.0,
+                **UPSTREAMS.get(m, {}),
             }
             for m in models
         ]

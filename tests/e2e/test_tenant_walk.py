@@ -23,6 +23,14 @@ PLACEHOLDERS |= {"table"}
 ROW = jsonl([{"input": {"say": "a"}, "expected": "a"}])
 
 
+def _template(text: str) -> dict[str, Any]:
+    return {
+        "model": "walk-llm",
+        "variables": {"type": "object", "properties": {"say": {"type": "string"}}},
+        "messages": [{"role": "user", "content": f"{text} {{{{say}}}}"}],
+    }
+
+
 def _objects(server: Server, who: Tenant, model: str, eval_set: str) -> dict[str, str]:
     """A model (v1 live as a deployment, v2 registered), an eval set, a report, an approval
     and a logged prediction, all of tenant ``who``."""
@@ -37,6 +45,12 @@ def _objects(server: Server, who: Tenant, model: str, eval_set: str) -> dict[str
     assert server.post("/v1/admin/eval/runs", json=run, headers=op).status_code == 201
     approve = f"/v1/admin/models/{model}/versions/2/approvals"
     assert server.post(approve, json={}, headers=who.auth("approver")).status_code == 201
+    for text in ("one", "two"):  # a prompt of the same name: v1 in production, v2 registered
+        body = {"template": _template(text), "tenant": who.name}
+        r = server.post(f"/v1/admin/prompts/{model}/versions", json=body)
+        assert r.status_code == 201, r.text
+    r = server.post(f"/v1/admin/prompts/{model}/promote", json={"version": 1})
+    assert r.status_code == 200, r.text
     for _ in range(50):
         r = server.post(
             f"/v1/deployments/{model}/predict",
@@ -102,6 +116,12 @@ def _body(method: str, path: str, obj: dict[str, str]) -> Any:
         ("POST", "/v1/feedback"): {"request_id": obj["request_id"], "label": "b"},
         ("POST", "/v1/admin/eval/sets"): {"name": obj["set"], "content": ROW},
         ("POST", "/v1/admin/eval/runs"): {"model": f"{name}@1", "set": obj["set"]},
+        ("POST", "/v1/admin/prompts/{name}/versions"): {"template": _template("three")},
+        ("POST", "/v1/admin/prompts/{name}/promote"): {"version": 2},
+        ("POST", "/v1/admin/prompts/{name}/rollback"): {},
+        ("PUT", "/v1/admin/prompts/{name}/aliases/{alias}"): {"version": 2},
+        ("POST", "/v1/admin/prompts/{name}/evaluations"): {"set": obj["set"]},
+        ("POST", "/v1/prompts/{name}/completions"): {"variables": {"say": "a"}},
     }
     bodies[("POST", "/v2/models/{name}/versions/{version}/infer")] = bodies[
         ("POST", "/v2/models/{name}/infer")
@@ -154,6 +174,8 @@ def _state(server: Server, theirs: dict[str, str]) -> dict[str, Any]:
         "/v1/admin/keys?tenant=beta",
         f"/v1/admin/deployments/{name}/canary",
         f"/v1/admin/deployments/{name}/accuracy",
+        f"/v1/admin/prompts/{name}",
+        f"/v1/admin/prompts/{name}/history",
     ]
     return {p: (r.status_code, r.text) for p in paths for r in [server.get(p)]}
 

@@ -70,7 +70,9 @@ def _encryptor() -> Encryptor:
 
 
 async def test_inputs_follow_the_pii_policy(database: Database) -> None:
-    guards = GuardsSettings(policies=[DeploymentGuardSettings(deployment="private", pii="redact")])
+    # Fewer than every type: the guard's redaction does not count as scrubbing (see below).
+    private = DeploymentGuardSettings(deployment="private", pii="redact", pii_types=["email"])
+    guards = GuardsSettings(policies=[private])
     settings = MonitoringSettings(
         drift={"enabled": False}, prediction_log={"private_tenants": ["secretive"]}
     )
@@ -109,6 +111,46 @@ async def test_inputs_follow_the_pii_policy(database: Database) -> None:
     svc.outlets.attach(None)
     with pytest.raises(ConfigError, match="no encryption key"):
         await svc.predictions.get("sealed")
+
+
+async def test_a_guard_redacted_chat_is_not_searched_twice(database: Database) -> None:
+    """The guard stage redacted the messages' contents with every PII type: the log scrubs
+    the rest of the body and the answer, and leaves those contents as the guard made them.
+    A policy with fewer types redacted less, so there the contents are scrubbed again."""
+    from bastion.guards import PiiDetector
+    from bastion.monitoring.service import MonitoringService
+
+    guards = GuardsSettings(
+        policies=[DeploymentGuardSettings(deployment="few", pii="redact", pii_types=["email"])]
+    )
+    settings = MonitoringSettings(drift={"enabled": False})
+    searched: list[str] = []
+    detector = PiiDetector()
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            searched.append(value)
+        return detector.scrub(value)
+
+    svc = MonitoringService(settings, database, guards=guards, scrub=scrub)
+    body = {
+        "model": "group",
+        "user": "ann@example.com",
+        "messages": [{"role": "user", "content": "call me on 4111 1111 1111 1111"}],
+    }
+    answer = {"role": "assistant", "content": "write to bob@example.com"}
+    await log(
+        svc,
+        entry("all", [answer], inputs=[body], deployment="group", llm=True),
+        entry("few", [answer], inputs=[body], deployment="few", llm=True),
+    )
+    full = await svc.predictions.get("all")
+    assert full is not None
+    assert full.inputs[0]["messages"][0]["content"] == "call me on 4111 1111 1111 1111"
+    assert full.inputs[0]["user"] == "[EMAIL]"
+    assert full.outputs == [{"role": "assistant", "content": "write to [EMAIL]"}]
+    few = await svc.predictions.get("few")
+    assert few is not None and few.inputs[0]["messages"][0]["content"] == "call me on [CARD]"
 
 
 async def test_inputs_off_keeps_outputs_only(database: Database) -> None:

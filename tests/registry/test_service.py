@@ -55,12 +55,12 @@ async def test_register_show_and_list(registry: Registry, tmp_path: Path) -> Non
 async def test_artifactless_versions_have_no_path(registry: Registry) -> None:
     mv = await registry.register("chat", flavor="openai", artifact=None, params={"model": "x"})
     assert (mv.artifact_sha256, mv.artifact_name, mv.artifact_size) == (None, None, 0)
-    assert registry.artifact_path(mv) is None
+    assert await registry.artifact_path(mv) is None
 
 
 async def test_artifact_path_is_verified(registry: Registry) -> None:
     mv = await registry.register("m", flavor="onnx", artifact=b"abc", artifact_name="m.onnx")
-    path = await asyncio.to_thread(registry.artifact_path, mv)
+    path = await registry.artifact_path(mv)
     assert path is not None and path.read_bytes() == b"abc"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import httpx
 import numpy as np
+import orjson
 import pytest
 
 from bastion.testing import Fault, FaultBook, FaultUpstream, pseudo_embedding, running_upstream
@@ -220,3 +221,47 @@ def test_running_upstream_serves_sync_clients() -> None:
 def test_set_fault_rejects_unknown_parameters() -> None:
     with pytest.raises(ValueError, match="takes"):
         FaultUpstream().set_fault("m", "hang", seconds=1)
+
+
+async def _streamed_text(http: aiohttp.ClientSession, body: Any) -> str:
+    async with http.post("/v1/chat/completions", json={**body, "stream": True}) as resp:
+        raw = await resp.read()
+    chunks = [orjson.loads(e[6:]) for e in raw.decode().split("\n\n") if e[6:7] == "{"]
+    return "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+
+
+async def test_a_prefill_of_the_answer_is_continued_and_any_other_ignored(
+    http: aiohttp.ClientSession,
+) -> None:
+    question = [{"role": "user", "content": "one two"}]
+    prefill = [*question, {"role": "assistant", "content": "Bastion fault upstream"}]
+    rest = await _streamed_text(http, {"model": "m", "messages": prefill})
+    assert rest == " says: one two"
+    _, whole = await post(http, "/v1/chat/completions", {"model": "m", "messages": prefill})
+    assert whole["choices"][0]["message"]["content"] == "says: one two"
+    assert whole["usage"]["completion_tokens"] == 3
+    limited = await _streamed_text(http, {"model": "m", "messages": prefill, "max_tokens": 2})
+    assert limited == " says: one"  # max_tokens counts the new tokens only
+    other = [*question, {"role": "assistant", "content": "Bastion faul"}]  # not at a word end
+    assert await _streamed_text(http, {"model": "m", "messages": other}) == (
+        "Bastion fault upstream says: one two"
+    )
+
+
+async def test_refuse_prefill_and_different_answer(
+    http: aiohttp.ClientSession, server: FaultUpstream
+) -> None:
+    question = [{"role": "user", "content": "q"}]
+    prefill = [*question, {"role": "assistant", "content": "Bastion"}]
+    server.set_fault("m", "refuse_prefill")
+    status, body = await post(http, "/v1/chat/completions", {"model": "m", "messages": prefill})
+    assert status == 400 and body["error"]["type"] == "invalid_request_error"
+    status, _ = await post(http, "/v1/chat/completions", {"model": "m", "messages": question})
+    assert status == 200  # only a prefill is refused
+    server.set_fault("m", "different_answer", times=1)
+    assert await _streamed_text(http, {"model": "m", "messages": question}) == (
+        "Quite another answer: q"
+    )
+    assert await _streamed_text(http, {"model": "m", "messages": question}) == (
+        "Bastion fault upstream says: q"
+    )

@@ -1,5 +1,7 @@
 """Scorers by name: ``accuracy``, ``f1`` (also ``precision``, ``recall``), ``exact_match``,
-``regex[:PATTERN]``, ``json_schema[:SCHEMA]``, ``mae`` (also ``rmse``), ``latency`` and
+``regex[:PATTERN]``, ``json_schema[:SCHEMA]``, ``mae`` (also ``rmse``), ``latency``,
+``groundedness[:THRESHOLD]`` (answers against their cited chunks), ``recall_at_k[:K]`` and
+``mrr[:K]`` (retrieval, gold document ids) and
 ``custom:module:function``; ``auto`` picks from the expected values."""
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from bastion.evaluation.base import Scorer
 from bastion.evaluation.outputs import number
 from bastion.evaluation.scorers.classification import Accuracy, PrecisionRecallF1
 from bastion.evaluation.scorers.custom import CustomScorer
+from bastion.evaluation.scorers.groundedness import Groundedness
 from bastion.evaluation.scorers.matching import ExactMatch, JsonSchemaValid, RegexMatch
 from bastion.evaluation.scorers.numeric import Latency, NumericError
+from bastion.evaluation.scorers.retrieval import MeanReciprocalRank, RecallAtK, parse_k
 
 __all__ = ["build_scorers", "default_specs", "lower_is_better"]
 
@@ -31,7 +35,7 @@ _PLAIN: Mapping[str, Callable[[], Scorer]] = MappingProxyType(
         "latency": Latency,
     }
 )
-KNOWN = (*_PLAIN, "regex", "json_schema", "custom", "auto")
+KNOWN = (*_PLAIN, "regex", "json_schema", "groundedness", "recall_at_k", "mrr", "custom", "auto")
 _LOWER = frozenset({"mae", "rmse", "latency_p50_ms", "latency_p95_ms"})
 
 
@@ -80,8 +84,14 @@ def _one(
         return RegexMatch(arg or None)
     if name == "json_schema":
         return JsonSchemaValid(_schema(arg, output_schema))
+    if name == "groundedness":
+        return Groundedness.parse(arg)
     if name == "custom":
         return CustomScorer(arg, allowed)
+    if name == "recall_at_k":
+        return RecallAtK(parse_k(arg, spec))
+    if name == "mrr":
+        return MeanReciprocalRank(parse_k(arg, spec))
     raise InvalidRequest(
         f"scorer {spec!r}: unknown; known scorers: {', '.join(KNOWN)}", details={"field": "scorers"}
     )
@@ -103,7 +113,13 @@ def build_scorers(
     seen: set[Any] = set()
     for spec in chosen:
         scorer = _one(spec, output_schema, allowed_modules)
-        key = (type(scorer), getattr(scorer, "pattern", None), getattr(scorer, "ref", None))
+        key = (
+            type(scorer),
+            getattr(scorer, "pattern", None),
+            getattr(scorer, "ref", None) or getattr(scorer, "k", None),
+        )
+        if isinstance(scorer, Groundedness):
+            key = (type(scorer), scorer.threshold, None)
         if isinstance(scorer, JsonSchemaValid):
             key = (type(scorer), json.dumps(scorer.schema, sort_keys=True), None)
         if key not in seen:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -24,12 +26,15 @@ import structlog
 from tokenizers import Tokenizer
 
 from bastion.backends.base import TextEncoder
+from bastion.errors import ConfigError
 from bastion.guards.injection.classifier import EmbeddingClassifier, training_path
 from bastion.guards.injection.model import ScreenModel
 
 log = structlog.get_logger(__name__)
 
 WEIGHTS_FILE = "injection_classifier.json"
+# The graph rewrite's version, in the cached copy's name: a new rewrite builds a new copy.
+REWRITE = "matmul-gather"
 
 
 def _sha256(path: Path) -> str:
@@ -96,25 +101,102 @@ def requantize(model: Any) -> Any:
     graph.node.extend(kept)
     graph.initializer.extend(scales)
     model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return _gather_int8(model)
+
+
+def _gather_int8(model: Any) -> Any:
+    """Rewrite ``Gather(Cast(W_int8) * scale, ids)`` (the word and position embeddings) as
+    ``Cast(Gather(W_int8, ids)) * Gather(scale, ids)``: the same numbers, bit for bit, but
+    onnxruntime no longer folds the 30,522-row table to float32 at load (~40 MiB resident).
+    Only row scales (``(rows, 1)``, gathered on axis 0) are rewritten."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    initializers = {i.name: i for i in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    uses: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    nodes: list[Any] = []
+    dropped: set[str] = set()
+    for node in graph.node:
+        mul = producer.get(node.input[0]) if node.op_type == "Gather" else None
+        cast = producer.get(mul.input[0]) if mul is not None and mul.op_type == "Mul" else None
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+        if (
+            mul is None
+            or cast is None
+            or cast.op_type != "Cast"
+            or axis != 0
+            or cast.input[0] not in initializers
+            or mul.input[1] not in initializers
+            or uses.get(mul.output[0]) != 1
+            or uses.get(cast.output[0]) != 1
+        ):
+            nodes.append(node)
+            continue
+        rows = numpy_helper.to_array(initializers[cast.input[0]]).shape[0]
+        if tuple(numpy_helper.to_array(initializers[mul.input[1]]).shape) != (rows, 1):
+            nodes.append(node)
+            continue
+        out, ids = node.output[0], node.input[1]
+        nodes += [
+            helper.make_node(
+                "Gather", [cast.input[0], ids], [out + "_q"], node.name + "_q", axis=0
+            ),
+            helper.make_node("Gather", [mul.input[1], ids], [out + "_s"], node.name + "_s", axis=0),
+            helper.make_node(
+                "Cast", [out + "_q"], [out + "_f"], node.name + "_f", to=TensorProto.FLOAT
+            ),
+            helper.make_node("Mul", [out + "_f", out + "_s"], [out], node.name + "_m"),
+        ]
+        dropped.update((mul.name, cast.name))
+    kept = [n for n in nodes if n.name not in dropped]
+    del graph.node[:]
+    graph.node.extend(kept)
     return model
 
 
 def quantized_copy(model_path: Path, cache_dir: Path, source_sha256: str | None = None) -> Path:
-    """``model_path`` with int8 matmuls (see :func:`requantize`), written once into
-    ``cache_dir`` (about 0.3 s, 23 MB). The file name holds the source's sha256 and the
-    runtime version; the write is atomic, since several workers may start at once."""
-    import onnx
-
+    """``model_path`` with int8 matmuls and embeddings (see :func:`requantize`), written once
+    into ``cache_dir`` (about 0.3 s, 23 MB) by a child process, so that the server never
+    holds the protobuf copies (~70 MiB that its allocator keeps). The file name holds the
+    source's sha256, the rewrite's version and the runtime version; the write is atomic,
+    since several workers may start at once."""
     sha = source_sha256 or _sha256(model_path)
-    target = cache_dir / f"minilm-int8-matmul-{sha[:16]}-ort{runtime_version()}.onnx"
+    target = cache_dir / f"minilm-int8-{REWRITE}-{sha[:16]}-ort{runtime_version()}.onnx"
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_bytes(requantize(onnx.load(str(model_path))).SerializeToString())
+    code = "import sys; from bastion.guards.injection.fast import write_quantized; "
+    code += "write_quantized(*sys.argv[1:])"
+    here = str(Path(__file__).resolve().parents[3])  # this bastion, whatever sys.path says
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(model_path), str(partial)],
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ConfigError(
+            f"could not write the int8 copy of the screen's encoder into {cache_dir}: "
+            f"{done.stderr.strip()[-500:]}; check that the data directory is writable, or set "
+            "guards.quantized_encoder: false"
+        )
     partial.replace(target)
     log.info("injection_encoder_requantized", path=str(target))
     return target
+
+
+def write_quantized(model_path: str, out_path: str) -> None:
+    """The child's work for :func:`quantized_copy`: load, rewrite, write."""
+    import onnx
+
+    Path(out_path).write_bytes(requantize(onnx.load(model_path)).SerializeToString())
 
 
 class TokenWindow:

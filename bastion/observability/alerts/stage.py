@@ -52,8 +52,10 @@ class SignalStage:
             server_side = not isinstance(error, BastionError) or int(error.status) >= 500
             if call.target is None and not server_side:
                 return
-        fallback = call.served_by == "static" or (
-            result is not None and "x-bastion-fallback" in result.headers
+        fallback = (
+            call.served_by == "static"
+            or call.stream_fallback is not None
+            or (result is not None and "x-bastion-fallback" in result.headers)
         )
         elapsed = time.perf_counter() - call.started_at
         self._record(call.deployment, elapsed, error_type, fallback, call.cost_usd)

@@ -88,6 +88,8 @@ class AuditStage:
             details["cache"] = call.cache
         if call.served_by is not None:
             details["served_by"] = call.served_by
+        if call.prompt is not None:  # the template version and what grounded its answer
+            details["prompt"] = call.prompt.to_dict()
         if call.stream:
             details["stream"] = True
         if call.started_at > 0:  # the time to the answer, as the console's request page shows
@@ -150,6 +152,8 @@ def _error_type(exc: object) -> str:
 def _decision(call: Call, result: Result | None) -> str:
     if call.review is not None:
         return f"review_{call.review.status}"
+    if call.stream_fallback is not None:
+        return "fallback"
     if result is not None and "x-bastion-fallback" in result.headers:
         return "fallback"
     return "answered"

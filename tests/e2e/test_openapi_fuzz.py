@@ -105,6 +105,7 @@ BIG = str(2**64)
         ("GET", f"/v1/admin/quarantine/{BIG}", None, "item_id"),
         ("GET", f"/v1/admin/models/m/versions/{BIG}", None, "version"),
         ("GET", "/v2/models/m/versions/²/ready", None, None),
+        ("POST", "/v1/admin/artifacts/migrate", {"to": "s3://\u00c0]\u00a2]"}, "to"),
     ],
 )
 def test_the_numbers_the_fuzz_found_are_clear_4xx(

@@ -27,7 +27,9 @@ class _Body(BaseModel):
 
 class FeedbackBody(_Body):
     request_id: str = Field(min_length=1, max_length=100, description="the prediction's id")
-    index: int = Field(0, ge=0, description="which input of a batch (0 for a single input)")
+    index: int = Field(
+        0, ge=0, le=MAX_INT64, description="which input of a batch (0 for a single input)"
+    )
     label: Any = Field(None, description="the true answer: a class label, or a number")
     score: float | None = Field(None, description="how good the answer was, e.g. 0..1")
 
@@ -37,7 +39,9 @@ class BaselineBody(_Body):
         None, ge=1, le=MAX_INT64, description="default: the version served now"
     )
     since: datetime | None = Field(None, description="freeze predictions logged since then")
-    rows: int | None = Field(None, ge=10, description="instead: collect the next N live rows")
+    rows: int | None = Field(
+        None, ge=10, le=MAX_INT64, description="instead: collect the next N live rows"
+    )
 
 
 async def _monitoring(request: Request) -> tuple[MonitoringService, Principal]:

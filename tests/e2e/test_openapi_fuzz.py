@@ -106,6 +106,7 @@ BIG = str(2**64)
         ("GET", f"/v1/admin/models/m/versions/{BIG}", None, "version"),
         ("GET", "/v2/models/m/versions/²/ready", None, None),
         ("POST", "/v1/admin/artifacts/migrate", {"to": "s3://\u00c0]\u00a2]"}, "to"),
+        ("POST", "/v1/admin/predictions/r1/override", {"output": [], "index": 2**64}, "index"),
     ],
 )
 def test_the_numbers_the_fuzz_found_are_clear_4xx(

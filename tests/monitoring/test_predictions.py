@@ -138,17 +138,16 @@ async def test_a_guard_redacted_chat_is_not_searched_twice(database: Database) -
         "user": "ann@example.com",
         "messages": [{"role": "user", "content": "call me on 4111 1111 1111 1111"}],
     }
-    answer = {"role": "assistant", "content": "write to bob@example.com"}
-    await log(
-        svc,
-        entry("all", [answer], inputs=[body], deployment="group", llm=True),
-        entry("few", [answer], inputs=[body], deployment="few", llm=True),
-    )
+    answer = {"id": "chatcmpl-12345", "role": "assistant", "content": "write to bob@example.com"}
+    await log(svc, entry("all", [answer], inputs=[body], deployment="group", llm=True))
+    # the answer's text and the unguarded field; not the guarded prompt, ids or roles
+    assert sorted(searched) == ["ann@example.com", "write to bob@example.com"]
+    await log(svc, entry("few", [answer], inputs=[body], deployment="few", llm=True))
     full = await svc.predictions.get("all")
     assert full is not None
     assert full.inputs[0]["messages"][0]["content"] == "call me on 4111 1111 1111 1111"
     assert full.inputs[0]["user"] == "[EMAIL]"
-    assert full.outputs == [{"role": "assistant", "content": "write to [EMAIL]"}]
+    assert full.outputs == [{**answer, "content": "write to [EMAIL]"}]
     few = await svc.predictions.get("few")
     assert few is not None and few.inputs[0]["messages"][0]["content"] == "call me on [CARD]"
 

@@ -9,6 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bastion.guards.injection.evaluate import (
+    KindScores,
+    LengthLatency,
+    by_length,
+    format_kinds,
+    format_lengths,
+    per_kind,
+)
 from bastion.guards.pii import PiiDetector
 
 if TYPE_CHECKING:
@@ -50,12 +58,17 @@ class PiiReport:
 
 @dataclass(frozen=True, slots=True)
 class InjectionReport:
+    """Overall scores, per-kind scores (records' ``kind``), and latency by text length."""
+
     examples: int
     scores: Scores
     true_negatives: int
     threshold: float
     p50_ms: float
     p99_ms: float
+    kinds: tuple[KindScores, ...] = ()
+    lengths: tuple[LengthLatency, ...] = ()
+    untrusted_threshold: float | None = None
 
     @property
     def false_positive_rate(self) -> float:
@@ -141,8 +154,15 @@ def evaluate_pii(path: str | Path, detector: PiiDetector | None = None) -> PiiRe
     )
 
 
-def evaluate_injection(path: str | Path, screen: InjectionScreen | None = None) -> InjectionReport:
-    """Score ``screen`` on ``{"text", "label": 0|1}`` lines; latency is per single check."""
+def evaluate_injection(
+    path: str | Path,
+    screen: InjectionScreen | None = None,
+    *,
+    untrusted_threshold: float | None = None,
+) -> InjectionReport:
+    """Score ``screen`` on ``{"text", "label": 0|1, "kind"?, "source"?}`` lines; latency is
+    per single check. With ``untrusted_threshold``, lines whose ``source`` is ``"tool"``
+    are judged by it (the stage's stricter policy for tool results), when it is lower."""
     if screen is None:
         from bastion.guards.injection import default_screen
 
@@ -151,15 +171,23 @@ def evaluate_injection(path: str | Path, screen: InjectionScreen | None = None) 
     screen.screen("warm-up")  # trains the model on first use
     tp = fp = fn = tn = 0
     timings: list[float] = []
+    flagged: list[bool] = []
     for record in records:
         t0 = time.perf_counter()
         verdict = screen.screen(record["text"])
         timings.append((time.perf_counter() - t0) * 1e3)
         label = int(record["label"])
-        if verdict.flagged:
+        threshold = screen.threshold
+        if untrusted_threshold is not None and record.get("source") == "tool":
+            threshold = min(threshold, untrusted_threshold)
+        hit = verdict.score >= threshold
+        flagged.append(hit)
+        if hit:
             tp, fp = tp + label, fp + (1 - label)
         else:
             fn, tn = fn + label, tn + (1 - label)
+    kinds = [str(r.get("kind", "all")) for r in records]
+    labels = [int(r["label"]) for r in records]
     return InjectionReport(
         len(records),
         Scores(tp, fp, fn),
@@ -167,6 +195,9 @@ def evaluate_injection(path: str | Path, screen: InjectionScreen | None = None) 
         screen.threshold,
         percentile(timings, 0.5),
         percentile(timings, 0.99),
+        tuple(per_kind(kinds, labels, flagged)),
+        tuple(by_length([len(r["text"]) for r in records], timings, percentile)),
+        untrusted_threshold,
     )
 
 
@@ -174,14 +205,24 @@ def format_report(report: PiiReport | InjectionReport) -> str:
     """A plain-text table of ``report``, for the CLI and docs."""
     if isinstance(report, InjectionReport):
         s = report.scores
+        untrusted = (
+            f"   tool results {report.untrusted_threshold:.2f}"
+            if report.untrusted_threshold is not None
+            else ""
+        )
         return "\n".join(
             (
-                f"examples   {report.examples}   threshold {report.threshold:.2f}",
+                f"examples   {report.examples}   threshold {report.threshold:.2f}{untrusted}",
                 "precision  recall  f1      fpr     tp   fp   fn   tn",
                 f"{s.precision:<10.3f} {s.recall:<7.3f} {s.f1:<7.3f} "
                 f"{report.false_positive_rate:<7.3f} {s.tp:<4} {s.fp:<4} {s.fn:<4} "
                 f"{report.true_negatives}",
                 f"latency    p50 {report.p50_ms:.2f} ms   p99 {report.p99_ms:.2f} ms",
+                "",
+                *format_kinds(report.kinds),
+                "",
+                "latency by text length",
+                *format_lengths(report.lengths),
             )
         )
     lines = [

@@ -16,6 +16,10 @@ TEST_SPLIT = "injection_test_v1.jsonl"
 TEST_SPLIT_SHA256 = "e4a175f46c70ca48b9e681cfccca4c0c40a9540b30867e2038894299b63b1883"
 TRAIN_ATTACKS = 3000
 TRAIN_BENIGN = 3400
+INTL_ATTACKS = 1200
+INTL_BENIGN = 900
+EN_ATTACKS = 300
+EN_BENIGN = 900
 TEST_ATTACKS = 800
 TEST_BENIGN = 1000
 
@@ -35,11 +39,23 @@ def _seeds() -> list[Example]:
 
 
 def training_examples() -> list[Example]:
-    """The hand-written seeds, then the generated training side (no duplicates)."""
-    seeds = _seeds()
-    seen = {e.text for e in seeds}
-    generated = [e for e in compose(False, TRAIN_ATTACKS, TRAIN_BENIGN) if e.text not in seen]
-    return seeds + generated
+    """The hand-written seeds, the generated training side, then the multilingual and
+    English phrase combinations (training only; no duplicates)."""
+    from bastion.guards.injection.corpus.en_templates import compose_en
+    from bastion.guards.injection.corpus.intl import compose_intl
+
+    out = _seeds()
+    seen = {e.text for e in out}
+    generated = (
+        compose(False, TRAIN_ATTACKS, TRAIN_BENIGN)
+        + compose_intl(INTL_ATTACKS, INTL_BENIGN)
+        + compose_en(EN_ATTACKS, EN_BENIGN)
+    )
+    for example in generated:
+        if example.text not in seen:
+            seen.add(example.text)
+            out.append(example)
+    return out
 
 
 def test_examples() -> list[Example]:

@@ -161,8 +161,9 @@ def evaluate_injection(
     untrusted_threshold: float | None = None,
 ) -> InjectionReport:
     """Score ``screen`` on ``{"text", "label": 0|1, "kind"?, "source"?}`` lines; latency is
-    per single check. With ``untrusted_threshold``, lines whose ``source`` is ``"tool"``
-    are judged by it (the stage's stricter policy for tool results), when it is lower."""
+    per single check. With ``untrusted_threshold`` each line is judged as the guard stage
+    does: a line whose ``source`` is ``"tool"`` by that (stricter) threshold, and the
+    documents quoted inside any other line screened again under it."""
     if screen is None:
         from bastion.guards.injection import default_screen
 
@@ -174,13 +175,9 @@ def evaluate_injection(
     flagged: list[bool] = []
     for record in records:
         t0 = time.perf_counter()
-        verdict = screen.screen(record["text"])
+        hit = _judge(screen, record, untrusted_threshold)
         timings.append((time.perf_counter() - t0) * 1e3)
         label = int(record["label"])
-        threshold = screen.threshold
-        if untrusted_threshold is not None and record.get("source") == "tool":
-            threshold = min(threshold, untrusted_threshold)
-        hit = verdict.score >= threshold
         flagged.append(hit)
         if hit:
             tp, fp = tp + label, fp + (1 - label)
@@ -199,6 +196,20 @@ def evaluate_injection(
         tuple(by_length([len(r["text"]) for r in records], timings, percentile)),
         untrusted_threshold,
     )
+
+
+def _judge(screen: InjectionScreen, record: dict[str, Any], untrusted: float | None) -> bool:
+    text = record["text"]
+    if untrusted is None:
+        return screen.screen(text).flagged
+    strict = min(screen.threshold, untrusted)
+    if record.get("source") == "tool":
+        return screen.screen(text).score >= strict
+    from bastion.guards.injection.quoted import quoted_documents
+
+    documents = quoted_documents(text)
+    verdicts = screen.screen_many([text, *documents])
+    return verdicts[0].flagged or any(v.score >= strict for v in verdicts[1:])
 
 
 def format_report(report: PiiReport | InjectionReport) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
-from bastion.guards.injection.corpus.build import Example, compose
+from bastion.guards.injection.corpus.build import SEED, Example, compose
 
 TRAIN_FILE = "injection_train.jsonl"
 SEEDS_FILE = "injection_seeds.jsonl"
@@ -18,6 +18,8 @@ TRAIN_ATTACKS = 3000
 TRAIN_BENIGN = 3400
 INTL_ATTACKS = 1200
 INTL_BENIGN = 900
+INTL_MORE_ATTACKS = 500
+INTL_MORE_BENIGN = 300
 EN_ATTACKS = 300
 EN_BENIGN = 900
 TEST_ATTACKS = 800
@@ -43,12 +45,14 @@ def training_examples() -> list[Example]:
     English phrase combinations (training only; no duplicates)."""
     from bastion.guards.injection.corpus.en_templates import compose_en
     from bastion.guards.injection.corpus.intl import compose_intl
+    from bastion.guards.injection.corpus.intl_templates import PARTS_MORE
 
     out = _seeds()
     seen = {e.text for e in out}
     generated = (
         compose(False, TRAIN_ATTACKS, TRAIN_BENIGN)
         + compose_intl(INTL_ATTACKS, INTL_BENIGN)
+        + compose_intl(INTL_MORE_ATTACKS, INTL_MORE_BENIGN, SEED + 10, PARTS_MORE)
         + compose_en(EN_ATTACKS, EN_BENIGN)
     )
     for example in generated:

@@ -32,16 +32,21 @@ def _benign(rng: random.Random, parts: dict[str, tuple[str, ...]]) -> str:
     return rng.choice(parts["benign"])
 
 
-def compose_intl(attacks: int, benign: int, seed: int = SEED) -> list[Example]:
+def compose_intl(
+    attacks: int,
+    benign: int,
+    seed: int = SEED,
+    parts: dict[str, dict[str, tuple[str, ...]]] = PARTS,
+) -> list[Example]:
     """Distinct attack and benign sentences, some embedded in a document paragraph."""
     rng = random.Random(seed + 2)
-    languages = sorted(PARTS)
+    languages = sorted(parts)
     out: list[Example] = []
     seen: set[str] = set()
     for i in range(attacks + benign):
         lang = languages[i % len(languages)]
         label = 1 if i < attacks else 0
-        text = _attack(rng, PARTS[lang]) if label else _benign(rng, PARTS[lang])
+        text = _attack(rng, parts[lang]) if label else _benign(rng, parts[lang])
         payload = text if label else None
         if rng.random() < 0.3:
             around = rng.choice(carriers.PARAGRAPHS)

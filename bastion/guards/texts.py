@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from bastion.guards.injection.quoted import quoted_documents
+
 #: Chat roles whose content comes from outside the operator: users and tool results.
 SCREENED_ROLES = frozenset({"user", "tool", "function"})
 #: Roles whose content is data the model fetched, never the user's own words: untrusted.
@@ -80,8 +82,6 @@ def screened_parts(item: Any) -> Iterator[tuple[str, bool]]:
     """``(text, untrusted)`` pairs to screen: every text of :func:`screened_texts`, marked
     untrusted when it is a tool or function result, plus each quoted document inside a
     user's text (pasted e-mails, files, web pages), again, marked untrusted."""
-    from bastion.guards.injection.quoted import quoted_documents
-
     if is_chat_body(item):
         for message in item["messages"]:
             if isinstance(message, dict) and message.get("role") in SCREENED_ROLES:

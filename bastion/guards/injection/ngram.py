@@ -146,11 +146,11 @@ class NgramModel:
                 owner.append(i)
         probabilities = self._probabilities(parts, groups) if groups else np.zeros(0)
         best = [-1.0] * len(texts)
-        where = [""] * len(texts)
+        top = [-1] * len(texts)
         for g, i in enumerate(owner):
             if probabilities[g] > best[i]:
-                best[i] = float(probabilities[g])
-                where[i] = " ".join(parts[j] for j in groups[g])
+                best[i], top[i] = float(probabilities[g]), g
+        where = [" ".join(parts[j] for j in groups[g]) if g >= 0 else "" for g in top]
         return [max(b, 0.0) for b in best], where
 
 

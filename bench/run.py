@@ -23,6 +23,7 @@ BENCHMARKS = [
     "actions",
     "cli_startup",
     "console",
+    "injection_screen",
 ]
 
 

@@ -4,10 +4,10 @@ PostgreSQL, one Redis and NATS (issue 18).
 A model registered through A serves on B and C (its artifact read from the shared store into
 each replica's own cache); a promote or rollback through any replica reaches all three (in
 0.05–0.6 s measured, printed by the test, which bounds it generously: tests assert no
-timings on a shared machine); rate limits stay exact and budgets are never overspent across them; a replica that
-loses Redis (its own road to it cut by a proxy; the shared Redis stays up for the others)
-follows its documented ``on_unavailable`` policy and recovers; a replica killed with kill -9
-leaves the others serving, with errors only for the requests it held.
+timings on a shared machine); rate limits stay exact and budgets are never overspent across
+them; a replica that loses Redis (its own road to it cut by a proxy; the shared Redis stays
+up for the others) follows its documented ``on_unavailable`` policy and recovers; a replica
+killed with kill -9 leaves the others serving, with errors only for the requests it held.
 
 The three share the host's network: a replica in a network namespace of its own, reaching
 the services only through forwarded addresses as from another host, is

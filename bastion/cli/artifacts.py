@@ -10,7 +10,9 @@ import typer
 from bastion.cli.client import AdminClient, KeyOption, UrlOption
 from bastion.cli.common import ConfigOption, console
 
-app = typer.Typer(help="The artifact store: where model files and eval sets live.")
+app = typer.Typer(
+    help="The artifact store: show it, migrate to another (through the server; admins)."
+)
 
 
 @app.command("show")

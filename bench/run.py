@@ -24,6 +24,7 @@ BENCHMARKS = [
     "cli_startup",
     "console",
     "injection_screen",
+    "cluster_capacity",
 ]
 
 

@@ -331,5 +331,33 @@ def main() -> None:
     print(f"wrote {len(rows)} texts to {OUT}")
 
 
+HOLDOUT_SOURCE = Path(__file__).resolve().parent / "data" / "pii_holdout.txt"
+HOLDOUT = OUT.with_name("pii_holdout.jsonl")
+_MARK = re.compile(r"\[\[(\w+):(.*?)\]\]")
+
+
+def from_markup(line: str) -> dict[str, object]:
+    """``lang<TAB>text with [[type:value]] marks`` → a labelled record."""
+    lang, marked = line.rstrip("\n").split("\t", 1)
+    text, entities, pos = "", [], 0
+    for m in _MARK.finditer(marked):
+        text += marked[pos : m.start()]
+        entities.append({"type": m.group(1), "start": len(text), "end": len(text) + len(m[2])})
+        text += m.group(2)
+        pos = m.end()
+    text += marked[pos:]
+    return {"text": text, "entities": entities, "lang": lang}
+
+
+def write_holdout() -> None:
+    lines = HOLDOUT_SOURCE.read_text(encoding="utf-8").splitlines()
+    with HOLDOUT.open("w", encoding="utf-8") as fh:
+        for line in lines:
+            if line.strip():
+                fh.write(json.dumps(from_markup(line), ensure_ascii=False) + "\n")
+    print(f"wrote {len(lines)} texts to {HOLDOUT}")
+
+
 if __name__ == "__main__":
     main()
+    write_holdout()

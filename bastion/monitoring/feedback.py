@@ -84,7 +84,7 @@ class FeedbackStore:
         blob, encrypted = None, False
         if label is not None:
             if values["task"] == "other":
-                blob, mode = self._log.sealer.seal(label, aad, clear=row.mode == "plain")
+                blob, mode = self._log.sealer.seal(label, aad, clear=row.mode == "encrypted")
                 encrypted = mode == "encrypted"
             else:
                 blob = dumps(label)

@@ -50,7 +50,7 @@ class LoggedPrediction:
 
 
 class Sealer:
-    """Turns payloads into stored bytes: in clear, encrypted with the app's key, or scrubbed.
+    """Turns payloads into stored bytes: PII-scrubbed, or encrypted with the app's key.
 
     ``encryptor`` is looked up when used (the app's key ring is attached after start-up).
     """
@@ -64,12 +64,14 @@ class Sealer:
         self._scrub = scrub
 
     def seal(self, value: Any, aad: bytes, *, clear: bool) -> tuple[bytes, str]:
-        """(stored bytes, mode): ``plain``, ``encrypted``, ``scrubbed`` or ``omitted``."""
+        """(stored bytes, mode): ``scrubbed`` (the default), ``encrypted`` (``clear``: a
+        tenant that opted into payloads as sent, with a key) or ``omitted`` (nothing to
+        scrub with). Raw payloads are never stored in clear text: without a key, ``clear``
+        falls back to scrubbing. (Rows written before 2026-12 may still read ``plain``.)"""
         if clear:
-            return dumps(value), "plain"
-        encryptor = self._encryptor()
-        if encryptor is not None:
-            return encryptor.encrypt(dumps(value), aad), "encrypted"
+            encryptor = self._encryptor()
+            if encryptor is not None:
+                return encryptor.encrypt(dumps(value), aad), "encrypted"
         if self._scrub is not None:
             return dumps(self._scrub(value)), "scrubbed"
         return dumps(None), "omitted"

@@ -22,8 +22,8 @@ class Gazetteer:
     last: frozenset[str]
     last_ambiguous: frozenset[str]
     places: frozenset[str]
-    #: CJK place names, longest first (matched as substrings: CJK has no spaces).
-    cjk_places: tuple[str, ...]
+    #: CJK place names (looked up as substrings: CJK has no spaces).
+    cjk_places: frozenset[str]
 
 
 @functools.cache
@@ -34,14 +34,14 @@ def gazetteer() -> Gazetteer:
         resources.files("bastion.guards").joinpath("data/pii_gazetteer.json").read_text("utf-8")
     )
     places = [p for p in raw["places"] if p not in _NOT_PLACES]
-    cjk = sorted((p for p in places if not p.isascii() and _is_cjk(p)), key=len, reverse=True)
+    cjk = frozenset(p for p in places if _is_cjk(p))
     return Gazetteer(
         first=frozenset(raw["first"]) - _NOT_NAMES,
         first_ambiguous=frozenset(raw["first_ambiguous"]),
         last=frozenset(raw["last"]) - _NOT_NAMES,
         last_ambiguous=frozenset(raw["last_ambiguous"]),
         places=frozenset(p for p in places if not _is_cjk(p)),
-        cjk_places=tuple(cjk),
+        cjk_places=cjk,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 
@@ -14,17 +13,15 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
 _JOINERS = frozenset(_words("de del da do di la le am an upon on sur sous en im"))
 _MAX_WORDS = 4
 # Two-character CJK names need an administrative suffix unless they are major cities.
-_CJK_MAJOR = (
-    "北京|上海|广州|深圳|天津|重庆|南京|杭州|成都|武汉|西安|香港|澳门|台北|苏州|"
-    "東京|东京|大阪|京都|横浜|札幌|福岡|神戸|名古屋|仙台|広島|沖縄"
+_CJK_MAJOR = frozenset(
+    _words(
+        "北京 上海 广州 深圳 天津 重庆 南京 杭州 成都 武汉 西安 香港 澳门 台北 苏州 "
+        "東京 东京 大阪 京都 横浜 札幌 福岡 神戸 名古屋 仙台 広島 沖縄"
+    )
 )
-
-
-@functools.cache
-def _cjk_pattern(places: tuple[str, ...]) -> re.Pattern[str]:
-    long = "|".join(re.escape(p) for p in places if len(p) >= 3)
-    short = "|".join(re.escape(p) for p in places if len(p) == 2)
-    return re.compile(rf"{_CJK_MAJOR}|{long}|(?:{short})(?=[市省区县都府県州])")
+_SUFFIXES = frozenset("市省区县都府県州")
+_CJK_RUN = re.compile("[\u3040-\u30ff\u4e00-\u9fff]{2,}")
+_CJK_MAX = 8
 
 
 def find_places(text: str, gaz: Gazetteer | None = None) -> Iterator[Entity]:
@@ -51,6 +48,20 @@ def find_places(text: str, gaz: Gazetteer | None = None) -> Iterator[Entity]:
         end = words[best][1]
         yield Entity(LOCATION, start, end, text[start:end], 0.55)
         i = best + 1
-    if any("\u3040" <= c <= "\u9fff" for c in text):
-        for m in _cjk_pattern(g.cjk_places).finditer(text):
-            yield Entity(LOCATION, m.start(), m.end(), m.group(), 0.55)
+    yield from _cjk_places(text, g)
+
+
+def _cjk_places(text: str, g: Gazetteer) -> Iterator[Entity]:
+    """Longest listed name at each position of a CJK run (set look-ups: linear in the run)."""
+    for run in _CJK_RUN.finditer(text):
+        i, end = run.start(), run.end()
+        while i < end - 1:
+            for size in range(min(_CJK_MAX, end - i), 1, -1):
+                name = text[i : i + size]
+                if name in g.cjk_places and (
+                    size > 2 or name in _CJK_MAJOR or text[i + size : i + size + 1] in _SUFFIXES
+                ):
+                    yield Entity(LOCATION, i, i + size, name, 0.55)
+                    i += size - 1
+                    break
+            i += 1

@@ -76,6 +76,10 @@ class Sealer:
             return dumps(self._scrub(value)), "scrubbed"
         return dumps(None), "omitted"
 
+    def scrubbed(self, value: Any) -> Any:
+        """``value`` with its PII redacted (unchanged when there is no scrubber)."""
+        return self._scrub(value) if self._scrub is not None else value
+
     def open(self, blob: bytes | None, mode: str, aad: bytes) -> Any:
         if blob is None:
             return None

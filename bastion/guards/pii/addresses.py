@@ -73,6 +73,17 @@ _LATIN = re.compile(
     + "|".join(_TAILS)
     + f")?{_COUNTRY}"
 )
+# A street without a suffix ("30 St Mary Axe", "1 Poultry") counts when a UK or US postal
+# tail follows it.
+_TAILED = re.compile(
+    rf"\b\d{{1,5}}[A-Za-z]? (?:(?:St\.?|{_CAP}) ){{0,3}}{_CAP}"
+    + "(?:"
+    + _TAILS[4]
+    + "|"
+    + _TAILS[5]
+    + ")"
+    + _COUNTRY
+)
 _LEADING_POSTCODE = re.compile(rf"(?:\d{{5}}|\d{{2}}-\d{{3}}|\d{{4}} ?[A-Z]{{2}}) {_CITY},? $")
 
 _CN_NUM = r"(?:\d{1,5}|[一二三四五六七八九十百]{1,4})"
@@ -102,6 +113,8 @@ def find_addresses(text: str) -> Iterator[Entity]:
             if before is not None:
                 start = before.start()
             yield Entity(ADDRESS, start, m.end(), text[start : m.end()], 0.6)
+        for m in _TAILED.finditer(text):
+            yield Entity(ADDRESS, m.start(), m.end(), m.group(), 0.55)
         if any("\u3040" <= c <= "\u9fff" for c in text):
             for pattern in (_CN, _JP):
                 for m in pattern.finditer(text):

@@ -26,6 +26,7 @@ from bastion.guards.pii.entity import (
     RedactedText,
     label,
 )
+from bastion.guards.pii.gazetteer import gazetteer
 from bastion.guards.pii.names import find_cjk_names, find_gazetteer_names
 from bastion.guards.pii.phone import DEFAULT_REGIONS, PhoneRecognizer
 from bastion.guards.pii.places import find_places
@@ -91,6 +92,8 @@ class PiiDetector:
         self.types: tuple[str, ...] = tuple(t for t in ALL_TYPES if t in selected)
         self._finders = tuple(finders[t] for t in self.types if t != PHONE)
         self._with_phone = PHONE in self.types
+        if NAME in self.types or LOCATION in self.types:
+            gazetteer()  # loaded now (≈0.3 s, once per process), not on the first request
 
     def detect(self, text: str) -> list[Entity]:
         """Non-overlapping entities in ``text``, in order of position."""

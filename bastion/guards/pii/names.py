@@ -44,7 +44,7 @@ def find_gazetteer_names(text: str, gaz: Gazetteer | None = None) -> Iterator[En
         k = j
         while k < n and words[k][2] in _PARTICLES and _adjacent(text, words[k - 1], words[k]):
             k += 1
-        last = _surname(text, words, k, g, strict=tok not in g.first or k > j)
+        last = _surname(text, words, k, g, strict=tok not in g.first)
         if last is None:
             i += 1
             continue

@@ -1,6 +1,8 @@
 """No raw PII at rest: PII goes through every route of a real server (predict, OIP, chat
-streamed and not, embeddings, feedback, review corrections, batch jobs, a deployment and a
-model named by an e-mail address), then every table, file and log line is scanned for it."""
+streamed and not, embeddings, feedback, review corrections, batch jobs, OpenAI batches, a
+deployment and a model named by an e-mail address), then every table, file and log line of
+the data directory is scanned for it. Files a user uploads for a job, and the answers written
+back for them (``files/``, ``jobs/``), are the user's own and are not scanned."""
 
 from __future__ import annotations
 
@@ -147,6 +149,30 @@ def _through_every_route(server: Server, tmp_path: Path) -> None:
         assert time.monotonic() < deadline, server.log()
         time.sleep(0.1)
     assert status == "succeeded", status
+
+    # the OpenAI batch API: the requests file is the user's (files/), the rest is scrubbed
+    line = {
+        "custom_id": "r1",
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": {"model": "chat", "messages": messages},
+    }
+    path = tmp_path / "batch.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    with path.open("rb") as fh:
+        uploaded = client.files.create(file=fh, purpose="batch")
+    batch = client.batches.create(
+        input_file_id=uploaded.id,
+        endpoint="/v1/chat/completions",
+        completion_window="24h",
+        metadata={"owner": "ana.lima.pii@example.org"},
+    )
+    deadline = time.monotonic() + 60
+    while batch.status not in ("completed", "failed", "cancelled"):
+        assert time.monotonic() < deadline, batch
+        time.sleep(0.2)
+        batch = client.batches.retrieve(batch.id)
+    assert batch.status == "completed", batch
 
     # names a client controls: a deployment and a chat model called by an e-mail address
     missing = server.post("/v1/deployments/bob.pii@corp.example/predict", json={"input": {}})

@@ -28,6 +28,8 @@ CASES = [
     ("it", "La pratica è seguita da Roberta Ferraro.", "name", "Roberta Ferraro"),
     ("nl", "Het contract ging naar Willem van der Linden.", "name", "Willem van der Linden"),
     ("pl", "Umowę podpisała Zofia Mazur w piątek.", "name", "Zofia Mazur"),
+    ("pl", "Rozmawiałem wczoraj z Anną Kowalską.", "name", "Anną Kowalską"),
+    ("pl", "Dziękuję Marii Wiśniewskiej za pomoc.", "name", "Marii Wiśniewskiej"),
     ("zh", "请通知李明先生明天来开会。", "name", "李明"),
     ("ja", "鈴木一郎さんから連絡がありました。", "name", "鈴木一郎"),
     # full postal addresses, not cut after the street

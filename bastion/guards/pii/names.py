@@ -35,9 +35,14 @@ def find_gazetteer_names(text: str, gaz: Gazetteer | None = None) -> Iterator[En
     i, n = 0, len(words)
     while i < n:
         start, end, tok = words[i]
-        if not _cap(tok) or (tok not in g.first and tok not in g.first_ambiguous):
+        if not _cap(tok):
             i += 1
             continue
+        if tok not in g.first and tok not in g.first_ambiguous:
+            tok = _declined(tok, g)  # "Łukaszowi", "Annę": a Slavic case form
+            if not tok:
+                i += 1
+                continue
         j = i + 1
         if j < n and _INITIAL.fullmatch(words[j][2]) and _adjacent(text, words[j - 1], words[j]):
             j += 1  # a middle initial
@@ -55,6 +60,22 @@ def find_gazetteer_names(text: str, gaz: Gazetteer | None = None) -> Iterator[En
         yield Entity(NAME, start, words[end][1], text[start : words[end][1]], 0.7)
         i = end + 1
     yield from _surname_first(text, words, g)
+
+
+# Case endings of Polish (and other Slavic) first names: dative -owi, instrumental -em/-ą,
+# accusative -ę, genitive -a/-y, locative -ie/-u; "Annie" and "Annę" come from "Anna".
+_ENDINGS = ("owi", "em", "ie", "ą", "ę", "a", "y", "u", "i")
+
+
+def _declined(tok: str, g: Gazetteer) -> str:
+    """The listed (unambiguous) first name ``tok`` is a case form of, or ""."""
+    for ending in _ENDINGS:
+        if tok.endswith(ending) and len(tok) - len(ending) >= 3:
+            stem = tok[: -len(ending)]
+            for base in (stem, stem + "a"):
+                if base in g.first:
+                    return base
+    return ""
 
 
 def _surname(

@@ -32,6 +32,8 @@ CASES = [
     ("pl", "Dziękuję Marii Wiśniewskiej za pomoc.", "name", "Marii Wiśniewskiej"),
     ("zh", "请通知李明先生明天来开会。", "name", "李明"),
     ("ja", "鈴木一郎さんから連絡がありました。", "name", "鈴木一郎"),
+    ("en", "Can you ask Sarah about the budget?", "name", "Sarah"),
+    ("de", "Anna sagte, dass sie morgen kommt.", "name", "Anna"),
     # full postal addresses, not cut after the street
     ("en", "Send it to 350 Fifth Avenue, New York, NY 10118.", "address",
      "350 Fifth Avenue, New York, NY 10118"),

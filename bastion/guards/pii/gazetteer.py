@@ -34,13 +34,17 @@ def gazetteer() -> Gazetteer:
         resources.files("bastion.guards").joinpath("data/pii_gazetteer.json").read_text("utf-8")
     )
     places = [p for p in raw["places"] if p not in _NOT_PLACES]
+    raw_first = frozenset(raw["first"])
     cjk = frozenset(p for p in places if _is_cjk(p))
     return Gazetteer(
         first=frozenset(raw["first"]) - _NOT_NAMES,
-        first_ambiguous=frozenset(raw["first_ambiguous"]),
+        first_ambiguous=frozenset(raw["first_ambiguous"]) - _NOT_NAMES,
         last=frozenset(raw["last"]) - _NOT_NAMES,
         last_ambiguous=frozenset(raw["last_ambiguous"]),
-        places=frozenset(p for p in places if not _is_cjk(p)),
+        # Short places that are also first names ("Sam", "Ali") are read as names.
+        places=frozenset(
+            p for p in places if not _is_cjk(p) and not (len(p) <= 3 and p in raw_first)
+        ),
         cjk_places=cjk,
     )
 
@@ -53,6 +57,7 @@ def _is_cjk(text: str) -> bool:
 # messages (product, brand and calendar words, greetings, pronouns).
 _NOT_NAMES = frozenset(
     words(
+        "Hi Hey Hallo Hola Bonjour Salut Ciao Cześć Witam Hoi Moin Servus Greetings Welcome "
         "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March "
         "April May June July August September October November December Hello Dear Thanks "
         "Regards Team Support Admin Customer Service Order Invoice Account Please Google "

@@ -60,6 +60,7 @@ def find_gazetteer_names(text: str, gaz: Gazetteer | None = None) -> Iterator[En
         yield Entity(NAME, start, words[end][1], text[start : words[end][1]], 0.7)
         i = end + 1
     yield from _surname_first(text, words, g)
+    yield from _first_name_alone(text, g)
 
 
 # Case endings of Polish (and other Slavic) first names: dative -owi, instrumental -em/-ą,
@@ -97,6 +98,25 @@ def _surname(
     if strict or tok in g.places or tok.lower() in _COMMON:
         return None
     return k
+
+
+# A first name on its own counts next to a verb only people do: "ask Sarah", "Sarah said".
+_ALONE = re.compile(
+    r"\b(?:[Aa]sk|[Tt]ell|[Cc]all|[Ee]mail|[Cc]c|[Pp]ing|[Cc]ontact|[Tt]hank|[Tt]hanks|[Hh]ey|"
+    r"[Ff]orward (?:it|this) to|[Ss]poke (?:to|with)|[Mm]et (?:with )?)"
+    r" (?P<a>[A-Z][a-zà-öø-ÿ]+)\b(?! [A-Z])"
+    r"|\b(?P<b>[A-Z][a-zà-öø-ÿ]+) (?:said|says|wrote|writes|called|asked|replied|mentioned|told|"
+    r"agreed|sagte|schrieb|a dit|a écrit|dijo|escribió|ha detto|ha scritto|zei|schreef|"
+    r"powiedział|powiedziała|napisał|napisała)\b"
+)
+
+
+def _first_name_alone(text: str, g: Gazetteer) -> Iterator[Entity]:
+    for m in _ALONE.finditer(text):
+        group = "a" if m.group("a") else "b"
+        name = m.group(group)
+        if name in g.first and name not in g.places and name not in g.last_ambiguous:
+            yield Entity(NAME, m.start(group), m.end(group), name, 0.6)
 
 
 def _surname_first(text: str, words: list[tuple[int, int, str]], g: Gazetteer) -> Iterator[Entity]:

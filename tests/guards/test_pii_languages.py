@@ -87,6 +87,7 @@ CASES = [
      "9drTJvcXLB89EXampLEkeyFORtEStS3cr3tK3y8Q"),
     ("en", "redis://default:Sup3rS3cret@cache.internal:6379/0", "secret", "Sup3rS3cret"),
     ("en", "my password is hunter2", "secret", "hunter2"),
+    ("en", "the password for the VPN is Summer2023", "secret", "Summer2023"),
     ("de", "Mein Passwort ist Sonne123!", "secret", "Sonne123!"),
     ("fr", "mon mot de passe est chaton42", "secret", "chaton42"),
     ("es", "mi contraseña es gato2024", "secret", "gato2024"),

@@ -37,7 +37,8 @@ _URL_PASSWORD = re.compile(
 _WORD_PASSWORD = re.compile(
     r"(?i)\b(?:password|passwd|passcode|passphrase|pwd|pin(?: code)?|passwort|kennwort|"
     r"mot de passe|mdp|contraseña|clave|parola d'ordine|wachtwoord|hasło|haslo|senha)"
-    r"(?:\s+(?:is|was|ist|war|est|es|era|è|je|é|is now|for \w+ is)\s*[:=]?\s*|\s*[:=]\s*"
+    r"(?:\s+(?:is|was|ist|war|est|es|era|è|je|é|is now|(?:for|of|to) (?:[\w.@-]+ ){1,3}?(?:is|was))"
+    r"\s*[:=]?\s*|\s*[:=]\s*"
     r"|\s+(?=[^\s]*[\d!@#$%^&*]))"
     r"[\"'“«]?(?P<s>(?!(?:is|was|the|a|an|to|and|for|of|not|has|will|must|should|you|your|my|"
     r"this|that|here|below|above|needs|it|reset|change|changed|expired|policy|manager|field|"

@@ -72,6 +72,6 @@ _NOT_PLACES = frozenset(
         "Marion Tyler Troy Warren Quincy Milton Clifton Medina Mesa Temple Hope Sale Deal "
         "Wells Bury Street Center Central City Port Lake Mount Saint San Santa Hill Park Best "
         "Long Date Bank Hospital University Airport Station Mon Bad Man Dos Tres Were Said "
-        "Most Gap Orange Split"
+        "Most Gap Orange Split Jinja Java Alpine Opera Mono Dart Rust Swift Crystal Sentry"
     )
 )

@@ -49,7 +49,7 @@ FUNCTION_WORDS = frozenset(
         "że ja ty my wy on ona oni"
     )
 )
-_WORD = re.compile(r"^[^\W\d_]{2,}(?:['’-][^\W\d_]+)*$")
+_WORD = re.compile(r"^[^\W\d_]{2,}(?:['’ -][^\W\d_]+)*$")
 _CJK = re.compile(r"^[\u3040-\u30ff\u4e00-\u9fff]{2,8}$")
 OUT = Path(__file__).resolve().parent.parent / "data" / "pii_gazetteer.json"
 

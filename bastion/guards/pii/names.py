@@ -57,7 +57,9 @@ def find_gazetteer_names(text: str, gaz: Gazetteer | None = None) -> Iterator[En
         # A second surname ("García López") or a hyphen-joined one.
         if end + 1 < n and _surname(text, words, end + 1, g, strict=True) is not None:
             end += 1
-        yield Entity(NAME, start, words[end][1], text[start : words[end][1]], 0.7)
+        value = text[start : words[end][1]]
+        if value not in g.places:  # "Den Haag", "San Jose" are places
+            yield Entity(NAME, start, words[end][1], value, 0.7)
         i = end + 1
     yield from _surname_first(text, words, g)
     yield from _first_name_alone(text, g)

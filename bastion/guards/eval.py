@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from bastion.guards.injection.evaluate import (
     per_kind,
 )
 from bastion.guards.pii import PiiDetector
+from bastion.guards.pii_eval import add_language, format_extras, latency_by_length
 
 if TYPE_CHECKING:
     from bastion.guards.injection import InjectionScreen
@@ -54,6 +55,10 @@ class PiiReport:
     overlap: dict[str, Scores]
     p50_ms: float
     p99_ms: float
+    #: Overlap scores per ``lang`` of the records (per type, and "ALL").
+    by_language: dict[str, dict[str, Scores]] = field(default_factory=dict)
+    #: (p50, p99) ms of one ``detect`` call by text length in characters.
+    latency_by_length: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +129,18 @@ def _totals(rows: dict[str, list[int]]) -> dict[str, Scores]:
     return out
 
 
-def evaluate_pii(path: str | Path, detector: PiiDetector | None = None) -> PiiReport:
-    """Score ``detector`` on ``{"text", "entities": [{"type", "start", "end"}]}`` lines."""
+def evaluate_pii(
+    path: str | Path, detector: PiiDetector | None = None, *, by_length: bool = True
+) -> PiiReport:
+    """Score ``detector`` on ``{"text", "entities": [{"type", "start", "end"}], "lang"?}``
+    lines: per type, per language, and latency per text and by text length."""
     detector = detector or PiiDetector()
     records = list(read_jsonl(path))
     for record in records:  # warm-up: phonenumbers loads region metadata on first use
         detector.detect(record["text"])
     exact: dict[str, list[int]] = {}
     overlap: dict[str, list[int]] = {}
+    languages: dict[str, dict[str, list[int]]] = {}
     timings: list[float] = []
     for record in records:
         gold = [(e["type"], e["start"], e["end"]) for e in record.get("entities", [])]
@@ -141,16 +150,21 @@ def evaluate_pii(path: str | Path, detector: PiiDetector | None = None) -> PiiRe
         found = [(e.type, e.start, e.end) for e in entities if e.type in detector.types]
         gold = [g for g in gold if g[0] in detector.types]
         for into, is_exact in ((exact, True), (overlap, False)):
-            for t, c in _match(gold, found, exact=is_exact).items():
+            counts = _match(gold, found, exact=is_exact)
+            for t, c in counts.items():
                 row = into.setdefault(t, [0, 0, 0])
                 for i in range(3):
                     row[i] += c[i]
+            if not is_exact:
+                add_language(languages, record, counts)
     return PiiReport(
         len(records),
         _totals(exact),
         _totals(overlap),
         percentile(timings, 0.5),
         percentile(timings, 0.99),
+        {lang: _totals(rows) for lang, rows in languages.items()},
+        latency_by_length(detector.detect, [r["text"] for r in records]) if by_length else {},
     )
 
 
@@ -248,4 +262,5 @@ def format_report(report: PiiReport | InjectionReport) -> str:
             f"{t:<9} {e.precision:>8.3f} {e.recall:>6.3f} {e.f1:>6.3f}   "
             f"{o.precision:>9.3f} {o.recall:>6.3f} {o.f1:>6.3f} {o.tp + o.fn:>5}"
         )
+    lines.extend(format_extras(report.by_language, report.latency_by_length))
     return "\n".join(lines)

@@ -35,7 +35,8 @@ class Prepared:
 
 
 class Recorder:
-    """Seals payloads by the PII policy, labels segments, extracts features and observes drift.
+    """Seals payloads (scrubbed, or encrypted for opted-in tenants), labels segments,
+    extracts features and observes drift.
 
     ``collecting`` holds the versions whose live baseline is being collected (they need
     embeddings before a reference exists).
@@ -56,7 +57,6 @@ class Recorder:
         self._encoder = encoder
         self._segmenters = {d.deployment: Segmenter(d.segments) for d in settings.deployments}
         self._drift_off = {d.deployment for d in settings.deployments if not d.drift}
-        self._clear: dict[tuple[str, bool], bool] = {}
         self._redacts: dict[tuple[str, bool], bool] = {}
         self.collecting: set[Key] = set()
 
@@ -90,16 +90,14 @@ class Recorder:
                 started = time.perf_counter()
 
     def in_clear(self, deployment: str, tenant: str, *, llm: bool) -> bool:
-        """Whether payloads may be stored in clear: PII policy ``allow``, a public tenant and
-        ``prediction_log.inputs`` not ``scrubbed``."""
+        """Whether payloads are stored as sent (encrypted, never in clear text): only for a
+        tenant in ``prediction_log.clear_tenants`` (which needs an encryption key), not
+        private, with ``inputs`` not ``scrubbed``. Every other payload is PII-scrubbed,
+        whatever the route or guard policy."""
         cfg = self.settings.prediction_log
         if cfg.inputs == "scrubbed" or tenant in cfg.private_tenants:
             return False
-        key = (deployment, llm)
-        found = self._clear.get(key)
-        if found is None:
-            found = self._clear[key] = self._guards.policy(deployment, llm=llm).pii == "allow"
-        return found
+        return tenant in cfg.clear_tenants
 
     def _guard_redacts(self, deployment: str, llm: bool) -> bool:
         """Whether the guard stage redacted every PII type in the inputs' text slots before

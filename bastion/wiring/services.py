@@ -15,12 +15,13 @@ from bastion.evaluation import EvaluationService
 from bastion.features import BuiltinFeatures
 from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
-from bastion.guards.pii import PiiDetector
+from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
 from bastion.guards.policies import build_guards
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage
 from bastion.observability.alerts import AlertManager
 from bastion.observability.audit import AuditLog
+from bastion.observability.audit.scrub import EntryScrubber
 from bastion.observability.capacity import CapacityMeter
 from bastion.pipeline.assemble import assemble
 from bastion.rag import RagService
@@ -107,7 +108,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     audit = None
     if settings.audit.enabled:
         store = SqlAuditStore(db, durability=settings.audit.durability)
-        audit = AuditLog(store, settings.audit, encryptor=encryptor)
+        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
     actions = build_actions(settings, db, audit, record)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     monitoring = build_monitoring(settings, db, deployments, gateway, resources)
@@ -266,3 +267,10 @@ def build_cache(settings: Settings) -> ResponseCache:
     if settings.llm.cache_backend == "redis":
         return RedisCache(settings.llm.redis_url)
     return MemoryCache(entries)
+
+
+def audit_scrubber() -> EntryScrubber:
+    """Audit fields lose their PII before they are hashed: names (deployment, key, target,
+    request id) with the validated types and person names, ``details`` with every type."""
+    names = PiiDetector(types=(*HIGH_CONFIDENCE_TYPES, "name")).scrub
+    return EntryScrubber(names, PiiDetector().scrub)

@@ -22,6 +22,7 @@ BENCHMARKS = [
     "actions",
     "cli_startup",
     "console",
+    "rag",
 ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.core.ownership import Ownership
 from bastion.core.principal import Principal
@@ -52,6 +53,7 @@ class RagService:
         )
         self._live: dict[int, LiveCollection] = {}
         self._builds: set[asyncio.Task[Any]] = set()
+        self._poller: asyncio.Task[None] | None = None
         self.freshness = Freshness(self.store, settings.freshness_interval_s)
 
     # -- collections -----------------------------------------------------------------------
@@ -236,10 +238,12 @@ class RagService:
         if not 1 <= k <= self.settings.max_k:
             raise InvalidRequest(f"k: 1-{self.settings.max_k}", details={"field": "k"})
         wanted = parse_filters(filters)
-        live = await self._follow(found.id, found.name)
+        live = self._live.get(found.id)
+        if live is None or live.revision < 0:  # first use here: load it
+            live = await self._follow(found.id, found.name)
         for attempt in range(2):
             mask = live.mask(principal, wanted)
-            if live.index.size > self._tuning.exact_max_rows:  # keep the loop free
+            if live.index.slow:  # keep the loop free
                 hits = await asyncio.to_thread(live.index.search, vector, k, mask)
             else:
                 hits = live.index.search(vector, k, mask)
@@ -286,11 +290,30 @@ class RagService:
         while self._builds:
             await asyncio.gather(*list(self._builds))
 
+    async def _poll(self) -> None:
+        """Follow the collections this process holds: new documents from other replicas
+        arrive within ``poll_interval_s`` (deleted ones are never returned, at once: every
+        result is re-read in the database)."""
+        while True:
+            for live in list(self._live.values()):
+                try:
+                    await self._follow(live.id, live.name)
+                except (SQLAlchemyError, OSError) as exc:
+                    log.warning("rag_follow_failed", collection=live.name, error=repr(exc))
+            await asyncio.sleep(self.settings.poll_interval_s)
+
     def start(self) -> None:
         self.freshness.start()
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll(), name="rag-follow")
 
     async def aclose(self) -> None:
         await self.freshness.aclose()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
         for task in list(self._builds):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -119,12 +120,23 @@ async def test_access_lists_are_enforced_inside_the_query(
 async def test_a_document_indexed_through_one_replica_is_found_through_another(
     services: Callable[..., RagService],
 ) -> None:
-    one, two = services(), services()
+    one, two = services(poll_interval_s=0.05), services(poll_interval_s=0.05)
+    two.start()  # follows the collections it holds
     await one.create_collection(ALICE, "shared-kb")
     await two.retrieve("shared-kb", "warm up an empty index", 3, None, ALICE)  # holds it now
     await one.index(ALICE, "shared-kb", "cats.md", DOCS["cats.md"].encode())
-    found = await two.retrieve("shared-kb", "purring animal", 3, None, ALICE)
-    assert [c.document_id for c in found] == ["cats.md"]
+    await one.index(ALICE, "shared-kb", "bread.md", DOCS["bread.md"].encode())
+    found: list[str] = []
+    for _ in range(400):  # generous on a loaded machine; typically one poll interval
+        found = [c.document_id for c in await two.retrieve("shared-kb", "purring", 1, None, ALICE)]
+        if found == ["cats.md"]:
+            break
+        await asyncio.sleep(0.05)
+    assert found == ["cats.md"]
 
+    # A deletion takes effect at once on the other replica: before it has followed the
+    # change, its result is re-read in the database and the deleted document left out.
+    await two.aclose()  # no more following: only the database stands between
     await one.delete(ALICE, "shared-kb", "cats.md")
-    assert await two.retrieve("shared-kb", "purring animal", 3, None, ALICE) == []
+    after = await two.retrieve("shared-kb", "purring animal", 3, None, ALICE)
+    assert [c.document_id for c in after] == ["bread.md"]

@@ -183,5 +183,7 @@ async def delete_document(name: str, doc_id: str, request: Request) -> Response:
 async def search(name: str, body: SearchBody, request: Request) -> Response:
     """The ``k`` chunks nearest the query that the caller may read and the filters select."""
     rag, _, principal = await _caller(request, "client", "operator")
-    found = await rag.retrieve(name, body.query, body.k, body.filters, principal)
+    found = await rag.retrieve(
+        name, body.query, body.k, body.filters, principal, hybrid=body.hybrid
+    )
     return json_response({"data": found})

@@ -20,6 +20,7 @@ from bastion.rag.base import ChunkPolicy, Citation, Collection, DocumentInfo, In
 from bastion.rag.chunking import chunk_text
 from bastion.rag.freshness import Freshness
 from bastion.rag.index import IndexTuning, Matrix
+from bastion.rag.keyword import fuse, keyword_hits
 from bastion.rag.live import LiveCollection
 from bastion.rag.parsing import media_type_of, parse
 from bastion.rag.store import NewDocument, RagStore
@@ -217,14 +218,18 @@ class RagService:
         k: int,
         filters: Mapping[str, Any] | None,
         principal: Principal,
+        *,
+        hybrid: bool = False,
     ) -> Sequence[Citation]:
         """The ``k`` chunks of ``collection`` nearest ``query`` that ``principal`` may read
-        and ``filters`` select (the ``Retriever`` protocol)."""
+        and ``filters`` select (the ``Retriever`` protocol). ``hybrid`` fuses a keyword
+        (full-text) ranking with the vector one; the score is then the fused score."""
         if not isinstance(query, str) or not query.strip():
             raise InvalidRequest("query: a non-empty string", details={"field": "query"})
         found = await self.collection(principal, collection)
         vector = (await self.embed([query]))[0]
-        return await self.search_vector(principal, found, vector, k, filters)
+        keyword = query if hybrid else None
+        return await self.search_vector(principal, found, vector, k, filters, keyword=keyword)
 
     async def search_vector(
         self,
@@ -233,8 +238,11 @@ class RagService:
         vector: Matrix,
         k: int,
         filters: Mapping[str, Any] | None = None,
+        *,
+        keyword: str | None = None,
     ) -> list[Citation]:
-        """Search by a query vector (what the benchmark times: no embedding)."""
+        """Search by a query vector (what the benchmark times: no embedding); with
+        ``keyword`` text, fused with its full-text ranking."""
         if not 1 <= k <= self.settings.max_k:
             raise InvalidRequest(f"k: 1-{self.settings.max_k}", details={"field": "k"})
         wanted = parse_filters(filters)
@@ -243,10 +251,16 @@ class RagService:
             live = await self._follow(found.id, found.name)
         for attempt in range(2):
             mask = live.mask(principal, wanted)
+            wide = k if keyword is None else min(4 * k, self.settings.max_k * 4)
             if live.index.slow:  # keep the loop free
-                hits = await asyncio.to_thread(live.index.search, vector, k, mask)
+                hits = await asyncio.to_thread(live.index.search, vector, wide, mask)
             else:
-                hits = live.index.search(vector, k, mask)
+                hits = live.index.search(vector, wide, mask)
+            if keyword is not None:
+                words = await keyword_hits(
+                    self.store.db, found.id, keyword, principal, wanted, wide
+                )
+                hits = fuse(hits, words, self.settings.keyword_weight, k)
             rows = await self.store.fetch(found.id, [c for c, _ in hits], principal, wanted)
             if len(rows) == len(hits) or attempt:
                 break
@@ -258,7 +272,7 @@ class RagService:
                 c,
                 rows[c].ordinal,
                 rows[c].text,
-                round(score, 6),
+                round(score, 6 if keyword is None else 8),
                 rows[c].heading,
                 rows[c].source,
                 rows[c].meta,

@@ -140,3 +140,22 @@ async def test_a_document_indexed_through_one_replica_is_found_through_another(
     await one.delete(ALICE, "shared-kb", "cats.md")
     after = await two.retrieve("shared-kb", "purring animal", 3, None, ALICE)
     assert [c.document_id for c in after] == ["bread.md"]
+
+
+async def test_hybrid_search_finds_exact_terms_within_the_tenant(
+    services: Callable[..., RagService],
+) -> None:
+    svc = services()
+    await svc.create_collection(ADMIN, "parts", shared=True)
+    for i in range(12):
+        text = f"Maintenance guide {i}: check the pump seals and replace worn gaskets."
+        await svc.index(ALICE, "parts", f"guide{i}.txt", text.encode())
+    await svc.index(ALICE, "parts", "code.txt", b"Order spare part zx7731q for the valve.")
+    await svc.index(BOB, "parts", "bob.txt", b"Globex also stocks zx7731q valves.")
+
+    query = "which spare part zx7731q fits the pump"
+    hybrid = await svc.retrieve("parts", query, 3, None, ALICE, hybrid=True)
+    assert hybrid[0].document_id == "code.txt"
+    assert "bob.txt" not in {c.document_id for c in hybrid}
+    bob = await svc.retrieve("parts", "zx7731q", 5, None, BOB, hybrid=True)
+    assert [c.document_id for c in bob] == ["bob.txt"]

@@ -8,7 +8,7 @@ from bastion.settings.core import Section
 
 
 class RagSettings(Section):
-    """Collections themselves (name, chunking policy, staleness target) are created through
+    """Collections themselves (name, chunking policy, freshness target) are created through
     the admin API; these settings tune every collection of the server."""
 
     enabled: bool = Field(True, description="serve the /v1/admin/rag routes")
@@ -34,5 +34,5 @@ class RagSettings(Section):
         0.25, gt=0, le=60, description="how soon other replicas' new documents are searchable"
     )
     freshness_interval_s: float = Field(
-        60.0, gt=0, description="how often document age is measured and staleness alerted"
+        60.0, gt=0, description="how often document age is measured and alerted on"
     )

@@ -121,7 +121,8 @@ def search(
         "filters": json.loads(filters) if filters else None,
         "hybrid": hybrid,
     }
-    for hit in client.post(f"{_base(collection)}/search", body)["data"]:
+    path = f"/v1/rag/collections/{quote(collection, safe='')}/search"
+    for hit in client.post(path, body)["data"]:
         typer.echo(json.dumps(hit))
 
 

@@ -158,7 +158,7 @@ class RagService:
                 )
         if held is not None and held[1] == digest:
             await self.store.touch(held[0], source or doc_id)
-            return IndexResult(doc_id, "unchanged", -1, digest)
+            return IndexResult(doc_id, "unchanged", held[3], digest)
         text = await asyncio.to_thread(parse, data, kind, doc_id)
         chunks = chunk_text(text, found.policy)
         vectors = await self.embed([c.text for c in chunks])

@@ -32,12 +32,14 @@ async def test_index_reindex_changed_and_deleted(services: Callable[..., RagServ
     assert [c.document_id for c in top] == ["cats.md"]
     assert top[0].heading == "Cats" and "purr" in top[0].text
 
+    docs_before = {d.doc_id: d for d in await svc.documents(ALICE, "kb")}
     # Again: one unchanged, one changed, one deleted.
     again = await svc.index(ALICE, "kb", "cats.md", DOCS["cats.md"].encode())
     changed = "# Rockets\n\nSailing boats use the wind in their sails to cross the sea."
     replaced = await svc.index(ALICE, "kb", "rockets.md", changed.encode())
     await svc.delete(ALICE, "kb", "bread.md")
     assert (again.outcome, replaced.outcome) == ("unchanged", "replaced")
+    assert again.chunks == docs_before["cats.md"].chunks
 
     docs = {d.doc_id: d for d in await svc.documents(ALICE, "kb")}
     assert sorted(docs) == ["cats.md", "rockets.md"]

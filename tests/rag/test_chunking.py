@@ -41,7 +41,7 @@ def test_html_keeps_headings_and_drops_scripts() -> None:
 
 def test_kinds_and_refusals() -> None:
     assert media_type_of("a/b.MD") == "markdown" and media_type_of("x", "pdf") == "pdf"
-    with pytest.raises(UnsupportedMediaType, match="cannot index .docx"):
+    with pytest.raises(UnsupportedMediaType, match=r"cannot index \.docx"):
         media_type_of("report.docx")
     with pytest.raises(InvalidRequest, match="not UTF-8"):
         parse(b"\xff\xfe\xfa", "text")

@@ -25,6 +25,7 @@ BENCHMARKS = [
     "console",
     "injection_screen",
     "cluster_capacity",
+    "rag",
 ]
 
 

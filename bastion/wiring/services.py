@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bastion.actions import ActionsService
 from bastion.actions.async_requests import AsyncRequests
@@ -257,9 +259,25 @@ def build_rag(
     """Retrieval collections, embedding with the bundled MiniLM (None with rag off)."""
     if not settings.rag.enabled:
         return None
-    return RagService(
-        settings.rag, db, lambda texts: resources.text_encoder().encode(texts), ownership=ownership
-    )
+    return RagService(settings.rag, db, rag_encoder(settings, resources), ownership=ownership)
+
+
+def rag_encoder(settings: Settings, resources: Resources) -> Callable[[Sequence[str]], Any]:
+    """The bundled MiniLM for retrieval: by default its copy with int8 matmuls (about twice
+    as fast on chunk-sized texts, cosine ≥ 0.99 to the bundled file; the guards' screen uses
+    the same copy). Built on first use, in the worker thread that embeds."""
+    from bastion.backends.encoder import bundled_encoder_paths, bundled_encoder_sha256
+    from bastion.guards.injection.fast import quantized_copy
+
+    cache = settings.data_dir / "cache"
+
+    def encode(texts: Sequence[str]) -> Any:
+        path = None
+        if settings.rag.quantized_encoder:
+            path = quantized_copy(bundled_encoder_paths()[0], cache, bundled_encoder_sha256())
+        return resources.text_encoder(path).encode(texts)
+
+    return encode
 
 
 def build_cache(settings: Settings) -> ResponseCache:

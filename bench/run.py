@@ -23,6 +23,9 @@ BENCHMARKS = [
     "actions",
     "cli_startup",
     "console",
+    "injection_screen",
+    "cluster_capacity",
+    "rag",
 ]
 
 

@@ -3,7 +3,8 @@
 ``POST /v1/admin/rag/collections/{name}/documents?doc_id=…`` takes the document's bytes as
 ``application/octet-stream`` (``bastion rag index`` streams each file), written to disk as
 they arrive under ``rag.max_document_bytes``. Operators create collections and index or
-delete documents; clients and operators search. Another tenant's collection or document is
+delete documents under ``/v1/admin/rag``; clients and operators search at
+``POST /v1/rag/collections/{name}/search``. Another tenant's collection or document is
 answered 404, as absent.
 """
 
@@ -27,6 +28,7 @@ from bastion.security import Principal, require_roles
 from bastion.services import Services
 
 router = APIRouter(prefix="/v1/admin/rag", tags=["rag"])
+public = APIRouter(prefix="/v1/rag", tags=["rag"])  # searching is not administration
 
 
 class NewCollection(BaseModel):
@@ -73,7 +75,8 @@ def _first(*roles: str) -> list[Any]:
 
 
 OPERATORS_FIRST = _first("operator")
-READERS_FIRST = _first("client", "operator")
+READERS_FIRST = _first("operator")
+SEARCHERS_FIRST = _first("client", "operator")
 
 
 async def _audit(svc: Services, actor: Principal, action: str, target: str, **details: Any) -> None:
@@ -99,13 +102,13 @@ async def create_collection(body: NewCollection, request: Request) -> Response:
 
 @router.get("/collections")
 async def list_collections(request: Request) -> Response:
-    rag, _, principal = await _caller(request, "client", "operator")
+    rag, _, principal = await _caller(request, "operator")
     return json_response({"data": await rag.collections(principal)})
 
 
 @router.get("/collections/{name}", dependencies=READERS_FIRST)
 async def get_collection(name: str, request: Request) -> Response:
-    rag, _, principal = await _caller(request, "client", "operator")
+    rag, _, principal = await _caller(request, "operator")
     return json_response({"data": await rag.collection(principal, name)})
 
 
@@ -165,7 +168,7 @@ async def list_documents(
     limit: int = Query(100, ge=1, le=1000),
     after: str | None = Query(None, max_length=500, description="the last doc_id of a page"),
 ) -> Response:
-    rag, _, principal = await _caller(request, "client", "operator")
+    rag, _, principal = await _caller(request, "operator")
     docs = await rag.documents(principal, name, limit=limit, after=after)
     return json_response({"data": docs})
 
@@ -179,9 +182,11 @@ async def delete_document(name: str, doc_id: str, request: Request) -> Response:
     return json_response({"data": {"collection": name, "doc_id": doc_id, "deleted": True}})
 
 
-@router.post("/collections/{name}/search", dependencies=READERS_FIRST)
+@public.post("/collections/{name}/search", dependencies=SEARCHERS_FIRST)
 async def search(name: str, body: SearchBody, request: Request) -> Response:
     """The ``k`` chunks nearest the query that the caller may read and the filters select."""
     rag, _, principal = await _caller(request, "client", "operator")
-    found = await rag.retrieve(name, body.query, body.k, body.filters, principal)
+    found = await rag.retrieve(
+        name, body.query, body.k, body.filters, principal, hybrid=body.hybrid
+    )
     return json_response({"data": found})

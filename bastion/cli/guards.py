@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import typer
@@ -52,10 +51,17 @@ def eval_pii(
 def eval_injection(
     file: Path = FileArg,
     threshold: float = typer.Option(0.5, min=0.01, max=1.0, help="flag at or above this score"),
+    untrusted_threshold: float | None = typer.Option(
+        None,
+        min=0.01,
+        max=1.0,
+        help='for lines with "source": "tool" (default: the LLM policy\'s untrusted threshold)',
+    ),
     config: Path | None = ConfigOption,
 ) -> None:
     """Precision, recall, F1, false-positive rate and p50/p99 latency per check for lines
-    ``{"text": ..., "label": 0|1}``, with the screen the server runs (guards settings)."""
+    ``{"text": ..., "label": 0|1, "kind"?, "source"?}``, overall, per kind and by text
+    length, with the screen the server runs (guards settings)."""
     from bastion.backends.resources import Resources
     from bastion.guards.eval import evaluate_injection, format_report
     from bastion.guards.injection import InjectionScreen
@@ -65,7 +71,8 @@ def eval_injection(
     encoder, model = load_screen_parts(settings.guards, Resources(), settings.data_dir / "cache")
     screen = InjectionScreen(encoder, threshold, model=model)
     try:
-        report = evaluate_injection(file, screen)
+        strict = untrusted_threshold or settings.guards.llm.injection_untrusted_threshold
+        report = evaluate_injection(file, screen, untrusted_threshold=strict)
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
         raise _fail(file, exc) from exc
     console.print(format_report(report), markup=False, highlight=False)
@@ -73,40 +80,11 @@ def eval_injection(
 
 @app.command("train-screen", hidden=True)
 def train_screen(
-    tokens: list[int] = typer.Option([48], help="classifier token windows to train for"),
     output: Path | None = typer.Option(None, help="default: the package's shipped weights"),
 ) -> None:
-    """(Maintainers) train the injection classifier for the int8 and bundled encoders and
-    write the weights the server loads at start-up instead of training."""
-    from bastion.backends.encoder import (
-        MiniLMEncoder,
-        bundled_encoder_paths,
-        bundled_encoder_sha256,
-    )
-    from bastion.guards.injection.fast import (
-        TokenWindow,
-        WeightsKey,
-        quantized_copy,
-        runtime_version,
-        train_model,
-        training_sha256,
-        weights_entry,
-        weights_path,
-    )
+    """(Maintainers) train the injection screen's n-gram model on the bundled training set
+    and write the weights the server loads at start-up instead of training."""
+    from bastion.guards.injection.shipped import train_ngram, write_ngram
 
-    model_path, tokenizer = bundled_encoder_paths()
-    sha = bundled_encoder_sha256()
-    cache = Path(tempfile.mkdtemp(prefix="bastion-screen-"))
-    encoders = {
-        "int8-matmul": MiniLMEncoder(quantized_copy(model_path, cache, sha), tokenizer),
-        "bundled": MiniLMEncoder(model_path, tokenizer),
-    }
-    entries = []
-    for kind, base in encoders.items():
-        for n in tokens:
-            key = WeightsKey(kind, sha, runtime_version(), n, training_sha256())
-            entries.append(weights_entry(key, train_model(TokenWindow(base, tokenizer, n))))
-            console.print(f"trained {kind}, {n} tokens")
-    target = output or weights_path()
-    target.write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
-    console.print(f"wrote {len(entries)} classifiers to {target}")
+    target = write_ngram(train_ngram(), output)
+    console.print(f"wrote the n-gram model to {target}")

@@ -108,14 +108,21 @@ def search(
     query: str,
     k: int = typer.Option(5, "-k"),
     filters: str | None = typer.Option(None, help='JSON object, e.g. {"lang": "en"}'),
+    hybrid: bool = typer.Option(False, help="fuse keyword (full-text) and vector rankings"),
     url: str | None = UrlOption,
     key: str | None = KeyOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """The K chunks of COLLECTION nearest QUERY (as JSON lines)."""
     client = AdminClient.resolve(url, key, config)
-    body = {"query": query, "k": k, "filters": json.loads(filters) if filters else None}
-    for hit in client.post(f"{_base(collection)}/search", body)["data"]:
+    body = {
+        "query": query,
+        "k": k,
+        "filters": json.loads(filters) if filters else None,
+        "hybrid": hybrid,
+    }
+    path = f"/v1/rag/collections/{quote(collection, safe='')}/search"
+    for hit in client.post(path, body)["data"]:
         typer.echo(json.dumps(hit))
 
 

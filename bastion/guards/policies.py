@@ -11,15 +11,8 @@ import structlog
 from bastion.backends.base import SharedResources, TextEncoder
 from bastion.errors import ConfigError
 from bastion.guards.injection import InjectionScreen, ScreenModel
-from bastion.guards.injection.fast import (
-    TokenWindow,
-    WeightsKey,
-    quantized_copy,
-    runtime_version,
-    shipped_model,
-    train_model,
-    training_sha256,
-)
+from bastion.guards.injection.fast import TokenWindow, quantized_copy
+from bastion.guards.injection.shipped import shipped_ngram, train_ngram
 from bastion.guards.pii import PiiDetector
 from bastion.guards.stage import GuardPolicy, GuardStage
 from bastion.settings.guards import GuardRuleSettings, GuardsSettings
@@ -38,10 +31,17 @@ def is_llm_call(call: Call) -> bool:
 
 def load_screen_parts(
     settings: GuardsSettings, resources: SharedResources, cache_dir: Path
-) -> tuple[TextEncoder, ScreenModel]:
-    """The screen's encoder (int8 copy or the shared bundled one, behind a token window)
-    and its classifier (shipped weights when they match, else trained now). CPU-bound:
-    call it in a thread at start-up."""
+) -> tuple[TextEncoder | None, ScreenModel]:
+    """The screen's model: the shipped n-gram weights (trained now if they do not match the
+    training set or toolchain) and, if ``settings.embedding_classifier``, the encoder (int8
+    copy or the shared bundled one, behind a token window) with its classifier, trained
+    now. CPU-bound: call it in a thread at start-up."""
+    ngram = shipped_ngram()
+    if ngram is None:
+        log.info("injection_ngram_training")
+        ngram = train_ngram()
+    if not settings.embedding_classifier:
+        return None, ScreenModel(None, ngram=ngram)
     from bastion.backends.encoder import (
         MiniLMEncoder,
         bundled_encoder_paths,
@@ -49,20 +49,15 @@ def load_screen_parts(
     )
 
     model_path, tokenizer = bundled_encoder_paths()
-    sha = bundled_encoder_sha256()
     base: TextEncoder
     if settings.quantized_encoder:
+        sha = bundled_encoder_sha256()
         base = MiniLMEncoder(quantized_copy(model_path, cache_dir, sha), tokenizer)
-        kind = "int8-matmul"
     else:
         base = resources.text_encoder()
-        kind = "bundled"
     encoder = TokenWindow(base, tokenizer, settings.classifier_tokens)
-    key = WeightsKey(kind, sha, runtime_version(), settings.classifier_tokens, training_sha256())
-    model = shipped_model(key)
-    if model is None:
-        log.info("injection_classifier_training", encoder=kind, tokens=key.tokens)
-        model = train_model(encoder)
+    log.info("injection_classifier_training", tokens=settings.classifier_tokens)
+    model = ScreenModel.train(encoder, ngram=ngram)
     encoder.encode(["warm-up"])  # first-run allocations happen here, not on a request
     return encoder, model
 
@@ -127,10 +122,11 @@ def _policy(rule: GuardRuleSettings) -> GuardPolicy:
         pii_types=tuple(rule.pii_types) if rule.pii_types is not None else None,
         injection=rule.injection,
         injection_threshold=rule.injection_threshold,
+        untrusted_threshold=rule.injection_untrusted_threshold,
     )
 
 
-def screens(encoder: TextEncoder, model: ScreenModel) -> Callable[[float], InjectionScreen]:
+def screens(encoder: TextEncoder | None, model: ScreenModel) -> Callable[[float], InjectionScreen]:
     """One screen per threshold, all sharing the encoder and the classifier."""
     made: dict[float, InjectionScreen] = {}
 

@@ -12,7 +12,7 @@ import structlog
 from bastion.errors import BlockedByGuard
 from bastion.guards.injection import InjectionScreen, InjectionVerdict
 from bastion.guards.pii import ALL_TYPES, PiiDetector, redact_entities
-from bastion.guards.texts import all_texts, map_texts, screened_texts
+from bastion.guards.texts import all_texts, map_texts, screened_parts
 from bastion.pipeline.call import GuardReport, ReviewFlag
 
 if TYPE_CHECKING:
@@ -22,18 +22,24 @@ log = structlog.get_logger(__name__)
 
 PiiAction = Literal["redact", "block", "allow"]
 InjectionAction = Literal["block", "flag", "log", "off"]
-# Above this many characters PII detection leaves the event loop too.
-_INLINE_CHARS = 20_000
+# Above this many characters PII detection leaves the event loop too (detection costs
+# ≈0.1 ms per 100 characters of prose, more where numbers and names are dense: ~2-5 ms here).
+_INLINE_CHARS = 4_000
 
 
 @dataclass(frozen=True, slots=True)
 class GuardPolicy:
-    """What to do on PII (``pii_types``: None for all types) and on suspected injection."""
+    """What to do on PII (``pii_types``: None for all types) and on suspected injection.
+
+    ``untrusted_threshold`` is the stricter threshold for untrusted content: tool and
+    function results, and documents quoted inside a user's message.
+    """
 
     pii: PiiAction = "redact"
     pii_types: tuple[str, ...] | None = None
     injection: InjectionAction = "flag"
     injection_threshold: float = 0.5
+    untrusted_threshold: float = 0.35
 
     def __post_init__(self) -> None:
         if self.pii not in ("redact", "block", "allow"):
@@ -45,6 +51,8 @@ class GuardPolicy:
             raise ValueError(f"pii_types: unknown {sorted(unknown)}; known: {', '.join(ALL_TYPES)}")
         if not 0.0 < self.injection_threshold <= 1.0:
             raise ValueError("injection_threshold must be in (0, 1]")
+        if not 0.0 < self.untrusted_threshold <= 1.0:
+            raise ValueError("untrusted_threshold must be in (0, 1]")
 
 
 class GuardStage:
@@ -79,13 +87,14 @@ class GuardStage:
                 details={"guard": "pii", "pii_types": sorted(counts)},
             )
         if self._screen is not None:
-            texts = (
-                list(call.prompt.untrusted)  # a template's own text is the operator's
+            parts = (
+                [(t, False) for t in call.prompt.untrusted]  # a template's own text is trusted
                 if call.prompt is not None
-                else [t for item in call.inputs for t in screened_texts(item)]
+                else [p for item in call.inputs for p in screened_parts(item)]
             )
-            if texts:
-                verdict = self._on_injection(call, await self._verdicts(texts))
+            if parts:
+                verdicts = await self._verdicts([t for t, _ in parts])
+                verdict = self._on_injection(call, verdicts, [u for _, u in parts])
                 call.guards = GuardReport(counts, verdict)
         return await next(call)
 
@@ -110,10 +119,27 @@ class GuardStage:
         call.inputs = [map_texts(item, visit) for item in call.inputs]
         return dict(counts)
 
-    def _on_injection(self, call: Call, verdicts: list[InjectionVerdict]) -> dict[str, Any]:
-        worst = max(verdicts, key=lambda v: v.score)
-        flagged = worst.score >= self._policy.injection_threshold
-        summary = {"score": worst.score, "flagged": flagged, "reasons": list(worst.reasons)}
+    def _threshold(self, untrusted: bool) -> float:
+        policy = self._policy
+        if untrusted:
+            return min(policy.untrusted_threshold, policy.injection_threshold)
+        return policy.injection_threshold
+
+    def _on_injection(
+        self, call: Call, verdicts: list[InjectionVerdict], untrusted: list[bool]
+    ) -> dict[str, Any]:
+        """The verdict furthest over (or least under) its threshold decides: untrusted
+        content is held to the stricter one."""
+        margins = [v.score - self._threshold(u) for v, u in zip(verdicts, untrusted, strict=True)]
+        i = max(range(len(verdicts)), key=margins.__getitem__)
+        worst = verdicts[i]
+        flagged = margins[i] >= 0
+        summary = {
+            "score": worst.score,
+            "flagged": flagged,
+            "reasons": list(worst.reasons),
+            "untrusted": untrusted[i],
+        }
         if not flagged:
             return summary
         action = self._policy.injection

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from bastion.guards.injection.quoted import quoted_documents
+
 #: Chat roles whose content comes from outside the operator: users and tool results.
 SCREENED_ROLES = frozenset({"user", "tool", "function"})
+#: Roles whose content is data the model fetched, never the user's own words: untrusted.
+UNTRUSTED_ROLES = frozenset({"tool", "function"})
 
 
 def is_chat_body(item: Any) -> bool:
@@ -72,6 +76,26 @@ def screened_texts(item: Any) -> Iterator[str]:
     text = "\n".join(s for s in all_texts(item) if s.strip())
     if text:
         yield text
+
+
+def screened_parts(item: Any) -> Iterator[tuple[str, bool]]:
+    """``(text, untrusted)`` pairs to screen: every text of :func:`screened_texts`, marked
+    untrusted when it is a tool or function result, plus each quoted document inside a
+    user's text (pasted e-mails, files, web pages), again, marked untrusted."""
+    if is_chat_body(item):
+        for message in item["messages"]:
+            if isinstance(message, dict) and message.get("role") in SCREENED_ROLES:
+                text = _message_text(message.get("content"))
+                if not text:
+                    continue
+                untrusted = message.get("role") in UNTRUSTED_ROLES
+                yield text, untrusted
+                if not untrusted:
+                    yield from ((doc, True) for doc in quoted_documents(text))
+        return
+    for text in screened_texts(item):
+        yield text, False
+        yield from ((doc, True) for doc in quoted_documents(text))
 
 
 def _message_text(content: Any) -> str:

@@ -22,6 +22,7 @@ import orjson
 import structlog
 
 from bastion.errors import BastionError, InvalidRequest
+from bastion.guards.pii import PiiDetector
 from bastion.jobs.batch_store import BatchStore, batch_view, line_prefix
 from bastion.jobs.files import FileStore
 from bastion.jobs.owner import owner_of
@@ -110,7 +111,7 @@ class BatchService:
         row = await self.store.create(
             principal, idempotency_key, endpoint=endpoint, input_file_id=input_file_id,
             completion_window=completion_window, status="validating", total=total,
-            meta=dict(metadata or {}),
+            meta=PiiDetector().scrub(dict(metadata or {})),  # labels kept, no raw PII at rest
         )  # fmt: skip
         self._wake.set()
         return batch_view(row)

@@ -84,10 +84,10 @@ class FeedbackStore:
         blob, encrypted = None, False
         if label is not None:
             if values["task"] == "other":
-                blob, mode = self._log.sealer.seal(label, aad, clear=row.mode == "plain")
+                blob, mode = self._log.sealer.seal(label, aad, clear=row.mode == "encrypted")
                 encrypted = mode == "encrypted"
-            else:
-                blob = dumps(label)
+            else:  # a class or a number, or a whole corrected output: no raw PII stored
+                blob = dumps(self._log.sealer.scrubbed(label))
         now = utcnow()
         new = FeedbackRow(
             prediction_id=row.id,

@@ -106,11 +106,13 @@ class DriftOperations:
         rows = await self._svc.predictions.recent(
             deployment, chosen, since, self._svc.settings.drift.baseline_rows
         )
-        usable = [r for r in rows if r.input_logged and r.mode in ("plain", "encrypted")]
+        usable = [
+            r for r in rows if r.input_logged and r.mode in ("plain", "encrypted", "scrubbed")
+        ]
         if len(usable) < need:
             why = (
                 f"only {len(usable)} of its {len(rows)} logged predictions have readable inputs "
-                "(inputs are scrubbed or not logged: set an encryption key to log them sealed)"
+                "(inputs are not logged: set monitoring.prediction_log.inputs to 'policy')"
                 if len(usable) < len(rows)
                 else f"only {len(rows)} predictions were logged"
             )

@@ -51,7 +51,7 @@ class LoggedPrediction:
 
 
 class Sealer:
-    """Turns payloads into stored bytes: in clear, encrypted with the app's key, or scrubbed.
+    """Turns payloads into stored bytes: PII-scrubbed, or encrypted with the app's key.
 
     ``encryptor`` is looked up when used (the app's key ring is attached after start-up).
     """
@@ -67,21 +67,27 @@ class Sealer:
     def seal(
         self, value: Any, aad: bytes, *, clear: bool, redacted: PartScrub | None = None
     ) -> tuple[bytes, str]:
-        """(stored bytes, mode): ``plain``, ``encrypted``, ``scrubbed`` or ``omitted``.
+        """(stored bytes, mode): ``scrubbed`` (the default), ``encrypted`` (``clear``: a
+        tenant that opted into payloads as sent, with a key) or ``omitted`` (nothing to
+        scrub with). Raw payloads are never stored in clear text: without a key, ``clear``
+        falls back to scrubbing. (Rows written before 2026-12 may still read ``plain``.)
 
         ``redacted``, when given, scrubs ``value`` knowing that parts of it were redacted
         already (by the guard stage, with every PII type): it gets the scrub function and
         skips those parts, so no text is searched for PII twice."""
         if clear:
-            return dumps(value), "plain"
-        encryptor = self._encryptor()
-        if encryptor is not None:
-            return encryptor.encrypt(dumps(value), aad), "encrypted"
+            encryptor = self._encryptor()
+            if encryptor is not None:
+                return encryptor.encrypt(dumps(value), aad), "encrypted"
         if self._scrub is not None:
             if redacted is not None:
                 return dumps(redacted(value, self._scrub)), "scrubbed"
             return dumps(self._scrub(value)), "scrubbed"
         return dumps(None), "omitted"
+
+    def scrubbed(self, value: Any) -> Any:
+        """``value`` with its PII redacted (unchanged when there is no scrubber)."""
+        return self._scrub(value) if self._scrub is not None else value
 
     def open(self, blob: bytes | None, mode: str, aad: bytes) -> Any:
         if blob is None:

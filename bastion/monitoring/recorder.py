@@ -35,7 +35,8 @@ class Prepared:
 
 
 class Recorder:
-    """Seals payloads by the PII policy, labels segments, extracts features and observes drift.
+    """Seals payloads (scrubbed, or encrypted for opted-in tenants), labels segments,
+    extracts features and observes drift.
 
     ``collecting`` holds the versions whose live baseline is being collected (they need
     embeddings before a reference exists).
@@ -56,7 +57,6 @@ class Recorder:
         self._encoder = encoder
         self._segmenters = {d.deployment: Segmenter(d.segments) for d in settings.deployments}
         self._drift_off = {d.deployment for d in settings.deployments if not d.drift}
-        self._clear: dict[tuple[str, bool], bool] = {}
         self._redacts: dict[tuple[str, bool], bool] = {}
         self.collecting: set[Key] = set()
 
@@ -90,16 +90,14 @@ class Recorder:
                 started = time.perf_counter()
 
     def in_clear(self, deployment: str, tenant: str, *, llm: bool) -> bool:
-        """Whether payloads may be stored in clear: PII policy ``allow``, a public tenant and
-        ``prediction_log.inputs`` not ``scrubbed``."""
+        """Whether payloads are stored as sent (encrypted, never in clear text): only for a
+        tenant in ``prediction_log.clear_tenants`` (which needs an encryption key), not
+        private, with ``inputs`` not ``scrubbed``. Every other payload is PII-scrubbed,
+        whatever the route or guard policy."""
         cfg = self.settings.prediction_log
         if cfg.inputs == "scrubbed" or tenant in cfg.private_tenants:
             return False
-        key = (deployment, llm)
-        found = self._clear.get(key)
-        if found is None:
-            found = self._clear[key] = self._guards.policy(deployment, llm=llm).pii == "allow"
-        return found
+        return tenant in cfg.clear_tenants
 
     def _guard_redacts(self, deployment: str, llm: bool) -> bool:
         """Whether the guard stage redacted every PII type in the inputs' text slots before
@@ -117,6 +115,8 @@ class Recorder:
         clear = self.in_clear(entry.deployment, entry.tenant, llm=entry.llm)
         keep_input = self.settings.prediction_log.inputs != "off"
         redacted = _scrub_unguarded if self._guard_redacts(entry.deployment, entry.llm) else None
+        if entry.llm:  # OpenAI's shapes: the protocol's ids and enums hold no personal data
+            redacted = _scrub_llm_unguarded if redacted else _scrub_llm
         segmenter = self._segmenters.get(entry.deployment)
         for i in range(count):
             item, prediction = entry.inputs[i], entry.predictions[i]
@@ -211,6 +211,40 @@ def _scrub_unguarded(payload: Any, scrub: Callable[[Any], Any]) -> Any:
     return {"input": _outside_texts(payload["input"], scrub), "output": scrub(payload["output"])}
 
 
+# Keys whose string values in OpenAI's request and response bodies are identifiers or enums
+# set by the protocol, the upstream or the operator (a model group's name), never free text.
+_PROTOCOL_KEYS = frozenset(
+    {"id", "object", "model", "role", "finish_reason", "type", "system_fingerprint"}
+)
+
+
+def _protocol_aware(scrub: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``scrub`` for an OpenAI body: every string is scrubbed but those under
+    ``_PROTOCOL_KEYS`` (searching ``"assistant"`` or ``"chatcmpl-…"`` for PII costs as much
+    as searching a sentence)."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: v if k in _PROTOCOL_KEYS and isinstance(v, str) else walk(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return scrub(value) if isinstance(value, str) else value
+
+    return walk
+
+
+def _scrub_llm(payload: Any, scrub: Callable[[Any], Any]) -> Any:
+    return _protocol_aware(scrub)(payload)
+
+
+def _scrub_llm_unguarded(payload: Any, scrub: Callable[[Any], Any]) -> Any:
+    walk = _protocol_aware(scrub)
+    return {"input": _outside_texts(payload["input"], walk), "output": walk(payload["output"])}
+
+
 def _outside_texts(item: Any, fn: Callable[[Any], Any]) -> Any:
     """``item`` with ``fn`` applied to every value outside the text slots the guard stage
     redacts (``bastion.guards.texts.map_texts``: a string item, every string of a dict or
@@ -219,13 +253,16 @@ def _outside_texts(item: Any, fn: Callable[[Any], Any]) -> Any:
     (a message whose content is a list of parts goes to ``fn`` whole)."""
     if not (isinstance(item, dict) and isinstance(item.get("messages"), list)):
         return item
-    messages = [
-        {k: v if k == "content" else fn(v) for k, v in m.items()}
-        if isinstance(m, dict) and isinstance(m.get("content"), str)
-        else fn(m)
-        for m in item["messages"]
-    ]
-    return {k: messages if k == "messages" else fn(v) for k, v in item.items()}
+    messages = [_outside_content(m, fn) for m in item["messages"]]
+    rest = fn({k: v for k, v in item.items() if k != "messages"})  # a dict: keys seen
+    return {k: messages if k == "messages" else rest[k] for k in item}
+
+
+def _outside_content(message: Any, fn: Callable[[Any], Any]) -> Any:
+    if not (isinstance(message, dict) and isinstance(message.get("content"), str)):
+        return fn(message)
+    rest = fn({k: v for k, v in message.items() if k != "content"})
+    return {k: message[k] if k == "content" else rest[k] for k in message}
 
 
 def drift_settings_of(settings: MonitoringSettings) -> Mapping[str, Any]:

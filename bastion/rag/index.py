@@ -58,6 +58,7 @@ class VectorIndex:
         self._ivf_rows = 0  # rows [0, _ivf_rows) are in the IVF index
         self._layout = 0  # bumped by compaction: an IVF built on an older layout is dropped
         self._building = False
+        self._blas: Any = None
 
     # -- state -----------------------------------------------------------------------------
 
@@ -69,6 +70,12 @@ class VectorIndex:
     @property
     def documents(self) -> int:
         return len(self._rows)
+
+    @property
+    def slow(self) -> bool:
+        """Whether a search may take milliseconds (exact over many rows): run it in a
+        worker thread; an IVF search (well under a millisecond) runs inline."""
+        return self._ivf is None and self.size > self.tuning.exact_max_rows
 
     @property
     def mode(self) -> str:
@@ -169,8 +176,20 @@ class VectorIndex:
 
     # -- search ----------------------------------------------------------------------------
 
-    def search(self, query: Matrix, k: int, allowed: Mask | None = None) -> list[tuple[int, float]]:
-        """The ``k`` best ``(chunk id, cosine)`` among live rows ``allowed`` permits."""
+    def _one_blas_thread(self) -> Any:
+        """A matrix-vector product split over OpenBLAS's threads costs 100x more on a busy
+        machine (its threads spin waiting for each other) than on one thread."""
+        if self._blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._blas = ThreadpoolController()
+        return self._blas.limit(limits=1, user_api="blas")
+
+    def search(
+        self, query: Matrix, k: int, allowed: Mask | None = None, *, exact: bool = False
+    ) -> list[tuple[int, float]]:
+        """The ``k`` best ``(chunk id, cosine)`` among live rows ``allowed`` permits
+        (``exact``: never the IVF index — the reference recall is measured against)."""
         with self._lock:
             n, vectors, chunk = self._n, self._vectors, self._chunk
             alive, ivf, ivf_rows = self._alive[:n].copy(), self._ivf, self._ivf_rows
@@ -181,12 +200,13 @@ class VectorIndex:
         if count == 0 or k <= 0:
             return []
         q = np.ascontiguousarray(query.reshape(-1), dtype=np.float32)
-        if ivf is None or count <= self.tuning.exact_max_rows:
-            rows, scores = _exact(vectors, q, np.flatnonzero(mask), k)
-        else:
-            rows, scores = self._approximate(ivf, ivf_rows, vectors, q, mask, k)
-            if len(rows) < min(k, count):  # probes missed rows the filter allows
+        with self._one_blas_thread():
+            if exact or ivf is None or count <= self.tuning.exact_max_rows:
                 rows, scores = _exact(vectors, q, np.flatnonzero(mask), k)
+            else:
+                rows, scores = self._approximate(ivf, ivf_rows, vectors, q, mask, k)
+                if len(rows) < min(k, count):  # probes missed rows the filter allows
+                    rows, scores = _exact(vectors, q, np.flatnonzero(mask), k)
         return [(int(chunk[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
 
     def _approximate(
@@ -194,6 +214,7 @@ class VectorIndex:
     ) -> tuple[Ids, Matrix]:
         import faiss
 
+        faiss.omp_set_num_threads(1)  # one query: a team of spinning threads only costs
         head = mask[:ivf_rows]
         bits = np.packbits(head, bitorder="little")
         selector = faiss.IDSelectorBitmap(ivf_rows, faiss.swig_ptr(bits))  # bits stay alive

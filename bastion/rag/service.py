@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.core.ownership import Ownership
 from bastion.core.principal import Principal
@@ -19,6 +20,7 @@ from bastion.rag.base import ChunkPolicy, Citation, Collection, DocumentInfo, In
 from bastion.rag.chunking import chunk_text
 from bastion.rag.freshness import Freshness
 from bastion.rag.index import IndexTuning, Matrix
+from bastion.rag.keyword import fuse, keyword_hits
 from bastion.rag.live import LiveCollection
 from bastion.rag.parsing import media_type_of, parse
 from bastion.rag.store import NewDocument, RagStore
@@ -52,6 +54,7 @@ class RagService:
         )
         self._live: dict[int, LiveCollection] = {}
         self._builds: set[asyncio.Task[Any]] = set()
+        self._poller: asyncio.Task[None] | None = None
         self.freshness = Freshness(self.store, settings.freshness_interval_s)
 
     # -- collections -----------------------------------------------------------------------
@@ -155,7 +158,7 @@ class RagService:
                 )
         if held is not None and held[1] == digest:
             await self.store.touch(held[0], source or doc_id)
-            return IndexResult(doc_id, "unchanged", -1, digest)
+            return IndexResult(doc_id, "unchanged", held[3], digest)
         text = await asyncio.to_thread(parse, data, kind, doc_id)
         chunks = chunk_text(text, found.policy)
         vectors = await self.embed([c.text for c in chunks])
@@ -215,14 +218,18 @@ class RagService:
         k: int,
         filters: Mapping[str, Any] | None,
         principal: Principal,
+        *,
+        hybrid: bool = False,
     ) -> Sequence[Citation]:
         """The ``k`` chunks of ``collection`` nearest ``query`` that ``principal`` may read
-        and ``filters`` select (the ``Retriever`` protocol)."""
+        and ``filters`` select (the ``Retriever`` protocol). ``hybrid`` fuses a keyword
+        (full-text) ranking with the vector one; the score is then the fused score."""
         if not isinstance(query, str) or not query.strip():
             raise InvalidRequest("query: a non-empty string", details={"field": "query"})
         found = await self.collection(principal, collection)
         vector = (await self.embed([query]))[0]
-        return await self.search_vector(principal, found, vector, k, filters)
+        keyword = query if hybrid else None
+        return await self.search_vector(principal, found, vector, k, filters, keyword=keyword)
 
     async def search_vector(
         self,
@@ -231,18 +238,29 @@ class RagService:
         vector: Matrix,
         k: int,
         filters: Mapping[str, Any] | None = None,
+        *,
+        keyword: str | None = None,
     ) -> list[Citation]:
-        """Search by a query vector (what the benchmark times: no embedding)."""
+        """Search by a query vector (what the benchmark times: no embedding); with
+        ``keyword`` text, fused with its full-text ranking."""
         if not 1 <= k <= self.settings.max_k:
             raise InvalidRequest(f"k: 1-{self.settings.max_k}", details={"field": "k"})
         wanted = parse_filters(filters)
-        live = await self._follow(found.id, found.name)
+        live = self._live.get(found.id)
+        if live is None or live.revision < 0:  # first use here: load it
+            live = await self._follow(found.id, found.name)
         for attempt in range(2):
             mask = live.mask(principal, wanted)
-            if live.index.size > self._tuning.exact_max_rows:  # keep the loop free
-                hits = await asyncio.to_thread(live.index.search, vector, k, mask)
+            wide = k if keyword is None else min(4 * k, self.settings.max_k * 4)
+            if live.index.slow:  # keep the loop free
+                hits = await asyncio.to_thread(live.index.search, vector, wide, mask)
             else:
-                hits = live.index.search(vector, k, mask)
+                hits = live.index.search(vector, wide, mask)
+            if keyword is not None:
+                words = await keyword_hits(
+                    self.store.db, found.id, keyword, principal, wanted, wide
+                )
+                hits = fuse(hits, words, self.settings.keyword_weight, k)
             rows = await self.store.fetch(found.id, [c for c, _ in hits], principal, wanted)
             if len(rows) == len(hits) or attempt:
                 break
@@ -254,7 +272,7 @@ class RagService:
                 c,
                 rows[c].ordinal,
                 rows[c].text,
-                round(score, 6),
+                round(score, 6 if keyword is None else 8),
                 rows[c].heading,
                 rows[c].source,
                 rows[c].meta,
@@ -286,11 +304,30 @@ class RagService:
         while self._builds:
             await asyncio.gather(*list(self._builds))
 
+    async def _poll(self) -> None:
+        """Follow the collections this process holds: new documents from other replicas
+        arrive within ``poll_interval_s`` (deleted ones are never returned, at once: every
+        result is re-read in the database)."""
+        while True:
+            for live in list(self._live.values()):
+                try:
+                    await self._follow(live.id, live.name)
+                except (SQLAlchemyError, OSError) as exc:
+                    log.warning("rag_follow_failed", collection=live.name, error=repr(exc))
+            await asyncio.sleep(self.settings.poll_interval_s)
+
     def start(self) -> None:
         self.freshness.start()
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll(), name="rag-follow")
 
     async def aclose(self) -> None:
         await self.freshness.aclose()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
         for task in list(self._builds):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

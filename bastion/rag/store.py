@@ -153,20 +153,25 @@ class RagStore:
 
     # -- documents -------------------------------------------------------------------------
 
-    async def current(self, collection_id: int, doc_id: str) -> tuple[int, str, str | None] | None:
-        """``(pk, content sha256, tenant)`` of a document, if it exists."""
+    async def current(
+        self, collection_id: int, doc_id: str
+    ) -> tuple[int, str, str | None, int] | None:
+        """``(pk, content sha256, tenant, chunks)`` of a document, if it exists."""
         async with self.db.session() as session:
             row = (
                 await session.execute(
                     select(
-                        RagDocumentRow.id, RagDocumentRow.content_sha256, RagDocumentRow.tenant
+                        RagDocumentRow.id,
+                        RagDocumentRow.content_sha256,
+                        RagDocumentRow.tenant,
+                        RagDocumentRow.chunks,
                     ).where(
                         RagDocumentRow.collection_id == collection_id,
                         RagDocumentRow.doc_id == doc_id,
                     )
                 )
             ).first()
-            return (int(row[0]), str(row[1]), row[2]) if row is not None else None
+            return (int(row[0]), str(row[1]), row[2], int(row[3])) if row is not None else None
 
     async def touch(self, document_pk: int, source: str) -> None:
         """An unchanged document was seen again: it is current as of now."""

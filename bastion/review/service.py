@@ -154,7 +154,7 @@ class ReviewService:
         self, item_id: str, principal: Any, action: Action, output: Any, reason: str
     ) -> dict[str, Any]:
         worker = _reviewer(principal)
-        reason = reason.strip()
+        reason = self._clean(reason.strip())
         if action != "approve" and not reason:
             raise InvalidRequest(
                 f"reason: say why you {action} this item", details={"field": "reason"}
@@ -196,9 +196,15 @@ class ReviewService:
         blob = self.codec.seal(item.id, _result(completion))
         details = {"deployment": item.deployment, "request_id": request_id, "index": index}
         details.update(_filled(completion))
-        item = await self.queue.override(item.id, worker, blob, reason.strip(), details)
+        item = await self.queue.override(
+            item.id, worker, blob, self._clean(reason.strip()), details
+        )
         await self._after(item, worker, "overridden", completion.output, final=True)
         return self._view(item)
+
+    def _clean(self, reason: str) -> str:
+        """A reviewer's reason is free text: stored (and sent in events) PII-scrubbed."""
+        return str(self._scrub(reason)) if self._scrub is not None and reason else reason
 
     async def _check(self, item: ReviewItem, output: Any) -> Completion:
         """What the reviewer gave, completed to the output contract (``completion.py``) and

@@ -66,6 +66,18 @@ def _batched(backend: Backend, flavor: str, overrides: DeploymentSettings | None
     return MicroBatcher(backend, max_batch=cfg.max_batch_size, max_wait_s=cfg.max_wait_ms / 1000)
 
 
+def _backend(
+    spec: ModelSpec, resources: SharedResources, overrides: DeploymentSettings | None
+) -> Backend:
+    """In this process, or as a Ray Serve deployment (``runtime: ray-serve``)."""
+    if overrides is not None and overrides.runtime == "ray-serve":
+        from bastion.backends.ray_serve import RayServeBackend
+
+        create_backend(spec, resources)  # an unknown flavor fails here, before any deploy
+        return RayServeBackend(spec, overrides.ray_serve)
+    return create_backend(spec, resources)
+
+
 async def load_version(
     registry: Registry,
     resources: SharedResources,
@@ -89,7 +101,7 @@ async def load_version(
         (overrides.input_schema if overrides else None) or signature.get("input_schema"),
         (overrides.output_schema if overrides else None) or signature.get("output_schema"),
     )
-    backend = _batched(create_backend(spec, resources), record.flavor, overrides)
+    backend = _batched(_backend(spec, resources, overrides), record.flavor, overrides)
     await backend.load()
     log.info("model_version_loaded", model=model, version=version, flavor=record.flavor)
     return LoadedVersion(model, version, record.flavor, backend, contract, record)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bastion.errors import ConfigError
@@ -114,6 +114,18 @@ class Settings(BaseSettings):
         if dupes:
             raise ValueError(f"deployment names must be unique; repeated: {', '.join(dupes)}")
         return value
+
+    @model_validator(mode="after")
+    def _clear_payloads_need_encryption(self) -> Settings:
+        clear = self.monitoring.prediction_log.clear_tenants
+        if clear and self.encryption.keys is None and self.encryption.key_file is None:
+            raise ValueError(
+                "monitoring.prediction_log.clear_tenants "
+                f"({', '.join(clear)}) stores their payloads unscrubbed, which is allowed only "
+                "with encryption at rest: set encryption.keys (BASTION_ENCRYPTION_KEYS) or "
+                "encryption.key_file, or remove these tenants to store scrubbed payloads"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -95,6 +95,21 @@ class BatchingSettings(Section):
     max_wait_ms: float = Field(0.0, ge=0, le=1000)
 
 
+class RayServeSettings(Section):
+    """How a ``runtime: ray-serve`` deployment's model runs on Ray Serve (docs/scaling.md)."""
+
+    address: str | None = Field(
+        None, description="a Ray cluster (ray://… or auto); unset: a local Ray in this process"
+    )
+    min_replicas: int = Field(1, ge=0, le=1000)
+    max_replicas: int = Field(2, ge=1, le=1000)
+    target_ongoing_requests: float = Field(
+        2.0, gt=0, description="autoscaling: requests in flight per replica it aims for"
+    )
+    num_cpus: float = Field(1.0, gt=0, description="CPUs each replica reserves")
+    max_ongoing_requests: int = Field(8, ge=1, description="requests one replica takes at once")
+
+
 class DeploymentSettings(Section):
     """One served name. ``model`` defaults to the deployment name, ``alias`` to production."""
 
@@ -107,6 +122,12 @@ class DeploymentSettings(Section):
     batching: BatchingSettings = BatchingSettings()
     max_concurrency: int = Field(64, ge=1, description="requests running at once")
     max_queue: int = Field(1024, ge=0, description="requests waiting; beyond: 503 overloaded")
+    runtime: Literal["in-process", "ray-serve"] = Field(
+        "in-process",
+        description="where the model runs: in this process, or as a Ray Serve deployment "
+        "(the ray extra); auth, limits, guards and audit stay in the gateway either way",
+    )
+    ray_serve: RayServeSettings = RayServeSettings()
 
     @property
     def model_name(self) -> str:

@@ -13,12 +13,18 @@ InjectionAction = Literal["block", "flag", "log", "off"]
 
 
 class GuardRuleSettings(Section):
-    """What to do with PII (``pii_types``: None for every type) and suspected injection."""
+    """What to do with PII (``pii_types``: None for every type) and suspected injection.
+
+    ``injection_untrusted_threshold`` is the stricter threshold for untrusted content: tool
+    and function results, and documents quoted inside a user's message (pasted e-mails,
+    files, web pages); the lower of the two thresholds applies to them.
+    """
 
     pii: PiiAction = "redact"
     pii_types: list[str] | None = None
     injection: InjectionAction = "flag"
     injection_threshold: float = Field(0.5, gt=0, le=1)
+    injection_untrusted_threshold: float = Field(0.35, gt=0, le=1)
 
 
 class DeploymentGuardSettings(Section):
@@ -29,6 +35,7 @@ class DeploymentGuardSettings(Section):
     pii_types: list[str] | None = None
     injection: InjectionAction | None = None
     injection_threshold: float | None = Field(None, gt=0, le=1)
+    injection_untrusted_threshold: float | None = Field(None, gt=0, le=1)
 
 
 class GuardsSettings(Section):
@@ -36,14 +43,18 @@ class GuardsSettings(Section):
     deployments, ``policies`` per deployment. ``pii: allow`` with ``injection: off`` skips the
     stage entirely (the default for in-process models).
 
-    The classifier of the injection screen sees the first ``classifier_tokens`` word pieces of
-    each text (the rules see all of it); ``quantized_encoder`` screens with an int8 copy of
-    the bundled encoder (2–3× faster), built once into ``data_dir/cache``.
+    The injection screen combines its rules with an n-gram model over the text's windows
+    (shipped, trained ahead of time). ``embedding_classifier`` adds the bundled MiniLM
+    encoder's classifier on the most suspicious window (off: it added no accuracy on the
+    held-out sets and costs 3–8 ms per new text; trained at start-up when on); it sees the
+    first ``classifier_tokens`` word pieces of that window, and ``quantized_encoder`` runs it
+    on an int8 copy of the encoder (2–3× faster), built once into ``data_dir/cache``.
     """
 
     llm: GuardRuleSettings = GuardRuleSettings(pii="redact", injection="flag")
     models: GuardRuleSettings = GuardRuleSettings(pii="allow", injection="off")
     policies: list[DeploymentGuardSettings] = Field(default_factory=list)
+    embedding_classifier: bool = False
     classifier_tokens: int = Field(48, ge=8, le=256)
     quantized_encoder: bool = True
 

@@ -78,10 +78,11 @@ def _default_windows() -> list[AccuracyWindow]:
 class PredictionLogSettings(Section):
     """The prediction log: a bounded queue in front of a batching background writer.
 
-    Payloads (input and output) are stored in clear only where the guard PII policy is
-    ``allow``, else encrypted with the app's key, or PII-scrubbed when there is none.
-    ``inputs``: ``policy`` follows that rule; ``scrubbed`` never stores them in clear; ``off``
-    stores outputs only. ``private_tenants`` are treated as if their policy were not ``allow``.
+    Payloads (input and output) are PII-scrubbed before they are stored, on every route and
+    whatever the guard policy. A tenant listed in ``clear_tenants`` opts into payloads stored
+    as sent, encrypted with the app's key: the server refuses to start with ``clear_tenants``
+    and no encryption key. ``inputs``: ``policy`` follows that rule; ``scrubbed`` scrubs even
+    the ``clear_tenants``; ``off`` stores outputs only. ``private_tenants`` are scrubbed too.
     """
 
     enabled: bool = True
@@ -94,6 +95,10 @@ class PredictionLogSettings(Section):
     feedback_retention_days: float = Field(365.0, gt=0, le=3650)
     inputs: Literal["policy", "scrubbed", "off"] = "policy"
     private_tenants: list[str] = Field(default_factory=list)
+    clear_tenants: list[str] = Field(
+        default_factory=list,
+        description="tenants whose payloads are stored unscrubbed, encrypted (needs a key)",
+    )
     feedback_wait_s: float = Field(
         0.5, ge=0, le=10, description="feedback for an unseen id waits this long for its log"
     )

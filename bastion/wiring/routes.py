@@ -104,6 +104,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.include_router(admin_files.router)
     app.include_router(rag_api.router)
     app.include_router(artifacts_api.router)
+    app.include_router(rag_api.public)
     app.router.routes[0:0] = hot_routes()  # matched first; FastAPI's copies document them
     app.add_exception_handler(BastionError, handle_bastion_error)
     app.add_exception_handler(RequestValidationError, _validation_handler)

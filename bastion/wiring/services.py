@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bastion.actions import ActionsService
 from bastion.actions.async_requests import AsyncRequests
@@ -16,12 +18,13 @@ from bastion.evaluation import EvaluationService
 from bastion.features import BuiltinFeatures
 from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
-from bastion.guards.pii import PiiDetector
+from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
 from bastion.guards.policies import build_guards
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage
 from bastion.observability.alerts import AlertManager
 from bastion.observability.audit import AuditLog
+from bastion.observability.audit.scrub import EntryScrubber
 from bastion.observability.capacity import CapacityMeter
 from bastion.pipeline.assemble import assemble
 from bastion.rag import RagService
@@ -108,7 +111,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     audit = None
     if settings.audit.enabled:
         store = SqlAuditStore(db, durability=settings.audit.durability)
-        audit = AuditLog(store, settings.audit, encryptor=encryptor)
+        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
     actions = build_actions(settings, db, audit, record)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     monitoring = build_monitoring(settings, db, deployments, gateway, resources)
@@ -261,9 +264,25 @@ def build_rag(
     """Retrieval collections, embedding with the bundled MiniLM (None with rag off)."""
     if not settings.rag.enabled:
         return None
-    return RagService(
-        settings.rag, db, lambda texts: resources.text_encoder().encode(texts), ownership=ownership
-    )
+    return RagService(settings.rag, db, rag_encoder(settings, resources), ownership=ownership)
+
+
+def rag_encoder(settings: Settings, resources: Resources) -> Callable[[Sequence[str]], Any]:
+    """The bundled MiniLM for retrieval: by default its copy with int8 matmuls (about twice
+    as fast on chunk-sized texts, cosine ≥ 0.99 to the bundled file; the guards' screen uses
+    the same copy). Built on first use, in the worker thread that embeds."""
+    from bastion.backends.encoder import bundled_encoder_paths, bundled_encoder_sha256
+    from bastion.guards.injection.fast import quantized_copy
+
+    cache = settings.data_dir / "cache"
+
+    def encode(texts: Sequence[str]) -> Any:
+        path = None
+        if settings.rag.quantized_encoder:
+            path = quantized_copy(bundled_encoder_paths()[0], cache, bundled_encoder_sha256())
+        return resources.text_encoder(path).encode(texts)
+
+    return encode
 
 
 def build_cache(settings: Settings) -> ResponseCache:
@@ -271,3 +290,10 @@ def build_cache(settings: Settings) -> ResponseCache:
     if settings.llm.cache_backend == "redis":
         return RedisCache(settings.llm.redis_url)
     return MemoryCache(entries)
+
+
+def audit_scrubber() -> EntryScrubber:
+    """Audit fields lose their PII before they are hashed: names (deployment, key, target,
+    request id) with the validated types and person names, ``details`` with every type."""
+    names = PiiDetector(types=(*HIGH_CONFIDENCE_TYPES, "name")).scrub
+    return EntryScrubber(names, PiiDetector().scrub)

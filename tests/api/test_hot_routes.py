@@ -34,3 +34,33 @@ def test_serving_routes_match_before_fastapi_and_stay_in_the_openapi(tmp_path: P
     }
     documented = set(app.openapi()["paths"])
     assert documented >= HOT
+
+
+def test_serving_posts_keep_the_middleware_and_error_handlers(tmp_path: Path) -> None:
+    """A POST to a serving route skips FastAPI's own layers (api/hot_stack.py), yet still
+    gets its request id, its security headers, the gatekeeper's refusal and the JSON
+    errors; other methods and paths go through the full stack as before."""
+    from fastapi.testclient import TestClient
+
+    from bastion.api.hot_stack import HotPathFirst
+
+    app = create_app(load_settings(data_dir=tmp_path, demo=False))
+    with TestClient(app) as client:
+        assert isinstance(app.middleware_stack, HotPathFirst)
+        refused = client.post("/v1/chat/completions", json={"model": "m", "messages": []})
+        assert refused.status_code == 401
+        assert refused.json()["error"]["type"] == "unauthorized"
+        assert refused.headers["x-request-id"] == refused.json()["error"]["request_id"]
+        assert refused.headers["x-content-type-options"] == "nosniff"
+        for other in (
+            client.get("/v1/chat/completions"),  # another method: the full stack
+            client.post("/v1/deployments/nope/predict/extra", json={}),  # another path
+        ):
+            assert other.status_code == 401  # the same gatekeeper there
+            assert other.headers["x-request-id"] == other.json()["error"]["request_id"]
+        bad = client.post(
+            "/v1/chat/completions",
+            content=b"{not json",
+            headers={"authorization": "Bearer bst_wrong", "content-type": "application/json"},
+        )
+        assert bad.status_code == 401 and bad.json()["error"]["type"] == "unauthorized"

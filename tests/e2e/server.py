@@ -34,10 +34,12 @@ class Server:
     log_path: Path | None = None
     scheme: str = "http"  # "https" with --ssl-certfile/--ssl-keyfile
     verify: Any = True  # what httpx checks the server's certificate against
+    host: str = "127.0.0.1"  # where it listens (another network namespace's address)
+    wrapper: list[str] = field(default_factory=list)  # e.g. ["ip", "netns", "exec", NS]
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def auth(self) -> dict[str, str]:
@@ -47,7 +49,7 @@ class Server:
         self.log_path = self.data_dir / f"server-{self.port}.log"
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [BASTION, "serve", "--port", str(self.port), *args],
+            [*self.wrapper, BASTION, "serve", "--host", self.host, "--port", str(self.port), *args],
             env=self.env,
             cwd=ROOT,
             stdout=log,

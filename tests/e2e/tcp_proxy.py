@@ -13,11 +13,12 @@ from tests.e2e.server import free_port
 
 
 class TcpProxy:
-    """127.0.0.1:``port`` → ``target``. ``cut()`` closes every connection and refuses new
+    """``host``:``port`` → ``target``. ``cut()`` closes every connection and refuses new
     ones (ECONNREFUSED, as a service that went away); ``restore()`` listens again."""
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], host: str = "127.0.0.1") -> None:
         self.target = target
+        self.host = host
         self.port = free_port()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
@@ -26,7 +27,7 @@ class TcpProxy:
     def restore(self) -> None:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener.bind((self.host, self.port))
         listener.listen(128)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
@@ -75,8 +76,8 @@ class TcpProxy:
 
 
 @contextmanager
-def tcp_proxy(host: str, port: int) -> Iterator[TcpProxy]:
-    proxy = TcpProxy((host, port))
+def tcp_proxy(host: str, port: int, listen: str = "127.0.0.1") -> Iterator[TcpProxy]:
+    proxy = TcpProxy((host, port), listen)
     proxy.restore()
     try:
         yield proxy

@@ -45,6 +45,7 @@ PARAMS = {
     "file_id": "file-missing",
     "batch_id": "batch_missing",
     "table": "no_such_table",
+    "doc_id": "no_such_document",
 }
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/deployments/{name}/predict"): {"input": ROW},

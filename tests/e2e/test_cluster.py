@@ -2,16 +2,16 @@
 PostgreSQL, one Redis and NATS (issue 18).
 
 A model registered through A serves on B and C (its artifact read from the shared store into
-each replica's own cache); a promote or rollback through any replica reaches all three within
-a second; rate limits stay exact and budgets are never overspent across them; a replica that
-loses Redis (its own road to it cut by a proxy; the shared Redis stays up for the others)
-follows its documented ``on_unavailable`` policy and recovers; a replica killed with kill -9
-leaves the others serving, with errors only for the requests it held.
+each replica's own cache); a promote or rollback through any replica reaches all three (in
+0.05–0.6 s measured, printed by the test, which bounds it generously: tests assert no
+timings on a shared machine); rate limits stay exact and budgets are never overspent across
+them; a replica that loses Redis (its own road to it cut by a proxy; the shared Redis stays
+up for the others) follows its documented ``on_unavailable`` policy and recovers; a replica
+killed with kill -9 leaves the others serving, with errors only for the requests it held.
 
-Not built: a network namespace per replica (``ip netns``). The shared services of this
-machine listen on the host's 127.0.0.1 only, which no other namespace can reach without
-moving them or forwarding every port; a replica here is its own process with its own data
-dir, and shares nothing else with the others but the three services.
+The three share the host's network: a replica in a network namespace of its own, reaching
+the services only through forwarded addresses as from another host, is
+tests/e2e/test_cluster_netns.py (skipped, saying why, where ``ip netns`` is not allowed).
 """
 
 from __future__ import annotations

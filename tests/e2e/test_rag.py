@@ -47,9 +47,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _search(server: Server, collection: str, query: str, **kw: Any) -> list[dict[str, Any]]:
-    body = {"query": query, "k": 5, **kw}
     headers = kw.pop("headers", server.auth)
-    r = server.post(f"/v1/admin/rag/collections/{collection}/search", json=body, headers=headers)
+    body = {"query": query, "k": 5, **kw}
+    r = server.post(f"/v1/rag/collections/{collection}/search", json=body, headers=headers)
     assert r.status_code == 200, r.text
     return list(r.json()["data"])
 
@@ -107,9 +107,7 @@ def test_another_tenants_collection_is_absent(server: Server) -> None:
     assert r.status_code == 201, r.text
     other = {"Authorization": f"Bearer {r.json()['key']}"}
     assert server.post("/v1/admin/rag/collections", json={"name": "root-only"}).status_code == 201
-    found = server.post(
-        "/v1/admin/rag/collections/root-only/search", json={"query": "x"}, headers=other
-    )
+    found = server.post("/v1/rag/collections/root-only/search", json={"query": "x"}, headers=other)
     assert found.status_code == 404, found.text
     names = [
         c["name"] for c in server.get("/v1/admin/rag/collections", headers=other).json()["data"]
@@ -125,3 +123,27 @@ def test_another_tenants_collection_is_absent(server: Server) -> None:
     assert upload.status_code == 404, upload.text
     docs = server.get("/v1/admin/rag/collections/root-only/documents").json()["data"]
     assert docs == []
+
+
+def test_clients_search_but_stay_out_of_the_admin_routes(server: Server) -> None:
+    r = server.post("/v1/admin/keys", json={"name": "reader", "roles": ["client"]})
+    assert r.status_code == 201, r.text
+    client = {"Authorization": f"Bearer {r.json()['key']}"}
+    assert server.post("/v1/admin/rag/collections", json={"name": "faq"}).status_code == 201
+    upload = server.request(
+        "POST",
+        "/v1/admin/rag/collections/faq/documents",
+        params={"doc_id": "hours.txt"},
+        content=b"The shop opens at nine in the morning.",
+        headers={**server.auth, "content-type": "application/octet-stream"},
+    )
+    assert upload.status_code == 201, upload.text
+    hits = _search(server, "faq", "when does the shop open?", headers=client)
+    assert [h["document_id"] for h in hits] == ["hours.txt"]
+    refused = server.request(
+        "DELETE", "/v1/admin/rag/collections/faq/documents/hours.txt", headers=client
+    )
+    assert refused.status_code == 403, refused.text
+    assert server.get("/v1/admin/rag/collections/faq/documents").json()["data"][0]["doc_id"] == (
+        "hours.txt"
+    )

@@ -28,8 +28,7 @@ def rules_only_screen() -> InjectionScreen:
 
 @pytest.fixture(scope="session")
 def trained_screen() -> InjectionScreen:
-    from bastion.backends.encoder import MiniLMEncoder, bundled_encoder_paths
+    """The default screen: rules and the shipped n-gram model."""
+    from bastion.guards.injection import default_screen
 
-    screen = InjectionScreen(MiniLMEncoder(*bundled_encoder_paths()))
-    screen.warm()
-    return screen
+    return default_screen()

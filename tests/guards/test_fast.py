@@ -1,4 +1,4 @@
-"""The screen's fast path: int8 matmuls, the token window, and the shipped classifier."""
+"""The optional embedding classifier's fast path: int8 matmuls and the token window."""
 
 from __future__ import annotations
 
@@ -8,16 +8,7 @@ import numpy as np
 import pytest
 
 from bastion.backends.encoder import MiniLMEncoder, bundled_encoder_paths, bundled_encoder_sha256
-from bastion.guards.injection.fast import (
-    TokenWindow,
-    WeightsKey,
-    quantized_copy,
-    runtime_version,
-    shipped_model,
-    train_model,
-    training_sha256,
-)
-from bastion.settings.guards import GuardsSettings
+from bastion.guards.injection.fast import TokenWindow, quantized_copy
 
 
 @pytest.fixture(scope="module")
@@ -51,24 +42,6 @@ def test_token_window_keeps_the_first_n_word_pieces(int8: MiniLMEncoder) -> None
     long = "one two three four five six seven eight nine ten eleven"
     assert window.cut(long) == "one two three four five six seven eight"
     assert window.encode([long, "x"]).shape == (2, 384)
-
-
-def test_shipped_weights_match_what_training_gives_now(int8: MiniLMEncoder) -> None:
-    """The weights in bastion/guards/data were trained by `bastion guards train-screen`;
-    if the training set, encoder or runtime change, the key no longer matches (and the
-    server trains at start-up instead), so a stale file can never be used."""
-    tokens = GuardsSettings().classifier_tokens
-    _, tokenizer = bundled_encoder_paths()
-    key = WeightsKey(
-        "int8-matmul", bundled_encoder_sha256(), runtime_version(), tokens, training_sha256()
-    )
-    shipped = shipped_model(key)
-    assert shipped is not None, "regenerate with `bastion guards train-screen`"
-    trained = train_model(TokenWindow(int8, tokenizer, tokens))
-    a, b = shipped.classifier.weights, trained.classifier.weights
-    assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.999
-    assert abs(shipped.classifier.bias - trained.classifier.bias) < 0.05
-    assert shipped_model(WeightsKey("int8-matmul", "other", "1.0", tokens, "x")) is None
 
 
 def test_embeddings_gathered_in_int8_give_the_same_vectors_bit_for_bit(tmp_path: Path) -> None:

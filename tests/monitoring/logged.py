@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from bastion.backends.base import Prediction
+from bastion.guards.pii import PiiDetector
 from bastion.monitoring.service import MonitoringService
 from bastion.monitoring.stage import Entry
 from bastion.settings.monitoring import MonitoringSettings
@@ -44,7 +45,7 @@ def service(db: Database, **settings: Any) -> MonitoringService:
     """A service with drift off unless asked, and no wait for feedback on unknown ids."""
     settings.setdefault("drift", {"enabled": False})
     settings.setdefault("prediction_log", {"feedback_wait_s": 0})
-    return MonitoringService(MonitoringSettings(**settings), db)
+    return MonitoringService(MonitoringSettings(**settings), db, scrub=PiiDetector().scrub)
 
 
 async def log(svc: MonitoringService, *entries: Entry) -> None:

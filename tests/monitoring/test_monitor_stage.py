@@ -13,6 +13,7 @@ import pytest
 from bastion.backends.base import Prediction
 from bastion.core.principal import Principal
 from bastion.errors import Conflict, NotFound
+from bastion.guards.pii import PiiDetector
 from bastion.monitoring import build_profile
 from bastion.monitoring.service import MonitoringService
 from bastion.monitoring.stage import Entry, MonitorStage
@@ -123,7 +124,7 @@ async def monitoring(database: Database) -> AsyncIterator[MonitoringService]:
     settings = MonitoringSettings(
         prediction_log={"feedback_wait_s": 0}, drift={"min_samples": 100, "baseline_rows": 500}
     )
-    svc = MonitoringService(settings, database, clock=lambda: CLOCK)
+    svc = MonitoringService(settings, database, clock=lambda: CLOCK, scrub=PiiDetector().scrub)
     await svc.start()
     yield svc
     await svc.aclose()
@@ -210,7 +211,7 @@ async def test_gauges_and_alerts_follow_accuracy_and_drift(monitoring: Monitorin
 
 
 async def test_a_stopped_writer_drops_and_counts(database: Database) -> None:
-    svc = MonitoringService(MonitoringSettings(), database)
+    svc = MonitoringService(MonitoringSettings(), database, scrub=PiiDetector().scrub)
     metrics = Metrics()
     svc.attach(SimpleNamespace(metrics=metrics))
     await MonitorStage(svc)(make_call([{"x": 1}]), answer([{"label": "a"}]))
@@ -227,7 +228,7 @@ async def test_reading_the_report_a_minute_later_keeps_the_open_window(
     settings = MonitoringSettings(
         prediction_log={"feedback_wait_s": 0}, drift={"min_samples": 100, "baseline_rows": 500}
     )
-    svc = MonitoringService(settings, database, clock=lambda: now[0])
+    svc = MonitoringService(settings, database, clock=lambda: now[0], scrub=PiiDetector().scrub)
     await svc.start()
     try:
         await svc.references.put("churn-model", 1, _profile(), source="training")

@@ -69,44 +69,54 @@ def _encryptor() -> Encryptor:
     return Encryptor([("k1", os.urandom(32))])
 
 
-async def test_inputs_follow_the_pii_policy(database: Database) -> None:
+async def test_payloads_are_scrubbed_unless_the_tenant_opted_into_sealed_payloads(
+    database: Database,
+) -> None:
     # Fewer than every type: the guard's redaction does not count as scrubbing (see below).
     private = DeploymentGuardSettings(deployment="private", pii="redact", pii_types=["email"])
     guards = GuardsSettings(policies=[private])
     settings = MonitoringSettings(
-        drift={"enabled": False}, prediction_log={"private_tenants": ["secretive"]}
+        drift={"enabled": False},
+        prediction_log={"private_tenants": ["secretive"], "clear_tenants": ["sealed", "secretive"]},
     )
     from bastion.monitoring.service import MonitoringService
 
     svc = MonitoringService(settings, database, guards=guards, scrub=lambda v: "[SCRUBBED]")
     text = {"text": "mail me at ann@example.com"}
+    chat = {"user": "ann@example.com", "messages": [{"role": "user", "content": "at [EMAIL]"}]}
     await log(
         svc,
-        entry("open", [1.0], inputs=[text]),
+        entry(
+            "open", [1.0], inputs=[text]
+        ),  # the model routes' policy is "allow": scrubbed all the same
         entry("closed", [1.0], inputs=[text], deployment="private"),
-        entry("tenant", [1.0], inputs=[text], tenant="secretive"),
-        entry("chat", [1.0], inputs=[text], deployment="group", llm=True),
+        entry("tenant", [1.0], inputs=[text], tenant="secretive"),  # private wins over clear
+        # a chat as the guard stage (LLM default: redact every type) hands it on: the
+        # contents redacted already, the rest of the body still to scrub
+        entry("chat", [1.0], inputs=[chat], deployment="group", llm=True),
+        entry("nokey", [1.0], inputs=[text], tenant="sealed"),  # opted in, but no key: scrubbed
     )
-    modes = {
-        rid: (await svc.predictions.rows(rid))[0].mode
-        for rid in ("open", "closed", "tenant", "chat")
+    rows = {
+        rid: (await svc.predictions.rows(rid))[0]
+        for rid in ("open", "closed", "tenant", "chat", "nokey")
     }
-    assert modes == {
-        "open": "plain",
-        "closed": "scrubbed",
-        "tenant": "scrubbed",
-        "chat": "scrubbed",
-    }
+    assert {rid: row.mode for rid, row in rows.items()} == dict.fromkeys(rows, "scrubbed")
+    assert [r for r, row in rows.items() if b"ann@example.com" in row.payload] == []
     closed = await svc.predictions.get("closed")
     assert closed is not None and closed.inputs == [None] and closed.outputs == [None]
 
     keys = _encryptor()
     svc.outlets.attach(type("Svc", (), {"encryptor": keys})())
-    await log(svc, entry("sealed", [{"label": "x"}], inputs=[text], deployment="private"))
+    await log(
+        svc,
+        entry("sealed", [{"label": "x"}], inputs=[text], tenant="sealed"),
+        entry("other", [{"label": "x"}], inputs=[text]),
+    )
     row = (await svc.predictions.rows("sealed"))[0]
     assert row.mode == "encrypted" and b"ann@example.com" not in row.payload
-    sealed = await svc.predictions.get("sealed")
+    sealed = await svc.predictions.get("sealed", tenant="sealed")
     assert sealed is not None and sealed.inputs == [text] and row.label == "x"
+    assert (await svc.predictions.rows("other"))[0].mode == "scrubbed"
 
     svc.outlets.attach(None)
     with pytest.raises(ConfigError, match="no encryption key"):
@@ -138,28 +148,28 @@ async def test_a_guard_redacted_chat_is_not_searched_twice(database: Database) -
         "user": "ann@example.com",
         "messages": [{"role": "user", "content": "call me on 4111 1111 1111 1111"}],
     }
-    answer = {"role": "assistant", "content": "write to bob@example.com"}
-    await log(
-        svc,
-        entry("all", [answer], inputs=[body], deployment="group", llm=True),
-        entry("few", [answer], inputs=[body], deployment="few", llm=True),
-    )
+    answer = {"id": "chatcmpl-12345", "role": "assistant", "content": "write to bob@example.com"}
+    await log(svc, entry("all", [answer], inputs=[body], deployment="group", llm=True))
+    # the answer's text and the unguarded field; not the guarded prompt, ids or roles
+    assert sorted(searched) == ["ann@example.com", "write to bob@example.com"]
+    await log(svc, entry("few", [answer], inputs=[body], deployment="few", llm=True))
     full = await svc.predictions.get("all")
     assert full is not None
     assert full.inputs[0]["messages"][0]["content"] == "call me on 4111 1111 1111 1111"
     assert full.inputs[0]["user"] == "[EMAIL]"
-    assert full.outputs == [{"role": "assistant", "content": "write to [EMAIL]"}]
+    assert full.outputs == [{**answer, "content": "write to [EMAIL]"}]
     few = await svc.predictions.get("few")
     assert few is not None and few.inputs[0]["messages"][0]["content"] == "call me on [CARD]"
 
 
 async def test_inputs_off_keeps_outputs_only(database: Database) -> None:
     svc = service(database, prediction_log={"inputs": "off", "feedback_wait_s": 0})
+    # (outputs are scrubbed like inputs; numbers and labels come through unchanged)
     await log(svc, entry("r", [{"label": "a"}], inputs=[{"secret": 1}]))
     got = await svc.predictions.get("r")
     rows = await svc.predictions.rows("r")
     assert got is not None and got.inputs == [None] and got.outputs == [{"label": "a"}]
-    assert rows[0].mode == "plain" and not rows[0].input_logged
+    assert rows[0].mode == "scrubbed" and not rows[0].input_logged
 
 
 async def test_purge_deletes_old_predictions(database: Database) -> None:
@@ -173,10 +183,14 @@ async def test_purge_deletes_old_predictions(database: Database) -> None:
 def test_sealer_modes() -> None:
     keys = _encryptor()
     sealer = Sealer(lambda: keys)
-    blob, mode = sealer.seal({"a": 1}, b"aad", clear=False)
+    blob, mode = sealer.seal({"a": 1}, b"aad", clear=True)
     assert mode == "encrypted" and sealer.open(blob, mode, b"aad") == {"a": 1}
+    assert Sealer(lambda: keys, lambda v: "x").seal({"a": 1}, b"", clear=False) == (
+        b'"x"',
+        "scrubbed",
+    )
     assert Sealer().seal({"a": 1}, b"", clear=False)[1] == "omitted"
-    assert Sealer().seal({"a": 1}, b"", clear=True) == (b'{"a":1}', "plain")
+    assert Sealer().seal({"a": 1}, b"", clear=True)[1] == "omitted"  # never stored in clear
 
 
 def test_what_is_read_from_items_and_outputs() -> None:

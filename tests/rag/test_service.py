@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -31,12 +32,14 @@ async def test_index_reindex_changed_and_deleted(services: Callable[..., RagServ
     assert [c.document_id for c in top] == ["cats.md"]
     assert top[0].heading == "Cats" and "purr" in top[0].text
 
+    docs_before = {d.doc_id: d for d in await svc.documents(ALICE, "kb")}
     # Again: one unchanged, one changed, one deleted.
     again = await svc.index(ALICE, "kb", "cats.md", DOCS["cats.md"].encode())
     changed = "# Rockets\n\nSailing boats use the wind in their sails to cross the sea."
     replaced = await svc.index(ALICE, "kb", "rockets.md", changed.encode())
     await svc.delete(ALICE, "kb", "bread.md")
     assert (again.outcome, replaced.outcome) == ("unchanged", "replaced")
+    assert again.chunks == docs_before["cats.md"].chunks
 
     docs = {d.doc_id: d for d in await svc.documents(ALICE, "kb")}
     assert sorted(docs) == ["cats.md", "rockets.md"]
@@ -119,12 +122,42 @@ async def test_access_lists_are_enforced_inside_the_query(
 async def test_a_document_indexed_through_one_replica_is_found_through_another(
     services: Callable[..., RagService],
 ) -> None:
-    one, two = services(), services()
+    one, two = services(poll_interval_s=0.05), services(poll_interval_s=0.05)
+    two.start()  # follows the collections it holds
     await one.create_collection(ALICE, "shared-kb")
     await two.retrieve("shared-kb", "warm up an empty index", 3, None, ALICE)  # holds it now
     await one.index(ALICE, "shared-kb", "cats.md", DOCS["cats.md"].encode())
-    found = await two.retrieve("shared-kb", "purring animal", 3, None, ALICE)
-    assert [c.document_id for c in found] == ["cats.md"]
+    await one.index(ALICE, "shared-kb", "bread.md", DOCS["bread.md"].encode())
+    found: list[str] = []
+    for _ in range(400):  # generous on a loaded machine; typically one poll interval
+        found = [c.document_id for c in await two.retrieve("shared-kb", "purring", 1, None, ALICE)]
+        if found == ["cats.md"]:
+            break
+        await asyncio.sleep(0.05)
+    assert found == ["cats.md"]
 
+    # A deletion takes effect at once on the other replica: before it has followed the
+    # change, its result is re-read in the database and the deleted document left out.
+    await two.aclose()  # no more following: only the database stands between
     await one.delete(ALICE, "shared-kb", "cats.md")
-    assert await two.retrieve("shared-kb", "purring animal", 3, None, ALICE) == []
+    after = await two.retrieve("shared-kb", "purring animal", 3, None, ALICE)
+    assert [c.document_id for c in after] == ["bread.md"]
+
+
+async def test_hybrid_search_finds_exact_terms_within_the_tenant(
+    services: Callable[..., RagService],
+) -> None:
+    svc = services()
+    await svc.create_collection(ADMIN, "parts", shared=True)
+    for i in range(12):
+        text = f"Maintenance guide {i}: check the pump seals and replace worn gaskets."
+        await svc.index(ALICE, "parts", f"guide{i}.txt", text.encode())
+    await svc.index(ALICE, "parts", "code.txt", b"Order spare part zx7731q for the valve.")
+    await svc.index(BOB, "parts", "bob.txt", b"Globex also stocks zx7731q valves.")
+
+    query = "which spare part zx7731q fits the pump"
+    hybrid = await svc.retrieve("parts", query, 3, None, ALICE, hybrid=True)
+    assert hybrid[0].document_id == "code.txt"
+    assert "bob.txt" not in {c.document_id for c in hybrid}
+    bob = await svc.retrieve("parts", "zx7731q", 5, None, BOB, hybrid=True)
+    assert [c.document_id for c in bob] == ["bob.txt"]

@@ -161,3 +161,18 @@ def test_s3_urls_name_bucket_prefix_and_options_but_never_credentials() -> None:
         parse_s3_url("s3://\u00c0]\u00a2]")
     with pytest.raises(ConfigError, match="not an S3 bucket name"):
         parse_s3_url("s3://b\u00e9\x02/p")
+
+
+async def test_an_eval_set_registered_on_one_replica_loads_on_another(
+    tmp_path: Path, db_store: DatabaseBlobStore, database: Database
+) -> None:
+    from bastion.evaluation.sets import EvalSetStore
+
+    a = EvalSetStore(database, replica(tmp_path, "a", db_store), max_bytes=1 << 20)
+    b_artifacts = replica(tmp_path, "b", db_store)
+    b = EvalSetStore(database, b_artifacts, max_bytes=1 << 20)
+    found, created = await a.register("golden", b"input,expected\nx,y\nz,w\n", filename="g.csv")
+    assert created and not b_artifacts.cache.location(found.sha256).exists()
+    loaded = await b.rows(await b.resolve("golden"))
+    assert [(r.input, r.expected) for r in loaded] == [("x", "y"), ("z", "w")]
+    assert b_artifacts.cache.location(found.sha256).exists()

@@ -21,11 +21,11 @@ def test_every_setting_is_on_the_configuration_page() -> None:
 
 def test_the_generator_replaces_only_its_own_block(tmp_path: Path) -> None:
     page = tmp_path / "configuration.md"
-    page.write_text(f"# Title\n\nhand-written\n\n{BEGIN}\nstale\n{END}\n\n## After\n")
+    page.write_text(f"# Title\n\nhand-written\n\n{BEGIN}\nOLD-BLOCK\n{END}\n\n## After\n")
     write(page)
     write(page)  # idempotent
     text = page.read_text()
     assert text.startswith("# Title\n\nhand-written\n\n") and text.endswith("\n\n## After\n")
-    assert "stale" not in text and text.count(BEGIN) == 1 and reference() in text
+    assert "OLD-BLOCK" not in text and text.count(BEGIN) == 1 and reference() in text
     assert "| `review.policies[].escalate_to.to` | str | required |" in text
     assert "`BASTION_SERVER__DRAIN_DELAY_S`" in text

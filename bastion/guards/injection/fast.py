@@ -1,4 +1,5 @@
-"""A faster encoder for the screen: int8 matmuls, the first N word pieces, shipped weights.
+"""A faster encoder for the screen's optional embedding classifier: int8 matmuls, the first
+N word pieces.
 
 The bundled MiniLM export stores int8 weights but onnxruntime folds them back to float32 at
 load, so every call streams ~90 MB of weights: ~2.5 ms before the first token, then ~0.25 ms
@@ -11,13 +12,10 @@ it), which bounds the time of one check.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +25,9 @@ from tokenizers import Tokenizer
 
 from bastion.backends.base import TextEncoder
 from bastion.errors import ConfigError
-from bastion.guards.injection.classifier import EmbeddingClassifier, training_path
-from bastion.guards.injection.model import ScreenModel
 
 log = structlog.get_logger(__name__)
 
-WEIGHTS_FILE = "injection_classifier.json"
 # The graph rewrite's version, in the cached copy's name: a new rewrite builds a new copy.
 REWRITE = "matmul-gather"
 
@@ -218,57 +213,3 @@ class TokenWindow:
 
     def encode(self, texts: Sequence[str]) -> Any:
         return self._inner.encode([self.cut(t) for t in texts])
-
-
-@dataclass(frozen=True, slots=True)
-class WeightsKey:
-    """What the shipped classifier weights were trained for; any change means retraining."""
-
-    encoder: str  # "bundled" or "int8-matmul"
-    encoder_sha256: str  # the bundled model file's
-    runtime: str  # onnxruntime major.minor (quantization may differ between versions)
-    tokens: int
-    training_sha256: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "encoder": self.encoder,
-            "encoder_sha256": self.encoder_sha256,
-            "runtime": self.runtime,
-            "tokens": self.tokens,
-            "training_sha256": self.training_sha256,
-        }
-
-
-def weights_path() -> Path:
-    return Path(str(files("bastion.guards") / "data" / WEIGHTS_FILE))
-
-
-def shipped_model(key: WeightsKey, path: Path | None = None) -> ScreenModel | None:
-    """The classifier trained ahead of time for ``key``, if one ships; else None."""
-    source = path or weights_path()
-    if not source.is_file():
-        return None
-    for entry in json.loads(source.read_text(encoding="utf-8")):
-        if entry.get("key") == key.as_dict():
-            weights = np.asarray(entry["weights"], dtype=np.float64)
-            return ScreenModel(EmbeddingClassifier(weights, float(entry["bias"])))
-    return None
-
-
-def train_model(encoder: TextEncoder) -> ScreenModel:
-    """Train on the bundled set through ``encoder`` (a few seconds on 2 vCPU)."""
-    return ScreenModel.train(encoder)
-
-
-def weights_entry(key: WeightsKey, model: ScreenModel) -> dict[str, Any]:
-    """One entry of the shipped weights file (``bastion guards train-screen`` writes it)."""
-    return {
-        "key": key.as_dict(),
-        "weights": [round(float(w), 9) for w in model.classifier.weights],
-        "bias": round(model.classifier.bias, 9),
-    }
-
-
-def training_sha256() -> str:
-    return _sha256(training_path())

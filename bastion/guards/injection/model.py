@@ -1,4 +1,5 @@
-"""The trained screen model: the embedding classifier and how it combines with the rules."""
+"""The trained screen model: the n-gram window model, the embedding classifier, and how
+their evidence combines with the rules."""
 
 from __future__ import annotations
 
@@ -9,30 +10,60 @@ from typing import Any
 import numpy as np
 
 from bastion.backends.base import TextEncoder
-from bastion.guards.injection.classifier import EmbeddingClassifier, load_labelled, training_path
-from bastion.guards.injection.normalize import normalize
+from bastion.guards.injection.classifier import EmbeddingClassifier, training_path
+from bastion.guards.injection.ngram import NgramModel
+from bastion.guards.injection.training import read_records, training_views
 
-#: How much of the classifier's probability counts as evidence. Chosen by 5-fold
-#: cross-validation on the training set (F1 over alpha in 0.5..0.8): with 0.7 the classifier
-#: alone flags a text only above p = 0.71, and tips a weak rule match over the threshold.
+#: How much of the embedding classifier's probability counts as evidence.
 CLASSIFIER_WEIGHT = 0.7
+#: How much of the n-gram model's (most suspicious window's) probability counts.
+NGRAM_WEIGHT = 0.8
+#: The embedding classifier (opt-in) is fitted on every n-th training view, at most this many:
+#: encoding all ~13,000 views takes minutes on 2 vCPU.
+EMBEDDING_SAMPLE = 2000
 
 
 @dataclass(frozen=True, slots=True)
 class ScreenModel:
-    """``score = 1 - (1 - rule_score) * (1 - alpha * p_classifier)``: a noisy-or of both."""
+    """``score = 1 - (1 - rules)(1 - beta * p_ngram)(1 - alpha * p_embedding)``: a noisy-or.
 
-    classifier: EmbeddingClassifier
+    Either model may be absent (``None``): its factor is then 1. With the n-gram model the
+    embedding classifier scores the window the n-gram model found most suspicious, not the
+    start of the text.
+    """
+
+    classifier: EmbeddingClassifier | None
     alpha: float = CLASSIFIER_WEIGHT
+    ngram: NgramModel | None = None
+    beta: float = NGRAM_WEIGHT
 
-    def combine(self, p_classifier: Any, rule_scores: Any) -> Any:
+    def combine(self, p_classifier: Any, rule_scores: Any, p_ngram: Any = 0.0) -> Any:
         p = np.asarray(p_classifier, dtype=np.float64)
         r = np.asarray(rule_scores, dtype=np.float64)
-        return 1.0 - (1.0 - r) * (1.0 - self.alpha * p)
+        n = np.asarray(p_ngram, dtype=np.float64)
+        return 1.0 - (1.0 - r) * (1.0 - self.beta * n) * (1.0 - self.alpha * p)
 
     @classmethod
-    def train(cls, encoder: TextEncoder, path: str | Path | None = None) -> ScreenModel:
-        """Train on the labelled JSONL at ``path`` (default: the bundled training set)."""
-        texts, labels = load_labelled(path or training_path())
-        vectors = encoder.encode([normalize(t).combined for t in texts])
-        return cls(EmbeddingClassifier.fit(vectors, labels))
+    def train(
+        cls,
+        encoder: TextEncoder | None,
+        path: str | Path | None = None,
+        *,
+        ngram: NgramModel | None = None,
+    ) -> ScreenModel:
+        """Train on the labelled JSONL at ``path`` (default: the bundled training set): the
+        n-gram model unless one is given, and the embedding classifier if ``encoder``."""
+        texts, labels = training_views(read_records(path or training_path()))
+        ngram = ngram or NgramModel.fit(texts, labels)
+        return cls(embedding_classifier(encoder, texts, labels), ngram=ngram)
+
+
+def embedding_classifier(
+    encoder: TextEncoder | None, texts: list[str], labels: list[int]
+) -> EmbeddingClassifier | None:
+    """The opt-in classifier over ``encoder``'s vectors, fitted on a sample of the views."""
+    if encoder is None:
+        return None
+    step = max(1, len(texts) // EMBEDDING_SAMPLE)
+    sample, sample_labels = texts[::step], labels[::step]
+    return EmbeddingClassifier.fit(encoder.encode(sample), sample_labels)

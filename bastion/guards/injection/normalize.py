@@ -131,7 +131,10 @@ def _decode_views(text: str) -> list[tuple[str, str]]:
     elif cue := _ROT13_CUE.search(text):
         views.append(("rot13", text[cue.end() :].translate(_ROT13)))
     if len(_LEET_WORD.findall(text)) >= 2:
-        views.append(("leet", text.translate(_LEET)))
+        # Only the segments that hold leet words: a long text with a stray "v4" or "mp3"
+        # would otherwise be searched twice over.
+        segments = [s for s in _SEGMENT.split(text) if _LEET_WORD.search(s)]
+        views.append(("leet", " ".join(s.translate(_LEET) for s in segments)))
     return views
 
 

@@ -13,6 +13,13 @@ _AI = (
     r"language model|ia|i\.a\.|ki|assistente|assistenten|modèle|modelo|modello|agente)"
 )
 
+# "developer mode on my Android phone" is a device setting, not a jailbreak persona.
+_ON_A_DEVICE = (
+    r"(?!\s+(?:on|in|for|of)\s+(?:(?:my|the|a|an|your|our)\s+)?(?:\w+\s+)?(?:android|iphone|"
+    r"ipad|ios|phone|chrome|chromebook|browser|windows|mac|macbook|device|tablet|kindle|tv|"
+    r"router|xbox|playstation|console|car|laptop|pc|pixel|samsung|galaxy|firefox|edge|app)\b)"
+)
+
 # Category weights: the probability-like contribution of one match (noisy-or combined).
 WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
@@ -99,11 +106,11 @@ _ENGLISH_AND_MARKUP: tuple[tuple[str, str, str], ...] = (
     ("jailbreak_word", "en", r"\bjailbreak(?:s|ing)?\b|(?-i:\b(?:DAN|STAN|DUDE)\b)"),
     ("mode", "en",
      r"\b(?:developer|dev|god|sudo|jailbreak|unrestricted|unfiltered|uncensored|evil|chaos)"
-     r" mode\b"),
+     r" mode\b" + _ON_A_DEVICE),
     ("mode_on", "en",
      r"\b(?:enable|activate|enter|switch (?:in)?to|you are (?:now )?in|turn on|go into)\s+"
      r"(?:the\s+)?(?:developer|dev|god|sudo|jailbreak|unrestricted|unfiltered|uncensored|evil|"
-     r"chaos|DAN) mode\b"),
+     r"chaos|DAN) mode\b" + _ON_A_DEVICE),
     ("no_limits", "en",
      r"\b(?:unfiltered|uncensored|unrestricted|unaligned)\b|\b(?:no|without any|without|free "
      r"(?:of|from)|not bound by|unbound by)\s+(?:ethical|moral|content)?\s*(?:restrictions|"

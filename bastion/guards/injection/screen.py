@@ -35,14 +35,15 @@ class InjectionVerdict:
 class InjectionScreen:
     """Screens texts for prompt injection.
 
-    The model is trained on first use from the bundled labelled set (a few seconds, then kept
-    in memory) unless one is given; call ``warm()`` at start-up to pay that cost there.
+    The model is trained on first use from the bundled labelled set (tens of seconds, then
+    kept in memory) unless one is given; call ``warm()`` at start-up to pay that cost there.
+    ``encoder`` (optional) feeds the embedding classifier, if the model has one.
     ``screen`` is CPU-bound: async callers run it through ``asyncio.to_thread``.
     """
 
     def __init__(
         self,
-        encoder: TextEncoder,
+        encoder: TextEncoder | None,
         threshold: float = DEFAULT_THRESHOLD,
         *,
         model: ScreenModel | None = None,
@@ -103,15 +104,23 @@ class InjectionScreen:
         pending = [i for i, r in enumerate(rules) if r.score < self.threshold]
         probabilities = [0.0] * len(texts)
         scores = [r.score for r in rules]
+        ngram = [0.0] * len(texts)
         if pending:
-            views = [normalized[i].combined[: self._classifier_chars] for i in pending]
-            p = self._probabilities(model, views)
-            combined = model.combine(p, [rules[i].score for i in pending])
+            views = [normalized[i].combined for i in pending]
+            p_ngram, focus = [0.0] * len(views), views
+            if model.ngram is not None:  # the most suspicious window of each text
+                p_ngram, focus = model.ngram.scan(views)
+            p = [0.0] * len(views)
+            if model.classifier is not None and self._encoder is not None:
+                p = self._probabilities(model, [f[: self._classifier_chars] for f in focus])
+            combined = model.combine(p, [rules[i].score for i in pending], p_ngram)
             for j, i in enumerate(pending):
                 probabilities[i], scores[i] = float(p[j]), float(combined[j])
+                ngram[i] = float(p_ngram[j])
         verdicts = []
-        for rule, p_i, score in zip(rules, probabilities, scores, strict=True):
-            reasons = rule.reasons + ((f"classifier:{p_i:.2f}",) if p_i >= 0.5 else ())
+        for rule, p_i, n_i, score in zip(rules, probabilities, ngram, scores, strict=True):
+            reasons = rule.reasons + ((f"ngram:{n_i:.2f}",) if n_i >= 0.5 else ())
+            reasons += (f"classifier:{p_i:.2f}",) if p_i >= 0.5 else ()
             verdicts.append(InjectionVerdict(round(score, 4), score >= self.threshold, reasons))
         with self._seen_lock:
             for text, verdict in zip(texts, verdicts, strict=True):
@@ -129,7 +138,7 @@ class InjectionScreen:
                     self._seen.move_to_end(v)
         fresh = sorted({v for v, k in zip(views, known, strict=True) if k is None})
         found: dict[str, float] = {}
-        if fresh:
+        if fresh and model.classifier is not None and self._encoder is not None:
             scored = model.classifier.predict(self._encoder.encode(fresh))
             found = dict(zip(fresh, (float(x) for x in scored), strict=True))
             with self._seen_lock:
@@ -144,12 +153,10 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def default_screen(threshold: float = DEFAULT_THRESHOLD, *, threads: int = 1) -> InjectionScreen:
-    """A screen over the bundled MiniLM encoder (installed packages, no network).
+def default_screen(threshold: float = DEFAULT_THRESHOLD) -> InjectionScreen:
+    """The screen the server runs by default: rules and the shipped n-gram model (trained
+    now if the shipped weights do not match), no encoder."""
+    from bastion.guards.injection.shipped import shipped_ngram, train_ngram
 
-    ``threads`` is the encoder's intra-op thread count: 2 nearly halves the latency of one
-    check on an idle 2-core machine, at the cost of competing with the server's own work.
-    """
-    from bastion.backends.encoder import MiniLMEncoder, bundled_encoder_paths
-
-    return InjectionScreen(MiniLMEncoder(*bundled_encoder_paths(), threads=threads), threshold)
+    model = ScreenModel(None, ngram=shipped_ngram() or train_ngram())
+    return InjectionScreen(None, threshold, model=model)

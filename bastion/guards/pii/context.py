@@ -1,11 +1,11 @@
-"""Lower-confidence types found by context cues: person names and street addresses."""
+"""Person names found by context cues: "my name is", "Dear", titles, sign-offs."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-from bastion.guards.pii.entity import ADDRESS, NAME, Entity
+from bastion.guards.pii.entity import NAME, Entity
 
 _CAP = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+(?:-[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)?"
 _NAME_WORDS = rf"{_CAP}(?: (?:de |van |von |da |di |del |la |le )?{_CAP}){{0,2}}"
@@ -35,35 +35,6 @@ _NOT_NAMES_TEXT = (
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
-_SUFFIX = (
-    r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Parkway|Highway|"
-    r"Circle|Square|Trail|Close|Crescent)\b|"
-    r"(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Pkwy|Hwy|Cir|Sq|Trl)\b\.?)"
-)
-_ADDRESSES = (
-    # 1600 Pennsylvania Avenue NW, Apt 4B, Springfield, IL 62704
-    re.compile(
-        rf"\b\d{{1,6}}[A-Za-z]? (?:[NSEW]\.? )?(?:{_CAP} ){{1,3}}{_SUFFIX}"
-        r"(?: (?:NW|NE|SW|SE|N|S|E|W)\b)?"
-        r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#)\.? ?[\w-]+)?"
-        rf"(?:, {_CAP}(?: {_CAP})?,? [A-Z]{{2}} \d{{5}}(?:-\d{{4}})?)?"
-    ),
-    # 12 rue de la Paix / 5 avenue des Champs-Élysées
-    re.compile(
-        r"\b\d{1,4}(?: ?bis| ?ter)?,? (?:rue|avenue|boulevard|bd|chemin|allée|impasse|quai) "
-        r"(?:(?:de la|de l'|du|des|de|d') ?)?" + _CAP + r"(?:[ -]" + _CAP + r"){0,2}"
-    ),
-    # Hauptstraße 5 / Calle Mayor 12 / Via Roma 10 / Rua Augusta 274
-    re.compile(
-        r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring) \d{1,4}[a-z]?\b"
-    ),
-    re.compile(
-        r"\b(?:Calle|Avenida|Avda\.|Paseo|Plaza|Via|Viale|Piazza|Corso|Rua|Travessa|Praça) "
-        r"(?:(?:de la|del|de|da|do|dos|das|di|della) )?" + _CAP + r"(?: " + _CAP + r")?,? "
-        r"(?:n\.?º? ?)?\d{1,4}\b"
-    ),
-)  # fmt: skip
-
 
 def find_names(text: str) -> Iterator[Entity]:
     for min_words, pattern in enumerate(_NAME_CUES, start=1):
@@ -76,9 +47,3 @@ def find_names(text: str) -> Iterator[Entity]:
             value = " ".join(words)
             start = m.start("name")
             yield Entity(NAME, start, start + len(value), value, 0.6)
-
-
-def find_addresses(text: str) -> Iterator[Entity]:
-    for pattern in _ADDRESSES:
-        for m in pattern.finditer(text):
-            yield Entity(ADDRESS, m.start(), m.end(), m.group(), 0.5)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
-from bastion.guards.pii.context import find_addresses, find_names
+from bastion.guards.pii.addresses import find_addresses
+from bastion.guards.pii.context import find_names
+from bastion.guards.pii.dob import find_dobs
 from bastion.guards.pii.entity import (
     ADDRESS,
     ALL_TYPES,
     CARD,
+    DOB,
     EMAIL,
     IBAN,
     IP,
+    LOCATION,
     NAME,
     PHONE,
     PRIORITY,
@@ -22,7 +26,10 @@ from bastion.guards.pii.entity import (
     RedactedText,
     label,
 )
+from bastion.guards.pii.gazetteer import gazetteer
+from bastion.guards.pii.names import find_cjk_names, find_gazetteer_names
 from bastion.guards.pii.phone import DEFAULT_REGIONS, PhoneRecognizer
+from bastion.guards.pii.places import find_places
 from bastion.guards.pii.secrets import find_secrets
 from bastion.guards.pii.structured import find_cards, find_emails, find_ibans, find_ips, find_ssns
 
@@ -77,12 +84,16 @@ class PiiDetector:
             CARD: find_cards,
             SSN: find_ssns,
             IP: find_ips,
+            DOB: find_dobs,
             ADDRESS: find_addresses,
-            NAME: find_names,
+            NAME: _find_all_names,
+            LOCATION: find_places,
         }
         self.types: tuple[str, ...] = tuple(t for t in ALL_TYPES if t in selected)
         self._finders = tuple(finders[t] for t in self.types if t != PHONE)
         self._with_phone = PHONE in self.types
+        if NAME in self.types or LOCATION in self.types:
+            gazetteer()  # loaded now (≈0.3 s, once per process), not on the first request
 
     def detect(self, text: str) -> list[Entity]:
         """Non-overlapping entities in ``text``, in order of position."""
@@ -117,6 +128,12 @@ class PiiDetector:
         for e in _flatten(self.detect(t) for t in texts):
             out[e.type] = out.get(e.type, 0) + 1
         return out
+
+
+def _find_all_names(text: str) -> Iterator[Entity]:
+    yield from find_names(text)
+    yield from find_gazetteer_names(text)
+    yield from find_cjk_names(text)
 
 
 def _flatten(groups: Iterable[list[Entity]]) -> Iterator[Entity]:

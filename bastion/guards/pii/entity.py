@@ -15,12 +15,16 @@ IP = "ip"
 SECRET = "secret"
 NAME = "name"
 ADDRESS = "address"
+DOB = "dob"
+LOCATION = "location"
 
 #: Every type the detector knows, highest overlap priority first.
-ALL_TYPES: tuple[str, ...] = (SECRET, EMAIL, IBAN, CARD, SSN, PHONE, IP, ADDRESS, NAME)
-#: Types found by pattern plus validator; ``name`` and ``address`` rest on context cues only.
+ALL_TYPES: tuple[str, ...] = (
+    SECRET, EMAIL, IBAN, CARD, SSN, PHONE, IP, DOB, ADDRESS, NAME, LOCATION
+)  # fmt: skip
+#: Types found by pattern plus validator; the others rest on cues, lists and shapes.
 HIGH_CONFIDENCE_TYPES: tuple[str, ...] = (SECRET, EMAIL, IBAN, CARD, SSN, PHONE, IP)
-LOW_CONFIDENCE_TYPES: tuple[str, ...] = (ADDRESS, NAME)
+LOW_CONFIDENCE_TYPES: tuple[str, ...] = (DOB, ADDRESS, NAME, LOCATION)
 
 PRIORITY: Mapping[str, int] = MappingProxyType(
     {t: len(ALL_TYPES) - i for i, t in enumerate(ALL_TYPES)}

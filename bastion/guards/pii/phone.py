@@ -11,7 +11,11 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 from bastion.guards.pii.entity import PHONE, Entity
 
 #: Regions tried in order for numbers written without a ``+country`` prefix.
-DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "AU")
+DEFAULT_REGIONS: tuple[str, ...] = (
+    "US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "AU", "JP", "CN"
+)  # fmt: skip
+# Chinese mobiles are written without the trunk prefix: 138 1234 5678.
+_NO_TRUNK_MOBILES = ("CN",)
 
 # At least 8 digits (national formats in the default regions have 8 or more), possibly
 # separated by spaces, dots, dashes, slashes or parentheses.
@@ -39,7 +43,10 @@ class PhoneRecognizer:
         # Outside the first ("home") region, a national-format number must start with that
         # region's trunk prefix (0 in GB, DE, FR, IN, …): "1234567890" is not an Indian number.
         self._prefixes = tuple(
-            "" if i == 0 else (_metadata_prefix(r) or "") for i, r in enumerate(self._regions)
+            ("",)
+            if i == 0
+            else (_metadata_prefix(r) or "", *(("1",) if r in _NO_TRUNK_MOBILES else ()))
+            for i, r in enumerate(self._regions)
         )
 
     def find(self, text: str, taken: Sequence[Entity] = ()) -> Iterator[Entity]:

@@ -9,8 +9,9 @@ from bastion.guards.pii.entity import CARD, EMAIL, IBAN, IP, SSN, Entity
 from bastion.guards.pii.validators import IBAN_LENGTHS, card_ok, iban_ok, ip_ok, ssn_ok
 
 _EMAIL = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-]|:[\w~./-])"
+    r"(?<![A-Za-z0-9_.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
+    r"(?![A-Za-z0-9_-]|:[\w~./-])"
 )
 # 13-19 digits, single spaces or dashes allowed between them; not part of a longer number.
 _CARD = re.compile(r"(?<![\w.,-])\d(?:[ -]?\d){11,18}(?![\w]|[.,-]\d)")

@@ -58,8 +58,10 @@ class AuditLog:
         *,
         encryptor: Encryptor | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        scrub: Callable[[AuditEntry], AuditEntry] | None = None,
     ) -> None:
         self.store = store
+        self._scrub = scrub
         self.settings = settings
         self.encryptor = encryptor
         self.clock = clock
@@ -81,6 +83,8 @@ class AuditLog:
                 retry_after=_RETRY_AFTER_S,
             )
         queue = self._start()
+        if self._scrub is not None:
+            entry = self._scrub(entry)
         if len(queue.items) >= self.settings.max_pending:
             raise Overloaded(
                 f"the audit log has {len(queue.items)} records waiting for the database; "

@@ -53,7 +53,8 @@ def encryption(ctx: Context) -> Outcome:
     if not enc["key_ids"]:
         return Outcome(
             "fail",
-            "no encryption key: audit and review payloads are stored in clear text",
+            "no encryption key: audit payloads are not kept, review and prediction payloads "
+            "only PII-scrubbed, and no tenant may opt into payloads as sent",
             "`bastion audit gen-key`, then set BASTION_ENCRYPTION_KEYS (docs/audit.md)",
         )
     return Outcome(

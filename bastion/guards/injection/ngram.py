@@ -1,0 +1,183 @@
+"""A linear model over hashed character and word n-grams, applied to a text's windows.
+
+Character 3–5-grams (inside word boundaries) carry spelling-level cues in any script, word
+1–2-grams carry phrasing; both are hashed (MurmurHash3, scikit-learn's ``HashingVectorizer``)
+into ``2**17`` slots each, so the model is one weight vector of ``2**18`` float32s. It scores
+a text as the highest probability over the whole text and its windows (``segments.py``).
+A text's pieces are hashed once; a window's (or the whole text's) features are the sum of
+its pieces' counts, so scanning every window costs about as much as reading the text once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bastion.guards.injection.segments import pieces, window_groups
+
+BITS = 17
+SEED = 20261207
+
+
+def _vectorizers() -> tuple[Any, Any]:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    common: dict[str, Any] = {"n_features": 2**BITS, "alternate_sign": False, "norm": None}
+    chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), **common)
+    words = HashingVectorizer(
+        analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", **common
+    )
+    return chars, words
+
+
+def _grouping(groups: Sequence[Sequence[int]], columns: int) -> Any:
+    """A 0/1 matrix whose row ``g`` sums the pieces listed in ``groups[g]``."""
+    from scipy.sparse import csr_matrix
+
+    indptr = np.cumsum([0, *(len(g) for g in groups)])
+    indices = np.fromiter((i for g in groups for i in g), dtype=np.int64, count=int(indptr[-1]))
+    data = np.ones(len(indices), dtype=np.float64)
+    return csr_matrix((data, indices, indptr), shape=(len(groups), columns))
+
+
+def _normalized(matrix: Any) -> Any:
+    """``matrix`` (CSR) with each row scaled to unit l2 norm (empty rows stay empty).
+
+    Works on the stored values only: scipy's elementwise product would walk all 2**17
+    columns of every row."""
+    counts = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(matrix.shape[0]), counts)
+    squares = np.bincount(rows, weights=matrix.data**2, minlength=matrix.shape[0])
+    with np.errstate(divide="ignore"):
+        scale = np.where(squares > 0, 1.0 / np.sqrt(squares), 0.0)
+    matrix.data = matrix.data * np.repeat(scale, counts)
+    return matrix
+
+
+@dataclass(frozen=True)
+class Featurizer:
+    """Text → character and word n-gram counts per piece (``segments.pieces``), summed per
+    text or per window, each half l2-normalised. Every piece is hashed once, however many
+    windows hold it: a text's cost is linear in its length."""
+
+    chars: Any
+    words: Any
+
+    @classmethod
+    def make(cls) -> Featurizer:
+        return cls(*_vectorizers())
+
+    def counts(self, parts: Sequence[str]) -> tuple[Any, Any]:
+        return self.chars.transform(parts), self.words.transform(parts)
+
+    def grouped(self, parts: Sequence[str], groups: Sequence[Sequence[int]]) -> tuple[Any, Any]:
+        """Normalised (characters, words) rows: one per group of pieces."""
+        chars, words = self.counts(parts)
+        m = _grouping(groups, len(parts))
+        return _normalized(m @ chars), _normalized(m @ words)
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        """One normalised row per text (the sum of its pieces), for training."""
+        from scipy.sparse import hstack
+
+        parts, groups = _split(texts)
+        c, w = self.grouped(parts, groups)
+        return hstack([c, w]).tocsr()
+
+
+def _split(texts: Sequence[str]) -> tuple[list[str], list[list[int]]]:
+    parts: list[str] = []
+    groups: list[list[int]] = []
+    for text in texts:
+        own = pieces(text) or [text]
+        groups.append(list(range(len(parts), len(parts) + len(own))))
+        parts.extend(own)
+    return parts, groups
+
+
+@dataclass(frozen=True)
+class NgramModel:
+    """``sigmoid(features(x) · weights + bias)``; a text scores its most suspicious window."""
+
+    weights: Any  # float32 (2 * 2**BITS,)
+    bias: float
+    featurizer: Featurizer
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[int], *, c: float = 8.0) -> NgramModel:
+        from sklearn.linear_model import LogisticRegression
+
+        featurizer = Featurizer.make()
+        model = LogisticRegression(
+            C=c, max_iter=3000, random_state=SEED, class_weight="balanced", solver="liblinear"
+        )
+        model.fit(featurizer.transform(texts), np.asarray(labels))
+        weights = np.asarray(model.coef_[0], dtype=np.float32)
+        return cls(weights, float(model.intercept_[0]), featurizer)
+
+    def _probabilities(self, parts: Sequence[str], groups: Sequence[Sequence[int]]) -> Any:
+        c, w = self.featurizer.grouped(parts, groups)
+        half = 2**BITS
+        logits = c @ self.weights[:half] + w @ self.weights[half:] + self.bias
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+    def predict(self, texts: Sequence[str]) -> Any:
+        """The probability of each text as a whole (no windows)."""
+        parts, groups = _split(texts)
+        return self._probabilities(parts, groups)
+
+    def scan(self, texts: Sequence[str]) -> tuple[list[float], list[str]]:
+        """Per text: the highest probability over the whole text and its windows, and the
+        text of that window."""
+        parts: list[str] = []
+        groups: list[list[int]] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            own = pieces(text) or [text]
+            first = len(parts)
+            parts.extend(own)
+            for group in [range(len(own)), *window_groups(len(own))]:
+                groups.append([first + j for j in group])
+                owner.append(i)
+        probabilities = self._probabilities(parts, groups) if groups else np.zeros(0)
+        best = [-1.0] * len(texts)
+        top = [-1] * len(texts)
+        for g, i in enumerate(owner):
+            if probabilities[g] > best[i]:
+                best[i], top[i] = float(probabilities[g]), g
+        where = [" ".join(parts[j] for j in groups[g]) if g >= 0 else "" for g in top]
+        return [max(b, 0.0) for b in best], where
+
+
+def sklearn_version() -> str:
+    """scikit-learn's major.minor: the shipped weights are for the solver of this version."""
+    import sklearn
+
+    return ".".join(sklearn.__version__.split(".")[:2])
+
+
+def save(model: NgramModel, path: Path, key: dict[str, str]) -> None:
+    """Write ``model`` (float16 weights, about 0.5 MB) with the ``key`` it was trained for."""
+    with path.open("wb") as f:
+        np.savez_compressed(
+            f,
+            weights=np.asarray(model.weights, dtype=np.float16),
+            bias=np.asarray([model.bias]),
+            key=np.asarray(json.dumps(key, sort_keys=True)),
+        )
+
+
+def load(path: Path, key: dict[str, str]) -> NgramModel | None:
+    """The model at ``path`` if it was trained for ``key``; else None (then train)."""
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        if json.loads(str(data["key"])) != key:
+            return None
+        weights = np.asarray(data["weights"], dtype=np.float32)
+        return NgramModel(weights, float(data["bias"][0]), Featurizer.make())

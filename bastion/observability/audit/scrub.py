@@ -1,0 +1,61 @@
+"""PII scrubbing of audit entries: every free-text field, client-controlled names included."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from bastion.observability.audit.record import AuditEntry
+
+Scrub = Callable[[Any], Any]
+"""Redacts PII in a string or a JSON-like value (``PiiDetector().scrub`` fits)."""
+
+_MEMO_SIZE = 4096
+_NAME_FIELDS = ("actor_name", "deployment", "target", "request_id", "tenant", "error_type")
+
+
+class EntryScrubber:
+    """Redacts PII in an entry before it is hashed and stored.
+
+    ``names`` scrubs identifier-like fields (deployment, key and actor names, targets,
+    request ids, tenants: a deployment called ``bob@corp.example`` is stored as ``[EMAIL]``);
+    ``text`` scrubs the free-form ``details``. Names repeat on every request, so each distinct
+    one is scrubbed once (a bounded memo on this object).
+    """
+
+    def __init__(self, names: Scrub, text: Scrub | None = None) -> None:
+        self._names = names
+        self._text = text or names
+        self._memo: dict[str, str] = {}
+
+    def __call__(self, entry: AuditEntry) -> AuditEntry:
+        changes: dict[str, Any] = {}
+        for name in _NAME_FIELDS:
+            value = getattr(entry, name)
+            if isinstance(value, str) and value:
+                clean = self._name(value)
+                if clean != value:
+                    changes[name] = clean
+        if entry.details:
+            details = self._details(entry.details)
+            if details != entry.details:
+                changes["details"] = details
+        return dataclasses.replace(entry, **changes) if changes else entry
+
+    def _name(self, value: str) -> str:
+        found = self._memo.get(value)
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[value] = str(self._names(value))
+        return found
+
+    def _details(self, details: Any) -> Any:
+        if isinstance(details, str):
+            return self._name(details) if len(details) <= 200 else str(self._text(details))
+        if isinstance(details, dict):
+            return {k: self._details(v) for k, v in details.items()}
+        if isinstance(details, list | tuple):
+            return [self._details(v) for v in details]
+        return details

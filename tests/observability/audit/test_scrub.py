@@ -1,0 +1,53 @@
+"""Audit entries lose their PII before they are hashed and stored: every name and detail."""
+
+from __future__ import annotations
+
+from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
+from bastion.observability.audit import AuditLog, AuditQuery, verify_log
+from bastion.observability.audit.scrub import EntryScrubber
+from bastion.settings.audit import AuditSettings
+from bastion.store import Database
+from bastion.store.audit_tables import SqlAuditStore
+from tests.observability.audit.conftest import Clock, entry
+
+
+def scrubber() -> EntryScrubber:
+    return EntryScrubber(
+        PiiDetector(types=(*HIGH_CONFIDENCE_TYPES, "name")).scrub, PiiDetector().scrub
+    )
+
+
+def test_every_client_controlled_field_is_scrubbed() -> None:
+    raw = entry(
+        1,
+        deployment="bob@corp.example",
+        actor_name="key for carol@corp.example",
+        target="model:4111 1111 1111 1111",
+        request_id="ann@corp.example",
+        details={"model": "dave@corp.example", "note": ["call +44 20 7946 0958"], "n": 3},
+    )
+    clean = scrubber()(raw)
+    assert (clean.deployment, clean.actor_name, clean.target, clean.request_id) == (
+        "[EMAIL]",
+        "key for [EMAIL]",
+        "model:[CARD]",
+        "[EMAIL]",
+    )
+    assert clean.details == {"model": "[EMAIL]", "note": ["call [PHONE]"], "n": 3}
+    # what has no PII is the same object, untouched
+    plain = entry(2)
+    assert scrubber()(plain) is plain
+
+
+async def test_the_log_stores_and_chains_the_scrubbed_entry(database: Database) -> None:
+    store = SqlAuditStore(database)
+    log = AuditLog(store, AuditSettings(), clock=Clock(), scrub=scrubber())
+    try:
+        await log.append(entry(0, deployment="eve@corp.example", status="error"))
+        await log.admin("cli:frank@corp.example", "key.created", "key_1", {"name": "x"})
+        records = await store.query(AuditQuery(limit=10))
+        assert [r.deployment for r in records] == ["[EMAIL]", None]
+        assert records[1].actor_name == "cli:[EMAIL]"
+        assert (await verify_log(store)).ok  # the hash covers what is stored
+    finally:
+        await log.aclose()

@@ -61,10 +61,11 @@ class BastionError(Exception):
 
     def status_on(self, api: str) -> int:
         """The HTTP status this error is answered with on ``api`` (a ``Call.api``, e.g.
-        ``openai.chat``). OpenAI's SDKs expect a contract error as a 400, so the OpenAI routes
-        answer 400 where Bastion's own answer 422; this is the one place that rule lives."""
+        ``openai.chat``, or a wire: ``openai``, ``oip``). OpenAI's SDKs expect a contract
+        error as a 400, and so does the Open Inference Protocol, so those routes answer 400
+        where Bastion's own answer 422; this is the one place that rule lives."""
         status = int(self.status)
-        if status == HTTPStatus.UNPROCESSABLE_ENTITY and api.startswith("openai."):
+        if status == HTTPStatus.UNPROCESSABLE_ENTITY and api.startswith(("openai", "oip")):
             return int(HTTPStatus.BAD_REQUEST)
         return status
 

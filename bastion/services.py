@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bastion.actions.async_requests import AsyncRequests
     from bastion.backends.resources import Resources
     from bastion.caching import ResponseCache
+    from bastion.contracts.openai import OpenAIRequestCheck
     from bastion.data import DataService
     from bastion.evaluation import EvaluationService
     from bastion.features import BuiltinFeatures
@@ -76,5 +77,6 @@ class Services:
     async_requests: AsyncRequests | None = None
     ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)
     refusals: RefusalRecorder | None = None  # 401/403/429 counted, audited, throttled
+    openai_check: OpenAIRequestCheck | None = None  # OpenAI request bodies (contracts/openai)
     prompts: PromptService | None = None  # prompt templates (prompts.enabled)
     rag: RagService | None = None  # retrieval collections (bastion/rag)

@@ -10,6 +10,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
+import httpx
 import pytest
 
 
@@ -34,3 +35,13 @@ def service_unavailable(reason: str) -> NoReturn:
     if os.environ.get("BASTION_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{reason} (BASTION_REQUIRE_SERVICES=1)")
     pytest.skip(reason)
+
+
+def error_of(response: httpx.Response) -> tuple[str, str]:
+    """(type, message) of an error answer in either shape: Bastion's and OpenAI's
+    (``{"error": {"type", "message", ...}}``) or the Open Inference Protocol's on ``/v2``
+    (``{"error": "<message>"}``, the type in ``x-bastion-error-type``)."""
+    error = response.json()["error"]
+    if isinstance(error, str):
+        return response.headers.get("x-bastion-error-type", ""), error
+    return str(error["type"]), str(error["message"])

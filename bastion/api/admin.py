@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from bastion.api.authn import caller
 from bastion.api.owned import changeable_model, model_owner
+from bastion.api.params import BodyId, PathId
 from bastion.api.render import json_response
 from bastion.backends.factories import check_flavor
 from bastion.errors import InvalidRequest, NotFound
@@ -46,7 +47,7 @@ class RegisterBody(_Body):
 
 
 class PromoteBody(_Body):
-    version: int = Field(ge=1)
+    version: BodyId
     alias: str = "production"
     reason: str = ""
     override: bool = Field(False, description="admins only, with a reason: pass failed gates")
@@ -58,7 +59,7 @@ class RollbackBody(_Body):
 
 
 class AliasBody(_Body):
-    version: int = Field(ge=1)
+    version: BodyId
     reason: str = ""
     override: bool = Field(False, description="admins only, with a reason: pass failed gates")
 
@@ -144,7 +145,7 @@ async def show_model(name: str, request: Request) -> Response:
 
 
 @router.get("/models/{name}/versions/{version}")
-async def show_version(name: str, version: int, request: Request) -> Response:
+async def show_version(name: str, version: PathId, request: Request) -> Response:
     svc, principal = await caller(request, "operator")
     await model_owner(svc, principal, name)
     return json_response(await svc.registry.get_version(name, version))

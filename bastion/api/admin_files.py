@@ -20,6 +20,7 @@ from starlette.responses import Response
 from bastion.api.admin import audit_change, register_owner
 from bastion.api.authn import authenticated, caller
 from bastion.api.owned import changeable_model
+from bastion.api.params import PathId
 from bastion.api.render import json_response
 from bastion.api.uploads import json_field, streamed_upload
 from bastion.backends.factories import check_flavor
@@ -164,7 +165,7 @@ async def upload_set(
 )
 async def upload_profile(
     name: str,
-    version: int,
+    version: PathId,
     request: Request,
     filename: str = Query(..., max_length=255, description="its suffix: .csv, .parquet, .jsonl"),
     label_column: str | None = Query(None, max_length=200),

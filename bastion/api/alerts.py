@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.context import services
+from bastion.api.params import MAX_INT64, PathId
 from bastion.api.render import json_response
 from bastion.errors import ConfigError, Conflict, Forbidden, NotFound
 from bastion.observability.alerts import Alert, AlertManager
@@ -58,7 +59,9 @@ async def list_alerts(
     deployment: str | None = None,
     rule: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    before: int | None = Query(None, ge=1, description="page: alerts with a smaller id"),
+    before: int | None = Query(
+        None, ge=1, le=MAX_INT64, description="page: alerts with a smaller id"
+    ),
 ) -> Response:
     """Every active alert, and the history (newest first, filtered, paged by ``before``)."""
     manager, principal, svc = await _alerts(request)
@@ -94,7 +97,7 @@ async def rule_states(request: Request) -> Response:
 
 
 @router.get("/{alert_id}")
-async def show_alert(alert_id: int, request: Request) -> Response:
+async def show_alert(alert_id: PathId, request: Request) -> Response:
     manager, principal, svc = await _alerts(request)
     alert = await manager.get(alert_id)
     if alert is None or not visible(principal, alert, svc.deployments.owner):
@@ -103,7 +106,7 @@ async def show_alert(alert_id: int, request: Request) -> Response:
 
 
 @router.post("/{alert_id}/ack")
-async def ack_alert(alert_id: int, request: Request) -> Response:
+async def ack_alert(alert_id: PathId, request: Request) -> Response:
     """Acknowledge a firing alert: someone is on it (recorded with who and when)."""
     manager, principal, svc = await _alerts(request)
     found = await manager.get(alert_id)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.context import services
+from bastion.api.params import MAX_INT64
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, InvalidRequest, NotFound
 from bastion.observability.audit import AuditLog, AuditQuery, verify_log
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1/admin/audit", tags=["audit"])
 class VerifyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    from_seq: int = Field(1, ge=1)
+    from_seq: int = Field(1, ge=1, le=MAX_INT64)
     anchor: str | None = Field(None, description="SEQ:HASH of a head recorded earlier")
     payloads: bool = Field(False, description="also open every stored payload")
 
@@ -43,7 +44,7 @@ async def _audit(request: Request) -> tuple[AuditLog, Principal]:
 @router.get("")
 async def list_records(
     request: Request,
-    from_seq: int = Query(1, ge=1),
+    from_seq: int = Query(1, ge=1, le=MAX_INT64),
     since: datetime | None = None,
     kind: Literal["interaction", "admin", "action"] | None = None,
     action: str | None = None,
@@ -83,7 +84,8 @@ async def verify(request: Request, body: VerifyBody | None = None) -> Response:
     anchor = None
     if body.anchor is not None:
         seq, sep, digest = body.anchor.partition(":")
-        if not sep or not seq.isdigit() or len(digest) != 64:
+        well_formed = seq.isascii() and seq.isdigit() and int(seq) <= MAX_INT64
+        if not sep or not well_formed or len(digest) != 64:
             raise InvalidRequest(
                 "anchor: must look like SEQ:HASH (64 hex digits)", details={"field": "anchor"}
             )
@@ -112,7 +114,7 @@ def _shown(record: dict[str, Any], payloads: bool) -> dict[str, Any]:
 @router.get("/export")
 async def export(
     request: Request,
-    from_seq: int = Query(1, ge=1),
+    from_seq: int = Query(1, ge=1, le=MAX_INT64),
     since: datetime | None = None,
     decrypt: bool = Query(False, description="add each payload opened (payload_plain)"),
 ) -> Response:

@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from bastion.api.authn import authenticated
 from bastion.api.context import services
+from bastion.api.params import BodyId
 from bastion.api.render import json_response
 from bastion.errors import ModelNotReady
 from bastion.jobs.backfill import eval_rows, export_log
@@ -41,7 +42,7 @@ OPERATOR = Depends(_operator)
 class BackfillBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     deployment: str = Field(min_length=1, max_length=100)
-    version: int = Field(ge=1)
+    version: BodyId
     since: datetime
     until: datetime
     rows_per_s: float | None = Field(None, gt=0)

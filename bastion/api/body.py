@@ -7,19 +7,22 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from bastion.api.oip_binary import HEADER_LENGTH, decompress, split
 from bastion.contracts import check_limits
 from bastion.errors import MalformedBody, UnsupportedMediaType
 from bastion.settings import LimitsSettings
 
 
-async def read_json(request: Request, limits: LimitsSettings) -> Any:
+def _media(request: Request) -> tuple[str, str]:
     ctype = request.headers.get("content-type", "")
-    media = ctype.split(";", 1)[0].strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"expected Content-Type: application/json, got {ctype or 'none'!r}"
-        )
-    raw = await request.body()
+    return ctype, ctype.split(";", 1)[0].strip().lower()
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
+
+
+def _parse(raw: bytes, limits: LimitsSettings) -> Any:
     if not raw:
         raise MalformedBody("request body is empty; send a JSON object")
     try:
@@ -30,6 +33,34 @@ async def read_json(request: Request, limits: LimitsSettings) -> Any:
         ) from exc
     check_limits(body, limits)
     return body
+
+
+async def read_json(request: Request, limits: LimitsSettings) -> Any:
+    ctype, media = _media(request)
+    if not _is_json(media):
+        raise UnsupportedMediaType(
+            f"expected Content-Type: application/json, got {ctype or 'none'!r}"
+        )
+    return _parse(await request.body(), limits)
+
+
+async def read_inference(request: Request, limits: LimitsSettings) -> tuple[Any, bytes]:
+    """An Open Inference Protocol request: its JSON header and its binary tensor data.
+
+    As the protocol's clients send it: JSON with or without a Content-Type (``tritonclient``
+    sends none), ``application/octet-stream`` too when ``Inference-Header-Content-Length``
+    marks the binary data extension, and a ``Content-Encoding`` of gzip or deflate."""
+    ctype, media = _media(request)
+    if media and not _is_json(media) and media != "application/octet-stream":
+        raise UnsupportedMediaType(
+            f"expected a JSON body (Content-Type application/json, or none), got {ctype!r}"
+        )
+    raw = await request.body()
+    encoding = request.headers.get("content-encoding", "identity")
+    if encoding.lower() != "identity":
+        raw = decompress(raw, encoding, limits.max_body_bytes)
+    head, binary = split(raw, request.headers.get(HEADER_LENGTH))
+    return _parse(head, limits), binary
 
 
 def require_object(body: Any) -> dict[str, Any]:

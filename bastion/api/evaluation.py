@@ -18,6 +18,7 @@ from starlette.responses import Response
 from bastion.api.authn import authenticated
 from bastion.api.context import services
 from bastion.api.owned import model_owner
+from bastion.api.params import PathId, QueryId
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, InvalidRequest, ModelNotReady, NotFound
 from bastion.evaluation import EvaluationService
@@ -161,7 +162,7 @@ async def run_eval(body: RunBody, request: Request, principal: Principal = WRITE
 async def list_reports(
     request: Request,
     model: str | None = None,
-    version: int | None = None,
+    version: QueryId = None,
     set: str | None = None,
     limit: int = 100,
     principal: Principal = READ,
@@ -178,7 +179,7 @@ async def list_reports(
 
 @router.post("/models/{name}/versions/{version}/approvals", status_code=201)
 async def approve(
-    name: str, version: int, body: ApprovalBody, request: Request, principal: Principal = APPROVE
+    name: str, version: PathId, body: ApprovalBody, request: Request, principal: Principal = APPROVE
 ) -> Response:
     """Approve a model version (once per approver key); approval gates count these."""
     svc, evaluation = _evaluation(request)
@@ -207,7 +208,7 @@ async def approve(
 
 @router.get("/models/{name}/versions/{version}/approvals")
 async def list_approvals(
-    name: str, version: int, request: Request, principal: Principal = READ
+    name: str, version: PathId, request: Request, principal: Principal = READ
 ) -> Response:
     svc, evaluation = _evaluation(request)
     await model_owner(svc, principal, name)
@@ -217,7 +218,7 @@ async def list_approvals(
 
 @router.post("/eval/sets/{name}/versions/{version}/approvals", status_code=201)
 async def approve_set(
-    name: str, version: int, body: ApprovalBody, request: Request, principal: Principal = APPROVE
+    name: str, version: PathId, body: ApprovalBody, request: Request, principal: Principal = APPROVE
 ) -> Response:
     """Approve an eval-set version: gates pinned to an older version move to it once it holds
     as many approvals as the gate asks of a promotion (its author's never counts)."""
@@ -242,7 +243,7 @@ async def approve_set(
 
 @router.get("/eval/sets/{name}/versions/{version}/approvals")
 async def list_set_approvals(
-    name: str, version: int, request: Request, principal: Principal = READ
+    name: str, version: PathId, request: Request, principal: Principal = READ
 ) -> Response:
     svc, evaluation = _evaluation(request)
     eval_set = await _visible_set(svc, evaluation, principal, f"{name}@{version}")

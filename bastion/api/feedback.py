@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 
 from bastion.api.context import services
 from bastion.api.owned import deployment_owner
+from bastion.api.params import MAX_INT64, QueryId
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, InvalidRequest, NotFound
 from bastion.monitoring.service import MonitoringService
@@ -26,15 +27,21 @@ class _Body(BaseModel):
 
 class FeedbackBody(_Body):
     request_id: str = Field(min_length=1, max_length=100, description="the prediction's id")
-    index: int = Field(0, ge=0, description="which input of a batch (0 for a single input)")
+    index: int = Field(
+        0, ge=0, le=MAX_INT64, description="which input of a batch (0 for a single input)"
+    )
     label: Any = Field(None, description="the true answer: a class label, or a number")
     score: float | None = Field(None, description="how good the answer was, e.g. 0..1")
 
 
 class BaselineBody(_Body):
-    version: int | None = Field(None, ge=1, description="default: the version served now")
+    version: int | None = Field(
+        None, ge=1, le=MAX_INT64, description="default: the version served now"
+    )
     since: datetime | None = Field(None, description="freeze predictions logged since then")
-    rows: int | None = Field(None, ge=10, description="instead: collect the next N live rows")
+    rows: int | None = Field(
+        None, ge=10, le=MAX_INT64, description="instead: collect the next N live rows"
+    )
 
 
 async def _monitoring(request: Request) -> tuple[MonitoringService, Principal]:
@@ -103,7 +110,7 @@ async def accuracy(
     name: str,
     request: Request,
     window: str | None = None,
-    version: int | None = Query(None, ge=1),
+    version: QueryId = None,
 ) -> Response:
     """Rolling accuracy and macro-F1 (classifiers), MAE and RMSE (regressors) and mean score,
     per window, version and segment value. An operator sees its own tenant's labels only."""
@@ -128,7 +135,7 @@ async def accuracy(
 async def drift(
     name: str,
     request: Request,
-    version: int | None = Query(None, ge=1),
+    version: QueryId = None,
     windows: int = Query(1, ge=1, le=1000),
     format: Literal["json", "html", "text"] = "json",
 ) -> Response:

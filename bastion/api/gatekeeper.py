@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bastion.api.render import error_response
+from bastion.api.render import error_response, wire_of
 from bastion.errors import BastionError, RateLimited, Unauthorized
 from bastion.security.jwt_auth import looks_like_jwt
 from bastion.security.refusals import Refusal, RefusalRecorder
@@ -123,7 +123,8 @@ class Gatekeeper:
                 error = exc
                 recorder.refused(_refusal(scope, 401, reason_of(header), exc.message))
         rid = scope["state"].get("request_id", "")
-        await error_response(error, rid)(scope, receive, send)  # the body is never read
+        response = error_response(error, rid, wire=wire_of(scope["path"]))
+        await response(scope, receive, send)  # the body is never read
         return False
 
 

@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, Response
 
 from bastion.api.authn import authenticated
 from bastion.api.context import services
+from bastion.api.params import QueryId
 from bastion.api.render import json_response
 from bastion.errors import InvalidRequest, ModelNotReady
 from bastion.jobs import JobService
@@ -48,7 +49,7 @@ async def create_job(
     format: str | None = None,
     output_format: str = "parquet",
     engine: str = "local",
-    version: int | None = None,
+    version: QueryId = None,
     kind: str = "batch",
     rows_per_s: float | None = None,
     principal: Principal = OPERATOR,

@@ -7,7 +7,7 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bastion.api.render import error_response
+from bastion.api.render import error_response, wire_of
 from bastion.errors import PayloadTooLarge
 
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
@@ -91,7 +91,9 @@ class BodyLimit:
                         f"limit of {limit} bytes"
                     )
                     rid = scope.get("state", {}).get("request_id", "")
-                    await error_response(err, rid)(scope, receive, send)
+                    await error_response(err, rid, wire=wire_of(scope["path"]))(
+                        scope, receive, send
+                    )
                     return
                 break
         seen = 0

@@ -10,9 +10,11 @@ from starlette.responses import Response
 
 from bastion.api.accounting import call_headers
 from bastion.api.authn import authenticated
-from bastion.api.body import read_json, require_object
+from bastion.api.body import read_inference, require_object
 from bastion.api.context import new_call, services, version_headers
+from bastion.api.oip_outputs import render, requested, select
 from bastion.api.oip_tensors import decode_inputs, encode_outputs, tensor_metadata
+from bastion.api.openapi_bodies import OIP_INFER
 from bastion.api.render import json_response
 from bastion.errors import BastionError, InvalidRequest, NotFound
 from bastion.security import require_usable
@@ -22,7 +24,9 @@ router = APIRouter(prefix="/v2", tags=["open-inference-protocol"])
 
 @router.get("")
 async def server_metadata() -> Response:
-    return json_response({"name": "bastion", "version": "0.1.0", "extensions": []})
+    return json_response(
+        {"name": "bastion", "version": "0.1.0", "extensions": ["binary_tensor_data"]}
+    )
 
 
 @router.get("/health/live")
@@ -39,9 +43,9 @@ async def ready(request: Request) -> Response:
 def _version(version: str | None) -> int | None:
     if version is None:
         return None
-    if not version.isdigit():
+    if not (version.isascii() and version.isdigit()) or not 0 < int(version) < 2**63:
         raise InvalidRequest(
-            f"model version must be a positive integer, got {version!r}",
+            f"model version must be a positive integer, got {version!r:.40}",
             details={"field": "version"},
         )
     return int(version)
@@ -88,21 +92,23 @@ async def _ready(request: Request, name: str, version: str | None) -> Response:
 async def _infer(request: Request, name: str, version: str | None) -> Response:
     svc = services(request)
     await authenticated(request)  # before the body is read: no work for unknown callers
-    body = require_object(await read_json(request, svc.settings.limits))
-    inputs = decode_inputs(body)
+    raw, binary = await read_inference(request, svc.settings.limits)
+    body = require_object(raw)
+    inputs = decode_inputs(body, binary)
+    wanted, binary_default = requested(body)  # refused before the model runs
     call = new_call(request, name, "oip", inputs, batched=True, version=_version(version))
     result = await svc.pipeline(call)
+    chosen = select(encode_outputs(result.predictions), wanted, binary_default)
     out: dict[str, Any] = {
         "model_name": name,
         "model_version": str(result.version),
         "id": str(body.get("id") or call.request_id),
-        "outputs": encode_outputs(result.predictions),
     }
     if call.review is not None:  # OIP's free-form parameters carry the review ids
         out["parameters"] = {"review": call.review.to_dict()}
     headers = version_headers(result.model, result.version)
     headers.update(call_headers(call))  # x-ratelimit-*, x-bastion-cost-usd
-    return json_response(out, headers=headers)
+    return render(out, chosen, headers)
 
 
 @router.get("/models/{name}")
@@ -125,11 +131,11 @@ async def model_version_ready(name: str, version: str, request: Request) -> Resp
     return await _ready(request, name, version)
 
 
-@router.post("/models/{name}/infer")
+@router.post("/models/{name}/infer", openapi_extra=OIP_INFER)
 async def infer(name: str, request: Request) -> Response:
     return await _infer(request, name, None)
 
 
-@router.post("/models/{name}/versions/{version}/infer")
+@router.post("/models/{name}/versions/{version}/infer", openapi_extra=OIP_INFER)
 async def infer_version(name: str, version: str, request: Request) -> Response:
     return await _infer(request, name, version)

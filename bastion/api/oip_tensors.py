@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from bastion.api.oip_binary import decode_tensor
 from bastion.backends.base import Prediction
 from bastion.errors import InvalidRequest
 
@@ -51,14 +52,28 @@ def _reshape(flat: list[Any], dims: Sequence[int]) -> list[Any]:
     return [_reshape(flat[i * step : (i + 1) * step], dims[1:]) for i in range(dims[0])]
 
 
-def _tensor_rows(tensor: Mapping[str, Any], where: str) -> list[Any]:
-    """One request tensor → a list of its rows along the first (batch) dimension."""
+def _binary_size(tensor: Mapping[str, Any], where: str) -> int | None:
+    params = tensor.get("parameters")
+    size = params.get("binary_data_size") if isinstance(params, Mapping) else None
+    if size is None:
+        return None
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise InvalidRequest(
+            f"{where}.parameters.binary_data_size: a byte count (a non-negative integer)",
+            details={"field": f"{where}.parameters.binary_data_size"},
+        )
+    return size
+
+
+def _tensor_rows(tensor: Mapping[str, Any], where: str, blob: bytes | None) -> list[Any]:
+    """One request tensor → a list of its rows along the first (batch) dimension; ``blob``
+    holds its elements when it was sent with the binary data extension."""
     if not isinstance(tensor, Mapping):
         raise InvalidRequest(f"{where}: each input must be an object", details={"field": where})
     name, shape, dtype = tensor.get("name"), tensor.get("shape"), tensor.get("datatype")
     if not isinstance(name, str) or not name:
         raise InvalidRequest(f"{where}.name: required string", details={"field": f"{where}.name"})
-    if dtype not in _DATATYPES:
+    if not isinstance(dtype, str) or dtype not in _DATATYPES:
         raise InvalidRequest(
             f"{where}.datatype: {dtype!r} is not one of {', '.join(sorted(_DATATYPES))}",
             details={"field": f"{where}.datatype"},
@@ -71,6 +86,14 @@ def _tensor_rows(tensor: Mapping[str, Any], where: str) -> list[Any]:
         raise InvalidRequest(
             f"{where}.shape: a non-empty list of non-negative integers",
             details={"field": f"{where}.shape"},
+        )
+    if blob is not None:
+        return _reshape(decode_tensor(dtype, blob, math.prod(shape), f"{where}.data"), shape)
+    if "data" not in tensor:
+        raise InvalidRequest(
+            f"{where}.data: required (or parameters.binary_data_size with the binary data "
+            "extension)",
+            details={"field": f"{where}.data"},
         )
     flat = _flatten(tensor.get("data"))
     if len(flat) != math.prod(shape):
@@ -90,16 +113,43 @@ def _tensor_rows(tensor: Mapping[str, Any], where: str) -> list[Any]:
     return _reshape(flat, shape)
 
 
-def decode_inputs(body: Mapping[str, Any]) -> list[Any]:
+def _blobs(tensors: list[Any], binary: bytes) -> list[bytes | None]:
+    """Each input's slice of the binary section (None: its data is in the JSON)."""
+    blobs: list[bytes | None] = []
+    offset = 0
+    for i, tensor in enumerate(tensors):
+        size = _binary_size(tensor, f"inputs[{i}]") if isinstance(tensor, Mapping) else None
+        if size is not None and offset + size > len(binary):
+            raise InvalidRequest(
+                f"inputs[{i}].parameters.binary_data_size: {size} bytes, but only "
+                f"{len(binary) - offset} are left after the JSON header",
+                details={"field": f"inputs[{i}].parameters.binary_data_size"},
+            )
+        blobs.append(None if size is None else binary[offset : offset + size])
+        offset += size or 0
+    if offset != len(binary):
+        raise InvalidRequest(
+            f"inputs: {len(binary) - offset} bytes after the JSON header belong to no input "
+            "(check Inference-Header-Content-Length and each binary_data_size)",
+            details={"field": "inputs"},
+        )
+    return blobs
+
+
+def decode_inputs(body: Mapping[str, Any], binary: bytes = b"") -> list[Any]:
     """One tensor → its rows are the items; several tensors → items keyed by tensor name."""
     tensors = body.get("inputs")
     if not isinstance(tensors, list) or not tensors:
         raise InvalidRequest(
             "inputs: a non-empty list of tensors is required", details={"field": "inputs"}
         )
+    blobs = _blobs(tensors, binary)
     columns = [
-        (t.get("name") if isinstance(t, Mapping) else None, _tensor_rows(t, f"inputs[{i}]"))
-        for i, t in enumerate(tensors)
+        (
+            t.get("name") if isinstance(t, Mapping) else None,
+            _tensor_rows(t, f"inputs[{i}]", blob),
+        )
+        for i, (t, blob) in enumerate(zip(tensors, blobs, strict=True))
     ]
     if len(columns) == 1:
         return columns[0][1]

@@ -24,6 +24,7 @@ from bastion.api.accounting import llm_request
 from bastion.api.authn import authenticated
 from bastion.api.context import services
 from bastion.api.render import error_body, json_response
+from bastion.contracts.openai import OpenAIRequestCheck
 from bastion.errors import BastionError, InvalidRequest, ModelNotReady, NotFound
 from bastion.jobs.batches import BatchService, LineCaller, LineResult
 from bastion.jobs.files import file_view
@@ -43,8 +44,10 @@ def line_caller(
     pipeline: Next,
     settings: GovernanceSettings,
     known: Any,
+    check: OpenAIRequestCheck | None = None,
 ) -> LineCaller:
-    """Run one batch line as a call to its endpoint (never streamed)."""
+    """Run one batch line as a call to its endpoint (never streamed); ``check`` refuses a
+    line whose body breaks OpenAI's request (as the endpoint itself would) before it costs."""
 
     async def call_line(
         principal: Principal, request_id: str, endpoint: str, body: dict[str, Any]
@@ -54,6 +57,8 @@ def line_caller(
                     api=f"openai.{kind}", inputs=[body], batched=False,
                     started_at=time.perf_counter(), principal=principal)  # fmt: skip
         try:
+            if check is not None:
+                check.check(kind, body)
             if body.get("stream"):
                 raise InvalidRequest("stream: a batch line cannot be streamed")
             if not known(call.deployment):

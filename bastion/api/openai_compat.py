@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from bastion.api import openapi_bodies as bodies
 from bastion.api.accounting import call_headers, llm_request
 from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
@@ -32,6 +33,7 @@ from bastion.pipeline import Call, Result
 from bastion.pipeline.call import LlmKind
 from bastion.pipeline.ending import StreamEnd, end_call, end_stream
 from bastion.prompts.rendering import Rendered
+from bastion.services import Services
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -45,6 +47,11 @@ def _model(body: dict[str, Any]) -> str:
             "model: the model (group or deployment) name is required", details={"field": "model"}
         )
     return model
+
+
+def _check(svc: Services, kind: LlmKind, body: dict[str, Any]) -> None:
+    if svc.openai_check is not None:
+        svc.openai_check.check(kind, body)
 
 
 def _deadline(request: Request) -> Deadline | None:
@@ -73,10 +80,9 @@ async def serve_llm(
     """One call to an LLM group through the pipeline, answered in OpenAI's shape; with
     ``rendered``, the prompt version (and its citations) it came from."""
     svc = services(request)
+    _check(svc, kind, body)  # before anything is reserved or charged
     name = _model(body)
-    stream = body.get("stream", False)
-    if not isinstance(stream, bool):
-        raise InvalidRequest("stream: must be true or false", details={"field": "stream"})
+    stream = body.get("stream") is True
     if name not in svc.gateway:
         raise NotFound(f"no LLM model group named '{name}'; see GET /v1/models")
     if stream and kind != "chat":
@@ -117,7 +123,7 @@ async def _sse(call: Call, result: Result) -> AsyncIterator[bytes]:
     yield DONE if end.error is None else error_event(end.error, call.request_id)
 
 
-@router.post("/chat/completions")
+@router.post("/chat/completions", openapi_extra=bodies.CHAT)
 async def chat_completions(request: Request) -> Response:
     """OpenAI chat completions, streamed (SSE) or not, through the group's fallback chain."""
     return await _run_llm(request, "chat")
@@ -147,7 +153,7 @@ async def prompt_completions(name: str, request: Request) -> Response:
     return await serve_llm(request, chat, "chat", rendered, api="openai.prompt")
 
 
-@router.post("/completions")
+@router.post("/completions", openapi_extra=bodies.COMPLETIONS)
 async def completions(request: Request) -> Response:
     """OpenAI (legacy) text completions."""
     return await _run_llm(request, "completions")
@@ -174,7 +180,7 @@ def _encode(vector: list[float], fmt: str) -> Any:
     return vector
 
 
-@router.post("/embeddings")
+@router.post("/embeddings", openapi_extra=bodies.EMBEDDINGS)
 async def embeddings(request: Request) -> Response:
     """Embeddings from an upstream group, or from an in-process embedding model."""
     svc = services(request)
@@ -182,12 +188,9 @@ async def embeddings(request: Request) -> Response:
     if (await _peek_model(request)) in svc.gateway:
         return await _run_llm(request, "embeddings")
     body = require_object(await read_json(request, svc.settings.limits))
+    _check(svc, "embeddings", body)
     model = _model(body)
-    fmt = body.get("encoding_format", "float")
-    if fmt not in ("float", "base64"):
-        raise InvalidRequest(
-            "encoding_format: 'float' or 'base64'", details={"field": "encoding_format"}
-        )
+    fmt = body.get("encoding_format") or "float"
     texts = _texts(body)
     call = new_call(request, model, "openai.embeddings", list(texts), batched=True)
     result = await svc.pipeline(call)

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.authn import caller
+from bastion.api.params import BodyId
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, ModelNotReady, NotFound
 from bastion.evaluation import GateFailure
@@ -41,14 +42,14 @@ class RegisterBody(_Body):
 
 
 class PromoteBody(_Body):
-    version: int = Field(ge=1)
+    version: BodyId
     alias: str = "production"
     reason: str = Field("", max_length=2000)
     override: bool = Field(False, description="admins only, with a reason: pass failed gates")
 
 
 class AliasBody(_Body):
-    version: int = Field(ge=1)
+    version: BodyId
     reason: str = Field("", max_length=2000)
     override: bool = Field(False, description="admins only, with a reason: pass failed gates")
 

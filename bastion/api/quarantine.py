@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from bastion.api.authn import authenticated
 from bastion.api.context import services
+from bastion.api.params import PathId
 from bastion.api.render import json_response
 from bastion.data import DataService
 from bastion.security import Principal, require_deployment, require_roles
@@ -68,7 +69,7 @@ async def list_quarantine(
 
 @router.get("/quarantine/{item_id}")
 async def show_quarantined(
-    item_id: int, request: Request, principal: Principal = OPERATOR
+    item_id: PathId, request: Request, principal: Principal = OPERATOR
 ) -> Response:
     _, data = _data(request)
     row = await data.store.get(item_id, principal.tenant, all_tenants=principal.is_admin)

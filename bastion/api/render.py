@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import structlog
@@ -15,6 +15,7 @@ from bastion.errors import BastionError
 log = structlog.get_logger(__name__)
 
 JSON = "application/json"
+ERROR_TYPE_HEADER = "x-bastion-error-type"
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -53,20 +54,41 @@ _OPENAI_PATHS = (
 )
 
 
-def error_response(exc: BastionError, request_id: str, *, openai: bool = False) -> Response:
+Wire = Literal["bastion", "openai", "oip"]
+
+
+def wire_of(path: str) -> Wire:
+    """Which protocol's error shape a path answers in."""
+    if path.startswith(_OPENAI_PATHS):
+        return "openai"
+    if path == "/v2" or path.startswith("/v2/"):
+        return "oip"
+    return "bastion"
+
+
+def error_response(
+    exc: BastionError, request_id: str, *, openai: bool = False, wire: Wire | None = None
+) -> Response:
     """The JSON error response. On OpenAI routes a contract error is a 400 (as OpenAI answers,
     so SDKs raise BadRequestError), and a 5xx carries ``x-should-retry: false``: Bastion has
-    already retried and fallen back, and a client retrying on top would multiply an outage."""
+    already retried and fallen back, and a client retrying on top would multiply an outage.
+    On the Open Inference Protocol's routes (``/v2``) the body is the protocol's own,
+    ``{"error": "<message>"}``, a contract error is a 400 as there too, and the stable type
+    travels in the ``x-bastion-error-type`` header."""
+    wire = wire or ("openai" if openai else "bastion")
     headers: dict[str, str] = {}
-    status = exc.status_on("openai." if openai else "")
+    status = exc.status_on(wire)
     if exc.retry_after is not None:
         headers["retry-after"] = str(max(1, math.ceil(exc.retry_after)))
-    if openai and status >= 500 and status != 503:
+    if wire == "openai" and status >= 500 and status != 503:
         headers["x-should-retry"] = "false"
     if status >= 500:
         log.warning(
             "request_failed", error_type=exc.type, message=exc.message, request_id=request_id
         )
+    if wire == "oip":
+        headers[ERROR_TYPE_HEADER] = exc.type
+        return json_response({"error": exc.message}, status, headers)
     return json_response(error_body(exc, request_id), status, headers)
 
 
@@ -74,8 +96,7 @@ async def handle_bastion_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BastionError)
     if exc.status in (401, 403) or request.method not in ("GET", "HEAD"):
         request.scope.setdefault("state", {})["refusal_message"] = exc.message  # for the audit
-    openai = request.url.path.startswith(_OPENAI_PATHS)
-    response = error_response(exc, request_id_of(request), openai=openai)
+    response = error_response(exc, request_id_of(request), wire=wire_of(request.url.path))
     # Headers the pipeline set before failing (x-ratelimit-* on a 429; see api/context.py).
     for name, value in (request.scope.get("state", {}).get("response_headers") or {}).items():
         response.headers.setdefault(name, value)
@@ -87,4 +108,4 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     request_id = request_id_of(request)
     log.exception("unhandled_error", request_id=request_id, path=request.url.path)
     err = BastionError(f"internal error; quote request id {request_id} when reporting it")
-    return error_response(err, request_id)
+    return error_response(err, request_id, wire=wire_of(request.url.path))

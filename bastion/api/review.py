@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.context import services
+from bastion.api.params import MAX_INT64
 from bastion.api.render import json_response
 from bastion.errors import ConfigError, InvalidRequest
 from bastion.review import ReviewService
@@ -36,7 +37,7 @@ class DecideBody(_Body):
 
 
 class OverrideBody(_Body):
-    index: int = Field(0, ge=0)
+    index: int = Field(0, ge=0, le=MAX_INT64)
     output: Any
     reason: str = Field(min_length=1, max_length=2000)
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from bastion.api.authn import authenticate_first
 from bastion.api.context import services
 from bastion.api.owned import deployment_owner
+from bastion.api.params import BodyId
 from bastion.api.render import json_response
 from bastion.errors import Forbidden, ModelNotReady
 from bastion.routing.rollouts import RolloutService
@@ -26,7 +27,7 @@ router = APIRouter(
 class StartBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
+    version: BodyId
     reason: str = Field("", max_length=1000)
 
 

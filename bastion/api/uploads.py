@@ -41,7 +41,12 @@ async def streamed_upload(
             f"send the file as Content-Type: {OCTET_STREAM}, got {media or 'none'!r}"
         )
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > max_bytes
+    ):
         raise PayloadTooLarge(f"the upload is {declared} bytes; {limit_name} allows {max_bytes}")
     folder = await asyncio.to_thread(_new_folder, directory)
     path = folder / _base_name(filename)

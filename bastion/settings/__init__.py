@@ -41,6 +41,7 @@ from bastion.settings.monitoring import MonitoringSettings
 from bastion.settings.observability import ObservabilitySettings
 from bastion.settings.operations import OperationsSettings
 from bastion.settings.prompts import PromptsSettings
+from bastion.settings.protocols import OpenAISettings
 from bastion.settings.rag import RagSettings
 from bastion.settings.references import config_problems, unknown_env
 from bastion.settings.review import ReviewSettings
@@ -82,6 +83,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
     llm: LlmSettings = LlmSettings()
+    openai: OpenAISettings = OpenAISettings()
     governance: GovernanceSettings = GovernanceSettings()
     guards: GuardsSettings = GuardsSettings()
     alerts: AlertSettings = AlertSettings()

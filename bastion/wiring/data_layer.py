@@ -141,7 +141,7 @@ def build_batches(settings: Settings, svc: Services) -> BatchService | None:
         return None
     recorder = svc.governance.recorder if svc.governance is not None else None
     caller = openai_batch_api.line_caller(
-        svc.pipeline, settings.governance, svc.gateway.__contains__
+        svc.pipeline, settings.governance, svc.gateway.__contains__, svc.openai_check
     )
     return BatchService(
         BatchStore(svc.db),

@@ -36,6 +36,7 @@ from bastion.api.render import (
     handle_bastion_error,
     handle_unexpected,
     request_id_of,
+    wire_of,
 )
 from bastion.console import build_console
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
@@ -51,28 +52,29 @@ def _validation_error(request: Request, exc: Exception) -> Response:
         err = MalformedBody(f"request body is not valid JSON: {first['msg']}")
     else:
         err = InvalidRequest(f"{where}: {first['msg']}", details={"field": where})
-    return error_response(err, request_id_of(request))
+    return error_response(err, request_id_of(request), wire=wire_of(request.url.path))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    rid = request_id_of(request)
+    rid, wire = request_id_of(request), wire_of(request.url.path)
     if exc.status_code == 404:
-        return error_response(NotFound(f"no route {request.method} {request.url.path}"), rid)
+        err404 = NotFound(f"no route {request.method} {request.url.path}")
+        return error_response(err404, rid, wire=wire)
     if exc.status_code == 405:
         err = InvalidRequest(f"method {request.method} is not allowed on {request.url.path}")
-        resp = error_response(err, rid)
+        resp = error_response(err, rid, wire=wire)
         resp.status_code = 405
         return resp
     generic = BastionError(str(exc.detail))
-    resp = error_response(generic, rid)
+    resp = error_response(generic, rid, wire=wire)
     resp.status_code = exc.status_code
     return resp
 
 
 async def _too_deep(request: Request, exc: Exception) -> Response:
     err = MalformedBody("request body is nested too deeply to parse; flatten it")
-    return error_response(err, request_id_of(request))
+    return error_response(err, request_id_of(request), wire=wire_of(request.url.path))
 
 
 async def _validation_handler(request: Request, exc: Exception) -> Response:

@@ -12,6 +12,7 @@ from bastion.actions.async_requests import AsyncRequests
 from bastion.backends.resources import Resources
 from bastion.caching import MemoryCache, RedisCache, ResponseCache
 from bastion.caching.semantic import SemanticIndex
+from bastion.contracts.openai import OpenAIRequestCheck
 from bastion.core.ownership import Ownership
 from bastion.evaluation import EvaluationService
 from bastion.features import BuiltinFeatures
@@ -168,6 +169,10 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         async_requests=AsyncRequests(settings.actions, db),
         ownership=ownership,
         refusals=RefusalRecorder(settings.security.refusals),
+        openai_check=OpenAIRequestCheck(
+            max_tokens=settings.governance.max_tokens,
+            unknown_fields=settings.openai.unknown_fields,
+        ),
         prompts=build_prompts(settings, db, evaluation, gateway),
     )
     svc.capacity = build_capacity(settings, record, gateway, deployments)

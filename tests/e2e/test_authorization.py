@@ -18,6 +18,7 @@ from bastion.demo.tabular import sample_inputs
 from bastion.security import ROLES
 from tests.e2e.llm_env import LlmEnv
 from tests.e2e.server import Server
+from tests.support import error_of
 
 pytestmark = pytest.mark.e2e
 
@@ -164,12 +165,12 @@ def test_role_by_route(
         outcomes[role] = r.status_code
         if role in ("bogus", "none"):
             assert r.status_code == 401, f"{role} {method} {path}: {r.text}"
-            assert r.json()["error"]["type"] == "unauthorized"
+            assert error_of(r)[0] == "unauthorized"
         elif role in allowed:
             assert r.status_code not in (401, 403), f"{role} {method} {path}: {r.text}"
         else:
             assert r.status_code == 403, f"{role} {method} {path}: {r.text}"
-            assert r.json()["error"]["type"] == "forbidden"
+            assert error_of(r)[0] == "forbidden"
     assert outcomes  # one request per role
 
 
@@ -209,7 +210,7 @@ def test_grants_and_listings(demo_server: Server) -> None:
         ),
     ):
         r = demo_server.post(path, json=body, headers=auth)
-        assert r.status_code == 403 and "support-intent" in r.json()["error"]["message"]
+        assert r.status_code == 403 and "support-intent" in error_of(r)[1]
     assert demo_server.get("/v2/models/support-intent", headers=auth).status_code == 403
     listed = demo_server.get("/v1/deployments", headers=auth).json()["data"]
     assert [d["name"] for d in listed] == ["breast-cancer"]

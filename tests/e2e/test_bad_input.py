@@ -33,6 +33,14 @@ def _assert_error(r: httpx.Response, status: int, type_: str) -> dict[str, objec
     return err
 
 
+def _assert_oip_error(r: httpx.Response, status: int, type_: str) -> str:
+    """The Open Inference Protocol's error shape: ``{"error": "<message>"}``."""
+    assert r.status_code == status, r.text
+    assert set(r.json()) == {"error"} and r.json()["error"]
+    assert r.headers["x-bastion-error-type"] == type_
+    return str(r.json()["error"])
+
+
 def test_field_level_contract_error_names_the_field(demo_server: Server) -> None:
     row = sample_inputs(1)[0]
     row["mean_radius"] = "big"
@@ -143,28 +151,29 @@ def test_unknown_things_are_404(demo_server: Server) -> None:
         demo_server.post("/v1/deployments/nope/predict", json={"input": 1}), 404, "not_found"
     )
     _assert_error(demo_server.get("/v1/nowhere"), 404, "not_found")
-    _assert_error(
-        demo_server.post("/v2/models/nope/infer", json={"inputs": []}), 422, "invalid_request"
+    _assert_oip_error(
+        demo_server.post("/v2/models/nope/infer", json={"inputs": []}), 400, "invalid_request"
     )
     r = demo_server.post(
         "/v2/models/nope/infer",
         json={"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]},
     )
-    _assert_error(r, 404, "not_found")
-    _assert_error(demo_server.get("/v2/models/breast-cancer/versions/abc"), 422, "invalid_request")
-    _assert_error(demo_server.get("/v2/models/breast-cancer/versions/999"), 404, "not_found")
+    _assert_oip_error(r, 404, "not_found")
+    abc = demo_server.get("/v2/models/breast-cancer/versions/abc")
+    _assert_oip_error(abc, 400, "invalid_request")
+    _assert_oip_error(demo_server.get("/v2/models/breast-cancer/versions/999"), 404, "not_found")
 
 
 def test_oip_tensor_errors(demo_server: Server) -> None:
     bad = {"inputs": [{"name": "x", "shape": [1, 30], "datatype": "FP32", "data": [1.0] * 29}]}
-    _assert_error(
-        demo_server.post("/v2/models/breast-cancer/infer", json=bad), 422, "invalid_request"
+    _assert_oip_error(
+        demo_server.post("/v2/models/breast-cancer/infer", json=bad), 400, "invalid_request"
     )
     wrong_width = {
         "inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]
     }
-    _assert_error(
-        demo_server.post("/v2/models/breast-cancer/infer", json=wrong_width), 422, "invalid_request"
+    _assert_oip_error(
+        demo_server.post("/v2/models/breast-cancer/infer", json=wrong_width), 400, "invalid_request"
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from bastion.demo.tabular import sample_inputs
 from tests.e2e.server import Server, make_server
+from tests.support import error_of
 
 pytestmark = pytest.mark.e2e
 
@@ -124,6 +125,6 @@ def test_tampered_artifact_refuses_to_load(tmp_path: Path) -> None:
             },
         )
         assert pinned.status_code == 500
-        assert pinned.json()["error"]["type"] == "artifact_integrity_error"
+        assert error_of(pinned)[0] == "artifact_integrity_error"
     finally:
         server.stop()

@@ -157,6 +157,10 @@ def test_s3_urls_name_bucket_prefix_and_options_but_never_credentials() -> None:
         parse_s3_url("s3://key:secret@b/p")
     with pytest.raises(ConfigError, match="unknown option"):
         parse_s3_url("s3://b/p?acl=public")
+    with pytest.raises(ConfigError, match="is not a URL"):  # urlsplit's ValueError was a 500
+        parse_s3_url("s3://\u00c0]\u00a2]")
+    with pytest.raises(ConfigError, match="not an S3 bucket name"):
+        parse_s3_url("s3://b\u00e9\x02/p")
 
 
 async def test_an_eval_set_registered_on_one_replica_loads_on_another(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,22 @@ from bastion.registry.artifacts import CHUNK_BYTES
 from bastion.registry.blobs.base import reaching
 
 _OPTIONS = {"endpoint_url", "region"}
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
 def parse_s3_url(url: str) -> tuple[str, str, dict[str, str]]:
     """``(bucket, prefix, options)`` of an ``s3://`` URL; ConfigError for anything else."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. a stray "[" or "]": "Invalid IPv6 URL"
+        raise ConfigError(f"{url!r:.200} is not a URL ({exc}); use s3://BUCKET/PREFIX") from exc
     if parts.scheme != "s3" or not parts.hostname:
-        raise ConfigError(f"{url!r} is not an s3:// URL; use s3://BUCKET/PREFIX")
+        raise ConfigError(f"{url!r:.200} is not an s3:// URL; use s3://BUCKET/PREFIX")
+    if not _BUCKET.match(parts.hostname):
+        raise ConfigError(
+            f"{parts.hostname!r:.80} is not an S3 bucket name (up to 63 lowercase letters, "
+            "digits, dots, hyphens and underscores)"
+        )
     if parts.username or parts.password:
         raise ConfigError(
             "an s3:// URL carries no credentials; set AWS_ACCESS_KEY_ID and "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,21 @@ REASONS = (
     "throttled",
     "refused",
 )
+
+
+def network_of(address: str) -> str:
+    """The address as evidence may keep it: its network, not the host (``203.0.113.x`` for
+    IPv4's /24, the first three groups and ``x`` for IPv6's /48). An address is personal
+    data; a network still tells an operator where an attack comes from and what to block.
+    Anything that is not an IP address (a test client's name) is kept as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return ".".join(address.split(".")[:3]) + ".x"
+    groups = ip.exploded.split(":")[:3]
+    return ":".join(g.lstrip("0") or "0" for g in groups) + ":x"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +168,7 @@ class RefusalRecorder:
             status=refusal.status,
             reason=refusal.reason,
             path=refusal.path,
-            address=refusal.address,
+            network=network_of(refusal.address),
             key_id=refusal.principal.key_id if refusal.principal else None,
             request_id=refusal.request_id,
         )
@@ -171,11 +187,12 @@ class RefusalRecorder:
         if self._alerts is None:
             return
         window = self.settings.window_s
+        subject = f"addr:{network_of(refusal.address)}" if key.startswith("addr:") else key
         summary = (
-            f"{self.settings.max_failures} failed authentications from {key} within "
+            f"{self.settings.max_failures} failed authentications from {subject} within "
             f"{window:g}s; it is slowed down (429) until the window ends"
         )
-        details = {"subject": key, "failures": self.settings.max_failures, "window_s": window}
+        details = {"subject": subject, "failures": self.settings.max_failures, "window_s": window}
         self._spawn(
             self._alerts.fire(
                 "auth_failures",
@@ -183,7 +200,7 @@ class RefusalRecorder:
                 deployment=None,
                 summary=summary,
                 details=details,
-                dedupe_key=f"auth_failures:{key}",
+                dedupe_key=f"auth_failures:{subject}",
                 expires_at=self._wall() + timedelta(seconds=window),
             )
         )
@@ -218,7 +235,7 @@ class RefusalRecorder:
             details={
                 "status": r.status,
                 "reason": r.reason,
-                "address": r.address,
+                "network": network_of(r.address),
                 "key_prefix": r.key_prefix,
                 "message": r.message[:500],
             },

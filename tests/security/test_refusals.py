@@ -66,7 +66,7 @@ async def test_past_the_limit_an_address_is_throttled_and_one_alert_fires() -> N
     await asyncio.sleep(0)
     assert recorder.throttled("10.0.0.1", None) == 60.0
     assert recorder.throttled("10.0.0.2", None) is None
-    assert [a["dedupe_key"] for a in alerts.fired] == ["auth_failures:addr:10.0.0.1"]
+    assert [a["dedupe_key"] for a in alerts.fired] == ["auth_failures:addr:10.0.0.x"]  # its network
     assert len(audit.entries) == 2  # sampled: the rest are counted
     clock.now += 61
     assert recorder.throttled("10.0.0.1", None) is None
@@ -93,3 +93,11 @@ def test_a_key_that_worked_is_remembered_by_digest() -> None:
     assert all(b"bst_good" not in k for k in recorder._good)
     clock.now += 101
     assert not recorder.known_good("Bearer bst_good")
+
+
+def test_evidence_keeps_the_network_not_the_host() -> None:
+    from bastion.security.refusals import network_of
+
+    assert network_of("203.0.113.77") == "203.0.113.x"
+    assert network_of("2001:db8:12:3456::1") == "2001:db8:12:x"
+    assert network_of("testclient") == "testclient"  # not an address: kept

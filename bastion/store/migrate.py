@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# How long a process waits for another's SQLite upgrade (the usual busy timeout is 10 s).
+_SQLITE_MIGRATION_WAIT_MS = 300_000
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises concurrent upgrades.
 _PG_MIGRATION_LOCK = 0x42A5_7104
 
@@ -56,6 +58,13 @@ def _engine(url: str) -> AsyncEngine:
 
         def _manual_transactions(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
+            # another process's upgrade holds the write lock for as long as it runs (seconds
+            # on a busy machine): wait for it, as PostgreSQL's advisory lock waits
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout={_SQLITE_MIGRATION_WAIT_MS}")
+            finally:
+                cursor.close()
 
         def _begin_immediate(connection: Connection) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (phrase parts: one per line reads better than wrapped)
 """More phrase parts (training only): Chinese, Japanese, Korean, Hindi, Vietnamese, Indonesian
 and Arabic. Same slots as ``intl_templates``; ``benign`` also holds security discussion and
 texts that mention rules or instructions legitimately. Added after v1's per-kind figures showed

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (phrase parts: one per line reads better than wrapped)
 """More phrase parts (training only): Russian, Turkish, Polish, Dutch, German, Spanish, French,
 Italian and Portuguese, with more overrides phrased without trigger words, and benign security
 discussion in the same languages. Same slots as ``intl_templates``; new phrasings, not v1's.

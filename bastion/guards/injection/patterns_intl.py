@@ -1,4 +1,5 @@
-"""Injection rule patterns in Spanish, French, German, Portuguese, Italian, Dutch, RU, ZH, JA."""
+"""Injection rule patterns in Spanish, French, German, Portuguese, Italian, Dutch, RU, ZH, JA,
+TR, PL, KO, AR, HI, VI, ID."""
 
 from __future__ import annotations
 
@@ -152,4 +153,36 @@ OTHER_LANGUAGES: tuple[tuple[str, str, str], ...] = (
      r"(?:以前|前|上記|これまで)の(?:指示|命令|ルール|指令)を(?:すべて)?(?:無視|忘れ)"),
     ("role", "ja", r"(?:あなたは今から|今からあなたは|これからあなたは)"),
     ("leak", "ja", r"システムプロンプトを(?:表示|教え|出力)"),
+    # --- more Chinese, Russian; Turkish, Polish, Korean, Arabic, Hindi, Vietnamese, Indonesian
+    ("override", "zh",
+     r"(?:之前|以前|上面|原来|先前)的?[^。！？\n]{0,6}(?:指令|指示|规定|设定|要求)[^。！？\n]{0,8}"
+     r"(?:作废|无效|取消|不再有效|不用再?遵守|不必遵守)"),
+    ("leak", "zh",
+     r"(?:原封不动|逐字|一字不漏|一字不差)[^。！？\n]{0,16}(?:系统提示|提示词|初始设定|初始配置|"
+     r"隐藏的?(?:说明|规则|指令))|(?:系统提示|提示词|初始设定)[^。！？\n]{0,10}(?:原封不动|逐字|完整)"),
+    ("leak", "ru",
+     r"(?:покажи|раскрой|выведи|повтори|перепиши|скопируй)[^.!?\n]{0,25}(?:системный промпт|"
+     r"начальн\w* инструкц|скрыт\w* (?:инструкц|настро))"),
+    ("override", "tr",
+     r"\b(?:önceki|yukarıdaki|önceden verilen|sana verilen|tüm|bütün)\b[^.!?\n]{0,30}?"
+     r"(?:talimat|kural|yönerge|komut)\w*[^.!?\n]{0,15}?"
+     r"(?:yok say|görmezden gel|unut|dikkate alma)"),
+    ("leak", "tr",
+     r"\bsistem (?:istem|komut|talimat)\w*[^.!?\n]{0,20}?(?:göster|yazdır|yaz\b|paylaş|tekrarla)"),
+    ("role", "tr", r"\b(?:sansürsüz|filtresiz|kuralsız) bir (?:yapay zeka|asistan|model)"),
+    ("override", "pl",
+     r"\b(?:zignoruj|ignoruj|zapomnij)\b[^.!?\n]{0,30}?\b(?:instrukcj|polece|zasad|wytyczn)\w*"),
+    ("leak", "pl",
+     r"\b(?:pokaż|powtórz|wypisz|podaj|ujawnij|przepisz)\b[^.!?\n]{0,25}\bprompt\w* systemow"),
+    ("override", "ko",
+     r"(?:이전의?|앞의|위의?|기존의?)\s?(?:모든\s)?(?:지시|명령|규칙|지침)[^.!?\n]{0,10}(?:무시|잊어)"),
+    ("leak", "ko", r"시스템 프롬프트[^.!?\n]{0,12}(?:보여|출력|알려|공개)"),
+    ("override", "ar", r"تجاهل[^.!?\n]{0,20}(?:التعليمات|الأوامر|القواعد)"),
+    ("leak", "ar", r"(?:موجه|تعليمات) النظام"),
+    ("override", "hi", r"(?:निर्देशों|नियमों|आदेशों)[^।.!?\n]{0,20}(?:अनदेखा|भूल जाओ|नज़रअंदाज़)"),
+    ("leak", "hi", r"सिस्टम प्रॉम्प्ट"),
+    ("override", "vi", r"\bbỏ qua\b[^.!?\n]{0,25}\b(?:hướng dẫn|chỉ thị|quy tắc)\b"),
+    ("leak", "vi", r"\blời nhắc hệ thống\b"),
+    ("override", "id", r"\babaikan\b[^.!?\n]{0,25}\b(?:instruksi|perintah|aturan)\b"),
+    ("leak", "id", r"\bprompt sistem\b"),
 )  # fmt: skip

@@ -20,8 +20,11 @@ INTL_ATTACKS = 1200
 INTL_BENIGN = 900
 INTL_MORE_ATTACKS = 500
 INTL_MORE_BENIGN = 300
+INTL_EXTRA_ATTACKS = 900
+INTL_EXTRA_BENIGN = 900
 EN_ATTACKS = 300
 EN_BENIGN = 900
+EN_SECURITY = 300
 TEST_ATTACKS = 800
 TEST_BENIGN = 1000
 
@@ -43,9 +46,12 @@ def _seeds() -> list[Example]:
 def training_examples() -> list[Example]:
     """The hand-written seeds, the generated training side, then the multilingual and
     English phrase combinations (training only; no duplicates)."""
+    from bastion.guards.injection.corpus.en_security import compose_security
     from bastion.guards.injection.corpus.en_templates import compose_en
     from bastion.guards.injection.corpus.intl import compose_intl
     from bastion.guards.injection.corpus.intl_templates import PARTS_MORE
+    from bastion.guards.injection.corpus.intl_templates_asia import PARTS_ASIA
+    from bastion.guards.injection.corpus.intl_templates_europe import PARTS_EUROPE
 
     out = _seeds()
     seen = {e.text for e in out}
@@ -53,7 +59,10 @@ def training_examples() -> list[Example]:
         compose(False, TRAIN_ATTACKS, TRAIN_BENIGN)
         + compose_intl(INTL_ATTACKS, INTL_BENIGN)
         + compose_intl(INTL_MORE_ATTACKS, INTL_MORE_BENIGN, SEED + 10, PARTS_MORE)
+        + compose_intl(INTL_EXTRA_ATTACKS // 2, INTL_EXTRA_BENIGN // 2, SEED + 20, PARTS_ASIA)
+        + compose_intl(INTL_EXTRA_ATTACKS // 2, INTL_EXTRA_BENIGN // 2, SEED + 30, PARTS_EUROPE)
         + compose_en(EN_ATTACKS, EN_BENIGN)
+        + compose_security(EN_SECURITY)
     )
     for example in generated:
         if example.text not in seen:

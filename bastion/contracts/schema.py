@@ -10,6 +10,7 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from bastion.contracts.numeric import NumericRecords, numeric_records
 from bastion.errors import ConfigError, InvalidRequest, ModelOutputInvalid
 
 
@@ -114,6 +115,7 @@ class Contract:
     _outputs: Draft202012Validator | None
     _fast_inputs: Any = None
     _fast_outputs: Any = None
+    _numeric_inputs: NumericRecords | None = None  # a whole-batch check (contracts/numeric.py)
 
     @classmethod
     def from_schemas(
@@ -126,11 +128,14 @@ class Contract:
             _compile(output_schema, "output schema"),
             _fast(input_schema),
             _fast(output_schema),
+            numeric_records(input_schema),
         )
 
     def check_inputs(self, items: Sequence[Any], *, batched: bool) -> None:
         """Raise InvalidRequest naming the first bad field, e.g. ``inputs[2].mean_radius``."""
         if self._inputs is None:
+            return
+        if self._numeric_inputs is not None and self._numeric_inputs.all_valid(items):
             return
         if self._fast_inputs is not None and _all_valid(self._fast_inputs, items):
             return

@@ -48,8 +48,19 @@ class JobRunner:
         self._lease_s = lease_s
         self._flush_usage = flush_usage
 
-    async def run(self, job: Job, principal: Any, files: JobFiles, source: ChunkSource) -> str:
-        """Score every unrecorded chunk; returns the job's final status."""
+    async def run(
+        self,
+        job: Job,
+        principal: Any,
+        files: JobFiles,
+        source: ChunkSource,
+        finish: Callable[[JobFiles], None] | None = None,
+    ) -> str:
+        """Score every unrecorded chunk; returns the job's final status.
+
+        ``finish`` (e.g. a backfill's report) runs on the assembled output before the job
+        is marked succeeded, so a succeeded job's files are all there when it is read.
+        """
         done = await self._ledger.done_chunks(job.id)
         forgotten = await self._ledger.forget_unrecorded_usage(job.id, done)
         await self._ledger.set_status(job.id, "running")
@@ -72,6 +83,8 @@ class JobRunner:
                     max(0.0, chunk.rows / float(rate) - (time.monotonic() - started))
                 )
         await asyncio.to_thread(files.assemble, done)
+        if finish is not None:
+            await asyncio.to_thread(finish, files)
         await self._ledger.set_status(job.id, "succeeded")
         await asyncio.to_thread(files.remove_parts)
         log.info("job_succeeded", job=job.id, chunks=len(done))

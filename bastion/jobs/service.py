@@ -233,9 +233,8 @@ class JobService:
             if job.engine == "ray":
                 await asyncio.to_thread(self._ray.ensure)
                 source = self._ray.chunks
-            status = await self._runner.run(job, principal, self.files(job), source)
-            if status == "succeeded" and job.kind == "backfill":
-                await asyncio.to_thread(_write_report, self.files(job))
+            finish = _write_report if job.kind == "backfill" else None
+            await self._runner.run(job, principal, self.files(job), source, finish)
         except JobHalted as exc:
             log.warning("job_halted", job=job.id, error=str(exc))
             await self.ledger.set_status(job.id, "failed", str(exc))

@@ -11,15 +11,17 @@ class JobsSettings(Section):
     """How jobs run (see docs/jobs.md).
 
     A job's rows are committed to its ledger ``chunk_rows`` at a time; within a chunk the
-    rows go to the deployment's pipeline in calls of ``call_rows`` (capped by
-    ``limits.max_batch``), ``concurrency`` calls at once. A running job holds a lease that
+    rows go to the deployment's pipeline in calls of ``call_rows`` (which may exceed
+    ``limits.max_batch``, the bound of clients' requests: a job's larger calls spread each
+    call's fixed cost over more rows; a deployment's own ``max_batch`` still bounds them),
+    ``concurrency`` calls at once. A running job holds a lease that
     it renews with each chunk; a job whose lease lapsed (its process died) is taken over by
     any server within ``poll_interval_s``.
     """
 
     enabled: bool = True
     chunk_rows: int = Field(4096, ge=1, le=1_000_000)
-    call_rows: int = Field(256, ge=1)
+    call_rows: int = Field(2048, ge=1, le=100_000)
     concurrency: int = Field(4, ge=1, le=64)
     lease_s: float = Field(15.0, gt=0, le=3600)
     poll_interval_s: float = Field(2.0, gt=0, le=600)

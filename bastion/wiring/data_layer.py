@@ -89,7 +89,7 @@ def build_jobs(settings: Settings, svc: Services) -> JobService | None:
         return None
     pipeline: Next = svc.pipeline
     limits = ScorerLimits(
-        call_rows=min(settings.jobs.call_rows, settings.limits.max_batch),
+        call_rows=settings.jobs.call_rows,  # job calls may exceed limits.max_batch
         concurrency=settings.jobs.concurrency,
         max_retries=settings.jobs.max_retries,
     )

@@ -51,3 +51,19 @@ async def test_a_deployments_own_max_batch_is_enforced() -> None:
     await stage(Call("r", "other", "predict", five, True, time.perf_counter()), answer)
     with pytest.raises(InvalidRequest, match="batch limit of 4"):
         await stage(Call("r", "small", "predict", five, True, time.perf_counter()), answer)
+
+
+async def test_a_jobs_calls_have_their_own_bound_and_a_deployments_still_applies() -> None:
+    async def answer(call: Call) -> Result:
+        return Result(call.deployment, "m", 1, [])
+
+    stage = ValidateStage(4, {"small": 2}, job_batch=8)
+    eight = [{"x": i} for i in range(8)]
+    await stage(Call("r", "other", "batch", eight, True, time.perf_counter()), answer)
+    with pytest.raises(InvalidRequest, match="batch limit of 4"):
+        await stage(Call("r", "other", "predict", eight, True, time.perf_counter()), answer)
+    nine = [*eight, {"x": 9}]
+    with pytest.raises(InvalidRequest, match="batch limit of 8"):
+        await stage(Call("r", "other", "batch", nine, True, time.perf_counter()), answer)
+    with pytest.raises(InvalidRequest, match="batch limit of 2"):
+        await stage(Call("r", "small", "batch", eight[:3], True, time.perf_counter()), answer)

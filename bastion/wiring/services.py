@@ -22,8 +22,10 @@ from bastion.guards.policies import build_guards
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage
 from bastion.observability.alerts import AlertManager
+from bastion.observability.alerts.sql import SqlAlertHistory
 from bastion.observability.audit import AuditLog
 from bastion.observability.audit.scrub import EntryScrubber
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.observability.capacity import CapacityMeter
 from bastion.pipeline.assemble import assemble
 from bastion.rag import RagService
@@ -41,8 +43,6 @@ from bastion.security.refusals import RefusalRecorder
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database, migrate
-from bastion.store.alerts_tables import SqlAlertHistory
-from bastion.store.audit_tables import SqlAuditStore
 from bastion.wiring.data_layer import (
     attach_data_layer,
     build_data,

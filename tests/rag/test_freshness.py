@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import CollectorRegistry
 
 from bastion.observability.alerts import AlertManager
+from bastion.observability.alerts.sql import SqlAlertHistory
 from bastion.rag import RagService
 from bastion.rag.freshness import dedupe_key
 from bastion.settings.alerts import AlertSettings
-from bastion.store.alerts_tables import SqlAlertHistory
 from tests.rag.conftest import ALICE
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion.actions import ActionsService
 from bastion.actions.async_requests import AsyncRequests
@@ -50,6 +50,9 @@ from bastion.wiring.data_layer import (
     start_data_layer,
 )
 from bastion.wiring.prompts import build_prompts
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 
 async def build_services(settings: Settings, resources: Resources | None = None) -> Services:
@@ -111,10 +114,11 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     if settings.audit.enabled:
         store = SqlAuditStore(db, durability=settings.audit.durability)
         audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
-    actions = build_actions(settings, db, audit, record)
+    metrics_registry = record.metrics.registry if record.metrics is not None else None
+    actions = build_actions(settings, db, audit, metrics_registry)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     monitoring = build_monitoring(settings, db, deployments, gateway, resources)
-    data = build_data(settings, db, registry, deployments)
+    data = build_data(settings, db, registry, deployments, alerts)
     features = BuiltinFeatures(db, settings.features.poll_interval_s)
     pipeline = assemble(
         settings,
@@ -167,20 +171,20 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         actions=actions,
         async_requests=AsyncRequests(settings.actions, db),
         ownership=ownership,
-        refusals=RefusalRecorder(settings.security.refusals),
+        refusals=RefusalRecorder(
+            settings.security.refusals, audit=audit, alerts=alerts, registry=metrics_registry
+        ),
         prompts=build_prompts(settings, db, evaluation, gateway),
     )
     svc.capacity = build_capacity(settings, record, gateway, deployments)
-    svc.rag = build_rag(settings, db, resources, ownership)
-    await start_services(svc, record)
+    svc.rag = build_rag(settings, db, resources, ownership, alerts, metrics_registry)
+    await start_services(svc)
     return svc
 
 
-async def start_services(svc: Services, record: RecordStage) -> None:
+async def start_services(svc: Services) -> None:
     """Connect the services to each other and start their loops, in dependency order."""
-    assert svc.refusals is not None and svc.review is not None and svc.rollouts is not None
-    metrics_registry = record.metrics.registry if record.metrics is not None else None
-    svc.refusals.attach(audit=svc.audit, alerts=svc.alerts, registry=metrics_registry)
+    assert svc.review is not None and svc.rollouts is not None
     attach_data_layer(svc.settings, svc)  # jobs, batches, the quarantine and its alert source
     if svc.governance is not None:
         svc.governance.start()  # the usage log's group-commit writer
@@ -201,18 +205,19 @@ async def start_services(svc: Services, record: RecordStage) -> None:
     if svc.actions is not None:
         await svc.actions.start(svc.pipeline, svc.review)  # destinations, dispatcher, intake
     if svc.rag is not None:
-        svc.rag.freshness.attach(alerts=svc.alerts, registry=metrics_registry)
         svc.rag.start()  # document age and staleness alerts, every rag.freshness_interval_s
 
 
 def build_actions(
-    settings: Settings, db: Database, audit: AuditLog | None, record: RecordStage
+    settings: Settings,
+    db: Database,
+    audit: AuditLog | None,
+    registry: CollectorRegistry | None,
 ) -> ActionsService | None:
     """The action layer (None when the config declares no actions, events or intake)."""
     cfg = settings.actions
     if not (cfg.deployments or cfg.events or cfg.intake):
         return None
-    registry = record.metrics.registry if record.metrics is not None else None
     return ActionsService(cfg, db, audit=audit, metrics_registry=registry)
 
 
@@ -254,12 +259,24 @@ def build_capacity(
 
 
 def build_rag(
-    settings: Settings, db: Database, resources: Resources, ownership: Ownership
+    settings: Settings,
+    db: Database,
+    resources: Resources,
+    ownership: Ownership,
+    alerts: AlertManager | None,
+    registry: CollectorRegistry | None,
 ) -> RagService | None:
     """Retrieval collections, embedding with the bundled MiniLM (None with rag off)."""
     if not settings.rag.enabled:
         return None
-    return RagService(settings.rag, db, rag_encoder(settings, resources), ownership=ownership)
+    return RagService(
+        settings.rag,
+        db,
+        rag_encoder(settings, resources),
+        ownership=ownership,
+        alerts=alerts,
+        registry=registry,
+    )
 
 
 def rag_encoder(settings: Settings, resources: Resources) -> Callable[[Sequence[str]], Any]:

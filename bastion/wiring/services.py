@@ -99,6 +99,13 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         ownership=ownership,
     )
     await evaluation.gates.pin_all()  # gates pin their eval sets' versions (issue 24)
+    # the sinks other concerns are handed at construction (each None when its concern is off)
+    alerts = AlertManager.from_settings(settings.alerts, SqlAlertHistory(db))
+    audit = None
+    if settings.audit.enabled:
+        store = SqlAuditStore(db, durability=settings.audit.durability)
+        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
+    monitoring = build_monitoring(settings, db, deployments, gateway, resources)
     rollouts = RolloutService(
         settings.rollouts,
         settings.deployments,
@@ -106,18 +113,17 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         registry,
         deployments,
         gate=evaluation.guard.canary_gate,  # a canary passes its alias's promotion gates
+        audit=audit,
+        alerts=alerts,
+        feedback=monitoring.feedback if monitoring is not None else None,
     )
+    # the one cycle here: rollouts ask evaluation's gate, evaluation reads rollouts' shadow
+    # agreement; closed by this typed late binding (evaluation.attach_shadow: ShadowSource)
     evaluation.attach_shadow(rollouts.shadow_agreement)
-    alerts = AlertManager.from_settings(settings.alerts, SqlAlertHistory(db))
     governance = GovernanceRuntime.build(settings.governance, settings.llm, db)
-    audit = None
-    if settings.audit.enabled:
-        store = SqlAuditStore(db, durability=settings.audit.durability)
-        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
     metrics_registry = record.metrics.registry if record.metrics is not None else None
     actions = build_actions(settings, db, audit, metrics_registry)
     guards = await guards_ready  # the server serves nothing before its screen is warm
-    monitoring = build_monitoring(settings, db, deployments, gateway, resources)
     data = build_data(settings, db, registry, deployments, alerts)
     features = BuiltinFeatures(db, settings.features.poll_interval_s)
     pipeline = assemble(
@@ -195,7 +201,6 @@ async def start_services(svc: Services) -> None:
         svc.prompts.attach_retriever(svc.rag)
         await svc.prompts.start()  # every prompt alias read now, then followed
     start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
-    svc.rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used
     await svc.rollouts.start()
     if svc.alerts is not None:
         svc.alerts.attach(svc)  # pull sources: breakers, review backlog, drift, … (as present)

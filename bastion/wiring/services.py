@@ -19,6 +19,7 @@ from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
 from bastion.guards.policies import build_guards
+from bastion.monitoring.outlets import Outlets
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage
 from bastion.observability.alerts import AlertManager
@@ -105,7 +106,8 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     if settings.audit.enabled:
         store = SqlAuditStore(db, durability=settings.audit.durability)
         audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
-    monitoring = build_monitoring(settings, db, deployments, gateway, resources)
+    outlets = Outlets(metrics=record.metrics, alerts=alerts, audit=audit, encryptor=encryptor)
+    monitoring = build_monitoring(settings, db, deployments, gateway, resources, outlets)
     rollouts = RolloutService(
         settings.rollouts,
         settings.deployments,
@@ -205,7 +207,6 @@ async def start_services(svc: Services) -> None:
     if svc.alerts is not None:
         svc.alerts.attach(svc)  # pull sources: breakers, review backlog, drift, … (as present)
     if svc.monitoring is not None:
-        svc.monitoring.attach(svc)  # encryptor, metrics, alerts and audit, as present
         await svc.monitoring.start()  # the log's writer; live versions' drift references
     if svc.actions is not None:
         await svc.actions.start(svc.pipeline, svc.review)  # destinations, dispatcher, intake
@@ -232,6 +233,7 @@ def build_monitoring(
     deployments: DeploymentManager,
     gateway: Gateway,
     resources: Resources,
+    outlets: Outlets,
 ) -> MonitoringService | None:
     """The prediction log, feedback, accuracy and drift (None with monitoring off)."""
     if not settings.monitoring.enabled:
@@ -248,6 +250,7 @@ def build_monitoring(
         encoder=resources.text_encoder,
         scrub=PiiDetector().scrub,
         known=known,
+        outlets=outlets,
     )
 
 

@@ -33,6 +33,7 @@ from bastion.rag import RagService
 from bastion.registry import Registry
 from bastion.registry.opening import open_artifacts
 from bastion.review import ReviewService
+from bastion.review.hooks import Hooks as ReviewHooks
 from bastion.routing import DeploymentManager
 from bastion.routing.loaded import load_version
 from bastion.routing.rollouts import RolloutService
@@ -87,7 +88,6 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     semantic = None
     if any(g.cache.semantic_threshold for g in settings.llm.groups):
         semantic = SemanticIndex(lambda texts: resources.text_encoder().encode(texts))
-    review = ReviewService(settings.review, db, deployments, gateway, scrub=PiiDetector().scrub)
     record = RecordStage.from_settings(
         settings.observability, gateway, deployments, scrub=PiiDetector().scrub
     )
@@ -125,6 +125,22 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     governance = GovernanceRuntime.build(settings.governance, settings.llm, db)
     metrics_registry = record.metrics.registry if record.metrics is not None else None
     actions = build_actions(settings, db, audit, metrics_registry)
+    review = ReviewService(
+        settings.review,
+        db,
+        deployments,
+        gateway,
+        scrub=PiiDetector().scrub,
+        encryptor=encryptor,
+        hooks=ReviewHooks(
+            feedback=monitoring.feedback if monitoring is not None else None,
+            audit=audit,
+            alerts=alerts,
+            metrics=record.metrics,
+            predictions=monitoring.predictions if monitoring is not None else None,
+            actions=actions,
+        ),
+    )
     guards = await guards_ready  # the server serves nothing before its screen is warm
     data = build_data(settings, db, registry, deployments, alerts)
     features = BuiltinFeatures(db, settings.features.poll_interval_s)
@@ -196,7 +212,6 @@ async def start_services(svc: Services) -> None:
     attach_data_layer(svc.settings, svc)  # jobs, batches, the quarantine and its alert source
     if svc.governance is not None:
         svc.governance.start()  # the usage log's group-commit writer
-    svc.review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await svc.deployments.start()
     if svc.prompts is not None:
         # retrieval steps use the server's retrieval collections where it has them

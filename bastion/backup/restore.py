@@ -9,10 +9,10 @@ from pathlib import Path
 from bastion.backup import logical, native
 from bastion.backup.manifest import MANIFEST, Manifest
 from bastion.backup.service import BackupError, RestoreReport, check_fits, require_empty
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.observability.audit.verify import verify_log
 from bastion.settings import Settings
 from bastion.store import Database, migrate
-from bastion.store.audit_tables import SqlAuditStore
 from bastion.store.operations_tables import SqlOperationRecords
 
 

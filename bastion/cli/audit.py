@@ -31,9 +31,9 @@ from bastion.cli.common import (
 
 if TYPE_CHECKING:
     from bastion.observability.audit import VerifyReport
+    from bastion.observability.audit.sql import SqlAuditStore
     from bastion.security.encryption import Encryptor
     from bastion.settings import Settings
-    from bastion.store.audit_tables import SqlAuditStore
 
 OfflineOption = typer.Option(False, help=f"no server: {OFFLINE_NOTE}")
 
@@ -46,7 +46,7 @@ app = typer.Typer(
 
 @contextlib.asynccontextmanager
 async def opened_store(settings: Settings) -> AsyncIterator[SqlAuditStore]:
-    from bastion.store.audit_tables import SqlAuditStore
+    from bastion.observability.audit.sql import SqlAuditStore
 
     async with opened_db(settings) as db:
         store = SqlAuditStore(db, durability=settings.audit.durability)

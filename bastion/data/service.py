@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion.data.contracts import DataContracts, ProfileOf
 from bastion.data.diff import SchemaDiff, expected_fields, schema_diff
@@ -19,13 +19,22 @@ from bastion.pipeline import Call, Next
 from bastion.settings.data import DataSettings
 from bastion.store import Database
 
+if TYPE_CHECKING:
+    from bastion.observability.sinks import SignalSink
+
 QUARANTINED = "quarantined"
 
 
 class DataService:
     def __init__(
-        self, settings: DataSettings, db: Database, profile_of: ProfileOf | None = None
+        self,
+        settings: DataSettings,
+        db: Database,
+        profile_of: ProfileOf | None = None,
+        *,
+        signals: SignalSink | None = None,
     ) -> None:
+        """``signals``: where schema diffs go as ``schema_change`` gauges (alerts, when on)."""
         self.settings = settings
         self.contracts = DataContracts(settings, profile_of)
         self.store = QuarantineStore(db)
@@ -34,12 +43,8 @@ class DataService:
         self.transforms = load_transforms(settings.transforms, settings.transform_modules)
         self._profile_of = profile_of
         self.reported: dict[str, SchemaDiff] = {}
-        self._gauge: Any = None
+        self._gauge = signals
         self.watch = SchemaWatch(settings.watch_window, settings.watch_every, self.report)
-
-    def attach_alerts(self, alerts: Any) -> None:
-        """Report schema diffs to ``alerts`` (an AlertManager) as ``schema_change`` gauges."""
-        self._gauge = alerts
 
     def report(self, deployment: str, diff: SchemaDiff) -> None:
         """Keep the newest diff of ``deployment``; an alert signal (``schema_change``)."""

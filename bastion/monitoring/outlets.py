@@ -10,6 +10,9 @@ import structlog
 if TYPE_CHECKING:
     from bastion.monitoring.accuracy import Quality
     from bastion.monitoring.report import DriftReport
+    from bastion.observability.metrics import Metrics
+    from bastion.observability.sinks import AlertSink, AuditSink
+    from bastion.security.encryption import Encryptor
 
 log = structlog.get_logger(__name__)
 
@@ -17,24 +20,32 @@ QUALITY_METRICS = ("accuracy", "macro_f1", "mae", "rmse", "mean_score", "labelle
 
 
 class Outlets:
-    """Looks ``metrics``, ``alerts`` and ``audit`` up on the app's Services when used.
+    """Where monitoring reports to, handed at construction (each None when that concern is off).
 
     Accuracy goes to ``bastion_model_quality{deployment, version, window, segment, value,
     metric}`` (registered on the app's own registry), drift to the observability team's
     ``drift_score{deployment, signal}`` (``_overall`` is the share of drifted signals), and
-    dropped log entries to ``bastion_prediction_log_dropped_total``.
+    dropped log entries to ``bastion_prediction_log_dropped_total``. ``encryptor`` seals the
+    prediction log's payloads.
     """
 
-    def __init__(self) -> None:
-        self._services: Any = None
+    def __init__(
+        self,
+        *,
+        metrics: Metrics | None = None,
+        alerts: AlertSink | None = None,
+        audit: AuditSink | None = None,
+        encryptor: Encryptor | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.alerts = alerts
+        self.audit_log = audit
+        self.encryptor = encryptor
         self._quality: Any = None
         self._dropped: Any = None
         self._alerted: set[str] = set()
-
-    def attach(self, services: Any) -> None:
-        self._services = services
-        registry = getattr(getattr(services, "metrics", None), "registry", None)
-        if registry is None or self._quality is not None:
+        registry = metrics.registry if metrics is not None else None
+        if registry is None:
             return
         from prometheus_client import Counter, Gauge
 
@@ -50,9 +61,6 @@ class Outlets:
             "Predictions not logged because the log's queue was full",
             registry=registry,
         )
-
-    def lookup(self, name: str) -> Any:
-        return getattr(self._services, name, None)
 
     def dropped(self) -> None:
         if self._dropped is not None:
@@ -71,7 +79,7 @@ class Outlets:
                 ).set(float(value))
 
     def drift(self, report: DriftReport) -> None:
-        gauge = getattr(self.lookup("metrics"), "drift_score", None)
+        gauge = getattr(self.metrics, "drift_score", None)
         if gauge is None or not hasattr(gauge, "labels"):
             return
         try:
@@ -88,7 +96,7 @@ class Outlets:
 
         Not when a configured ``drift`` alert rule covers the deployment: that rule pages for
         this drift, and one drift pages once."""
-        alerts = self.lookup("alerts")
+        alerts = self.alerts
         key = f"drift:{report.deployment}:{report.version}"
         if alerts is None or _rule_covers(alerts, report.deployment):
             return
@@ -111,7 +119,7 @@ class Outlets:
             self._alerted.discard(key)
 
     async def audit(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
-        audit = self.lookup("audit")
+        audit = self.audit_log
         if audit is None:
             log.info("monitoring_audit_unrecorded", actor=actor, action=action, target=target)
             return

@@ -58,14 +58,15 @@ class MonitoringService:
         scrub: Scrub | None = None,
         known: Callable[[str], bool] | None = None,
         clock: Callable[[], float] = time.time,
+        outlets: Outlets | None = None,
     ) -> None:
         self.settings = settings
         self._known = known
         self._deployments = deployments
         self._encoder = encoder
         self._clock = clock
-        self.outlets = Outlets()
-        self.sealer = Sealer(lambda: self.outlets.lookup("encryptor"), scrub)
+        self.outlets = outlets or Outlets()  # metrics, alerts, audit and the encryptor
+        self.sealer = Sealer(lambda: self.outlets.encryptor, scrub)
         self.predictions = PredictionLog(db, self.sealer)
         self.feedback = FeedbackStore(
             db, self.predictions, wait_s=settings.prediction_log.feedback_wait_s
@@ -95,10 +96,6 @@ class MonitoringService:
         self._purged_at = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def attach(self, services: Any) -> None:
-        """The app's Services: encryptor, metrics, alerts and audit are used when present."""
-        self.outlets.attach(services)
 
     def stage(self) -> MonitorStage:
         return MonitorStage(self)

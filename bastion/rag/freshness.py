@@ -19,6 +19,9 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from bastion.observability.sinks import AlertSink
     from bastion.rag.store import RagStore
 
 log = structlog.get_logger(__name__)
@@ -46,17 +49,21 @@ class Staleness:
 
 
 class Freshness:
-    def __init__(self, store: RagStore, interval_s: float) -> None:
+    def __init__(
+        self,
+        store: RagStore,
+        interval_s: float,
+        *,
+        alerts: AlertSink | None = None,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        """``alerts`` and ``registry``: where staleness alerts and the gauges go, when on."""
         self._store = store
         self._interval = interval_s
-        self._alerts: Any = None
+        self._alerts = alerts
         self._age: Any = None
         self._docs: Any = None
         self._task: asyncio.Task[None] | None = None
-
-    def attach(self, *, alerts: Any = None, registry: Any = None) -> None:
-        """Where alerts go (an ``AlertManager``) and the metrics registry, when present."""
-        self._alerts = alerts
         if registry is not None:
             from prometheus_client import Gauge
 

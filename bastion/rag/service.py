@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import structlog
@@ -28,6 +28,11 @@ from bastion.rag.visibility import check_acl, parse_filters
 from bastion.settings.rag import RagSettings
 from bastion.store import Database
 
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from bastion.observability.sinks import AlertSink
+
 log = structlog.get_logger(__name__)
 
 Encode = Callable[[Sequence[str]], Matrix]
@@ -42,6 +47,8 @@ class RagService:
         encode: Encode,
         *,
         ownership: Ownership | None = None,
+        alerts: AlertSink | None = None,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         self.settings = settings
         self.store = RagStore(db)
@@ -55,7 +62,9 @@ class RagService:
         self._live: dict[int, LiveCollection] = {}
         self._builds: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
-        self.freshness = Freshness(self.store, settings.freshness_interval_s)
+        self.freshness = Freshness(
+            self.store, settings.freshness_interval_s, alerts=alerts, registry=registry
+        )
 
     # -- collections -----------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The other teams' services the review queue reports to, each optional: feedback, audit,
-alerts, metrics and the prediction log (looked up on Services by name)."""
+alerts, metrics, the prediction log and actions (handed to ReviewService at construction)."""
 
 from __future__ import annotations
 
@@ -32,17 +32,6 @@ class Hooks:
         self.metrics = metrics
         self.predictions = predictions
         self.actions = actions
-
-    @classmethod
-    def from_services(cls, services: Any) -> Hooks:
-        return cls(
-            feedback=getattr(services, "feedback", None),
-            audit=getattr(services, "audit", None),
-            alerts=getattr(services, "alerts", None),
-            metrics=getattr(services, "metrics", None),
-            predictions=getattr(services, "predictions", None),
-            actions=getattr(services, "actions", None),
-        )
 
     async def feedback_record(
         self, item: ReviewItem, *, label: Any, score: float | None, source: str, actor: str

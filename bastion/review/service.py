@@ -33,13 +33,14 @@ from bastion.store.tables import utcnow
 if TYPE_CHECKING:
     from bastion.gateway import Gateway
     from bastion.routing import DeploymentManager
+    from bastion.security.encryption import Encryptor
 
 log = structlog.get_logger(__name__)
 
 
 class ReviewService:
-    """Built once by the composition root; ``connect(services)`` picks up the optional
-    collaborators (encryptor, feedback, audit, alerts, metrics, prediction log)."""
+    """Built once by the composition root, handed its optional collaborators: ``hooks``
+    (feedback, audit, alerts, metrics, prediction log, actions) and the ``encryptor``."""
 
     def __init__(
         self,
@@ -51,15 +52,20 @@ class ReviewService:
         scrub: Scrub | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: Callable[[], float] | None = None,
+        hooks: Hooks | None = None,
+        encryptor: Encryptor | None = None,
     ) -> None:
         self.settings = settings
         self.queue = ReviewQueue(db, clock)
         self.policies = {p.deployment: ReviewPolicy(p, rng) for p in settings.policies}
-        self.hooks = Hooks()
+        self.hooks = hooks or Hooks()
         self._deployments = deployments
         self._scrub = scrub
-        self.codec = PayloadCodec(None, scrub)
-        self.unreadable = Unreadable()
+        self.codec = PayloadCodec(encryptor, scrub)
+        registry = getattr(self.hooks.metrics, "registry", None)
+        self.unreadable = Unreadable(self.hooks.alerts, registry)
+        if not self.codec.encrypts and self.policies:
+            log.info("review_payloads_scrubbed", reason="no encryption key configured")
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         self.webhooks = WebhookSender(
             attempts=settings.webhook_attempts,
@@ -72,14 +78,6 @@ class ReviewService:
         self.intake = Intake(self, ModelEscalation(deployments, gateway))
         self.sla = SlaWatcher(self.queue, settings, self._after_sla)
         _check_llm_fallbacks(self.policies, gateway)
-
-    def connect(self, services: Any) -> None:
-        """Pick up the other teams' services from ``services`` (each may be absent)."""
-        self.hooks = Hooks.from_services(services)
-        self.codec = PayloadCodec(getattr(services, "encryptor", None), self._scrub)
-        self.unreadable.connect(services)
-        if not self.codec.encrypts and self.policies:
-            log.info("review_payloads_scrubbed", reason="no encryption key configured")
 
     def policy(self, deployment: str) -> ReviewPolicy | None:
         return self.policies.get(deployment)

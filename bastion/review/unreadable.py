@@ -3,9 +3,14 @@ unreadable with their id, counted, logged and alerted on — never a failed list
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from bastion.observability.sinks import AlertSink
 
 log = structlog.get_logger(__name__)
 
@@ -14,17 +19,15 @@ class Unreadable:
     """Counts unreadable items (``bastion_unreadable_records_total{kind="review_item"}`` on
     the app's registry) and raises one ``review_item_unreadable`` alert per item."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, alerts: AlertSink | None = None, registry: CollectorRegistry | None = None
+    ) -> None:
         self.count = 0
         self._counter: Any = None
-        self._alerts: Any = None
+        self._alerts = alerts
         self._pending: dict[str, str] = {}
         self._alerted: set[str] = set()
-
-    def connect(self, services: Any) -> None:
-        self._alerts = getattr(services, "alerts", None)
-        registry = getattr(getattr(services, "metrics", None), "registry", None)
-        if registry is None or self._counter is not None:
+        if registry is None:
             return
         from prometheus_client import Counter
 

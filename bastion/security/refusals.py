@@ -11,13 +11,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from bastion.core.principal import Principal
 from bastion.observability.audit.record import AuditEntry
 from bastion.settings.security import RefusalSettings
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from bastion.observability.sinks import AlertSink, AuditSink
 
 log = structlog.get_logger(__name__)
 
@@ -93,13 +98,16 @@ class FailureWindows:
 
 
 class RefusalRecorder:
-    """Built once by the composition root; ``attach`` hands it the audit log, alerts and
-    the metrics registry (each optional)."""
+    """Built once by the composition root, handed its sinks: the audit log, alerts and the
+    metrics registry (each None when that concern is off)."""
 
     def __init__(
         self,
         settings: RefusalSettings,
         *,
+        audit: AuditSink | None = None,
+        alerts: AlertSink | None = None,
+        registry: CollectorRegistry | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -107,9 +115,18 @@ class RefusalRecorder:
         self._clock = clock
         self._wall = wall
         self._failures = FailureWindows(settings.window_s, settings.max_tracked)
-        self._audit: Any = None
-        self._alerts: Any = None
+        self._audit = audit
+        self._alerts = alerts
         self._counter: Any = None
+        if registry is not None:
+            from prometheus_client import Counter
+
+            self._counter = Counter(
+                "bastion_auth_failures",
+                "Refused requests: failed authentications, forbidden and throttled calls",
+                ["reason"],
+                registry=registry,
+            )
         self._window_start = clock()
         self._audited = 0
         self._suppressed: dict[str, int] = {}
@@ -134,18 +151,6 @@ class RefusalRecorder:
         digest = hashlib.blake2b(authorization.encode(), digest_size=16).digest()
         seen = self._good.get(digest)
         return seen is not None and self._clock() - seen < self.settings.remember_good_s
-
-    def attach(self, *, audit: Any = None, alerts: Any = None, registry: Any = None) -> None:
-        self._audit, self._alerts = audit, alerts
-        if registry is not None:
-            from prometheus_client import Counter
-
-            self._counter = Counter(
-                "bastion_auth_failures",
-                "Refused requests: failed authentications, forbidden and throttled calls",
-                ["reason"],
-                registry=registry,
-            )
 
     def throttled(self, address: str, key_prefix: str | None) -> float | None:
         """Seconds until ``address`` (or ``key_prefix``) may try again, or None."""

@@ -18,6 +18,7 @@ from bastion.jobs.files import FileStore
 from bastion.jobs.formats import read_chunks
 from bastion.jobs.outputs import JobFiles
 from bastion.monitoring.references import ReferenceStore
+from bastion.observability.sinks import SignalSink
 from bastion.pipeline import Next
 from bastion.registry import Registry
 from bastion.routing import DeploymentManager
@@ -27,7 +28,11 @@ from bastion.store import Database
 
 
 def build_data(
-    settings: Settings, db: Database, registry: Registry, deployments: DeploymentManager
+    settings: Settings,
+    db: Database,
+    registry: Registry,
+    deployments: DeploymentManager,
+    signals: SignalSink | None,
 ) -> DataService:
     """Data contracts (rules learned from the training profile stored at registration)."""
     references = ReferenceStore(db)
@@ -38,7 +43,7 @@ def build_data(
         )
         return await references.get(model, version)
 
-    return DataService(settings.data, db, profile_of)
+    return DataService(settings.data, db, profile_of, signals=signals)
 
 
 def job_screen(svc: Services) -> Any:
@@ -115,7 +120,6 @@ def attach_data_layer(settings: Settings, svc: Services) -> None:
     svc.batches = build_batches(settings, svc)
     if svc.alerts is not None and svc.data is not None:
         svc.alerts.add_source("quarantine_rate", svc.data.alert_source())
-        svc.data.attach_alerts(svc.alerts)  # schema diffs as schema_change gauges
 
 
 def enrich_stage(settings: Settings, features: BuiltinFeatures) -> EnrichStage | None:

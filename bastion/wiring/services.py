@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion.actions import ActionsService
 from bastion.actions.async_requests import AsyncRequests
@@ -20,17 +20,21 @@ from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
 from bastion.guards.policies import build_guards
+from bastion.monitoring.outlets import Outlets
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage
 from bastion.observability.alerts import AlertManager
+from bastion.observability.alerts.sql import SqlAlertHistory
 from bastion.observability.audit import AuditLog
 from bastion.observability.audit.scrub import EntryScrubber
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.observability.capacity import CapacityMeter
 from bastion.pipeline.assemble import assemble
 from bastion.rag import RagService
 from bastion.registry import Registry
 from bastion.registry.opening import open_artifacts
 from bastion.review import ReviewService
+from bastion.review.hooks import Hooks as ReviewHooks
 from bastion.routing import DeploymentManager
 from bastion.routing.loaded import load_version
 from bastion.routing.rollouts import RolloutService
@@ -42,8 +46,6 @@ from bastion.security.refusals import RefusalRecorder
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database, migrate
-from bastion.store.alerts_tables import SqlAlertHistory
-from bastion.store.audit_tables import SqlAuditStore
 from bastion.wiring.data_layer import (
     attach_data_layer,
     build_data,
@@ -51,6 +53,9 @@ from bastion.wiring.data_layer import (
     start_data_layer,
 )
 from bastion.wiring.prompts import build_prompts
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 
 async def build_services(settings: Settings, resources: Resources | None = None) -> Services:
@@ -84,7 +89,6 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     semantic = None
     if any(g.cache.semantic_threshold for g in settings.llm.groups):
         semantic = SemanticIndex(lambda texts: resources.text_encoder().encode(texts))
-    review = ReviewService(settings.review, db, deployments, gateway, scrub=PiiDetector().scrub)
     record = RecordStage.from_settings(
         settings.observability, gateway, deployments, scrub=PiiDetector().scrub
     )
@@ -97,6 +101,14 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         ownership=ownership,
     )
     await evaluation.gates.pin_all()  # gates pin their eval sets' versions (issue 24)
+    # the sinks other concerns are handed at construction (each None when its concern is off)
+    alerts = AlertManager.from_settings(settings.alerts, SqlAlertHistory(db))
+    audit = None
+    if settings.audit.enabled:
+        store = SqlAuditStore(db, durability=settings.audit.durability)
+        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
+    outlets = Outlets(metrics=record.metrics, alerts=alerts, audit=audit, encryptor=encryptor)
+    monitoring = build_monitoring(settings, db, deployments, gateway, resources, outlets)
     rollouts = RolloutService(
         settings.rollouts,
         settings.deployments,
@@ -104,18 +116,34 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         registry,
         deployments,
         gate=evaluation.guard.canary_gate,  # a canary passes its alias's promotion gates
+        audit=audit,
+        alerts=alerts,
+        feedback=monitoring.feedback if monitoring is not None else None,
     )
+    # the one cycle here: rollouts ask evaluation's gate, evaluation reads rollouts' shadow
+    # agreement; closed by this typed late binding (evaluation.attach_shadow: ShadowSource)
     evaluation.attach_shadow(rollouts.shadow_agreement)
-    alerts = AlertManager.from_settings(settings.alerts, SqlAlertHistory(db))
     governance = GovernanceRuntime.build(settings.governance, settings.llm, db)
-    audit = None
-    if settings.audit.enabled:
-        store = SqlAuditStore(db, durability=settings.audit.durability)
-        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
-    actions = build_actions(settings, db, audit, record)
+    metrics_registry = record.metrics.registry if record.metrics is not None else None
+    actions = build_actions(settings, db, audit, metrics_registry)
+    review = ReviewService(
+        settings.review,
+        db,
+        deployments,
+        gateway,
+        scrub=PiiDetector().scrub,
+        encryptor=encryptor,
+        hooks=ReviewHooks(
+            feedback=monitoring.feedback if monitoring is not None else None,
+            audit=audit,
+            alerts=alerts,
+            metrics=record.metrics,
+            predictions=monitoring.predictions if monitoring is not None else None,
+            actions=actions,
+        ),
+    )
     guards = await guards_ready  # the server serves nothing before its screen is warm
-    monitoring = build_monitoring(settings, db, deployments, gateway, resources)
-    data = build_data(settings, db, registry, deployments)
+    data = build_data(settings, db, registry, deployments, alerts)
     features = BuiltinFeatures(db, settings.features.poll_interval_s)
     pipeline = assemble(
         settings,
@@ -168,7 +196,9 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         actions=actions,
         async_requests=AsyncRequests(settings.actions, db),
         ownership=ownership,
-        refusals=RefusalRecorder(settings.security.refusals),
+        refusals=RefusalRecorder(
+            settings.security.refusals, audit=audit, alerts=alerts, registry=metrics_registry
+        ),
         openai_check=OpenAIRequestCheck(
             max_tokens=settings.governance.max_tokens,
             unknown_fields=settings.openai.unknown_fields,
@@ -176,48 +206,44 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         prompts=build_prompts(settings, db, evaluation, gateway),
     )
     svc.capacity = build_capacity(settings, record, gateway, deployments)
-    svc.rag = build_rag(settings, db, resources, ownership)
-    await start_services(svc, record)
+    svc.rag = build_rag(settings, db, resources, ownership, alerts, metrics_registry)
+    await start_services(svc)
     return svc
 
 
-async def start_services(svc: Services, record: RecordStage) -> None:
+async def start_services(svc: Services) -> None:
     """Connect the services to each other and start their loops, in dependency order."""
-    assert svc.refusals is not None and svc.review is not None and svc.rollouts is not None
-    metrics_registry = record.metrics.registry if record.metrics is not None else None
-    svc.refusals.attach(audit=svc.audit, alerts=svc.alerts, registry=metrics_registry)
+    assert svc.review is not None and svc.rollouts is not None
     attach_data_layer(svc.settings, svc)  # jobs, batches, the quarantine and its alert source
     if svc.governance is not None:
         svc.governance.start()  # the usage log's group-commit writer
-    svc.review.connect(svc)  # after every field is set: picks up encryptor, feedback, audit, …
     await svc.deployments.start()
     if svc.prompts is not None:
         # retrieval steps use the server's retrieval collections where it has them
         svc.prompts.attach_retriever(svc.rag)
         await svc.prompts.start()  # every prompt alias read now, then followed
     start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
-    svc.rollouts.attach(svc)  # audit, alerts and feedback are looked up on svc when used
     await svc.rollouts.start()
     if svc.alerts is not None:
         svc.alerts.attach(svc)  # pull sources: breakers, review backlog, drift, … (as present)
     if svc.monitoring is not None:
-        svc.monitoring.attach(svc)  # encryptor, metrics, alerts and audit, as present
         await svc.monitoring.start()  # the log's writer; live versions' drift references
     if svc.actions is not None:
         await svc.actions.start(svc.pipeline, svc.review)  # destinations, dispatcher, intake
     if svc.rag is not None:
-        svc.rag.freshness.attach(alerts=svc.alerts, registry=metrics_registry)
         svc.rag.start()  # document age and staleness alerts, every rag.freshness_interval_s
 
 
 def build_actions(
-    settings: Settings, db: Database, audit: AuditLog | None, record: RecordStage
+    settings: Settings,
+    db: Database,
+    audit: AuditLog | None,
+    registry: CollectorRegistry | None,
 ) -> ActionsService | None:
     """The action layer (None when the config declares no actions, events or intake)."""
     cfg = settings.actions
     if not (cfg.deployments or cfg.events or cfg.intake):
         return None
-    registry = record.metrics.registry if record.metrics is not None else None
     return ActionsService(cfg, db, audit=audit, metrics_registry=registry)
 
 
@@ -227,6 +253,7 @@ def build_monitoring(
     deployments: DeploymentManager,
     gateway: Gateway,
     resources: Resources,
+    outlets: Outlets,
 ) -> MonitoringService | None:
     """The prediction log, feedback, accuracy and drift (None with monitoring off)."""
     if not settings.monitoring.enabled:
@@ -243,6 +270,7 @@ def build_monitoring(
         encoder=resources.text_encoder,
         scrub=PiiDetector().scrub,
         known=known,
+        outlets=outlets,
     )
 
 
@@ -259,12 +287,24 @@ def build_capacity(
 
 
 def build_rag(
-    settings: Settings, db: Database, resources: Resources, ownership: Ownership
+    settings: Settings,
+    db: Database,
+    resources: Resources,
+    ownership: Ownership,
+    alerts: AlertManager | None,
+    registry: CollectorRegistry | None,
 ) -> RagService | None:
     """Retrieval collections, embedding with the bundled MiniLM (None with rag off)."""
     if not settings.rag.enabled:
         return None
-    return RagService(settings.rag, db, rag_encoder(settings, resources), ownership=ownership)
+    return RagService(
+        settings.rag,
+        db,
+        rag_encoder(settings, resources),
+        ownership=ownership,
+        alerts=alerts,
+        registry=registry,
+    )
 
 
 def rag_encoder(settings: Settings, resources: Resources) -> Callable[[Sequence[str]], Any]:

@@ -11,12 +11,12 @@ import pytest
 from bastion.backup import BackupError, make_backup, restore_backup
 from bastion.backup.manifest import Manifest
 from bastion.observability.audit import AuditLog
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.observability.audit.verify import verify_log
 from bastion.registry import ArtifactStore, Registry
 from bastion.settings import Settings
 from bastion.settings.audit import AuditSettings
 from bastion.store import Database, migrate
-from bastion.store.audit_tables import SqlAuditStore
 from bastion.store.operations_tables import SqlOperationRecords
 from tests.dbfixtures import PostgresDatabases
 

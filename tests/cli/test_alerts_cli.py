@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bastion.observability.alerts import NewAlert
+from bastion.observability.alerts.sql import SqlAlertHistory
 from bastion.store import Database
-from bastion.store.alerts_tables import SqlAlertHistory
 from tests.cli.conftest import Receiver, admin_actions, make_key, ok, refused
 from tests.e2e.server import Server
 

@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 from bastion.cli.main import app
 from bastion.observability.audit import AuditEntry, AuditLog
 from bastion.observability.audit.record import payload_aad, sha256_json
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.security.encryption import Encryptor
 from bastion.settings.audit import AuditSettings
 from bastion.store import Database
-from bastion.store.audit_tables import AuditRecordRow, SqlAuditStore
+from bastion.store.audit_tables import AuditRecordRow
 from tests.cli.conftest import make_key, ok, refused
 from tests.dbfixtures import run_sync
 from tests.e2e.server import Server

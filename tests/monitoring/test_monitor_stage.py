@@ -15,6 +15,7 @@ from bastion.core.principal import Principal
 from bastion.errors import Conflict, NotFound
 from bastion.guards.pii import PiiDetector
 from bastion.monitoring import build_profile
+from bastion.monitoring.outlets import Outlets
 from bastion.monitoring.service import MonitoringService
 from bastion.monitoring.stage import Entry, MonitorStage
 from bastion.observability import Metrics
@@ -196,7 +197,7 @@ async def test_gauges_and_alerts_follow_accuracy_and_drift(monitoring: Monitorin
             fired.append(("resolve", key))
 
     metrics = Metrics()
-    monitoring.attach(SimpleNamespace(metrics=metrics, alerts=Alerts()))
+    monitoring.outlets = Outlets(metrics=metrics, alerts=Alerts())
     await monitoring.references.put("churn-model", 1, _profile(), source="training")
     await _serve(monitoring, np.random.default_rng(5).normal(2.0, 1.0, 300).tolist())
     await monitoring.feedback.record("r0", label="b")
@@ -211,9 +212,10 @@ async def test_gauges_and_alerts_follow_accuracy_and_drift(monitoring: Monitorin
 
 
 async def test_a_stopped_writer_drops_and_counts(database: Database) -> None:
-    svc = MonitoringService(MonitoringSettings(), database, scrub=PiiDetector().scrub)
     metrics = Metrics()
-    svc.attach(SimpleNamespace(metrics=metrics))
+    svc = MonitoringService(
+        MonitoringSettings(), database, scrub=PiiDetector().scrub, outlets=Outlets(metrics=metrics)
+    )
     await MonitorStage(svc)(make_call([{"x": 1}]), answer([{"label": "a"}]))
     assert svc.writer.dropped == 1
     assert value(exposition(metrics), "bastion_prediction_log_dropped_total") == 1
@@ -264,7 +266,7 @@ async def test_a_configured_drift_rule_replaces_the_built_in_event(
         async def resolve(self, key: str) -> None:
             fired.append("resolve")
 
-    monitoring.attach(SimpleNamespace(alerts=Alerts()))
+    monitoring.outlets = Outlets(alerts=Alerts())
     await monitoring.references.put("churn-model", 1, _profile(), source="training")
     await _serve(monitoring, np.random.default_rng(5).normal(2.0, 1.0, 300).tolist())
     await monitoring.refresh()

@@ -106,7 +106,7 @@ async def test_payloads_are_scrubbed_unless_the_tenant_opted_into_sealed_payload
     assert closed is not None and closed.inputs == [None] and closed.outputs == [None]
 
     keys = _encryptor()
-    svc.outlets.attach(type("Svc", (), {"encryptor": keys})())
+    svc.outlets.encryptor = keys
     await log(
         svc,
         entry("sealed", [{"label": "x"}], inputs=[text], tenant="sealed"),
@@ -118,7 +118,7 @@ async def test_payloads_are_scrubbed_unless_the_tenant_opted_into_sealed_payload
     assert sealed is not None and sealed.inputs == [text] and row.label == "x"
     assert (await svc.predictions.rows("other"))[0].mode == "scrubbed"
 
-    svc.outlets.attach(None)
+    svc.outlets.encryptor = None
     with pytest.raises(ConfigError, match="no encryption key"):
         await svc.predictions.get("sealed")
 

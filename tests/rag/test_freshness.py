@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import CollectorRegistry
 
 from bastion.observability.alerts import AlertManager
+from bastion.observability.alerts.sql import SqlAlertHistory
 from bastion.rag import RagService
-from bastion.rag.freshness import dedupe_key
+from bastion.rag.freshness import Freshness, dedupe_key
 from bastion.settings.alerts import AlertSettings
-from bastion.store.alerts_tables import SqlAlertHistory
 from tests.rag.conftest import ALICE
 
 
@@ -28,7 +28,9 @@ async def test_a_stale_collection_raises_its_alert_until_reindexed(
     alerts = []
     for svc in (one, two):
         manager = AlertManager.from_settings(AlertSettings(), SqlAlertHistory(svc.store.db))
-        svc.freshness.attach(alerts=manager, registry=registry if svc is one else None)
+        svc.freshness = Freshness(
+            svc.store, 3600, alerts=manager, registry=registry if svc is one else None
+        )
         alerts.append(manager)
 
     now = datetime.now(UTC)

@@ -9,6 +9,7 @@ from typing import Any
 from bastion.backends.base import Prediction
 from bastion.pipeline import Call
 from bastion.review import ReviewService
+from bastion.review.hooks import Hooks
 from bastion.review.intake import Candidate
 from bastion.services import Services
 from tests.review.conftest import FakeClock, policy, principal
@@ -39,23 +40,17 @@ class Gauge:
         self.values[self.label] = value
 
 
-@dataclass
-class Others:
-    alerts: Alerts
-    metrics: Any
-
-
 async def test_overdue_items_escalate_then_alert_once(make_services: Any) -> None:
     svc: Services = await make_services([policy(sla_s=60)])
     clock = FakeClock()
-    review = ReviewService(svc.settings.review, svc.db, svc.deployments, clock=clock)
     alerts, gauge = Alerts(), Gauge()
 
     @dataclass
     class Metrics:
         review_backlog: Gauge
 
-    review.connect(Others(alerts, Metrics(gauge)))
+    hooks = Hooks(alerts=alerts, metrics=Metrics(gauge))
+    review = ReviewService(svc.settings.review, svc.db, svc.deployments, clock=clock, hooks=hooks)
     call = Call("r1", "classifier", "predict", [{"confidence": 0.1}], False, time.perf_counter())
     candidates = [Candidate(0, Prediction({"label": "spam"}, 0.1), ("confidence",))]
     result = await svc.deployments.get("classifier").live().run(call)

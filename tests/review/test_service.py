@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from bastion.errors import Forbidden, InvalidRequest, NotFound
 from bastion.pipeline import Call
 from bastion.review import ReviewService
+from bastion.review.hooks import Hooks
+from bastion.review.payload import PayloadCodec
 from bastion.services import Services
 from tests.review.conftest import policy, principal
 
@@ -164,14 +166,9 @@ async def test_decisions_reach_feedback_audit_and_encrypted_storage(make_service
     svc = await make_services([policy()])
     feedback, audit = Recorder(), Recorder()
 
-    @dataclass
-    class Others:
-        encryptor: AesGcm
-        feedback: Recorder
-        audit: Recorder
-        predictions: PredictionLog
-
-    _review(svc).connect(Others(AesGcm(), feedback, audit, PredictionLog()))
+    review = _review(svc)  # as if built with these collaborators
+    review.hooks = Hooks(feedback=feedback, audit=audit, predictions=PredictionLog())
+    review.codec = PayloadCodec(AesGcm(), None)
     item_id = await _queued(svc, rid="req-5")
     item = await _review(svc).queue.get(item_id)
     assert item is not None and item.encrypted and b"note" not in item.payload

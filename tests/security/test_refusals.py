@@ -58,8 +58,7 @@ def test_windows_stay_bounded_under_a_flood_of_distinct_keys() -> None:
 async def test_past_the_limit_an_address_is_throttled_and_one_alert_fires() -> None:
     clock, audit, alerts = Clock(), Audit(), Alerts()
     settings = RefusalSettings(max_failures=3, audit_per_window=2, window_s=60)
-    recorder = RefusalRecorder(settings, clock=clock)
-    recorder.attach(audit=audit, alerts=alerts)
+    recorder = RefusalRecorder(settings, audit=audit, alerts=alerts, clock=clock)
     for _ in range(5):
         assert recorder.throttled("10.0.0.1", None) is None or _ >= 3
         recorder.refused(refusal(prefix=None))

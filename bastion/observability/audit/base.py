@@ -25,7 +25,7 @@ class AuditQuery:
 
 
 class AuditStore(Protocol):
-    """Appends batches to the chain and reads it back (``bastion.store.audit_tables``).
+    """Appends batches to the chain and reads it back (``observability/audit/sql.py``).
 
     ``append`` must read the last record and insert after it in one transaction that no other
     writer (process or replica) can interleave with.

@@ -13,28 +13,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
+from bastion.store.audit_tables import WIDTHS  # the columns' widths: text is clipped to them
+
 if TYPE_CHECKING:
     from bastion.store.actions_tables import OutboxIntent
 
 GENESIS = "0" * 64
 Kind = Literal["interaction", "admin", "action"]
 
-# Column widths of the stored text fields; longer values are clipped before hashing, so that
-# what is hashed is exactly what is stored.
-WIDTHS = {
-    "kind": 16,
-    "action": 64,
-    "actor_key_id": 64,
-    "actor_name": 200,
-    "tenant": 100,
-    "deployment": 200,
-    "request_id": 100,
-    "status": 16,
-    "error_type": 64,
-    "decision": 64,
-    "target": 300,
-    "payload_key": 32,
-}
 
 _ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 

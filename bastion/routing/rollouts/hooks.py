@@ -1,37 +1,37 @@
-"""Cross-team outlets of rollouts: audit records and alerts, used when the app provides them."""
+"""Cross-team outlets of rollouts: audit records, alerts and feedback, handed at construction."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
+
+if TYPE_CHECKING:
+    from bastion.observability.sinks import AlertSink, AuditSink
+    from bastion.routing.rollouts.ab import OutcomeSource
 
 log = structlog.get_logger(__name__)
 
 
 class Hooks:
-    """Looks ``audit`` and ``alerts`` up on the app's Services at call time.
+    """The sinks of other concerns, each None when that concern is off: then an audit record
+    or alert is only logged, and A/B reports carry no outcomes."""
 
-    Both belong to other concerns and may be absent (an older build, a CLI without them):
-    then the record is only logged. Services is attached after the composition root built it.
-    """
-
-    def __init__(self, services: Any = None) -> None:
-        self._services = services
-
-    def attach(self, services: Any) -> None:
-        self._services = services
-
-    def lookup(self, name: str) -> Any:
-        """A service of another concern (``feedback``, ``metrics`` …), or None when absent."""
-        return getattr(self._services, name, None)
+    def __init__(
+        self,
+        audit: AuditSink | None = None,
+        alerts: AlertSink | None = None,
+        feedback: OutcomeSource | None = None,
+    ) -> None:
+        self._audit = audit
+        self._alerts = alerts
+        self.feedback = feedback
 
     async def audit(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
-        audit = getattr(self._services, "audit", None)
-        if audit is None:
+        if self._audit is None:
             log.info("rollout_audit_unrecorded", actor=actor, action=action, target=target)
             return
-        await audit.admin(actor, action, target, details)
+        await self._audit.admin(actor, action, target, details)
 
     async def alert(
         self,
@@ -43,11 +43,10 @@ class Hooks:
         details: dict[str, Any],
         dedupe_key: str,
     ) -> None:
-        alerts = getattr(self._services, "alerts", None)
-        if alerts is None:
+        if self._alerts is None:
             log.warning("rollout_alert_unsent", rule=rule, deployment=deployment, summary=summary)
             return
-        await alerts.fire(
+        await self._alerts.fire(
             rule,
             severity=severity,
             deployment=deployment,

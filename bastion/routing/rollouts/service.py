@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,9 +33,11 @@ from bastion.store.tables import utcnow
 
 if TYPE_CHECKING:
     from bastion.backends.base import Prediction
+    from bastion.observability.sinks import AlertSink, AuditSink
     from bastion.pipeline.call import Call, Result
     from bastion.registry import Registry
     from bastion.routing.deployments import DeploymentManager
+    from bastion.routing.rollouts.ab import OutcomeSource
     from bastion.store import Database
 
 log = structlog.get_logger(__name__)
@@ -67,12 +69,15 @@ class RolloutService:
         clock: Callable[[], datetime] = utcnow,
         gate: GateCheck | None = None,
         process: str | None = None,
+        audit: AuditSink | None = None,
+        alerts: AlertSink | None = None,
+        feedback: OutcomeSource | None = None,
     ) -> None:
         self._settings = settings
         self._registry = registry
         self._deployments = deployments
         self._now = clock
-        self.hooks = Hooks()
+        self.hooks = Hooks(audit, alerts, feedback)
         self.store = RolloutStore(db, clock)
         control = CanaryControl(
             self.store,
@@ -100,7 +105,7 @@ class RolloutService:
             plans,
             configured,
             self.book,
-            feedback=lambda: self.hooks.lookup("feedback"),
+            feedback=lambda: self.hooks.feedback,
             clock=clock,
         )
         self._plans = plans
@@ -121,10 +126,6 @@ class RolloutService:
         self._last_flush = -math.inf
         self._warm: set[tuple[str, int]] = set()
         self.leader = False
-
-    def attach(self, services: Any) -> None:
-        """Give the service the app's Services (audit, alerts, feedback when present)."""
-        self.hooks.attach(services)
 
     # -- the hot path: no I/O, no awaits ------------------------------------------------------
 

@@ -11,9 +11,9 @@ import pytest
 
 from bastion.core.clock import FakeClock
 from bastion.observability.alerts import AlertManager, Notifier
+from bastion.observability.alerts.sql import SqlAlertHistory
 from bastion.settings.alerts import AlertSettings
 from bastion.store import Database
-from bastion.store.alerts_tables import SqlAlertHistory
 from tests.observability.alerts.conftest import Receiver, Wall
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from bastion.observability.audit import AuditEntry, AuditLog
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.settings.audit import AuditSettings
 from bastion.store import Database
-from bastion.store.audit_tables import SqlAuditStore
 from tests.support import WallClock
 
 

@@ -14,10 +14,10 @@ from sqlalchemy.engine import make_url
 
 from bastion.errors import Overloaded
 from bastion.observability.audit import AuditEntry, AuditLog, AuditQuery, AuditRecord, verify_log
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.security import Principal
 from bastion.settings.audit import AuditSettings
 from bastion.store import Database, migrate
-from bastion.store.audit_tables import SqlAuditStore
 from tests.observability.audit.conftest import Clock, entry
 
 

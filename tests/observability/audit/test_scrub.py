@@ -5,9 +5,9 @@ from __future__ import annotations
 from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
 from bastion.observability.audit import AuditLog, AuditQuery, verify_log
 from bastion.observability.audit.scrub import EntryScrubber
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.settings.audit import AuditSettings
 from bastion.store import Database
-from bastion.store.audit_tables import SqlAuditStore
 from tests.observability.audit.conftest import Clock, entry
 
 

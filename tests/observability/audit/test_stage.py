@@ -22,6 +22,7 @@ from bastion.observability.audit import (
     sha256_json,
     verify_log,
 )
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.pipeline import Call, Result
 from bastion.pipeline.call import GuardReport
 from bastion.pipeline.ending import StreamEnd, end_stream
@@ -29,7 +30,6 @@ from bastion.security import Principal
 from bastion.security.encryption import Encryptor
 from bastion.settings.audit import AuditSettings
 from bastion.store import Database
-from bastion.store.audit_tables import SqlAuditStore
 from tests.observability.audit.conftest import Clock
 from tests.observability.audit.test_log import GatedStore
 

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import delete, insert
 
 from bastion.observability.audit import AuditLog, AuditQuery, AuditRecord, verify_log
+from bastion.observability.audit.sql import SqlAuditStore
 from bastion.store import Database
-from bastion.store.audit_tables import AuditRecordRow, SqlAuditStore
+from bastion.store.audit_tables import AuditRecordRow
 from tests.observability.audit.conftest import entry
 
 

@@ -42,7 +42,6 @@ class Recorder:
 class Outlets:
     audit: Recorder
     alerts: Recorder
-    feedback: Any = None
 
 
 @dataclass
@@ -117,6 +116,7 @@ async def make_env(database_url: str, tmp_path: Path) -> AsyncIterator[Callable[
         await svc.registry.promote("m", 1, alias="production", actor="test")
         await svc.deployments.refresh()
         clock = FakeClock()
+        outlets = Outlets(Recorder(), Recorder())
         rollouts_svc = RolloutService(
             settings.rollouts,
             settings.deployments,
@@ -125,9 +125,9 @@ async def make_env(database_url: str, tmp_path: Path) -> AsyncIterator[Callable[
             svc.deployments,
             clock=clock,
             gate=gate,
+            audit=outlets.audit,
+            alerts=outlets.alerts,
         )
-        outlets = Outlets(Recorder(), Recorder())
-        rollouts_svc.attach(outlets)
         opened.append((svc, rollouts_svc))
         pipeline = assemble(
             settings,

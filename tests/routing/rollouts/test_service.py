@@ -198,7 +198,7 @@ async def test_ab_is_sticky_by_key_and_reports_arms(make_env: Callable[..., Any]
     scores = {}
     for arm, rids in (await env.rollouts.store.assignments("d", "default")).items():
         scores.update({r: 1.0 if arm == "a" else 0.0 for r in rids})
-    env.outlets.feedback = _Feedback(scores)
+    env.rollouts.hooks.feedback = _Feedback(scores)
     report = await env.rollouts.ops.ab_report("d")
     rows = {r["name"]: r for r in report["arms"]}
     assert rows["a"]["requests"] + rows["b"]["requests"] == 3 * len(arms)

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bastion.observability.alerts import NewAlert
+from bastion.observability.alerts.sql import SqlAlertHistory
 from bastion.store import Database
-from bastion.store.alerts_tables import SqlAlertHistory
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -89,9 +89,8 @@ def _intent(i: int) -> Any:
 
 def commit_in_process(n: int = 1500) -> dict[str, float]:
     """Median µs of one chain append (one record per batch), without and with an intent."""
-    from bastion.observability.audit.sqlite_writer import SqliteChainWriter
-
     from bastion.observability.audit.record import AuditEntry
+    from bastion.observability.audit.sqlite_writer import SqliteChainWriter
     from bastion.store import migrate
 
     results: dict[str, float] = {}

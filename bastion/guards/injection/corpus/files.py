@@ -49,9 +49,9 @@ def training_examples() -> list[Example]:
     from bastion.guards.injection.corpus.en_security import compose_security
     from bastion.guards.injection.corpus.en_templates import compose_en
     from bastion.guards.injection.corpus.intl import compose_intl
-    from bastion.guards.injection.corpus.intl_templates import PARTS_MORE
     from bastion.guards.injection.corpus.intl_templates_asia import PARTS_ASIA
     from bastion.guards.injection.corpus.intl_templates_europe import PARTS_EUROPE
+    from bastion.guards.injection.corpus.intl_templates_more import PARTS_MORE
 
     out = _seeds()
     seen = {e.text for e in out}

@@ -9,8 +9,9 @@ from collections import Counter
 import numpy as np
 
 from bastion.core.principal import Principal
+from bastion.rag.feed import DIMENSIONS, LoadedDocument
 from bastion.rag.index import IndexTuning, Mask, VectorIndex
-from bastion.rag.store import DIMENSIONS, LoadedDocument, RagStore
+from bastion.rag.store import RagStore
 from bastion.rag.visibility import DocFacts, principal_entries
 
 

@@ -4,7 +4,7 @@ touched, so that every replica's index can follow."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bastion.core.principal import Principal
 from bastion.errors import Conflict, NotFound
 from bastion.rag.base import Chunk, ChunkPolicy, Collection, DocumentInfo
-from bastion.rag.visibility import DocFacts, meta_values, visible_clause
+from bastion.rag.feed import ChangeFeed
+from bastion.rag.visibility import meta_values, visible_clause
 from bastion.store import Database
 from bastion.store.rag_tables import (
     RagAclRow,
@@ -28,8 +29,6 @@ from bastion.store.rag_tables import (
     RagMetaRow,
 )
 from bastion.store.tables import utcnow
-
-DIMENSIONS = 384
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +41,6 @@ class NewDocument:
     meta: dict[str, Any]
     acl: list[str] | None
     indexed_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedDocument:
-    """A document as the index needs it: its facts, chunk ids and vectors."""
-
-    pk: int
-    facts: DocFacts
-    chunk_ids: list[int]
-    vectors: np.ndarray[Any, np.dtype[np.float32]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +66,10 @@ def _collection(row: RagCollectionRow) -> Collection:
     )
 
 
-def _facts(row: RagDocumentRow) -> DocFacts:
-    acl = frozenset(row.acl) if row.acl else None
-    return DocFacts(row.tenant, acl, meta_values(row.meta or {}))
+class RagStore(ChangeFeed):
+    """Collections, documents and chunks: writes, listings, the checked fetch of search hits
+    (what replicas read to follow the collection is in ``rag.feed``)."""
 
-
-class RagStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -309,58 +296,6 @@ class RagStore:
             )
             for r in rows
         ]
-
-    # -- what replicas read ----------------------------------------------------------------
-
-    async def changes(self, collection_id: int, after: int) -> list[tuple[int, int]]:
-        """``(revision, document pk)`` changed after revision ``after``, in order."""
-        async with self.db.session() as session:
-            rows = await session.execute(
-                select(RagChangeRow.revision, RagChangeRow.document_id)
-                .where(RagChangeRow.collection_id == collection_id, RagChangeRow.revision > after)
-                .order_by(RagChangeRow.revision)
-            )
-            return [(int(r), int(d)) for r, d in rows]
-
-    async def load(self, document_pks: Sequence[int]) -> dict[int, LoadedDocument | None]:
-        """The current state of these documents (None: deleted)."""
-        out: dict[int, LoadedDocument | None] = dict.fromkeys(document_pks)
-        if not document_pks:
-            return out
-        async with self.db.session() as session:
-            docs = (
-                await session.scalars(
-                    select(RagDocumentRow).where(RagDocumentRow.id.in_(document_pks))
-                )
-            ).all()
-            chunks = await session.execute(
-                select(RagChunkRow.document_id, RagChunkRow.id, RagChunkRow.vector)
-                .where(RagChunkRow.document_id.in_(document_pks))
-                .order_by(RagChunkRow.document_id, RagChunkRow.ordinal)
-            )
-            by_doc: dict[int, list[tuple[int, bytes]]] = {}
-            for doc_pk, chunk_id, vector in chunks:
-                by_doc.setdefault(int(doc_pk), []).append((int(chunk_id), vector))
-        for row in docs:
-            got = by_doc.get(row.id, [])
-            vectors = np.frombuffer(b"".join(v for _, v in got), dtype="<f4").reshape(
-                len(got), DIMENSIONS
-            )
-            out[row.id] = LoadedDocument(row.id, _facts(row), [c for c, _ in got], vectors)
-        return out
-
-    async def all_documents(self, collection_id: int) -> AsyncIterator[list[int]]:
-        """The collection's document pks, in batches (a replica's first load)."""
-        async with self.db.session() as session:
-            pks = (
-                await session.scalars(
-                    select(RagDocumentRow.id)
-                    .where(RagDocumentRow.collection_id == collection_id)
-                    .order_by(RagDocumentRow.id)
-                )
-            ).all()
-        for start in range(0, len(pks), 500):
-            yield [int(p) for p in pks[start : start + 500]]
 
     async def fetch(
         self,

@@ -12,21 +12,11 @@ from bastion.api.oip_binary import decode_tensor
 from bastion.backends.base import Prediction
 from bastion.errors import InvalidRequest
 
-_NUMERIC = {
-    "BOOL",
-    "UINT8",
-    "UINT16",
-    "UINT32",
-    "UINT64",
-    "INT8",
-    "INT16",
-    "INT32",
-    "INT64",
-    "FP16",
-    "FP32",
-    "FP64",
-}
-_DATATYPES = _NUMERIC | {"BYTES"}
+# The protocol's tensor datatypes, in its order (the OpenAPI body lists them the same way).
+DATATYPES = ("BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
+             "FP16", "FP32", "FP64", "BYTES")  # fmt: skip
+_NUMERIC = frozenset(DATATYPES) - {"BYTES"}
+_DATATYPES = frozenset(DATATYPES)
 
 
 def _flatten(data: Any) -> list[Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bastion.api.oip_tensors import DATATYPES
+
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
@@ -104,21 +106,6 @@ EMBEDDINGS = _body(
         },
     }
 )
-_DATATYPES = [
-    "BOOL",
-    "UINT8",
-    "UINT16",
-    "UINT32",
-    "UINT64",
-    "INT8",
-    "INT16",
-    "INT32",
-    "INT64",
-    "FP16",
-    "FP32",
-    "FP64",
-    "BYTES",
-]
 OIP_INFER = _body(
     {
         "type": "object",
@@ -134,7 +121,7 @@ OIP_INFER = _body(
                     "properties": {
                         "name": {"type": "string"},
                         "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                        "datatype": {"enum": _DATATYPES},
+                        "datatype": {"enum": list(DATATYPES)},
                         "data": {"type": "array"},
                         "parameters": {"type": "object"},
                     },

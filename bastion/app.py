@@ -35,11 +35,12 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         svc = await build_services(settings)
-        watcher = asyncio.create_task(svc.deployments.watch())
-        review_sla = asyncio.create_task(svc.review.run_sla()) if svc.review else None
-        rollouts_loop = asyncio.create_task(svc.rollouts.run()) if svc.rollouts else None
-        if svc.alerts is not None:
-            svc.alerts.start()  # the evaluation loop; stopped by close_services
+        loops = [
+            asyncio.create_task(svc.deployments.watch()),  # alias changes → live swaps
+            asyncio.create_task(svc.review.run_sla()),
+            asyncio.create_task(svc.rollouts.run()),
+        ]
+        svc.alerts.start()  # the evaluation loop; stopped by close_services
         try:
             # Everything built so far lives as long as the process: move it out of the
             # collector's reach so that full collections stop rescanning it under load.
@@ -47,17 +48,10 @@ def create_app(settings: Settings) -> FastAPI:
             gc.freeze()
             yield {"services": svc}
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-            if review_sla is not None:
-                review_sla.cancel()
+            for loop in loops:
+                loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await review_sla
-            if rollouts_loop is not None:
-                rollouts_loop.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await rollouts_loop
+                    await loop
             await close_services(svc)
 
     app = _BastionApp(

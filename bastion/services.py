@@ -42,8 +42,15 @@ if TYPE_CHECKING:
     from bastion.store import Database
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Services:
+    """What ``build_services`` built, in one record (frozen: nothing is added to it later).
+
+    The first fields are always built (a concern that is switched off is still present, doing
+    nothing: the alert manager without rules, the review service without policies); the
+    optional ones are None when their concern is off.
+    """
+
     settings: Settings
     db: Database
     artifacts: Artifacts
@@ -55,28 +62,28 @@ class Services:
     gateway: Gateway
     cache: ResponseCache
     pipeline: Next
-    review: ReviewService | None = None
-    metrics: Metrics | None = None
-    tracing: Tracing | None = None
-    rollouts: RolloutService | None = None
-    alerts: AlertManager | None = None
-    governance: GovernanceRuntime | None = None
-    guards: GuardPolicies | None = None
-    audit: AuditLog | None = None
-    encryptor: Encryptor | None = None
-    monitoring: MonitoringService | None = None
-    predictions: PredictionLog | None = None
-    feedback: FeedbackStore | None = None
-    evaluation: EvaluationService | None = None
-    capacity: CapacityMeter | None = None
-    jobs: JobService | None = None
-    data: DataService | None = None
-    batches: BatchService | None = None
-    features: BuiltinFeatures | None = None
-    actions: ActionsService | None = None
-    async_requests: AsyncRequests | None = None
+    review: ReviewService
+    rollouts: RolloutService
+    alerts: AlertManager
+    governance: GovernanceRuntime
+    guards: GuardPolicies
+    evaluation: EvaluationService
+    capacity: CapacityMeter
+    data: DataService  # data contracts and the quarantine
+    features: BuiltinFeatures
+    async_requests: AsyncRequests
+    refusals: RefusalRecorder  # 401/403/429 counted, audited, throttled
+    openai_check: OpenAIRequestCheck  # OpenAI request bodies (contracts/openai)
     ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)
-    refusals: RefusalRecorder | None = None  # 401/403/429 counted, audited, throttled
-    openai_check: OpenAIRequestCheck | None = None  # OpenAI request bodies (contracts/openai)
+    metrics: Metrics | None = None  # observability.metrics_enabled
+    tracing: Tracing | None = None  # observability: tracing_enabled or an OTLP endpoint
+    audit: AuditLog | None = None  # audit.enabled
+    encryptor: Encryptor | None = None  # encryption keys configured
+    monitoring: MonitoringService | None = None  # monitoring.enabled, and its two parts:
+    predictions: PredictionLog | None = None  # monitoring.predictions
+    feedback: FeedbackStore | None = None  # monitoring.feedback
+    jobs: JobService | None = None  # jobs.enabled
+    batches: BatchService | None = None  # jobs.enabled: the OpenAI Files and Batch API
+    actions: ActionsService | None = None  # actions, events or intake declared
     prompts: PromptService | None = None  # prompt templates (prompts.enabled)
-    rag: RagService | None = None  # retrieval collections (bastion/rag)
+    rag: RagService | None = None  # retrieval collections (rag.enabled)

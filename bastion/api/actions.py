@@ -90,8 +90,6 @@ async def submit_async(request: Request, call: Call, render: Render) -> Response
     if params.get("async") not in ("true", "1"):
         raise InvalidRequest("async: use async=true (or leave it out)", details={"field": "async"})
     jobs = svc.async_requests
-    if jobs is None:
-        raise NotFound("asynchronous requests are not available on this server")
     call.principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
     await jobs.submit(call, svc.pipeline, render, params.get("callback"))
     location = f"/v1/predictions/{call.request_id}"
@@ -104,6 +102,4 @@ async def async_result(request: Request, request_id: str) -> Response:
     """The status of an ``?async=true`` request, then its result (the predict answer)."""
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    if svc.async_requests is None:
-        raise NotFound("asynchronous requests are not available on this server")
     return json_response(await svc.async_requests.get(request_id, principal))

@@ -91,8 +91,6 @@ async def _gated(
 ) -> list[Any]:
     """The alias's promotion gates: PromotionGateFailed (409) unless they pass or an admin
     overrides them; returns the overridden failures (audited once the alias moved)."""
-    if svc.evaluation is None:
-        return []
     return await svc.evaluation.guard.authorize(
         name,
         version,

@@ -24,7 +24,7 @@ from bastion.api.params import PathId
 from bastion.api.render import json_response
 from bastion.api.uploads import json_field, streamed_upload
 from bastion.backends.factories import check_flavor
-from bastion.errors import InvalidRequest, ModelNotReady
+from bastion.errors import InvalidRequest
 from bastion.security import require_roles
 from bastion.services import Services
 
@@ -133,8 +133,6 @@ async def upload_set(
     ``evaluation.max_set_bytes``); the same content again answers 200 with its version."""
     svc, principal = await caller(request, "operator")
     evaluation = svc.evaluation
-    if evaluation is None:
-        raise ModelNotReady("evaluation is not running in this server yet", retry_after=1)
     cap = evaluation.settings.max_set_bytes
     async with streamed_upload(
         request,

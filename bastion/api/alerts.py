@@ -12,7 +12,7 @@ from starlette.responses import Response
 from bastion.api.context import services
 from bastion.api.params import MAX_INT64, PathId
 from bastion.api.render import json_response
-from bastion.errors import ConfigError, Conflict, Forbidden, NotFound
+from bastion.errors import Conflict, Forbidden, NotFound
 from bastion.observability.alerts import Alert, AlertManager
 from bastion.security import Principal
 
@@ -46,10 +46,7 @@ async def _alerts(request: Request) -> tuple[AlertManager, Principal, Any]:
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
     if not principal.has_any("operator"):
         raise Forbidden("this route needs one of the roles: admin, operator")
-    manager: AlertManager | None = getattr(svc, "alerts", None)
-    if manager is None:
-        raise ConfigError("alerting is not part of this server build")
-    return manager, principal, svc
+    return svc.alerts, principal, svc
 
 
 @router.get("")
@@ -115,7 +112,7 @@ async def ack_alert(alert_id: PathId, request: Request) -> Response:
     alert = await manager.ack(alert_id, principal.name)
     if alert is None:
         raise Conflict(f"alert {alert_id} is already resolved; only firing alerts are acknowledged")
-    audit = getattr(svc, "audit", None)
+    audit = svc.audit
     if audit is not None:
         details = {"rule": alert.rule, "dedupe_key": alert.dedupe_key}
         await audit.admin(principal, "alert.acknowledged", f"alert:{alert_id}", details)

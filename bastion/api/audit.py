@@ -35,7 +35,7 @@ async def _audit(request: Request) -> tuple[AuditLog, Principal]:
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
     if "admin" not in principal.roles:  # later: other roles, scoped to their own tenant
         raise Forbidden("the audit log needs the admin role")
-    audit = getattr(svc, "audit", None)
+    audit = svc.audit
     if audit is None:
         raise NotFound("the audit log is disabled on this server (audit.enabled: false)")
     return audit, principal

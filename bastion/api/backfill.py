@@ -93,8 +93,6 @@ async def as_eval_set(
     """The backfill's rows as an eval set: input, expected (label, else what was answered)."""
     svc = services(request)
     assert svc.jobs is not None
-    if svc.evaluation is None:
-        raise ModelNotReady("evaluation is not running in this server")
     job = await svc.jobs.get(principal, job_id)
     svc.jobs.report(job)  # a succeeded backfill, or 409
     content = await asyncio.to_thread(eval_rows, svc.jobs.files(job))

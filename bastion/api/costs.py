@@ -78,8 +78,6 @@ async def budgets(
     """The current window of every budget that applies to a caller (an admin may name any
     key, team, tenant and deployment): limits, spent and reserved."""
     svc, principal = await _caller(request)
-    if svc.governance is None:
-        return json_response({"data": []})
     if principal.is_admin:
         subject = Subject(key or principal.key_id, tenant or principal.tenant, team, "")
     else:

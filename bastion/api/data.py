@@ -41,7 +41,6 @@ async def diff(
     request: Request, deployment: str, filename: str = "input", principal: Principal = OPERATOR
 ) -> Response:
     svc = services(request)
-    assert svc.data is not None
     require_deployment(principal, deployment)
     fmt = sniff_format(filename)
     loaded = svc.deployments.get(deployment).live()
@@ -64,7 +63,6 @@ async def diff(
 @router.get("/data/diff")
 async def latest(request: Request, principal: Principal = OPERATOR) -> Response:
     svc = services(request)
-    assert svc.data is not None
     found = {
         name: {**d.view(), "summary": d.summary()}
         for name, d in svc.data.reported.items()

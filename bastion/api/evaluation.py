@@ -20,7 +20,7 @@ from bastion.api.context import services
 from bastion.api.owned import model_owner
 from bastion.api.params import PathId, QueryId
 from bastion.api.render import json_response
-from bastion.errors import Forbidden, InvalidRequest, ModelNotReady, NotFound
+from bastion.errors import Forbidden, InvalidRequest, NotFound
 from bastion.evaluation import EvaluationService
 from bastion.evaluation.entities import EvalSet
 from bastion.evaluation.sets import parse_ref
@@ -53,8 +53,6 @@ APPROVE = Depends(_needs(own="approver"))
 
 def _evaluation(request: Request) -> tuple[Services, EvaluationService]:
     svc = services(request)
-    if svc.evaluation is None:
-        raise ModelNotReady("evaluation is not running in this server yet", retry_after=1)
     return svc, svc.evaluation
 
 

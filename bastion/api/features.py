@@ -65,7 +65,6 @@ async def _rows(request: Request, filename: str) -> list[Any]:
 
 def _features(request: Request) -> BuiltinFeatures:
     svc = services(request)
-    assert svc.features is not None, "create_app always builds the feature table"
     return svc.features
 
 
@@ -104,7 +103,7 @@ async def export(
     """With ``deployment``, each row is also prepared by its transform (as serving does)."""
     default = _when(as_of, "as_of") if as_of else datetime.now(UTC)
     svc = services(request)
-    transform = svc.data.transforms.get(deployment) if svc.data and deployment else None
+    transform = svc.data.transforms.get(deployment) if deployment else None
     entities = await _rows(request, filename)
     features = _features(request)
 

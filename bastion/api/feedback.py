@@ -47,7 +47,7 @@ class BaselineBody(_Body):
 async def _monitoring(request: Request) -> tuple[MonitoringService, Principal]:
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    monitoring: MonitoringService | None = getattr(svc, "monitoring", None)
+    monitoring = svc.monitoring
     if monitoring is None:
         raise NotFound("monitoring is off on this server (monitoring.enabled: false)")
     return monitoring, principal

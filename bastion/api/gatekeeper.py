@@ -9,14 +9,13 @@ refused write on the admin and review APIs — to the RefusalRecorder (security/
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion.api.render import error_response, wire_of
 from bastion.errors import BastionError, RateLimited, Unauthorized
 from bastion.security.jwt_auth import looks_like_jwt
 from bastion.security.refusals import Refusal, RefusalRecorder
+from bastion.services import Services
 
 PUBLIC = frozenset(
     {
@@ -75,12 +74,11 @@ class Gatekeeper:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.get("state") or {}
-        svc: Any = state.get("services")
-        recorder: RefusalRecorder | None = getattr(svc, "refusals", None)
-        if scope["type"] != "http" or recorder is None:
+        svc: Services | None = state.get("services")
+        if scope["type"] != "http" or svc is None:
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
+        path, recorder = scope["path"], svc.refusals
         if not is_public(path) and not await self._admit(scope, receive, send, svc, recorder):
             return
         status = 0
@@ -99,7 +97,7 @@ class Gatekeeper:
             recorder.refused(_refusal(scope, status, reason))
 
     async def _admit(
-        self, scope: Scope, receive: Receive, send: Send, svc: Any, recorder: RefusalRecorder
+        self, scope: Scope, receive: Receive, send: Send, svc: Services, recorder: RefusalRecorder
     ) -> bool:
         """Authenticate from the headers; False when the request was answered here."""
         header = _header(scope, b"authorization")

@@ -21,7 +21,7 @@ async def metrics(request: Request) -> Response:
     ``observability.metrics_require_key`` makes it need a key with the operator role.
     """
     svc = services(request)
-    found = getattr(svc, "metrics", None)
+    found = svc.metrics
     if found is None:
         raise NotFound("metrics are disabled; set observability.metrics_enabled: true to enable")
     if svc.settings.observability.metrics_require_key:

@@ -11,7 +11,7 @@ pipeline like an HTTP call to its endpoint (``line_caller``), charged once.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -43,8 +43,8 @@ _KINDS: dict[str, LlmKind] = {"/v1/chat/completions": "chat", "/v1/completions":
 def line_caller(
     pipeline: Next,
     settings: GovernanceSettings,
-    known: Any,
-    check: OpenAIRequestCheck | None = None,
+    known: Callable[[str], bool],
+    check: OpenAIRequestCheck,
 ) -> LineCaller:
     """Run one batch line as a call to its endpoint (never streamed); ``check`` refuses a
     line whose body breaks OpenAI's request (as the endpoint itself would) before it costs."""
@@ -57,8 +57,7 @@ def line_caller(
                     api=f"openai.{kind}", inputs=[body], batched=False,
                     started_at=time.perf_counter(), principal=principal)  # fmt: skip
         try:
-            if check is not None:
-                check.check(kind, body)
+            check.check(kind, body)
             if body.get("stream"):
                 raise InvalidRequest("stream: a batch line cannot be streamed")
             if not known(call.deployment):

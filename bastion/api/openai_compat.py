@@ -50,8 +50,7 @@ def _model(body: dict[str, Any]) -> str:
 
 
 def _check(svc: Services, kind: LlmKind, body: dict[str, Any]) -> None:
-    if svc.openai_check is not None:
-        svc.openai_check.check(kind, body)
+    svc.openai_check.check(kind, body)
 
 
 def _deadline(request: Request) -> Deadline | None:

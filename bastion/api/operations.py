@@ -14,7 +14,6 @@ from starlette.responses import Response
 from bastion.api.authn import caller
 from bastion.api.owned import changeable_model
 from bastion.api.render import json_response
-from bastion.errors import ConfigError
 from bastion.observability.capacity import recommend
 from bastion.readiness.drills import rollback_drill, test_notification
 from bastion.readiness.facts import facts
@@ -66,8 +65,6 @@ async def capacity(
     docs/scaling.md recommends for ``replicas`` running now."""
     svc, _ = await caller(request, "operator")
     meter = svc.capacity
-    if meter is None:
-        raise ConfigError("capacity signals are not part of this server build")
     snap = meter.snapshot()
     return json_response(
         {

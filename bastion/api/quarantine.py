@@ -42,7 +42,6 @@ class IdsBody(BaseModel):
 
 def _data(request: Request) -> tuple[Services, DataService]:
     svc = services(request)
-    assert svc.data is not None, "create_app always builds the data service"
     return svc, svc.data
 
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from bastion.api.context import services
 from bastion.api.params import MAX_INT64
 from bastion.api.render import json_response
-from bastion.errors import ConfigError, InvalidRequest
+from bastion.errors import InvalidRequest
 from bastion.review import ReviewService
 from bastion.review.export import MEDIA_TYPES
 
@@ -45,10 +45,7 @@ class OverrideBody(_Body):
 async def _review(request: Request) -> tuple[ReviewService, Any]:
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
-    review: ReviewService | None = getattr(svc, "review", None)
-    if review is None:
-        raise ConfigError("the review queue is not part of this server build")
-    return review, principal
+    return svc.review, principal
 
 
 @router.get("/v1/reviews/{review_id}")

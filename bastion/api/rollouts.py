@@ -12,7 +12,7 @@ from bastion.api.context import services
 from bastion.api.owned import deployment_owner
 from bastion.api.params import BodyId
 from bastion.api.render import json_response
-from bastion.errors import Forbidden, ModelNotReady
+from bastion.errors import Forbidden
 from bastion.routing.rollouts import RolloutService
 from bastion.routing.rollouts.operations import run_view
 from bastion.security import Principal
@@ -46,11 +46,8 @@ async def _operator(
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
     if not principal.has_any("operator"):
         raise Forbidden("this route needs one of the roles: admin, operator")
-    rollouts: RolloutService | None = getattr(svc, "rollouts", None)
-    if rollouts is None:
-        raise ModelNotReady("rollouts are not running in this server yet", retry_after=1)
     await deployment_owner(svc, principal, name, change=change)
-    return rollouts, principal
+    return svc.rollouts, principal
 
 
 @router.get("/{name}/shadow")

@@ -8,7 +8,9 @@ With ``--prune`` the documents whose files are gone are deleted.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import typer
@@ -20,8 +22,22 @@ app = typer.Typer(help="Retrieval collections: create, index files and folders, 
 SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf"})
 
 
-def _base(collection: str) -> str:
-    return f"/v1/admin/rag/collections/{quote(collection, safe='')}"
+PAGE = 1000  # documents per listing request
+
+
+def _base(collection: str, prefix: str = "/v1/admin/rag") -> str:
+    return f"{prefix}/collections/{quote(collection, safe='')}"
+
+
+def _documents(client: AdminClient, base: str) -> Iterator[dict[str, Any]]:
+    """Every document of the collection at ``base``, a page of ``PAGE`` at a time."""
+    after: str | None = None
+    while True:
+        page = client.get(f"{base}/documents", limit=PAGE, after=after)["data"]
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1]["doc_id"]
 
 
 @app.command("create")
@@ -83,23 +99,12 @@ def index(
         counts[done["outcome"]] = counts.get(done["outcome"], 0) + 1
         console.print(f"{done['outcome']:>9}  {doc_id}", highlight=False)
     if prune:
-        for doc_id in _listed(client, base) - seen:
+        for doc_id in {d["doc_id"] for d in _documents(client, base)} - seen:
             client.delete(f"{base}/documents/{quote(doc_id)}")
             counts["deleted"] = counts.get("deleted", 0) + 1
             console.print(f"{'deleted':>9}  {doc_id}", highlight=False)
     summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "no files"
     console.print(f"{collection}: {summary}")
-
-
-def _listed(client: AdminClient, base: str) -> set[str]:
-    out: set[str] = set()
-    after: str | None = None
-    while True:
-        page = client.get(f"{base}/documents", limit=1000, after=after)["data"]
-        out.update(d["doc_id"] for d in page)
-        if len(page) < 1000:
-            return out
-        after = page[-1]["doc_id"]
 
 
 @app.command("search")
@@ -121,8 +126,7 @@ def search(
         "filters": json.loads(filters) if filters else None,
         "hybrid": hybrid,
     }
-    path = f"/v1/rag/collections/{quote(collection, safe='')}/search"
-    for hit in client.post(path, body)["data"]:
+    for hit in client.post(f"{_base(collection, '/v1/rag')}/search", body)["data"]:
         typer.echo(json.dumps(hit))
 
 
@@ -135,7 +139,7 @@ def docs(
 ) -> None:
     """The documents of COLLECTION: id, chunks, content hash, indexed time."""
     client = AdminClient.resolve(url, key, config)
-    for d in client.get(f"{_base(collection)}/documents", limit=1000)["data"]:
+    for d in _documents(client, _base(collection)):
         line = f"{d['doc_id']}  {d['chunks']} chunks  {d['content_sha256'][:12]}  {d['indexed_at']}"
         console.print(line, highlight=False)
 

@@ -50,11 +50,10 @@ async def build(svc: Services, principal: Principal, now: datetime | None = None
     await _costs(svc, principal, now.date(), marks.get(rollups.USAGE, ""), out)
     _from_metrics(svc, principal, out)
     out.health = [d.status() for d in svc.deployments.all() if principal.can_use(d.name)]
-    if svc.alerts is not None:
-        active = await svc.alerts.active()
-        out.alerts_firing = sum(
-            1 for a in active if a.deployment is None or principal.can_use(a.deployment)
-        )
+    active = await svc.alerts.active()
+    out.alerts_firing = sum(
+        1 for a in active if a.deployment is None or principal.can_use(a.deployment)
+    )
     return out
 
 

@@ -20,7 +20,9 @@ from bastion.settings.data import DataSettings
 from bastion.store import Database
 
 if TYPE_CHECKING:
+    from bastion.observability.alerts.sources import Source
     from bastion.observability.sinks import SignalSink
+    from bastion.settings.alerts import AlertRuleSettings
 
 QUARANTINED = "quarantined"
 
@@ -155,11 +157,11 @@ class DataService:
             "version": result.version,
         }
 
-    def alert_source(self) -> Any:
+    def alert_source(self) -> Source:
         """An alert source for ``quarantine_rate`` rules (share of rows quarantined)."""
         from bastion.observability.alerts.rules import Measure
 
-        async def read(rule: Any) -> dict[str, Measure]:
+        async def read(rule: AlertRuleSettings) -> dict[str, Measure]:
             return {
                 dep: Measure(rate, checked, details)
                 for dep, (rate, checked, details) in self.rate.rates().items()

@@ -37,19 +37,11 @@ class LlmTarget:
     version: int = 1
 
     def check_inputs(self, inputs: list[Any], *, batched: bool) -> None:
+        """The body's shape (messages and their roles, …) was checked at the edge by
+        ``contracts/openai`` on every path that reaches an LLM group (the OpenAI routes,
+        prompt calls through them, batch lines); only ``max_tokens`` is still checked here,
+        since the edge does not look at it in an embeddings body."""
         body = inputs[0]
-        if "messages" in body:
-            messages = body["messages"]
-            if not isinstance(messages, list) or not messages:
-                raise InvalidRequest(
-                    "messages: a non-empty list is required", details={"field": "messages"}
-                )
-            for i, m in enumerate(messages):
-                if not isinstance(m, dict) or not isinstance(m.get("role"), str):
-                    raise InvalidRequest(
-                        f"messages[{i}]: an object with a 'role' is required",
-                        details={"field": f"messages[{i}]"},
-                    )
         max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
         if max_tokens is not None and (
             not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1

@@ -46,11 +46,6 @@ class PromptService:
         )
         self._watch: asyncio.Task[None] | None = None
 
-    def attach_retriever(self, retriever: Retriever | None) -> None:
-        """The server's retrieval service, built after this (kept if one is configured)."""
-        if retriever is not None and self.retriever is None:
-            self.retriever = self.runner.retriever = retriever
-
     async def start(self) -> None:
         """Read every alias now, then follow changes made by any replica."""
         await self.book.refresh(force=True)

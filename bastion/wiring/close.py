@@ -11,34 +11,26 @@ async def close_services(svc: Services) -> None:
         await svc.jobs.aclose()  # running jobs stop between calls; their leases lapse
     if svc.batches is not None:
         await svc.batches.aclose()
-    if svc.data is not None:
-        await svc.data.aclose()
-    if svc.features is not None:
-        await svc.features.aclose()  # writes the quarantined rows still queued
+    await svc.data.aclose()
+    await svc.features.aclose()  # writes the quarantined rows still queued
     if svc.rag is not None:
         await svc.rag.aclose()  # stops the freshness checks; index builds finish
     await svc.cache.aclose()
     await svc.gateway.aclose()
-    if svc.rollouts is not None:
-        await svc.rollouts.aclose()  # stops shadow workers, flushes stats, frees the lease
+    await svc.rollouts.aclose()  # stops shadow workers, flushes stats, frees the lease
     await svc.deployments.aclose()
     if svc.prompts is not None:
         await svc.prompts.aclose()  # stops following prompt alias changes
-    if svc.review is not None:
-        await svc.review.aclose()  # lets webhooks in flight finish (bounded)
+    await svc.review.aclose()  # lets webhooks in flight finish (bounded)
     if svc.monitoring is not None:
         await svc.monitoring.aclose()  # writes the predictions still queued (bounded)
     await close_observability(svc.metrics, svc.tracing)
-    if svc.alerts is not None:
-        await svc.alerts.aclose()  # stops evaluating; notifications in flight finish (bounded)
-    if svc.governance is not None:
-        await svc.governance.aclose()  # writes the last usage records, closes Redis
-    if svc.async_requests is not None:
-        await svc.async_requests.aclose()  # lets ?async=true runs in flight finish (bounded)
+    await svc.alerts.aclose()  # stops evaluating; notifications in flight finish (bounded)
+    await svc.governance.aclose()  # writes the last usage records, closes Redis
+    await svc.async_requests.aclose()  # lets ?async=true runs in flight finish (bounded)
     if svc.actions is not None:
         await svc.actions.aclose()  # stops the dispatcher and intake; closes destinations
-    if svc.refusals is not None:
-        svc.refusals.close()  # the count of refusals not audited one by one
+    svc.refusals.close()  # the count of refusals not audited one by one
     if svc.audit is not None:
         await svc.audit.aclose()  # commits the records still queued (bounded)
     await svc.authenticator.aclose()  # a JWKS refetch still running

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bastion.api import openai_batch as openai_batch_api
+from bastion.contracts.openai import OpenAIRequestCheck
 from bastion.data import QUARANTINED, DataService
 from bastion.errors import BastionError
 from bastion.features import BuiltinFeatures, EnrichStage
+from bastion.gateway import Gateway
+from bastion.governance.usage import UsageRecorder
 from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
 from bastion.jobs.batch_store import BatchStore
 from bastion.jobs.batches import BatchService
@@ -17,11 +22,13 @@ from bastion.jobs.entities import Chunk, Job, RowError
 from bastion.jobs.files import FileStore
 from bastion.jobs.formats import read_chunks
 from bastion.jobs.outputs import JobFiles
+from bastion.jobs.scorer import Screen
 from bastion.monitoring.references import ReferenceStore
 from bastion.observability.sinks import SignalSink
 from bastion.pipeline import Next
 from bastion.registry import Registry
 from bastion.routing import DeploymentManager
+from bastion.security import KeyStore
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database
@@ -46,18 +53,16 @@ def build_data(
     return DataService(settings.data, db, profile_of, signals=signals)
 
 
-def job_screen(svc: Services) -> Any:
+def job_screen(data: DataService, deployments: DeploymentManager, gateway: Gateway) -> Screen:
     """Batch rows against the deployment's data contract: bad rows go to the quarantine."""
-    data = svc.data
-    assert data is not None
 
     async def screen(
         job: Job, chunk: Chunk, rows: list[tuple[int, Any]]
     ) -> tuple[list[tuple[int, Any]], list[RowError]]:
         version = job.version
-        if version is None and job.deployment not in svc.gateway:
+        if version is None and job.deployment not in gateway:
             with contextlib.suppress(BastionError):
-                version = svc.deployments.get(job.deployment).live().version
+                version = deployments.get(job.deployment).live().version
         span = range(chunk.first_row, chunk.first_row + chunk.rows)
         good, held = await data.screen(job.tenant, job.deployment, version, job.id, rows, span)
         return good, [RowError(r, QUARANTINED, m, rule) for r, rule, m in held]
@@ -65,17 +70,17 @@ def job_screen(svc: Services) -> Any:
     return screen
 
 
-def job_precheck(settings: Settings, svc: Services) -> Any:
+def job_precheck(
+    settings: Settings, data: DataService, deployments: DeploymentManager
+) -> Callable[[Job, JobFiles], Awaitable[str | None]]:
     """Before a job's first row: block it when its input's schema changed (if so declared)."""
-    data = svc.data
-    assert data is not None
 
     async def check(job: Job, files: JobFiles) -> str | None:
         contract = data.contracts.contract(job.deployment)
         if contract is None or contract.on_schema_change != "block":
             return None
         try:
-            loaded = svc.deployments.get(job.deployment).live()
+            loaded = deployments.get(job.deployment).live()
         except BastionError:
             return None
         first = await asyncio.to_thread(
@@ -88,38 +93,63 @@ def job_precheck(settings: Settings, svc: Services) -> Any:
     return check
 
 
-def build_jobs(settings: Settings, svc: Services) -> JobService | None:
+@dataclass(frozen=True, slots=True)
+class JobInputs:
+    """What batch jobs and the OpenAI batches are built from (all built before them)."""
+
+    db: Database
+    pipeline: Next
+    keys: KeyStore
+    gateway: Gateway
+    deployments: DeploymentManager
+    data: DataService
+    openai_check: OpenAIRequestCheck
+    recorder: UsageRecorder | None  # the usage log, flushed per chunk (None: not recorded)
+
+
+def build_jobs(settings: Settings, given: JobInputs) -> JobService | None:
     """Batch jobs: the deployment pipeline as scorer, the usage log flushed per chunk."""
     if not settings.jobs.enabled:
         return None
-    pipeline: Next = svc.pipeline
     limits = ScorerLimits(
         call_rows=settings.jobs.call_rows,  # job calls may exceed limits.max_batch
         concurrency=settings.jobs.concurrency,
         max_retries=settings.jobs.max_retries,
     )
-    recorder = svc.governance.recorder if svc.governance is not None else None
+    gateway, deployments = given.gateway, given.deployments
 
     def known(name: str) -> bool:
-        return name in svc.gateway or any(d.name == name for d in svc.deployments.all())
+        return name in gateway or any(d.name == name for d in deployments.all())
 
     return JobService(
         settings.jobs,
-        JobLedger(svc.db),
-        ChunkScorer(pipeline, limits, screen=job_screen(svc)),
-        svc.keys,
+        JobLedger(given.db),
+        ChunkScorer(given.pipeline, limits, screen=job_screen(given.data, deployments, gateway)),
+        given.keys,
         settings.data_dir / "jobs",
         known=known,
-        flush_usage=recorder.flush if recorder is not None else None,
-        precheck=job_precheck(settings, svc),
+        flush_usage=given.recorder.flush if given.recorder is not None else None,
+        precheck=job_precheck(settings, given.data, deployments),
     )
 
 
-def attach_data_layer(settings: Settings, svc: Services) -> None:
-    svc.jobs = build_jobs(settings, svc)
-    svc.batches = build_batches(settings, svc)
-    if svc.alerts is not None and svc.data is not None:
-        svc.alerts.add_source("quarantine_rate", svc.data.alert_source())
+def build_batches(settings: Settings, given: JobInputs) -> BatchService | None:
+    """The OpenAI Files and Batch API: each line a call through the pipeline."""
+    if not settings.jobs.enabled:
+        return None
+    caller = openai_batch_api.line_caller(
+        given.pipeline, settings.governance, given.gateway.__contains__, given.openai_check
+    )
+    return BatchService(
+        BatchStore(given.db),
+        FileStore(given.db, settings.data_dir / "files"),
+        given.keys,
+        caller,
+        flush_usage=given.recorder.flush if given.recorder is not None else None,
+        concurrency=settings.jobs.concurrency * 2,
+        lease_s=settings.jobs.lease_s,
+        poll_interval_s=settings.jobs.poll_interval_s,
+    )
 
 
 def enrich_stage(settings: Settings, features: BuiltinFeatures) -> EnrichStage | None:
@@ -129,31 +159,10 @@ def enrich_stage(settings: Settings, features: BuiltinFeatures) -> EnrichStage |
 
 
 def start_data_layer(svc: Services) -> None:
-    if svc.features is not None and svc.settings.features.bindings:
+    if svc.settings.features.bindings:
         svc.features.start()  # the in-process cache's refresh
-    if svc.data is not None:
-        svc.data.start()  # the quarantine's writer (only with a data contract declared)
+    svc.data.start()  # the quarantine's writer (only with a data contract declared)
     if svc.jobs is not None:
         svc.jobs.start()
     if svc.batches is not None:
         svc.batches.start()
-
-
-def build_batches(settings: Settings, svc: Services) -> BatchService | None:
-    """The OpenAI Files and Batch API: each line a call through the pipeline."""
-    if not settings.jobs.enabled:
-        return None
-    recorder = svc.governance.recorder if svc.governance is not None else None
-    caller = openai_batch_api.line_caller(
-        svc.pipeline, settings.governance, svc.gateway.__contains__, svc.openai_check
-    )
-    return BatchService(
-        BatchStore(svc.db),
-        FileStore(svc.db, settings.data_dir / "files"),
-        svc.keys,
-        caller,
-        flush_usage=recorder.flush if recorder is not None else None,
-        concurrency=settings.jobs.concurrency * 2,
-        lease_s=settings.jobs.lease_s,
-        poll_interval_s=settings.jobs.poll_interval_s,
-    )

@@ -34,8 +34,8 @@ def build_prompts(
     gateway: Gateway,
     retriever: Retriever | None = None,
 ) -> PromptService | None:
-    """``retriever``: the server's own retrieval service, when it has one; else the one
-    ``prompts.retriever`` names (else retrieval steps answer 503)."""
+    """Retrieval steps use the retriever ``prompts.retriever`` names, else ``retriever`` (the
+    server's own retrieval collections, when it has them), else they answer 503."""
     if not settings.prompts.enabled:
         return None
     timeout = settings.prompts.eval_timeout_s
@@ -52,5 +52,5 @@ def build_prompts(
         db,
         evaluation,
         complete,
-        retriever or configured_retriever(settings.prompts.retriever),
+        configured_retriever(settings.prompts.retriever) or retriever,
     )

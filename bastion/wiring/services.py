@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bastion.actions import ActionsService
 from bastion.actions.async_requests import AsyncRequests
@@ -30,7 +29,6 @@ from bastion.observability.audit.scrub import EntryScrubber
 from bastion.observability.audit.sql import SqlAuditStore
 from bastion.observability.capacity import CapacityMeter
 from bastion.pipeline.assemble import assemble
-from bastion.rag import RagService
 from bastion.registry import Registry
 from bastion.registry.opening import open_artifacts
 from bastion.review import ReviewService
@@ -46,13 +44,17 @@ from bastion.security.refusals import RefusalRecorder
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database, migrate
+from bastion.wiring.alert_sources import alert_sources
 from bastion.wiring.data_layer import (
-    attach_data_layer,
+    JobInputs,
+    build_batches,
     build_data,
+    build_jobs,
     enrich_stage,
     start_data_layer,
 )
 from bastion.wiring.prompts import build_prompts
+from bastion.wiring.rag import build_rag
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -166,6 +168,24 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         transform=data.transform_stage(),
         act=actions.stage() if actions is not None else None,
     )
+    openai_check = OpenAIRequestCheck(
+        max_tokens=settings.governance.max_tokens,
+        unknown_fields=settings.openai.unknown_fields,
+    )
+    # jobs and batches drive the assembled pipeline, which never calls them: built after it
+    job_inputs = JobInputs(
+        db, pipeline, keys, gateway, deployments, data, openai_check, governance.recorder
+    )
+    sources = alert_sources(
+        gateway=gateway,
+        review=review,
+        data=data,
+        metrics=record.metrics,
+        monitoring=monitoring,
+    )
+    for kind, source in sources.items():
+        alerts.add_source(kind, source)
+    rag = build_rag(settings, db, resources, ownership, alerts, metrics_registry)
     svc = Services(
         settings=settings,
         db=db,
@@ -179,53 +199,45 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         cache=cache,
         pipeline=pipeline,
         review=review,
-        metrics=record.metrics,
-        tracing=record.tracing,
         rollouts=rollouts,
         alerts=alerts,
         governance=governance,
         guards=guards,
+        evaluation=evaluation,
+        capacity=build_capacity(settings, record, gateway, deployments),
+        data=data,
+        features=features,
+        async_requests=AsyncRequests(settings.actions, db),
+        refusals=RefusalRecorder(
+            settings.security.refusals, audit=audit, alerts=alerts, registry=metrics_registry
+        ),
+        openai_check=openai_check,
+        ownership=ownership,
+        metrics=record.metrics,
+        tracing=record.tracing,
         audit=audit,
         encryptor=encryptor,
         monitoring=monitoring,
         predictions=monitoring.predictions if monitoring is not None else None,
         feedback=monitoring.feedback if monitoring is not None else None,
-        evaluation=evaluation,
-        data=data,
-        features=features,
+        jobs=build_jobs(settings, job_inputs),
+        batches=build_batches(settings, job_inputs),
         actions=actions,
-        async_requests=AsyncRequests(settings.actions, db),
-        ownership=ownership,
-        refusals=RefusalRecorder(
-            settings.security.refusals, audit=audit, alerts=alerts, registry=metrics_registry
-        ),
-        openai_check=OpenAIRequestCheck(
-            max_tokens=settings.governance.max_tokens,
-            unknown_fields=settings.openai.unknown_fields,
-        ),
-        prompts=build_prompts(settings, db, evaluation, gateway),
+        prompts=build_prompts(settings, db, evaluation, gateway, retriever=rag),
+        rag=rag,
     )
-    svc.capacity = build_capacity(settings, record, gateway, deployments)
-    svc.rag = build_rag(settings, db, resources, ownership, alerts, metrics_registry)
     await start_services(svc)
     return svc
 
 
 async def start_services(svc: Services) -> None:
-    """Connect the services to each other and start their loops, in dependency order."""
-    assert svc.review is not None and svc.rollouts is not None
-    attach_data_layer(svc.settings, svc)  # jobs, batches, the quarantine and its alert source
-    if svc.governance is not None:
-        svc.governance.start()  # the usage log's group-commit writer
+    """Start the services' loops, in dependency order (everything is built and connected)."""
+    svc.governance.start()  # the usage log's group-commit writer
     await svc.deployments.start()
     if svc.prompts is not None:
-        # retrieval steps use the server's retrieval collections where it has them
-        svc.prompts.attach_retriever(svc.rag)
         await svc.prompts.start()  # every prompt alias read now, then followed
     start_data_layer(svc)  # claims queued jobs and batches, resumes those a dead process left
     await svc.rollouts.start()
-    if svc.alerts is not None:
-        svc.alerts.attach(svc)  # pull sources: breakers, review backlog, drift, … (as present)
     if svc.monitoring is not None:
         await svc.monitoring.start()  # the log's writer; live versions' drift references
     if svc.actions is not None:
@@ -284,45 +296,6 @@ def build_capacity(
     if record.metrics is not None:
         record.metrics.add_sampler(meter)
     return meter
-
-
-def build_rag(
-    settings: Settings,
-    db: Database,
-    resources: Resources,
-    ownership: Ownership,
-    alerts: AlertManager | None,
-    registry: CollectorRegistry | None,
-) -> RagService | None:
-    """Retrieval collections, embedding with the bundled MiniLM (None with rag off)."""
-    if not settings.rag.enabled:
-        return None
-    return RagService(
-        settings.rag,
-        db,
-        rag_encoder(settings, resources),
-        ownership=ownership,
-        alerts=alerts,
-        registry=registry,
-    )
-
-
-def rag_encoder(settings: Settings, resources: Resources) -> Callable[[Sequence[str]], Any]:
-    """The bundled MiniLM for retrieval: by default its copy with int8 matmuls (about twice
-    as fast on chunk-sized texts, cosine ≥ 0.99 to the bundled file; the guards' screen uses
-    the same copy). Built on first use, in the worker thread that embeds."""
-    from bastion.backends.encoder import bundled_encoder_paths, bundled_encoder_sha256
-    from bastion.guards.injection.fast import quantized_copy
-
-    cache = settings.data_dir / "cache"
-
-    def encode(texts: Sequence[str]) -> Any:
-        path = None
-        if settings.rag.quantized_encoder:
-            path = quantized_copy(bundled_encoder_paths()[0], cache, bundled_encoder_sha256())
-        return resources.text_encoder(path).encode(texts)
-
-    return encode
 
 
 def build_cache(settings: Settings) -> ResponseCache:

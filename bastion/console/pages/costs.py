@@ -64,8 +64,6 @@ async def show(page: Page) -> Response:
 
 async def _budgets(page: Page) -> list[dict[str, Any]]:
     governance = page.svc.governance
-    if governance is None:
-        return []
     p = page.principal
     usage = await governance.budget_usage(Subject(p.key_id, p.tenant, p.team, ""))
     return [_budget(u) for u in usage]

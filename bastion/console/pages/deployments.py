@@ -32,9 +32,7 @@ async def show(page: Page) -> Response:
     history = await registry.alias_history(name)
     history.sort(key=lambda e: e.id, reverse=True)
     hoffset = max(0, int_param(page.request.query_params.get("hoffset"), 0) or 0)
-    reports = []
-    if page.svc.evaluation is not None:
-        reports = await page.svc.evaluation.reports.list_reports(name, None, limit=20)
+    reports = await page.svc.evaluation.reports.list_reports(name, None, limit=20)
     live = next((d.status() for d in page.svc.deployments.all() if d.name == name), None)
     return page.render(
         "deployment.html",

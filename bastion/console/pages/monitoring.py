@@ -18,16 +18,12 @@ from bastion.monitoring.accuracy import ALL
 async def index(page: Page) -> Response:
     p = page.principal
     deployments = [d.status() for d in page.svc.deployments.all() if p.can_use(d.name)]
-    active: list[Any] = []
-    history: list[Any] = []
-    next_before = None
     manager = page.svc.alerts
-    if manager is not None:
-        before = int_param(page.request.query_params.get("before"))
-        found = await manager.list(limit=PAGE_SIZE, before_id=before)
-        history = [a.to_dict() for a in found if visible(p, a)]
-        active = [a.to_dict() for a in await manager.active() if visible(p, a)]
-        next_before = found[-1].id if len(found) == PAGE_SIZE else None
+    before = int_param(page.request.query_params.get("before"))
+    found = await manager.list(limit=PAGE_SIZE, before_id=before)
+    history = [a.to_dict() for a in found if visible(p, a)]
+    active = [a.to_dict() for a in await manager.active() if visible(p, a)]
+    next_before = found[-1].id if len(found) == PAGE_SIZE else None
     return page.render(
         "monitoring.html",
         active="monitoring",

@@ -5,7 +5,7 @@ from bastion.observability.alerts.manager import AlertManager
 from bastion.observability.alerts.notify import Notification, Notifier
 from bastion.observability.alerts.rules import Measure, recommended_rules
 from bastion.observability.alerts.signals import SignalRecorder, WindowStats
-from bastion.observability.alerts.sources import Source, default_sources
+from bastion.observability.alerts.sources import Source
 from bastion.observability.alerts.stage import SignalStage
 
 __all__ = [
@@ -20,6 +20,5 @@ __all__ = [
     "SignalStage",
     "Source",
     "WindowStats",
-    "default_sources",
     "recommended_rules",
 ]

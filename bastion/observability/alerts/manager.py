@@ -25,7 +25,7 @@ from bastion.observability.alerts.rules import (
     summarize,
 )
 from bastion.observability.alerts.signals import SignalRecorder
-from bastion.observability.alerts.sources import Source, default_sources
+from bastion.observability.alerts.sources import Source
 from bastion.settings.alerts import AlertRuleSettings, AlertSettings
 
 log = structlog.get_logger(__name__)
@@ -85,16 +85,12 @@ class AlertManager:
         )
         return cls(settings, history, notifier)
 
-    def attach(self, services: Any) -> None:
-        """Find the pull sources the app offers (``default_sources``); call it once every
-        service is built. Sources added with ``add_source`` before are kept."""
-        for kind, source in default_sources(services).items():
-            self._sources.setdefault(kind, source)
-
     # -- signals -------------------------------------------------------------------------
 
     def add_source(self, kind: str, source: Source) -> None:
-        """Where rules of ``kind`` read their values (replacing any earlier source)."""
+        """Where rules of ``kind`` read their values (replacing any earlier source). The
+        composition root hands each source here once the service it reads is built
+        (``bastion/wiring/alert_sources.py``)."""
         self._sources[kind] = source
 
     def set_gauge(

@@ -1,29 +1,53 @@
 """Pull-style signals: breaker state, review backlog, drift and accuracy from other services.
 
-Each source is ``async (rule) -> {subject: Measure}``. ``default_sources`` finds what the
-running app has, duck-typed through ``getattr`` so that alerting works with whichever of
-those services are built (see docs/alerts.md, "Where signals come from").
+Each source is ``async (rule) -> {subject: Measure}``, built from one typed reader. Which
+sources a server has is decided where its services are built (``bastion/wiring/
+alert_sources.py``), which hands each one to ``AlertManager.add_source`` by rule kind; see
+docs/alerts.md, "Where signals come from".
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
-
-import structlog
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bastion.errors import BastionError
 from bastion.observability.alerts.rules import Measure
 from bastion.settings.alerts import AlertRuleSettings
 
-log = structlog.get_logger(__name__)
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
 
 Source = Callable[[AlertRuleSettings], Awaitable[dict[str, Measure]]]
 OVERALL = "_overall"
 ALL = "_all"
 QUALITY_GAUGE = "bastion_model_quality"
+
+
+class Collecting(Protocol):
+    """A Prometheus gauge or registry: what the gauge sources read."""
+
+    def collect(self) -> Iterable[Metric]: ...
+
+
+class DriftFigures(Protocol):
+    """What the drift source reads of one report (``bastion.monitoring.DriftReport``)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def rows(self) -> int: ...
+    def drifted(self) -> list[str]: ...
+
+
+class DriftReader(Protocol):
+    """The two methods of ``bastion.monitoring.DriftMonitor`` the drift source reads."""
+
+    def monitored(self) -> list[tuple[str, int]]: ...
+    def report(self, deployment: str, version: int) -> DriftFigures: ...
 
 
 def breaker_source(status: Callable[[], list[dict[str, Any]]]) -> Source:
@@ -46,7 +70,7 @@ def _breaker_state(upstream: Mapping[str, Any]) -> str | None:
     return breaker.get("state") if isinstance(breaker, Mapping) else None
 
 
-def gauge_source(gauge: Any, label: str = "deployment") -> Source:
+def gauge_source(gauge: Collecting, label: str = "deployment") -> Source:
     """The largest value per ``label`` of a prometheus_client gauge.
 
     A ``signal`` label (``bastion_drift_score``) is read at ``_overall`` only: its other
@@ -69,7 +93,7 @@ def gauge_source(gauge: Any, label: str = "deployment") -> Source:
     return read
 
 
-def quality_source(registry: Any, metric: str = "accuracy") -> Source:
+def quality_source(registry: Collecting, metric: str = "accuracy") -> Source:
     """Accuracy per deployment from the monitoring team's ``bastion_model_quality`` gauge
     (labels deployment, version, window, segment, value, metric): the newest version's
     whole-traffic figure (``segment="_all"``), in the worst of its windows that has at least
@@ -114,7 +138,7 @@ def counts_source(counts: Callable[[], Awaitable[Mapping[str, int]]]) -> Source:
     return read
 
 
-def drift_monitor_source(monitor: Any) -> Source:
+def drift_monitor_source(monitor: DriftReader) -> Source:
     """Drift score per deployment from a ``DriftMonitor`` (its latest monitored version).
 
     Reports are computed in a worker thread: they run statistics over whole windows.
@@ -129,7 +153,7 @@ def drift_monitor_source(monitor: Any) -> Source:
     return read
 
 
-def _drift_reports(monitor: Any, latest: Mapping[str, int]) -> dict[str, Measure]:
+def _drift_reports(monitor: DriftReader, latest: Mapping[str, int]) -> dict[str, Measure]:
     out: dict[str, Measure] = {}
     for deployment, version in latest.items():
         try:
@@ -141,56 +165,4 @@ def _drift_reports(monitor: Any, latest: Mapping[str, int]) -> dict[str, Measure
         score = float(report.score) if report.status == "drift" else 0.0
         details = {"version": version, "status": report.status, "drifted": report.drifted()}
         out[deployment] = Measure(score, int(report.rows), details)
-    return out
-
-
-def _find(obj: Any, paths: Iterable[tuple[str, ...]]) -> Any:
-    for path in paths:
-        found = obj
-        for name in path:
-            found = getattr(found, name, None)
-            if found is None:
-                break
-        if found is not None:
-            return found
-    return None
-
-
-def default_sources(svc: Any) -> dict[str, Source]:
-    """The sources this app offers, by rule kind (kinds without one see only gauges pushed
-    with ``AlertManager.set_gauge``):
-
-    breaker_open   ``svc.gateway.status()``
-    review_backlog ``svc.review.queue.backlog()`` (the database: every process agrees), else
-                   the ``svc.metrics.review_backlog`` gauge
-    drift          the ``svc.metrics.drift_score`` gauge (``signal="_overall"``), else a
-                   ``DriftMonitor`` at ``svc.drift`` / ``svc.drift_monitor``
-    accuracy       the ``bastion_model_quality`` gauge on ``svc.metrics.registry`` (set by
-                   monitoring from delayed labels)
-    """
-    out: dict[str, Source] = {}
-    status = getattr(getattr(svc, "gateway", None), "status", None)
-    if callable(status):
-        out["breaker_open"] = breaker_source(status)
-    backlog = _find(svc, [("review", "queue", "backlog"), ("review", "backlog")])
-    if backlog is not None and inspect.iscoroutinefunction(backlog):
-        out["review_backlog"] = counts_source(backlog)
-    metrics = getattr(svc, "metrics", None)
-    for kind, name in (
-        ("review_backlog", "review_backlog"),
-        ("drift", "drift_score"),
-    ):
-        gauge = getattr(metrics, name, None)
-        if kind not in out and callable(getattr(gauge, "collect", None)):
-            out[kind] = gauge_source(gauge)
-    registry = getattr(metrics, "registry", None)
-    if callable(getattr(registry, "collect", None)):
-        out["accuracy"] = quality_source(registry)
-    if "drift" not in out:
-        monitor = _find(svc, [("drift",), ("drift_monitor",), ("monitoring", "drift")])
-        if callable(getattr(monitor, "monitored", None)) and callable(
-            getattr(monitor, "report", None)
-        ):
-            out["drift"] = drift_monitor_source(monitor)
-    log.debug("alert_sources_found", kinds=sorted(out))
     return out

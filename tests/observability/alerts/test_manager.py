@@ -11,6 +11,7 @@ import pytest
 
 from bastion.core.clock import FakeClock
 from bastion.observability.alerts import AlertManager, Notifier
+from bastion.observability.alerts.sources import breaker_source
 from bastion.observability.alerts.sql import SqlAlertHistory
 from bastion.settings.alerts import AlertSettings
 from bastion.store import Database
@@ -241,7 +242,7 @@ async def test_pull_sources_and_pushed_gauges(
         },
         {"group": "embed", "upstreams": [{"name": "c", "breaker": {"state": "closed"}}]},
     ]
-    manager.attach(SimpleNamespace(gateway=SimpleNamespace(status=lambda: status)))
+    manager.add_source("breaker_open", breaker_source(lambda: status))
     manager.set_gauge("accuracy", "fraud", 0.7, samples=50)
     manager.set_gauge("accuracy", "spam", 0.7, samples=3)  # too few labels to judge
     await _round(manager, clocks)

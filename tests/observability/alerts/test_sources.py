@@ -8,7 +8,13 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge
 
 from bastion.errors import NotFound
-from bastion.observability.alerts.sources import default_sources
+from bastion.observability.alerts.sources import (
+    breaker_source,
+    counts_source,
+    drift_monitor_source,
+    gauge_source,
+    quality_source,
+)
 from bastion.settings.alerts import AlertRuleSettings
 
 RULE = AlertRuleSettings(name="r", kind="drift", threshold=0.1)
@@ -24,8 +30,7 @@ async def test_breakers_from_the_gateway_status() -> None:
             ],
         }
     ]
-    sources = default_sources(SimpleNamespace(gateway=SimpleNamespace(status=lambda: status)))
-    measured = await sources["breaker_open"](RULE)
+    measured = await breaker_source(lambda: status)(RULE)
     assert measured["chat"].value == 1 and measured["chat"].details["open"] == ["a"]
 
 
@@ -36,25 +41,16 @@ async def test_gauges_from_the_metrics_registry() -> None:
     drift.labels("fraud", "amount").set(7.5)  # a statistic, not a score: ignored
     backlog = Gauge("bastion_review_backlog", "b", ["deployment"], registry=registry)
     backlog.labels("fraud").set(12)
-    metrics = SimpleNamespace(drift_score=drift, review_backlog=backlog)
-    sources = default_sources(SimpleNamespace(metrics=metrics))
-    assert (await sources["drift"](RULE))["fraud"].value == 0.3
-    assert (await sources["review_backlog"](RULE))["fraud"].value == 12
-    assert "accuracy" not in sources and "breaker_open" not in sources
+    assert (await gauge_source(drift)(RULE))["fraud"].value == 0.3
+    assert (await gauge_source(backlog)(RULE))["fraud"].value == 12
 
 
-async def test_review_queue_backlog_is_preferred_over_the_gauge() -> None:
+async def test_review_backlog_from_the_queue() -> None:
     async def backlog() -> dict[str, int]:
         return {"fraud": 40}
 
-    registry = CollectorRegistry()
-    gauge = Gauge("bastion_review_backlog", "b", ["deployment"], registry=registry)
-    gauge.labels("fraud").set(1)
-    svc = SimpleNamespace(
-        review=SimpleNamespace(queue=SimpleNamespace(backlog=backlog)),
-        metrics=SimpleNamespace(review_backlog=gauge),
-    )
-    assert (await default_sources(svc)["review_backlog"](RULE))["fraud"].value == 40
+    measured = (await counts_source(backlog)(RULE))["fraud"]
+    assert (measured.value, measured.samples) == (40, 40)
 
 
 class _Monitor:
@@ -73,7 +69,7 @@ class _Monitor:
 
 
 async def test_drift_monitor_reports_the_latest_version() -> None:
-    measured = await default_sources(SimpleNamespace(drift=_Monitor()))["drift"](RULE)
+    measured = await drift_monitor_source(_Monitor())(RULE)
     assert measured["fraud"].value == 0.4 and measured["fraud"].details["version"] == 2
     assert measured["spam"].value == 0.0
     assert "new" not in measured
@@ -96,8 +92,7 @@ async def test_accuracy_from_the_model_quality_gauge() -> None:
         quality.labels("fraud", str(version), window, "_all", "_all", "accuracy").set(accuracy)
         quality.labels("fraud", str(version), window, "_all", "_all", "labelled").set(labelled)
     quality.labels("fraud", "2", "24h", "country", "fr", "accuracy").set(0.1)  # a segment
-    svc = SimpleNamespace(metrics=SimpleNamespace(registry=registry))
     rule = AlertRuleSettings(name="acc", kind="accuracy", threshold=0.9, min_requests=50)
-    measured = (await default_sources(svc)["accuracy"](rule))["fraud"]
+    measured = (await quality_source(registry)(rule))["fraud"]
     assert (measured.value, measured.samples) == (0.85, 400)
     assert measured.details == {"version": 2, "window": "24h", "labelled": 400}

@@ -5,8 +5,9 @@ costs as much as a real one (more, counting attention). Each run also has a fixe
 the bundled MiniLM, about as much as 16 tokens: its 40 MB of float32 weights are read once
 per run). So one run of 32 texts of 5 to 50 tokens computes 32 x 50 tokens for about 700 real
 ones, and costs more than the 32 texts encoded one by one; cut into runs of similar length it
-costs about a third of that. The plan below picks the cut that computes the fewest tokens,
-counting each run's fixed cost, among contiguous groups of the texts sorted by length.
+costs less than half of that (bench/RESULTS.md, "Micro-batching"). The plan below picks
+the cut that computes the fewest tokens, counting each run's fixed cost, among contiguous
+groups of the texts sorted by length.
 """
 
 from __future__ import annotations

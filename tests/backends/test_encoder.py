@@ -57,6 +57,29 @@ def test_batches_keep_order_and_match_single_texts(resources: Resources) -> None
     assert encoder.encode([]).shape == (0, DIMENSIONS)
 
 
+def test_mixed_lengths_give_the_vectors_of_single_texts(resources: Resources) -> None:
+    encoder = resources.text_encoder()
+    assert encoder.batch_invariant  # the bundled file: float activations
+    texts = ["hi", "refund please", "word " * 180, "ok", "the parcel is late " * 12, ""] * 7
+    batch = encoder.encode(texts)
+    singles = np.vstack([encoder.encode([t]) for t in texts])
+    assert np.all(np.sum(batch * singles, axis=1) >= 0.999999)
+
+
+def test_a_copy_whose_vectors_depend_on_the_run_keeps_its_fixed_chunks(tmp_path: Path) -> None:
+    from bastion.guards.injection.fast import quantized_copy
+
+    model, tokenizer = bundled_encoder_paths()
+    encoder = MiniLMEncoder(quantized_copy(model, tmp_path), tokenizer)
+    assert not encoder.batch_invariant  # int8 activations, quantized per run
+    texts = [f"text {i} " + "word " * (i * 7 % 50) for i in range(40)]
+    by_chars = sorted(range(40), key=lambda i: len(texts[i]))
+    expected = np.empty((40, DIMENSIONS), dtype=np.float32)
+    for chunk in (by_chars[:32], by_chars[32:]):  # as before length planning existed
+        expected[chunk] = encoder.encode([texts[i] for i in chunk])
+    assert np.array_equal(encoder.encode(texts), expected)
+
+
 def test_non_strings_are_refused(resources: Resources) -> None:
     with pytest.raises(InvalidRequest, match=r"inputs\[1\]: expected a string"):
         resources.text_encoder().encode(["fine", 3])  # type: ignore[list-item]

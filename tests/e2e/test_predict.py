@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import openai
 import pytest
@@ -67,6 +69,23 @@ def test_embeddings_with_the_openai_sdk(demo_server: Server) -> None:
         openai.OpenAI(base_url=demo_server.url + "/v1", api_key="bst_wrong").embeddings.create(
             model="minilm", input="x"
         )
+
+
+def test_concurrent_embeddings_of_mixed_lengths_match_one_by_one(demo_server: Server) -> None:
+    """Concurrent requests share micro-batches (on by default for embeddings) whose texts
+    differ in length; each still gets the vector it gets alone."""
+    texts = ["hi", "refund please", "the parcel is late " * 30, "ok", "word " * 120, "a b"] * 4
+
+    def embed(text: str) -> list[float]:
+        r = demo_server.post("/v1/embeddings", json={"model": "minilm", "input": text})
+        assert r.status_code == 200, r.text
+        return list(r.json()["data"][0]["embedding"])
+
+    alone = np.array([embed(t) for t in texts[:6]])
+    with ThreadPoolExecutor(12) as pool:
+        together = np.array(list(pool.map(embed, texts)))
+    cosine = np.sum(together * np.tile(alone, (4, 1)), axis=1)
+    assert np.all(cosine >= 0.999999), cosine.min()
 
 
 def test_oip_v2(demo_server: Server) -> None:

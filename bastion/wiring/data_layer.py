@@ -13,6 +13,7 @@ from bastion.features import BuiltinFeatures, EnrichStage
 from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
 from bastion.jobs.batch_store import BatchStore
 from bastion.jobs.batches import BatchService
+from bastion.jobs.columnar import ColumnPlan, column_plan
 from bastion.jobs.entities import Chunk, Job, RowError
 from bastion.jobs.files import FileStore
 from bastion.jobs.formats import read_chunks
@@ -65,6 +66,12 @@ def job_screen(svc: Services) -> Any:
     return screen
 
 
+def job_columns(svc: Services) -> ColumnPlan:
+    """Which jobs' Parquet chunks may take the columnar path (bastion/jobs/columnar.py)."""
+    contracts = svc.data.contracts if svc.data is not None else None
+    return column_plan(svc.deployments, contracts, svc.gateway)
+
+
 def job_precheck(settings: Settings, svc: Services) -> Any:
     """Before a job's first row: block it when its input's schema changed (if so declared)."""
     data = svc.data
@@ -106,7 +113,7 @@ def build_jobs(settings: Settings, svc: Services) -> JobService | None:
     return JobService(
         settings.jobs,
         JobLedger(svc.db),
-        ChunkScorer(pipeline, limits, screen=job_screen(svc)),
+        ChunkScorer(pipeline, limits, screen=job_screen(svc), columns=job_columns(svc)),
         svc.keys,
         settings.data_dir / "jobs",
         known=known,

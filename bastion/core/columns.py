@@ -14,13 +14,12 @@ own canonical bytes, made in one pass over the matrix instead of one JSON object
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, overload, runtime_checkable
 
 import numpy as np
 import orjson
-
-_NUMPY_JSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_SORT_KEYS
 
 
 @runtime_checkable
@@ -79,8 +78,16 @@ class FeatureRows(Sequence[dict[str, Any]]):
             return self.matrix.astype(np.float32)
 
     def canonical(self) -> bytes:
-        """``{"columns": [...], "rows": [[...], ...]}`` in one C-level pass (sorted keys)."""
-        return orjson.dumps({"columns": list(self.names), "rows": self.matrix}, option=_NUMPY_JSON)
+        """The batch's own canonical JSON: its column names, its shape and the matrix's bytes
+        (little-endian float64, row-major, base64): every value, without a text per float."""
+        data = self.matrix.astype("<f8", copy=False).tobytes()
+        doc = {
+            "columns": list(self.names),
+            "dtype": "float64-le",
+            "shape": list(self.matrix.shape),
+            "rows_base64": base64.b64encode(data).decode(),
+        }
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
     def __repr__(self) -> str:
         return f"FeatureRows({len(self)} rows × {len(self.names)} features)"

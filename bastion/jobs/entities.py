@@ -95,7 +95,7 @@ class AnswerBlock:
     confidences (arrays of one length, rows ascending)."""
 
     rows: Any  # numpy int64
-    outputs: list[str]
+    outputs: Any  # an Arrow string array
     confidence: Any  # numpy float64
 
 

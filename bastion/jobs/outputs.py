@@ -112,23 +112,23 @@ def answer_table(answers: list[Answer], blocks: Sequence[AnswerBlock] = ()) -> A
     import pyarrow as pa
 
     rows = [np.fromiter((a.row for a in answers), np.int64, len(answers))]
-    outputs = [orjson.dumps(a.output).decode() for a in answers]
+    outputs = [pa.array([orjson.dumps(a.output).decode() for a in answers], pa.string())]
     confidence: list[Any] = [pa.array([a.confidence for a in answers], pa.float64())]
     for block in blocks:
         rows.append(np.asarray(block.rows, dtype=np.int64))
-        outputs.extend(block.outputs)
+        outputs.append(block.outputs)
         confidence.append(pa.array(block.confidence, pa.float64()))
-    order = np.argsort(np.concatenate(rows), kind="stable")
+    every = np.concatenate(rows)
     table = pa.table(
         {
-            "row": pa.array(np.concatenate(rows)),
-            "verdict": pa.array(["ok"] * len(outputs), pa.string()),
-            "output": pa.array(outputs, pa.string()),
+            "row": pa.array(every),
+            "verdict": pa.array(np.full(len(every), "ok", dtype=object), pa.string()),
+            "output": pa.concat_arrays(outputs),
             "confidence": pa.concat_arrays(confidence),
         },
         schema=_schema(),
     )
-    return table if not blocks else table.take(pa.array(order))
+    return table if not blocks else table.take(pa.array(np.argsort(every, kind="stable")))
 
 
 def _error_line(error: RowError) -> bytes:

@@ -159,7 +159,7 @@ class _ChunkRun:
         self.cost_micros += round((call.cost_usd or 0.0) * 1_000_000)
         answers = result.predictions
         if isinstance(answers, ClassifierColumns):
-            outputs = await asyncio.to_thread(answers.json_outputs)
+            outputs = answers.json_outputs()  # C-level passes: no thread hop
             self.blocks.append(AnswerBlock(rows, outputs, answers.probability))
             return
         for row, pred in zip(rows.tolist(), answers, strict=True):

@@ -85,16 +85,22 @@ class NumericRecords:
         A row is when every cell is finite (a null read from a file is NaN here), within
         ±2**53 (exact as a float) and within the bounds; the rest go the row path.
         """
-        ok: np.ndarray[Any, Any] = np.isfinite(matrix).all(axis=1)
         with np.errstate(invalid="ignore"):
-            ok &= (np.abs(matrix) < _EXACT).all(axis=1)
+            ok: np.ndarray[Any, Any] = (np.abs(matrix) < _EXACT).all(axis=1)  # NaN, inf: False
             for j, op, limit in self.bounds:
                 ok &= op(matrix[:, j], limit)
         return ok
 
+    def certify(self, rows: FeatureRows) -> FeatureRows:
+        """``rows`` (made of rows ``valid_rows`` passed) marked as checked by this check."""
+        rows.checked_by = self
+        return rows
+
     def columns_valid(self, rows: FeatureRows) -> bool:
         """``all_valid`` for a columnar batch: its names in this order, every row valid."""
-        return rows.names == self.names and bool(self.valid_rows(rows.matrix).all())
+        if rows.names != self.names:
+            return False
+        return rows.checked_by is self or bool(self.valid_rows(rows.matrix).all())
 
 
 def numeric_records(schema: Mapping[str, Any] | None) -> NumericRecords | None:

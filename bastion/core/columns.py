@@ -32,7 +32,7 @@ class Canonical(Protocol):
 class FeatureRows(Sequence[dict[str, Any]]):
     """Rows of named numbers as one ``float64`` matrix (rows × ``names``); see the module."""
 
-    __slots__ = ("_dicts", "matrix", "names")
+    __slots__ = ("_dicts", "checked_by", "matrix", "names")
 
     def __init__(self, names: Sequence[str], matrix: np.ndarray[Any, Any]) -> None:
         if matrix.ndim != 2 or matrix.shape[1] != len(names):
@@ -42,6 +42,9 @@ class FeatureRows(Sequence[dict[str, Any]]):
             matrix, dtype=np.float64
         )
         self._dicts: list[dict[str, Any]] | None = None
+        # the whole-batch check that found every row valid (contracts/numeric.py), if any:
+        # the input contract's stage then need not compute it again
+        self.checked_by: object | None = None
 
     def __len__(self) -> int:
         return int(self.matrix.shape[0])
@@ -70,7 +73,9 @@ class FeatureRows(Sequence[dict[str, Any]]):
 
     def rows(self, start: int, stop: int) -> FeatureRows:
         """Rows ``start`` … ``stop - 1`` (a view of the same matrix, no copy)."""
-        return FeatureRows(self.names, self.matrix[start:stop])
+        part = FeatureRows(self.names, self.matrix[start:stop])
+        part.checked_by = self.checked_by
+        return part
 
     def float32(self) -> np.ndarray[Any, np.dtype[np.float32]]:
         """The matrix as a model takes it (the row path's ``np.asarray(rows, float32)``)."""

@@ -84,4 +84,5 @@ def split_columns(table: Any, records: NumericRecords) -> ColumnSplit | None:
     matrix = np.column_stack(columns) if columns else np.zeros((table.num_rows, 0))
     ok = records.valid_rows(matrix)
     good = np.flatnonzero(ok)
-    return ColumnSplit(good, FeatureRows(names, matrix[good]), np.flatnonzero(~ok))
+    rows = records.certify(FeatureRows(names, matrix[good]))
+    return ColumnSplit(good, rows, np.flatnonzero(~ok))

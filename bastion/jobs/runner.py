@@ -73,6 +73,7 @@ class JobRunner:
         log.info("job_started", job=job.id, resumed_chunks=len(done), orphan_usage=forgotten)
         chunks = source(job, files)
         keeping: asyncio.Task[None] | None = None  # the previous chunk being made durable
+        renewed = -float("inf")  # the lease is renewed when a third of it has passed
         reading = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
         try:
             while (chunk := await reading) is not None:
@@ -80,7 +81,11 @@ class JobRunner:
                 reading = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
                 if chunk.index in done:
                     continue
-                current = await self._ledger.renew(job.id, self._owner, self._lease_s)
+                if time.monotonic() - renewed >= self._lease_s / 3:
+                    current = await self._ledger.renew(job.id, self._owner, self._lease_s)
+                    renewed = time.monotonic()
+                else:  # the lease holds well past this chunk: read the cancel flag only
+                    current = await self._ledger.get(job.id)
                 if current.cancel_requested:
                     await _settled(keeping)
                     await self._ledger.set_status(job.id, "cancelled", "cancelled on request")

@@ -109,7 +109,8 @@ def _finite(batch: Any) -> Any:
     return pa.table(columns, names=batch.column_names)
 
 
-def _numeric(schema: Any) -> bool:
+def columnar_schema(schema: Any) -> bool:
+    """True when every column of a Ray dataset's schema is an integer or float column."""
     import pyarrow as pa
 
     types = list(getattr(schema, "types", None) or [])
@@ -130,7 +131,7 @@ def ray_chunks(job: Job, files: JobFiles) -> Iterator[Chunk]:
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
     source = _dataset(str(files.input), job.input_format)
-    if job.input_format == "parquet" and _numeric(source.schema()):
+    if job.input_format == "parquet" and columnar_schema(source.schema()):
         tables = source.map_batches(_finite, batch_format="pyarrow", batch_size=job.chunk_rows)
         batches = (
             b

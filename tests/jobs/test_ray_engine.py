@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bastion.jobs.ray_engine import columnar_schema
 from tests.jobs.conftest import PRICE, JobsEnv, rows
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install '.[ray]')")
@@ -66,6 +67,7 @@ async def test_ray_answers_doubtful_parquet_rows_like_the_local_engine(jobs_env:
         data[at] = {**data[at], "mean_radius": value}
     path = jobs_env.root / "doubtful.parquet"
     pq.write_table(pa.Table.from_pylist(data), path, row_group_size=70)
+    assert columnar_schema(ray.data.read_parquet(str(path)).schema())  # Ray keeps it columnar
     outputs, errors = {}, {}
     for engine in ("local", "ray"):
         job = await jobs_env.finished(await jobs_env.submit(path, engine=engine), timeout=180)

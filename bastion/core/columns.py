@@ -14,7 +14,7 @@ own canonical bytes, made in one pass over the matrix instead of one JSON object
 
 from __future__ import annotations
 
-import base64
+import hashlib
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, overload, runtime_checkable
 
@@ -83,14 +83,15 @@ class FeatureRows(Sequence[dict[str, Any]]):
             return self.matrix.astype(np.float32)
 
     def canonical(self) -> bytes:
-        """The batch's own canonical JSON: its column names, its shape and the matrix's bytes
-        (little-endian float64, row-major, base64): every value, without a text per float."""
-        data = self.matrix.astype("<f8", copy=False).tobytes()
+        """The batch's canonical JSON for the audit record: its column names, its shape and
+        the sha256 of the matrix's bytes (little-endian float64, row-major) — the rows are
+        hashed as bytes, not written out as text (they stay in the job's stored input)."""
+        data = np.ascontiguousarray(self.matrix, dtype="<f8")
         doc = {
             "columns": list(self.names),
             "dtype": "float64-le",
             "shape": list(self.matrix.shape),
-            "rows_base64": base64.b64encode(data).decode(),
+            "sha256": hashlib.sha256(data.tobytes()).hexdigest(),
         }
         return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 

@@ -13,13 +13,14 @@ import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from bastion.backends.base import ModelSpec, Prediction, SharedResources
+from bastion.backends.columns import ClassifierColumns
 from bastion.backends.threads import VersionThreads
+from bastion.core.columns import FeatureRows
 from bastion.errors import (
     BastionError,
     ConfigError,
     InvalidRequest,
     ModelNotReady,
-    ModelOutputInvalid,
 )
 
 # Batches up to this many rows run on the event loop: a thread hop would cost more than the run.
@@ -122,24 +123,17 @@ def feature_matrix(
 
 def classifier_predictions(probabilities: Any, classes: Sequence[str]) -> list[Prediction]:
     """One ``{label, class_id, probability, probabilities}`` per row; confidence = probability."""
-    matrix = np.asarray(probabilities, dtype=np.float64)
-    if matrix.ndim != 2 or matrix.shape[1] != len(classes):
-        raise ModelOutputInvalid(
-            f"the model returned probabilities of shape {matrix.shape} for {len(classes)} classes"
-        )
-    matrix = np.clip(matrix, 0.0, 1.0)  # float32 rounding must not break the [0, 1] contract
-    predictions = []
-    for row in matrix.tolist():
-        class_id = max(range(len(row)), key=row.__getitem__)
-        probability = row[class_id]
-        output = {
-            "label": classes[class_id],
-            "class_id": class_id,
-            "probability": probability,
-            "probabilities": dict(zip(classes, row, strict=True)),
-        }
-        predictions.append(Prediction(output, confidence=probability))
-    return predictions
+    return ClassifierColumns(probabilities, classes).items()
+
+
+def rows_matrix(rows: FeatureRows) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """A columnar batch as float32 rows, refused like ``feature_matrix`` refuses a row."""
+    matrix = rows.float32()
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        raise _bad(i, "", "every feature must be a finite number that fits in float32")
+    return matrix
 
 
 def _graph_class_labels(path: Path) -> list[str] | None:
@@ -191,6 +185,13 @@ class OnnxModel:
             )
 
     def predict(self, matrix: np.ndarray[Any, np.dtype[np.float32]]) -> list[Prediction]:
+        answers = self.predict_columns(matrix)
+        return answers if isinstance(answers, list) else answers.items()
+
+    def predict_columns(
+        self, matrix: np.ndarray[Any, np.dtype[np.float32]]
+    ) -> ClassifierColumns | list[Prediction]:
+        """A classifier's answers as columns; a regressor's as predictions."""
         rows = len(matrix)
         if rows == 1:
             # onnxruntime takes a matrix-vector path for one row, whose float rounding differs
@@ -206,7 +207,7 @@ class OnnxModel:
             probabilities = [list(row.values()) for row in probabilities]
         probabilities = probabilities[:rows]
         classes = self.classes or [str(i) for i in range(np.shape(probabilities)[1])]
-        return classifier_predictions(probabilities, classes)
+        return ClassifierColumns(probabilities, classes)
 
 
 def regression_predictions(values: Any, rows: int) -> list[Prediction]:
@@ -246,6 +247,19 @@ class OnnxBackend:
         if len(inputs) <= INLINE_MAX_ROWS:
             return self._infer(inputs)
         return await self._threads.run(self._infer, inputs)
+
+    async def infer_matrix(self, rows: FeatureRows) -> Sequence[Prediction]:
+        """The columnar path (``MatrixBackend``): rows already in the contract's order."""
+        if self._feature_names is None or list(rows.names) != self._feature_names:
+            return await self.infer(rows)  # another column order: the row path decides
+        return await self._threads.run(self._infer_matrix, rows)
+
+    def _infer_matrix(self, rows: FeatureRows) -> Sequence[Prediction]:
+        if self._model is None:
+            raise ModelNotReady(f"model {self._label} is not loaded", retry_after=1)
+        if not len(rows):
+            return []
+        return self._model.predict_columns(rows_matrix(rows))
 
     def _infer(self, inputs: Sequence[Any]) -> list[Prediction]:
         if self._model is None:

@@ -14,13 +14,16 @@ import numpy as np
 
 from bastion.backends.archives import check_archive
 from bastion.backends.base import ModelSpec, Prediction, SharedResources
+from bastion.backends.columns import ClassifierColumns
 from bastion.backends.onnx_model import (
     INLINE_MAX_ROWS,
     classifier_predictions,
     feature_matrix,
     regression_predictions,
+    rows_matrix,
 )
 from bastion.backends.threads import VersionThreads
+from bastion.core.columns import FeatureRows
 from bastion.errors import BastionError, ConfigError, ModelNotReady, ModelOutputInvalid
 
 # skops lists the types it would have to construct; these modules are the ones we accept.
@@ -140,6 +143,22 @@ class SklearnBackend:
         if len(inputs) <= INLINE_MAX_ROWS:
             return self._infer(inputs)
         return await self._threads.run(self._infer, inputs)
+
+    async def infer_matrix(self, rows: FeatureRows) -> Sequence[Prediction]:
+        """The columnar path (``MatrixBackend``): rows already in the contract's order."""
+        if self._feature_names is None or list(rows.names) != self._feature_names:
+            return await self.infer(rows)  # another column order: the row path decides
+        return await self._threads.run(self._infer_matrix, rows)
+
+    def _infer_matrix(self, rows: FeatureRows) -> Sequence[Prediction]:
+        estimator = self._estimator
+        if estimator is None:
+            raise ModelNotReady(f"model {self._label} is not loaded", retry_after=1)
+        if not len(rows) or not (hasattr(estimator, "predict_proba") and self._classes):
+            return self._infer(rows)
+        matrix = rows_matrix(rows)
+        with map_sklearn_errors(self._label):
+            return ClassifierColumns(estimator.predict_proba(matrix), self._classes)
 
     def _infer(self, inputs: Sequence[Any]) -> list[Prediction]:
         estimator = self._estimator

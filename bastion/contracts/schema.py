@@ -10,7 +10,10 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from bastion.backends.columns import ClassifierColumns
+from bastion.contracts.classifier import classifier_columns_valid
 from bastion.contracts.numeric import NumericRecords, numeric_records
+from bastion.core.columns import FeatureRows
 from bastion.errors import ConfigError, InvalidRequest, ModelOutputInvalid
 
 
@@ -117,6 +120,11 @@ class Contract:
     _fast_outputs: Any = None
     _numeric_inputs: NumericRecords | None = None  # a whole-batch check (contracts/numeric.py)
 
+    @property
+    def numeric_inputs(self) -> NumericRecords | None:
+        """The whole-batch input check, when the input contract is an object of numbers."""
+        return self._numeric_inputs
+
     @classmethod
     def from_schemas(
         cls, input_schema: Mapping[str, Any] | None, output_schema: Mapping[str, Any] | None
@@ -135,7 +143,10 @@ class Contract:
         """Raise InvalidRequest naming the first bad field, e.g. ``inputs[2].mean_radius``."""
         if self._inputs is None:
             return
-        if self._numeric_inputs is not None and self._numeric_inputs.all_valid(items):
+        numeric = self._numeric_inputs
+        if numeric is not None and isinstance(items, FeatureRows) and numeric.columns_valid(items):
+            return  # a columnar batch (bastion/core/columns.py): one pass over its matrix
+        if numeric is not None and numeric.all_valid(items):
             return
         if self._fast_inputs is not None and _all_valid(self._fast_inputs, items):
             return
@@ -148,8 +159,12 @@ class Contract:
 
     def check_outputs(self, outputs: Sequence[Any]) -> None:
         """Raise ModelOutputInvalid when the model broke its own output contract."""
-        if self._outputs is None:
+        if self._outputs is None or self.output_schema is None:
             return
+        if isinstance(outputs, ClassifierColumns):  # a classifier's answers as columns
+            if classifier_columns_valid(self.output_schema, outputs):
+                return  # one pass over its probabilities
+            outputs = [p.output for p in outputs]
         if self._fast_outputs is not None and _all_valid(self._fast_outputs, outputs):
             return
         for i, item in enumerate(outputs):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from bastion.backends.onnx_model import new_session
+from bastion.contracts.classifier import classifier_schema
 
 JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 MAX_TEXT_CHARS = 2000
@@ -77,21 +78,4 @@ def text_schema() -> dict[str, Any]:
 
 def classifier_output_schema(classes: list[str]) -> dict[str, Any]:
     """One classifier answer: ``{label, class_id, probability, probabilities}``."""
-    probability = {"type": "number", "minimum": 0, "maximum": 1}
-    return {
-        "$schema": JSON_SCHEMA,
-        "type": "object",
-        "properties": {
-            "label": {"type": "string", "enum": classes},
-            "class_id": {"type": "integer", "minimum": 0, "maximum": len(classes) - 1},
-            "probability": probability,
-            "probabilities": {
-                "type": "object",
-                "properties": {name: probability for name in classes},
-                "required": classes,
-                "additionalProperties": False,
-            },
-        },
-        "required": ["label", "class_id", "probability", "probabilities"],
-        "additionalProperties": False,
-    }
+    return {"$schema": JSON_SCHEMA, **classifier_schema(classes)}

@@ -90,17 +90,35 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerBlock:
+    """Answers of the columnar path: row numbers, each row's output as JSON text, and
+    confidences (arrays of one length, rows ascending)."""
+
+    rows: Any  # numpy int64
+    outputs: Any  # an Arrow string array
+    confidence: Any  # numpy float64
+
+
+@dataclass(frozen=True, slots=True)
 class Chunk:
-    """Rows ``first_row`` … of the input, parsed: a value per row, or the row's parse error."""
+    """Rows ``first_row`` … of the input, parsed: a value per row, or the row's parse error.
+
+    A chunk read as columns (a Parquet file) holds its rows as an Arrow ``table`` instead
+    of ``values``; ``row_values`` gives them as values either way.
+    """
 
     index: int
     first_row: int
     values: list[Any]
     errors: dict[int, RowError] = field(default_factory=dict)
+    table: Any = None  # a pyarrow.Table of exactly ``rows`` rows, or None
 
     @property
     def rows(self) -> int:
-        return len(self.values)
+        return len(self.values) if self.table is None else int(self.table.num_rows)
+
+    def row_values(self) -> list[Any]:
+        return self.values if self.table is None else list(self.table.to_pylist())
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +129,4 @@ class ChunkResult:
     answers: list[Answer]
     errors: list[RowError]
     cost_micros: int
+    blocks: list[AnswerBlock] = field(default_factory=list)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from bastion.jobs.entities import Answer, RowError
+from bastion.jobs.entities import Answer, AnswerBlock, RowError
 
 OUTPUT_COLUMNS = ("row", "verdict", "output", "confidence")
 
@@ -66,23 +66,20 @@ class JobFiles:
     def part_errors(self, chunk: int) -> Path:
         return self.parts / f"{chunk:08d}.errors.jsonl"
 
-    def write_part(self, chunk: int, answers: list[Answer], errors: list[RowError]) -> None:
-        """Write one chunk's answers and errors (atomically, each)."""
-        import pyarrow as pa
+    def write_part(
+        self,
+        chunk: int,
+        answers: list[Answer],
+        errors: list[RowError],
+        blocks: Sequence[AnswerBlock] = (),
+    ) -> None:
+        """Write one chunk's answers (rows and columnar blocks, in row order) and errors
+        (atomically, each)."""
         import pyarrow.parquet as pq
 
         self.parts.mkdir(parents=True, exist_ok=True)
-        table = pa.table(
-            {
-                "row": [a.row for a in answers],
-                "verdict": ["ok"] * len(answers),
-                "output": [orjson.dumps(a.output).decode() for a in answers],
-                "confidence": [a.confidence for a in answers],
-            },
-            schema=_schema(),
-        )
         with atomic_path(self.part(chunk)) as tmp:
-            pq.write_table(table, tmp)
+            pq.write_table(answer_table(answers, blocks), tmp)
         with atomic_path(self.part_errors(chunk)) as tmp:
             tmp.write_bytes(b"".join(_error_line(e) for e in errors))
 
@@ -107,6 +104,31 @@ class JobFiles:
             for path in self.parts.iterdir():
                 path.unlink()
             self.parts.rmdir()
+
+
+def answer_table(answers: list[Answer], blocks: Sequence[AnswerBlock] = ()) -> Any:
+    """The part table: one ``ok`` row per answer, ascending by row."""
+    import numpy as np
+    import pyarrow as pa
+
+    rows = [np.fromiter((a.row for a in answers), np.int64, len(answers))]
+    outputs = [pa.array([orjson.dumps(a.output).decode() for a in answers], pa.string())]
+    confidence: list[Any] = [pa.array([a.confidence for a in answers], pa.float64())]
+    for block in blocks:
+        rows.append(np.asarray(block.rows, dtype=np.int64))
+        outputs.append(block.outputs)
+        confidence.append(pa.array(block.confidence, pa.float64()))
+    every = np.concatenate(rows)
+    table = pa.table(
+        {
+            "row": pa.array(every),
+            "verdict": pa.array(np.full(len(every), "ok", dtype=object), pa.string()),
+            "output": pa.concat_arrays(outputs),
+            "confidence": pa.concat_arrays(confidence),
+        },
+        schema=_schema(),
+    )
+    return table if not blocks else table.take(pa.array(np.argsort(every, kind="stable")))
 
 
 def _error_line(error: RowError) -> bytes:

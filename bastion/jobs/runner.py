@@ -10,18 +10,24 @@ The order that makes a job exactly-once under kill -9 at any instant:
 
 A death before 4 re-runs the chunk and its part is overwritten; after 4 the chunk is never
 run again. The output is assembled from the recorded chunks' parts only.
+
+Chunks overlap: the next chunk is read (in a thread) and scored while the previous one goes
+through steps 2–4, which still run for one chunk at a time, in order. A usage row of a
+chunk being scored may be flushed with the previous chunk's; if the process dies before
+that chunk is recorded, step 1 deletes it on restart like any other orphan.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import structlog
 
-from bastion.jobs.entities import Chunk, Job
+from bastion.jobs.entities import Chunk, ChunkResult, Job
 from bastion.jobs.ledger import JobLedger
 from bastion.jobs.outputs import JobFiles
 from bastion.jobs.scorer import ChunkScorer
@@ -66,22 +72,41 @@ class JobRunner:
         await self._ledger.set_status(job.id, "running")
         log.info("job_started", job=job.id, resumed_chunks=len(done), orphan_usage=forgotten)
         chunks = source(job, files)
-        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-            if chunk.index in done:
-                continue
-            current = await self._ledger.renew(job.id, self._owner, self._lease_s)
-            if current.cancel_requested:
-                await self._ledger.set_status(job.id, "cancelled", "cancelled on request")
-                log.info("job_cancelled", job=job.id)
-                return "cancelled"
-            started = time.monotonic()
-            await self._one(job, principal, files, chunk)
-            done.add(chunk.index)
-            rate = job.options.get("rows_per_s")
-            if rate:  # a backfill's pace: it never crowds out live traffic
-                await asyncio.sleep(
-                    max(0.0, chunk.rows / float(rate) - (time.monotonic() - started))
-                )
+        keeping: asyncio.Task[None] | None = None  # the previous chunk being made durable
+        renewed = -float("inf")  # the lease is renewed when a third of it has passed
+        reading = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+        try:
+            while (chunk := await reading) is not None:
+                # the next chunk is read while this one is scored and the last one kept
+                reading = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+                if chunk.index in done:
+                    continue
+                if time.monotonic() - renewed >= self._lease_s / 3:
+                    current = await self._ledger.renew(job.id, self._owner, self._lease_s)
+                    renewed = time.monotonic()
+                else:  # the lease holds well past this chunk: read the cancel flag only
+                    current = await self._ledger.get(job.id)
+                if current.cancel_requested:
+                    await _settled(keeping)
+                    await self._ledger.set_status(job.id, "cancelled", "cancelled on request")
+                    log.info("job_cancelled", job=job.id)
+                    return "cancelled"
+                started = time.monotonic()
+                result = await self._scorer.score(job, principal, chunk)
+                if keeping is not None:
+                    await keeping  # chunks are recorded in order, one at a time
+                keeping = asyncio.create_task(self._keep(job, files, result))
+                done.add(chunk.index)
+                rate = job.options.get("rows_per_s")
+                if rate:  # a backfill's pace: it never crowds out live traffic
+                    await asyncio.sleep(
+                        max(0.0, chunk.rows / float(rate) - (time.monotonic() - started))
+                    )
+            if keeping is not None:
+                await keeping
+        finally:
+            reading.add_done_callback(_retrieved)  # a read ahead no one will take
+            await _settled(keeping)  # a chunk already scored is still kept when a later fails
         await asyncio.to_thread(files.assemble, done)
         if finish is not None:
             await asyncio.to_thread(finish, files)
@@ -90,11 +115,14 @@ class JobRunner:
         log.info("job_succeeded", job=job.id, chunks=len(done))
         return "succeeded"
 
-    async def _one(self, job: Job, principal: Any, files: JobFiles, chunk: Chunk) -> None:
-        result = await self._scorer.score(job, principal, chunk)
+    async def _keep(self, job: Job, files: JobFiles, result: ChunkResult) -> None:
+        """Steps 2–4 of the module's order for one scored chunk."""
+        chunk = result.chunk
         if self._flush_usage is not None:
             await self._flush_usage()  # the charges are durable before the chunk counts
-        await asyncio.to_thread(files.write_part, chunk.index, result.answers, result.errors)
+        await asyncio.to_thread(
+            files.write_part, chunk.index, result.answers, result.errors, result.blocks
+        )
         await self._ledger.record_chunk(
             job.id,
             chunk.index,
@@ -103,3 +131,15 @@ class JobRunner:
             len(result.errors),
             result.cost_micros,
         )
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+async def _settled(task: asyncio.Task[None] | None) -> None:
+    """Wait for ``task`` to end; its own failure was (or will be) raised where awaited."""
+    if task is not None and not task.done():
+        with contextlib.suppress(Exception):
+            await task

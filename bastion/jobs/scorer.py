@@ -21,8 +21,12 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
+
+from bastion.backends.columns import ClassifierColumns
+from bastion.core.columns import FeatureRows
 from bastion.errors import (
     BastionError,
     BudgetExceeded,
@@ -36,7 +40,8 @@ from bastion.errors import (
     Unauthorized,
     UpstreamUnavailable,
 )
-from bastion.jobs.entities import Answer, Chunk, ChunkResult, Job, RowError
+from bastion.jobs.columnar import ColumnPlan, split_columns
+from bastion.jobs.entities import Answer, AnswerBlock, Chunk, ChunkResult, Job, RowError
 from bastion.jobs.ledger import chunk_request_prefix
 from bastion.pipeline import Call, Next
 
@@ -73,24 +78,34 @@ class ChunkScorer:
         limits: ScorerLimits = ScorerLimits(),
         sleep: Sleep = asyncio.sleep,
         screen: Screen | None = None,
+        columns: ColumnPlan | None = None,
     ) -> None:
         self._screen = screen
+        self._columns = columns
         self._pipeline = pipeline
         self._limits = limits
         self._sleep = sleep
 
     async def score(self, job: Job, principal: Any, chunk: Chunk) -> ChunkResult:
-        field = job.options.get("input_field")  # backfills: rows carry their input
-        rows = [
-            (chunk.first_row + i, v.get(field) if field and isinstance(v, dict) else v)
-            for i, v in enumerate(chunk.values)
-            if chunk.first_row + i not in chunk.errors
-        ]
+        split = None
+        if chunk.table is not None and self._columns is not None:
+            records = self._columns(job)
+            split = split_columns(chunk.table, records) if records is not None else None
+        if split is None:
+            field = job.options.get("input_field")  # backfills: rows carry their input
+            values = chunk.row_values()
+            rows = [
+                (chunk.first_row + i, v.get(field) if field and isinstance(v, dict) else v)
+                for i, v in enumerate(values)
+                if chunk.first_row + i not in chunk.errors
+            ]
+        else:  # the columnar path (jobs/columnar.py): only the doubtful rows as dicts
+            bad = chunk.table.take(split.bad).to_pylist() if len(split.bad) else []
+            rows = list(zip((split.bad + chunk.first_row).tolist(), bad, strict=True))
         held: list[RowError] = []
         if self._screen is not None:
             rows, held = await self._screen(job, chunk, rows)
         size = self._limits.call_rows
-        batches = [rows[i : i + size] for i in range(0, len(rows), size)]
         ids = itertools.count()
         prefix = chunk_request_prefix(job.id, chunk.index)
         gate = asyncio.Semaphore(self._limits.concurrency)
@@ -100,10 +115,19 @@ class ChunkScorer:
             async with gate:
                 await run.batch(batch)
 
-        await asyncio.gather(*(one(b) for b in batches))
+        async def columns(start: int) -> None:
+            assert split is not None
+            async with gate:
+                rows = split.good[start : start + size] + chunk.first_row
+                await run.columns(rows, split.rows.rows(start, start + size))
+
+        calls = [one(rows[i : i + size]) for i in range(0, len(rows), size)]
+        if split is not None:
+            calls += [columns(i) for i in range(0, len(split.good), size)]
+        await asyncio.gather(*calls)
         errors = sorted([*chunk.errors.values(), *held, *run.errors], key=lambda e: e.row)
         answers = sorted(run.answers, key=lambda a: a.row)
-        return ChunkResult(chunk, answers, errors, run.cost_micros)
+        return ChunkResult(chunk, answers, errors, run.cost_micros, run.blocks)
 
 
 class _ChunkRun:
@@ -117,13 +141,34 @@ class _ChunkRun:
         self._principal = principal
         self._request_id = request_id
         self.answers: list[Answer] = []
+        self.blocks: list[AnswerBlock] = []
         self.errors: list[RowError] = []
         self.cost_micros = 0
+
+    async def columns(self, rows: np.ndarray[Any, Any], inputs: FeatureRows) -> None:
+        """Answer a columnar batch; a refused one goes the row path to find its bad rows."""
+        try:
+            call, result = await self._call_with_retries(cast("list[Any]", inputs))
+        except (InvalidRequest, _InputRefused):
+            await self.batch(list(zip(rows.tolist(), inputs.dicts(), strict=True)))
+            return
+        except _GaveUp as exc:
+            message = f"gave up after retries: {exc.error}"
+            self.errors.extend(RowError(r, exc.error.type, message) for r in rows.tolist())
+            return
+        self.cost_micros += round((call.cost_usd or 0.0) * 1_000_000)
+        answers = result.predictions
+        if isinstance(answers, ClassifierColumns):
+            outputs = answers.json_outputs()  # C-level passes: no thread hop
+            self.blocks.append(AnswerBlock(rows, outputs, answers.probability))
+            return
+        for row, pred in zip(rows.tolist(), answers, strict=True):
+            self.answers.append(Answer(row, pred.output, pred.confidence))
 
     async def batch(self, rows: list[tuple[int, Any]]) -> None:
         """Answer ``rows``; a refused input splits the batch until the bad rows are found."""
         try:
-            call, result = await self._call_with_retries(rows)
+            call, result = await self._call_with_retries([v for _, v in rows])
         except (InvalidRequest, _InputRefused) as exc:
             error = exc.error if isinstance(exc, _InputRefused) else exc
             if len(rows) == 1:
@@ -143,7 +188,7 @@ class _ChunkRun:
         for (row, _), pred in zip(rows, result.predictions, strict=True):
             self.answers.append(Answer(row, pred.output, pred.confidence))
 
-    async def _call_with_retries(self, rows: list[tuple[int, Any]]) -> tuple[Call, Any]:
+    async def _call_with_retries(self, inputs: list[Any]) -> tuple[Call, Any]:
         limits = self._scorer._limits
         failures = 0
         while True:
@@ -151,7 +196,7 @@ class _ChunkRun:
                 request_id=self._request_id(),
                 deployment=self._job.deployment,
                 api="batch",
-                inputs=[v for _, v in rows],
+                inputs=inputs,
                 batched=True,
                 started_at=time.perf_counter(),
                 requested_version=self._job.version,

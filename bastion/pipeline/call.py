@@ -104,7 +104,9 @@ class ReviewOutcome:
 class Call:
     """One request on its way through the pipeline; lives for one request, never shared.
 
-    The adapter fills what came over the wire (first block). Stages set the rest:
+    The adapter fills what came over the wire (first block); a batch job's columnar path
+    passes ``inputs`` as ``FeatureRows`` (``bastion/core/columns.py``: a float matrix that
+    still reads as the list of dicts, built on demand). Stages set the rest:
 
     - authenticate: ``principal``; route: ``target``, ``version``, ``queue_s``;
     - admit: ``response_headers`` (``x-ratelimit-*``), ``cost_usd`` once settled,

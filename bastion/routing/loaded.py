@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
 from bastion.backends import create_backend
-from bastion.backends.base import Backend, ModelSpec, SharedResources
+from bastion.backends.base import Backend, ModelSpec, Prediction, SharedResources
+from bastion.backends.columns import ClassifierColumns, MatrixBackend
 from bastion.batching import MicroBatcher
 from bastion.contracts import Contract
+from bastion.core.columns import FeatureRows
 from bastion.errors import InvalidRequest, ModelOutputInvalid
 from bastion.pipeline.call import Call, Result
 from bastion.settings import BatchingSettings, DeploymentSettings
@@ -42,16 +44,25 @@ class LoadedVersion:
     async def run(self, call: Call) -> Result:
         if call.stream:
             raise InvalidRequest(f"model '{self.model}' does not stream; drop 'stream'")
-        predictions = await self.backend.infer(call.inputs)
-        if len(predictions) != len(call.inputs):
+        inputs = call.inputs
+        if isinstance(inputs, FeatureRows) and isinstance(self.backend, MatrixBackend):
+            answers = await self.backend.infer_matrix(inputs)  # the columnar path
+        else:
+            answers = await self.backend.infer(inputs)
+        if len(answers) != len(inputs):
             raise ModelOutputInvalid(
-                f"model {self.model} v{self.version} returned {len(predictions)} outputs "
-                f"for {len(call.inputs)} inputs"
+                f"model {self.model} v{self.version} returned {len(answers)} outputs "
+                f"for {len(inputs)} inputs"
             )
-        declared = sum(p.cost for p in predictions)
-        if declared:  # the model's own declared cost; else the price table's (admit stage)
-            call.cost_usd = declared
-        self.contract.check_outputs([p.output for p in predictions])
+        if isinstance(answers, ClassifierColumns):  # columns declare no cost of their own
+            self.contract.check_outputs(answers)
+        else:
+            declared = sum(p.cost for p in answers)
+            if declared:  # the model's own declared cost; else the price table's (admit stage)
+                call.cost_usd = declared
+            self.contract.check_outputs([p.output for p in answers])
+        # a columnar answer stays a Sequence[Prediction] that builds its items on demand
+        predictions = answers if isinstance(answers, list) else cast("list[Prediction]", answers)
         return Result(call.deployment, self.model, self.version, predictions)
 
 

@@ -14,9 +14,10 @@ class JobsSettings(Section):
     rows go to the deployment's pipeline in calls of ``call_rows`` (which may exceed
     ``limits.max_batch``, the bound of clients' requests: a job's larger calls spread each
     call's fixed cost over more rows; a deployment's own ``max_batch`` still bounds them),
-    ``concurrency`` calls at once. A running job holds a lease that
-    it renews with each chunk; a job whose lease lapsed (its process died) is taken over by
-    any server within ``poll_interval_s``.
+    ``concurrency`` calls at once. A running job holds a lease that it renews before a
+    chunk once a third of it has passed (and reads its cancel flag before every chunk); a
+    job whose lease lapsed (its process died) is taken over by any server within
+    ``poll_interval_s``.
     """
 
     enabled: bool = True

@@ -18,6 +18,7 @@ from bastion.governance.usage import UsageRecorder
 from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
 from bastion.jobs.batch_store import BatchStore
 from bastion.jobs.batches import BatchService
+from bastion.jobs.columnar import ColumnPlan, column_plan
 from bastion.jobs.entities import Chunk, Job, RowError
 from bastion.jobs.files import FileStore
 from bastion.jobs.formats import read_chunks
@@ -68,6 +69,11 @@ def job_screen(data: DataService, deployments: DeploymentManager, gateway: Gatew
         return good, [RowError(r, QUARANTINED, m, rule) for r, rule, m in held]
 
     return screen
+
+
+def job_columns(data: DataService, deployments: DeploymentManager, gateway: Gateway) -> ColumnPlan:
+    """Which jobs' Parquet chunks may take the columnar path (bastion/jobs/columnar.py)."""
+    return column_plan(deployments, data.contracts, gateway)
 
 
 def job_precheck(
@@ -124,7 +130,12 @@ def build_jobs(settings: Settings, given: JobInputs) -> JobService | None:
     return JobService(
         settings.jobs,
         JobLedger(given.db),
-        ChunkScorer(given.pipeline, limits, screen=job_screen(given.data, deployments, gateway)),
+        ChunkScorer(
+            given.pipeline,
+            limits,
+            screen=job_screen(given.data, deployments, gateway),
+            columns=job_columns(given.data, deployments, gateway),
+        ),
         given.keys,
         settings.data_dir / "jobs",
         known=known,

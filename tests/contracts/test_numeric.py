@@ -81,3 +81,23 @@ def test_the_contract_still_names_the_bad_field() -> None:
     with pytest.raises(InvalidRequest) as caught:
         contract.check_inputs([{"a": 0, "b": 1, "c": 2}, {"a": -1, "b": 1, "c": 2}], batched=True)
     assert caught.value.details == {"field": "inputs[1].a"}
+
+
+def test_a_columnar_batch_is_checked_row_by_row_in_one_pass() -> None:
+    import numpy as np
+
+    from bastion.core.columns import FeatureRows
+
+    check = numeric_records(bounded())
+    assert check is not None
+    matrix = np.array(
+        [[0.0, 9.9, 1.0], [-1.0, 1.0, 1.0], [1.0, 10.0, 1.0], [1.0, 1.0, np.nan], [2.0**53, 1, 1]]
+    )
+    assert check.valid_rows(matrix).tolist() == [True, False, False, False, False]
+    contract = Contract.from_schemas(bounded(), None)
+    contract.check_inputs(FeatureRows(NAMES, matrix[:1]), batched=True)  # certainly valid
+    with pytest.raises(InvalidRequest) as refused:  # the doubtful: the validator words it
+        contract.check_inputs(FeatureRows(NAMES, matrix[:2]), batched=True)
+    assert "inputs[1].a" in str(refused.value)
+    # another column order is not this contract's: the rows are read as dicts, and pass
+    contract.check_inputs(FeatureRows(["c", "b", "a"], matrix[:1, ::-1]), batched=True)

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import yaml
 
 from tests.e2e.server import Server, make_server
@@ -97,9 +99,16 @@ def data_clis(server: Server, tmp_path: Path) -> None:
     assert '"agreement"' in done.stdout
 
 
-def test_kill_9_half_way_then_resume_gives_every_row_once_and_one_charge(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])  # parquet: the columnar path
+def test_kill_9_half_way_then_resume_gives_every_row_once_and_one_charge(
+    tmp_path: Path, fmt: str
+) -> None:
     data = seeded(tmp_path / "srv")
-    path = write_jsonl(tmp_path / "in.jsonl", rows(ROWS))
+    if fmt == "parquet":
+        path = tmp_path / "in.parquet"
+        pq.write_table(pa.Table.from_pylist(rows(ROWS)), path)
+    else:
+        path = write_jsonl(tmp_path / "in.jsonl", rows(ROWS))
     server = start(data)
     try:
         with path.open("rb") as fh:
@@ -130,8 +139,9 @@ def test_kill_9_half_way_then_resume_gives_every_row_once_and_one_charge(tmp_pat
         (tmp_path / "out.parquet").write_bytes(out.content)
         answered = [r["row"] for r in pq.read_table(tmp_path / "out.parquet").to_pylist()]
         assert answered == list(range(ROWS))  # every row, exactly once
-        batch_run_cli(server, tmp_path)
-        data_clis(server, tmp_path)
+        if fmt == "jsonl":  # the CLIs once (they do not depend on the job's format)
+            batch_run_cli(server, tmp_path)
+            data_clis(server, tmp_path)
     finally:
         server.stop()  # SIGTERM: the usage log writes what it still holds
     with sqlite3.connect(data / "bastion.db") as db:

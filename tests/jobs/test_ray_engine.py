@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bastion.jobs.ray_engine import columnar_schema
 from tests.jobs.conftest import PRICE, JobsEnv, rows
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install '.[ray]')")
@@ -56,3 +57,26 @@ async def test_ray_gives_the_local_engines_output_ledger_and_cost(jobs_env: Jobs
     assert outputs["ray"] == outputs["local"]
     assert costs["ray"] == costs["local"] == 450 * PRICE * 1_000_000
     assert orjson.loads(outputs["ray"][0]["output"]) is not None
+
+
+async def test_ray_answers_doubtful_parquet_rows_like_the_local_engine(jobs_env: JobsEnv) -> None:
+    """Nulls, NaN and infinities: the columnar path on Ray sends them the row path too."""
+    data = rows(300)
+    doubtful = {5: None, 123: float("nan"), 250: float("inf")}
+    for at, value in doubtful.items():
+        data[at] = {**data[at], "mean_radius": value}
+    path = jobs_env.root / "doubtful.parquet"
+    pq.write_table(pa.Table.from_pylist(data), path, row_group_size=70)
+    assert columnar_schema(ray.data.read_parquet(str(path)).schema())  # Ray keeps it columnar
+    outputs, errors = {}, {}
+    for engine in ("local", "ray"):
+        job = await jobs_env.finished(await jobs_env.submit(path, engine=engine), timeout=180)
+        assert job.status == "succeeded", job.error
+        assert (job.rows_done, job.rows_failed) == (300, len(doubtful))
+        files = jobs_env.svc.jobs.files(job)  # type: ignore[union-attr]
+        outputs[engine] = pq.read_table(files.output).to_pylist()
+        errors[engine] = [orjson.loads(line) for line in files.errors.read_bytes().splitlines()]
+    assert outputs["ray"] == outputs["local"]
+    assert [r["row"] for r in outputs["ray"]] == [i for i in range(300) if i not in doubtful]
+    assert [e["row"] for e in errors["ray"]] == sorted(doubtful)
+    assert {e["code"] for e in errors["ray"]} == {"invalid_request"}

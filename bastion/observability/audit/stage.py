@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from bastion.core.columns import Canonical
 from bastion.core.shutdown import cut_by_shutdown
 from bastion.errors import BastionError
 from bastion.observability.audit.log import AuditLog
@@ -34,7 +35,7 @@ class AuditStage:
         self._audit = audit
 
     async def __call__(self, call: Call, next: Next) -> Result:
-        inputs = canonical(call.inputs)
+        inputs = _canonical(call.inputs)
         try:
             result = await next(call)
         except asyncio.CancelledError as exc:  # client gone, or shutdown: record it, no wait
@@ -45,7 +46,12 @@ class AuditStage:
             await self._audit.append(self._entry(call, inputs, None, _error_type(exc)))
             raise
         if result.stream is None:
-            outputs = canonical([p.output for p in result.predictions])
+            answers = result.predictions
+            outputs = (
+                answers.canonical()
+                if isinstance(answers, Canonical)  # a columnar batch: one pass, not per row
+                else canonical([p.output for p in answers])
+            )
             await self._audit.append(self._entry(call, inputs, result, None, outputs))
             return result
         parts: list[bytes] = []
@@ -157,3 +163,8 @@ def _decision(call: Call, result: Result | None) -> str:
     if result is not None and "x-bastion-fallback" in result.headers:
         return "fallback"
     return "answered"
+
+
+def _canonical(inputs: Any) -> bytes:
+    """A call's inputs as hashed: a columnar batch writes its own (``core/columns.py``)."""
+    return inputs.canonical() if isinstance(inputs, Canonical) else canonical(inputs)

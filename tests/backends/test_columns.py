@@ -1,0 +1,44 @@
+"""Classifier answers as columns: each row the same output, text and audit bytes as the rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pytest
+
+from bastion.backends.columns import ClassifierColumns
+from bastion.backends.onnx_model import classifier_predictions
+from bastion.core.columns import FeatureRows
+from bastion.errors import ModelOutputInvalid
+
+
+@pytest.mark.parametrize("k", [2, 3, 7])
+def test_column_outputs_are_the_row_paths_json_text(k: int) -> None:
+    rng = np.random.default_rng(k)
+    p = rng.random((3000, k)) ** rng.integers(1, 40, (3000, 1))  # tiny values: exponents
+    p[::5] *= 1e-9
+    p[1] = [1.0] + [0.0] * (k - 1)
+    p[2] = [0.5] * k  # a tie: the first class wins, as max() over the row does
+    p[3, 0] = 1.0000001  # float rounding above 1: clipped
+    classes = [f'c{i} "é"' for i in range(k)]  # labels that need escaping in JSON
+    columns = ClassifierColumns(p, classes)
+    expected = classifier_predictions(p, classes)
+    assert columns.items() == expected
+    assert columns.json_outputs().to_pylist() == [orjson.dumps(e.output).decode() for e in expected]
+    assert columns.probability.tolist() == [e.confidence for e in expected]
+    assert columns.canonical() == ClassifierColumns(p.copy(), classes).canonical()
+
+
+def test_a_wrong_shape_is_the_models_fault() -> None:
+    with pytest.raises(ModelOutputInvalid):
+        ClassifierColumns(np.zeros((4, 3)), ["a", "b"])
+
+
+def test_feature_rows_read_as_the_dicts_of_the_row_path() -> None:
+    matrix = np.array([[1.0, 2.5], [3.0, -4.0]])
+    rows = FeatureRows(["a", "b"], matrix)
+    assert list(rows) == [{"a": 1.0, "b": 2.5}, {"a": 3.0, "b": -4.0}]
+    assert rows[1] == {"a": 3.0, "b": -4.0} and len(rows) == 2
+    assert rows.rows(1, 2).matrix.tolist() == [[3.0, -4.0]]
+    assert rows.canonical() == FeatureRows(["a", "b"], matrix.copy()).canonical()
+    assert rows.canonical() != FeatureRows(["b", "a"], matrix).canonical()

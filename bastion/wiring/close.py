@@ -27,7 +27,7 @@ async def close_services(svc: Services) -> None:
     if svc.review is not None:
         await svc.review.aclose()  # lets webhooks in flight finish (bounded)
     if svc.monitoring is not None:
-        await svc.monitoring.aclose()  # writes the predictions still queued (bounded)
+        await svc.monitoring.aclose()  # writes the predictions still queued, saves drift windows
     await close_observability(svc.metrics, svc.tracing)
     if svc.alerts is not None:
         await svc.alerts.aclose()  # stops evaluating; notifications in flight finish (bounded)

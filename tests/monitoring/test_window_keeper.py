@@ -130,3 +130,21 @@ def test_a_restored_reservoir_fits_a_changed_sample_size(size: int) -> None:
     small.set_reference("d", 1, profile, source=7)
     assert small.adopt("d", 1, "", 7, list(state.windows))
     assert small.report("d").rows == 50
+
+
+async def test_windows_of_a_process_that_died_are_taken_over_once_stale(
+    database: Database,
+) -> None:
+    clock, profile = Clock(), _profile()
+    dead, alive = _monitor(clock, profile), _monitor(clock, profile)
+    gone = WindowKeeper(dead, WindowStore(database, "dead"), interval_s=1)
+    _send(dead, 180, 2.0)
+    await gone.save()  # then it is killed: nothing released
+    keeper = WindowKeeper(alive, WindowStore(database, "alive"), interval_s=1)
+    await keeper.tick()
+    assert alive.report("d").rows == 0  # it saved recently: it may still be alive
+    keeper.handover_s = 0.0  # as if the hand-over time had passed without a save
+    await keeper.tick()
+    assert alive.report("d").rows == 180
+    await keeper.tick()
+    assert alive.report("d").rows == 180  # taken once

@@ -42,7 +42,8 @@ class DriftStream:
         self._current = self._open(clock(), by_count=False)
         self.source: int | None = None  # the id of the stored reference, when it has one
         # what changed since the windows were last saved: the open one's counts, or the list
-        self.changed = self.rotated = False
+        # (a new stream replaces whatever this process saved of the version's windows before)
+        self.changed = self.rotated = True
 
     def observe(
         self, row: Mapping[str, Any], prediction: Any, confidence: Any, embedding: Any

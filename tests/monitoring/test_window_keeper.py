@@ -148,3 +148,18 @@ async def test_windows_of_a_process_that_died_are_taken_over_once_stale(
     assert alive.report("d").rows == 180
     await keeper.tick()
     assert alive.report("d").rows == 180  # taken once
+
+
+async def test_a_new_reference_replaces_what_the_process_saved(database: Database) -> None:
+    clock = Clock()
+    monitor = _monitor(clock, _profile())
+    keeper = WindowKeeper(monitor, WindowStore(database, "a"), interval_s=1)
+    _send(monitor, 150, 0.0)
+    clock.now += 100
+    _send(monitor, 10, 0.0)  # a closed window and an open one, saved
+    await keeper.save()
+    monitor.set_reference("d", 1, _profile(), source=8)  # a baseline frozen since
+    await keeper.close()
+    old = DriftMonitor(SETTINGS, clock=clock, rng=random.Random(1))
+    old.set_reference("d", 1, _profile(), source=7)
+    assert await WindowKeeper(old, WindowStore(database, "b"), interval_s=1).adopt("d", 1) == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,9 +25,15 @@ _JSON = (b"content-type", b"application/json")
 
 @dataclass(slots=True)
 class Drain:
-    """Set by the server process; read by ``DrainGate`` on each request."""
+    """Set by the server process; read by ``DrainGate`` on each request. Under a supervisor
+    of several workers, the drain has started once the supervisor wrote ``marker``."""
 
     started: bool = False
+    marker: Path | None = None
+
+    def draining(self) -> bool:
+        """Whether readiness should answer 503 (the marker is looked at, not remembered)."""
+        return self.started or (self.marker is not None and self.marker.exists())
 
 
 class DrainGate:
@@ -40,7 +47,7 @@ class DrainGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.drain.started and scope.get("path") in _READINESS:
+        if scope.get("path") in _READINESS and self.drain.draining():
             await _send(send, 503, {"ready": False, "draining": True})
             return
         started = False

@@ -33,8 +33,8 @@ import typer
 
 from bastion.cli.common import err_console, settings_from
 
-# The standard library's http.client, not httpx: it costs a few milliseconds to import where
-# httpx costs a quarter of a second, and every command that talks to a server starts with it.
+# Not httpx (a quarter of a second to import): a socket for http:// (cli/wire.py), the standard
+# library's http.client for https://; every command that talks to a server starts with it.
 
 UrlOption = typer.Option(
     None, "--url", envvar="BASTION_URL", help="the server (default: profile, then config)"
@@ -128,8 +128,6 @@ class AdminClient:
         """One request (``params``, ``json`` or ``content``: bytes or an open file, streamed).
         A 4xx/5xx prints the server's error and exits 1 (``ApiError`` is raised instead with
         ``raise_errors=True``); an unreachable server always exits 1."""
-        import http.client
-
         raise_errors = kw.pop("raise_errors", False)
         headers = self._headers(kw.pop("headers", None))
         body = kw.pop("content", None)
@@ -142,7 +140,7 @@ class AdminClient:
             reply = _exchange(
                 self.base_url, self.timeout_s, method, path, params, body, headers, sink
             )
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:  # the https path turns http.client's errors into OSError
             err_console.print(
                 f"[red]error:[/red] cannot reach Bastion at {self.base_url} "
                 f"({type(exc).__name__}); is `bastion serve` running? Pass --url or set "
@@ -200,25 +198,25 @@ def _exchange(
 ) -> Reply:
     """One HTTP exchange over a fresh connection (a file body is sent in CHUNK-sized reads;
     with ``sink``, a successful answer's body goes there chunk by chunk instead)."""
-    import http.client
     from urllib.parse import urlencode, urlsplit
 
     parts = urlsplit(base_url)
     target = parts.path.rstrip("/") + path
     if params:
         target += "?" + urlencode(params, doseq=True)
-    conn: http.client.HTTPConnection
-    if parts.scheme == "https":
-        import ssl  # honours SSL_CERT_FILE / SSL_CERT_DIR for a private CA
+    if parts.scheme != "https":
+        from bastion.cli.wire import exchange
 
-        context = ssl.create_default_context()
-        conn = http.client.HTTPSConnection(
-            parts.hostname or "", parts.port, timeout=timeout_s, context=context, blocksize=CHUNK
-        )
-    else:
-        conn = http.client.HTTPConnection(
-            parts.hostname or "", parts.port, timeout=timeout_s, blocksize=CHUNK
-        )
+        request = (method, target, body, headers)
+        host, port = parts.hostname or "", parts.port or 80
+        return Reply(*exchange(host, port, timeout_s, request, sink, CHUNK))
+    import http.client
+    import ssl  # honours SSL_CERT_FILE / SSL_CERT_DIR for a private CA
+
+    context = ssl.create_default_context()
+    conn = http.client.HTTPSConnection(
+        parts.hostname or "", parts.port, timeout=timeout_s, context=context, blocksize=CHUNK
+    )
     try:
         conn.request(method, target, body=body, headers=headers)
         response = conn.getresponse()
@@ -230,6 +228,8 @@ def _exchange(
             content = response.read()
         found = {k.lower(): v for k, v in response.getheaders()}
         return Reply(response.status, content, found)
+    except http.client.HTTPException as exc:
+        raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         conn.close()
 

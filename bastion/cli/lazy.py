@@ -18,6 +18,8 @@ from typing import Any, ClassVar, NamedTuple
 import typer
 from typer.core import TyperGroup
 
+from bastion.cli.plain import plain
+
 
 class Lazy(NamedTuple):
     """Where a sub-command lives (``module:attribute``, a Typer app) and its one-line help."""
@@ -35,6 +37,11 @@ class LazyGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self._listing = False
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        plain(self)  # its options (Typer adds the completion ones after building the group)
+        rest: list[str] = super().parse_args(ctx, args)
+        return rest
+
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
 
@@ -45,7 +52,9 @@ class LazyGroup(TyperGroup):
         lazy = self.LAZY[cmd_name]
         if self._listing:  # only its name and help are shown: do not import it
             return TyperGroup(name=cmd_name, help=lazy.help, rich_markup_mode=None)
-        return load(cmd_name, lazy)
+        command = load(cmd_name, lazy)
+        plain(command)
+        return command
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True

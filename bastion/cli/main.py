@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -230,21 +230,28 @@ def serve(
     from bastion.cli.server import run as run_server
 
     server = settings.server
-    uv_config = uvicorn.Config(
-        "bastion.app:app_from_environment",
-        factory=True,
-        host=server.host,
-        port=server.port,
-        workers=server.workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=int(server.graceful_timeout_s),
-        timeout_worker_healthcheck=server.worker_healthcheck_s,
-        ssl_certfile=str(server.ssl_certfile) if server.ssl_certfile else None,
-        ssl_keyfile=str(server.ssl_keyfile) if server.ssl_keyfile else None,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": server.host,
+        "port": server.port,
+        "workers": server.workers,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": int(server.graceful_timeout_s),
+        "timeout_worker_healthcheck": server.worker_healthcheck_s,
+        "ssl_certfile": str(server.ssl_certfile) if server.ssl_certfile else None,
+        "ssl_keyfile": str(server.ssl_keyfile) if server.ssl_keyfile else None,
+    }
+    app_path = "bastion.app:app_from_environment"
+    if server.workers > 1:  # the supervisor's drain marker, which every worker's readiness reads
+        from bastion.cli.workers import WorkerConfig
+
+        marker = settings.data_dir.resolve() / "run" / f"drain-{server.port}"
+        uv_config: uvicorn.Config = WorkerConfig(app_path, drain_marker=str(marker), **options)
+    else:
+        uv_config = uvicorn.Config(app_path, **options)
     run_server(uv_config, server.drain_delay_s)  # readiness 503, drain delay, then graceful stop
 
 

@@ -9,7 +9,6 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
 
 from bastion.api.drain import Drain, DrainGate
 from bastion.core.shutdown import CUT_BY_SHUTDOWN
@@ -59,10 +58,14 @@ class DrainingServer(uvicorn.Server):
 
 
 def run(config: uvicorn.Config, drain_delay_s: float) -> None:
-    """One worker: the draining server. Several: uvicorn's own supervisor and workers (its
-    workers are built inside uvicorn, so they close at once on SIGTERM, without the drain
-    delay, and a request cut at the graceful timeout is recorded as ``cancelled``)."""
+    """One worker: the draining server. Several (a ``WorkerConfig``): uvicorn's supervisor,
+    which turns every worker not-ready for the drain delay before it stops them
+    (``bastion.cli.workers``); a request cut at the graceful timeout in a worker is recorded
+    as ``cancelled``, not ``shutting_down``."""
     if config.workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        from bastion.cli.workers import DrainingWorkers, WorkerConfig
+
+        assert isinstance(config, WorkerConfig)
+        DrainingWorkers(config, [config.bind_socket()], drain_delay_s).run()
     else:
         DrainingServer(config, drain_delay_s).run()

@@ -6,7 +6,8 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -17,10 +18,23 @@ from bastion.monitoring.drift import assess
 from bastion.monitoring.profile import ReferenceProfile
 from bastion.monitoring.report import DriftReport
 from bastion.monitoring.stream import Baseline, DriftStream
+from bastion.monitoring.window import Layout, WindowSnapshot
 
 log = structlog.get_logger(__name__)
 
 Key = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedStream:
+    """Windows of one stream to save: the open one first, then (``full``) every closed one."""
+
+    deployment: str
+    version: int
+    tenant: str  # "" for the whole traffic
+    source: int  # the stored reference the windows' bins follow
+    windows: tuple[WindowSnapshot, ...]
+    full: bool  # the closed windows changed too (a window closed, or windows were adopted)
 
 
 class DriftMonitor:
@@ -152,6 +166,64 @@ class DriftMonitor:
                 stream = self._tenant_stream((deployment, version), tenant, stream.profile)
             snapshot = stream.snapshot(windows)
         return assess(snapshot, self.settings, deployment=deployment, version=version)
+
+    def unsaved(self, *, everything: bool = False) -> list[SavedStream]:
+        """Copies of the windows that changed since the last call (``everything``: all), for
+        streams measured against a stored reference; the change flags are reset."""
+        out = []
+        with self._lock:
+            for (deployment, version, tenant), stream in self._all_streams():
+                if stream.source is None or not (everything or stream.changed):
+                    continue
+                full = everything or stream.rotated
+                windows = stream.windows() if full else stream.windows()[:1]
+                snaps = tuple(w.snapshot() for w in windows)
+                out.append(SavedStream(deployment, version, tenant, stream.source, snaps, full))
+                stream.changed = stream.rotated = False
+        return out
+
+    def unsaved_again(self, states: list[SavedStream]) -> None:
+        """Mark streams changed again (their save failed), so the next save writes them."""
+        keys = {(s.deployment, s.version, s.tenant): s.full for s in states}
+        with self._lock:
+            for key, stream in self._all_streams():
+                if key in keys:
+                    stream.changed = True
+                    stream.rotated = stream.rotated or keys[key]
+
+    def layout(self, deployment: str, version: int) -> tuple[int, Layout] | None:
+        """(stored reference id, layout) of a monitored version, or None."""
+        with self._lock:
+            stream = self._streams.get((deployment, version))
+            if not isinstance(stream, DriftStream) or stream.source is None:
+                return None
+            return stream.source, stream.layout
+
+    def adopt(
+        self, deployment: str, version: int, tenant: str, source: int, saved: list[WindowSnapshot]
+    ) -> bool:
+        """Merge saved windows into a version's (or a tenant's) windows; False when the version
+        is no longer measured against the reference ``source`` (the windows would not fit)."""
+        key = (deployment, version)
+        with self._lock:
+            stream = self._streams.get(key)
+            if not isinstance(stream, DriftStream) or stream.source != source:
+                return False
+            if tenant:
+                stream = self._tenant_stream(key, tenant, stream.profile)
+            stream.adopt(saved)
+        return True
+
+    def _all_streams(self) -> Iterator[tuple[tuple[str, int, str], DriftStream]]:
+        """Every stream (the lock held), with the source of its version's stream."""
+        for (deployment, version), stream in self._streams.items():
+            if isinstance(stream, DriftStream):
+                yield (deployment, version, ""), stream
+        for (deployment, version, tenant), mine in self._tenants.items():
+            parent = self._streams.get((deployment, version))
+            if isinstance(parent, DriftStream) and parent.profile is mine.profile:
+                mine.source = parent.source
+                yield (deployment, version, tenant), mine
 
     def monitored(self) -> list[Key]:
         """The (deployment, version) pairs tracked, least recently observed first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from bastion.monitoring.predictions import PredictionLog, Scrub, Sealer
 from bastion.monitoring.recorder import Recorder, drift_settings_of
 from bastion.monitoring.references import ReferenceStore
 from bastion.monitoring.stage import Entry, MonitorStage
+from bastion.monitoring.window_keeper import WindowKeeper
+from bastion.monitoring.window_store import WindowStore
 from bastion.monitoring.writer import BackgroundWriter
 from bastion.settings.guards import GuardsSettings
 from bastion.settings.monitoring import MonitoringSettings
@@ -74,8 +77,13 @@ class MonitoringService:
         self.feedback.classes = self._classes
         self.references = ReferenceStore(db)
         self.monitor: DriftMonitor | None = None
+        self.windows: WindowKeeper | None = None  # saves and resumes the live drift windows
         if settings.drift.enabled:
             self.monitor = DriftMonitor(DriftSettings(**drift_settings_of(settings)), clock=clock)
+            if settings.drift.persist_interval_s > 0:
+                store = WindowStore(db, uuid.uuid4().hex)
+                every = settings.drift.persist_interval_s
+                self.windows = WindowKeeper(self.monitor, store, interval_s=every)
         self.recorder = Recorder(
             settings, guards or GuardsSettings(), self.predictions, self.monitor, encoder
         )
@@ -93,6 +101,7 @@ class MonitoringService:
         self.collecting: dict[Key, str] = {}  # live baselines being collected → model
         self._checked: dict[Key, float] = {}
         self._loop: asyncio.Task[None] | None = None
+        self._saver: asyncio.Task[None] | None = None
         self._purged_at = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -107,14 +116,22 @@ class MonitoringService:
             await self.ensure_reference(deployment, version, model)
         if self._loop is None:
             self._loop = asyncio.get_running_loop().create_task(self._run())
+        if self._saver is None and self.windows is not None:
+            self._saver = asyncio.get_running_loop().create_task(self._save_windows())
 
     async def aclose(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
-        await self.writer.aclose()
+        for task in (self._loop, self._saver):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._loop = self._saver = None
+        await self.writer.aclose()  # the rows still queued are observed, then saved below
+        if self.windows is not None:
+            try:
+                await self.windows.close()
+            except Exception:  # shutting down: the windows since the last save are lost
+                log.exception("drift_windows_not_saved")
 
     # -- the stage's sink ----------------------------------------------------------------------
 
@@ -163,6 +180,11 @@ class MonitoringService:
         if not self.monitor.set_reference(deployment, version, profile, source=source):
             return False
         log.info("drift_reference_loaded", deployment=deployment, version=version, model=model)
+        if self.windows is not None:  # the windows saved before a restart (or by a replica gone)
+            try:
+                await self.windows.adopt(deployment, version)
+            except Exception:
+                log.exception("drift_windows_not_resumed", deployment=deployment, version=version)
         return True
 
     def known(self, deployment: str) -> bool:
@@ -220,6 +242,15 @@ class MonitoringService:
             except Exception:  # a background task: nobody else would see this error
                 log.exception("monitoring_refresh_failed")
 
+    async def _save_windows(self) -> None:
+        assert self.windows is not None
+        while True:
+            await asyncio.sleep(self.windows.interval_s)
+            try:
+                await self.windows.tick()
+            except Exception:  # a background task: nobody else would see this error
+                log.exception("drift_windows_save_failed")
+
     async def refresh(self) -> None:
         """Persist finished live baselines, set accuracy and drift gauges, purge old rows."""
         await self.drift.persist_collected()
@@ -235,3 +266,5 @@ class MonitoringService:
         now = datetime.now(UTC)
         await self.predictions.purge(now - timedelta(days=cfg.retention_days))
         await self.feedback.purge(now - timedelta(days=cfg.feedback_retention_days))
+        if self.windows is not None:
+            await self.windows.purge()

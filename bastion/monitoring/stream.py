@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from bastion.monitoring.config import DriftSettings
+from bastion.monitoring.merging import merge
 from bastion.monitoring.profile import ReferenceProfile, build_profile
-from bastion.monitoring.window import Layout, Window, WindowSnapshot, merge
+from bastion.monitoring.window import Layout, Window, WindowSnapshot
 
 
 class DriftStream:
@@ -40,6 +41,9 @@ class DriftStream:
         self._closed: deque[Window] = deque(maxlen=settings.max_windows)
         self._current = self._open(clock(), by_count=False)
         self.source: int | None = None  # the id of the stored reference, when it has one
+        # what changed since the windows were last saved: the open one's counts, or the list
+        # (a new stream replaces whatever this process saved of the version's windows before)
+        self.changed = self.rotated = True
 
     def observe(
         self, row: Mapping[str, Any], prediction: Any, confidence: Any, embedding: Any
@@ -50,7 +54,9 @@ class DriftStream:
         if now >= current.end or (limit and current.rows >= limit):
             self._closed.appendleft(current)
             current = self._current = self._open(now, by_count=now < current.end)
+            self.rotated = True
         current.observe(row, prediction, confidence, embedding)
+        self.changed = True
 
     def snapshot(self, windows: int = 1) -> WindowSnapshot:
         """The open window, merged with the ``windows - 1`` most recent closed ones."""
@@ -59,6 +65,44 @@ class DriftStream:
         return merge(
             snaps,
             np.random.default_rng(len(snaps)),
+            sample_size=self.settings.window_sample,
+            embedding_sample_size=self.settings.embedding_sample,
+        )
+
+    def adopt(self, saved: list[WindowSnapshot]) -> None:
+        """Take in windows another process saved (or this one before a restart), counted once.
+
+        A saved window with the open window's end (the same aligned slot) is merged into it, and
+        one with a closed window's span into that one; any other is kept as a closed window in
+        time order. The ``max_windows`` newest closed windows stay.
+        """
+        windows = {(w.start, w.end): w for w in self._closed}
+        for snap in saved:
+            same = (snap.start, snap.end)
+            if snap.end == self._current.end:
+                self._current = self._merged(self._current, snap)
+            elif same in windows:
+                windows[same] = self._merged(windows[same], snap)
+            else:
+                windows[same] = self._restored(snap)
+        newest = sorted(windows.values(), key=lambda w: (w.end, w.start), reverse=True)
+        self._closed = deque(newest[: self.settings.max_windows], maxlen=self.settings.max_windows)
+        self.changed = self.rotated = True
+
+    def _merged(self, window: Window, saved: WindowSnapshot) -> Window:
+        both = merge(
+            [window.snapshot(), saved],
+            np.random.default_rng(saved.rows),
+            sample_size=self.settings.window_sample,
+            embedding_sample_size=self.settings.embedding_sample,
+        )
+        return self._restored(both)
+
+    def _restored(self, saved: WindowSnapshot) -> Window:
+        return Window.restore(
+            self.layout,
+            saved,
+            rng=self._rng,
             sample_size=self.settings.window_sample,
             embedding_sample_size=self.settings.embedding_sample,
         )

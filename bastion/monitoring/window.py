@@ -129,6 +129,38 @@ class Window:
         self._emb_sum = np.zeros(dim)
         self._emb_sample = np.full((embedding_sample_size if k else 0, k), np.nan, np.float32)
 
+    @classmethod
+    def restore(
+        cls,
+        layout: Layout,
+        saved: WindowSnapshot,
+        *,
+        rng: random.Random,
+        sample_size: int,
+        embedding_sample_size: int,
+    ) -> Window:
+        """The window ``saved`` was taken of (counts, reservoirs and sums), to go on counting."""
+        w = cls(
+            layout,
+            start=saved.start,
+            end=saved.end,
+            rng=rng,
+            sample_size=sample_size,
+            embedding_sample_size=embedding_sample_size,
+        )
+        w.rows, w._emb_rows = saved.rows, saved.embedding_rows
+        w._emb_invalid = saved.embedding_invalid
+        parts = zip(w._num_counts, saved.numeric_counts, saved.numeric_invalid, strict=True)
+        for counts, live, invalid in parts:
+            counts[:] = [*(int(c) for c in live), int(invalid)]
+        for mine, theirs in zip(w._cat_counts, saved.categorical_counts, strict=True):
+            mine[:] = [int(c) for c in theirs]  # in place: the slots hold these lists
+        _fill(w._sample, saved.sample)
+        _fill(w._emb_sample, saved.embedding_sample)
+        if saved.embedding_sum is not None and saved.embedding_sum.shape == w._emb_sum.shape:
+            w._emb_sum[:] = saved.embedding_sum
+        return w
+
     def observe(
         self,
         row: Mapping[str, Any],
@@ -236,54 +268,9 @@ def _count_other(value: Any, edges: list[float], counts: list[int]) -> None:
             counts[-1] += 1  # ... and, past it, the invalid tally
 
 
-def merge(
-    snapshots: list[WindowSnapshot],
-    rng: np.random.Generator,
-    *,
-    sample_size: int,
-    embedding_sample_size: int,
-) -> WindowSnapshot:
-    """Merge windows of one layout; samples are subsampled so the result stays uniform."""
-    if len(snapshots) == 1:
-        return snapshots[0]
-    first = snapshots[0]
-    sums = [s.embedding_sum for s in snapshots if s.embedding_sum is not None]
-    return WindowSnapshot(
-        layout=first.layout,
-        start=min(s.start for s in snapshots),
-        end=max(s.end for s in snapshots),
-        rows=sum(s.rows for s in snapshots),
-        numeric_counts=tuple(
-            sum(c) for c in zip(*(s.numeric_counts for s in snapshots), strict=True)
-        ),
-        numeric_invalid=tuple(
-            sum(c) for c in zip(*(s.numeric_invalid for s in snapshots), strict=True)
-        ),
-        sample=_merge_samples([(s.sample, s.rows) for s in snapshots], sample_size, rng),
-        categorical_counts=tuple(
-            sum(c) for c in zip(*(s.categorical_counts for s in snapshots), strict=True)
-        ),
-        embedding_rows=sum(s.embedding_rows for s in snapshots),
-        embedding_sum=np.sum(sums, axis=0) if sums else None,
-        embedding_invalid=sum(s.embedding_invalid for s in snapshots),
-        embedding_sample=_merge_samples(
-            [(s.embedding_sample, s.embedding_rows) for s in snapshots], embedding_sample_size, rng
-        ),
-    )
-
-
-def _merge_samples(
-    parts: list[tuple[FloatArray, int]], size: int, rng: np.random.Generator
-) -> FloatArray:
-    """Uniform sample of the union: how many rows each part gives is multivariate hypergeometric."""
-    populations = np.array([n for _, n in parts], dtype=np.int64)
-    total = int(populations.sum())
-    if total == 0:
-        return parts[0][0][:0]
-    take = rng.multivariate_hypergeometric(populations, min(size, total))
-    chosen = [
-        p[np.sort(rng.choice(p.shape[0], int(k), replace=False))]
-        for (p, _), k in zip(parts, take, strict=True)
-        if k
-    ]
-    return np.concatenate(chosen, axis=0)
+def _fill(reservoir: npt.NDArray[np.float32], saved: FloatArray) -> None:
+    """Copy a saved reservoir in (a uniform subset when the reservoir has shrunk since)."""
+    size = reservoir.shape[0]
+    if saved.shape[0] > size:
+        saved = saved[np.sort(np.random.default_rng(size).choice(saved.shape[0], size, False))]
+    reservoir[: saved.shape[0]] = saved

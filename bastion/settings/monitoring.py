@@ -121,6 +121,13 @@ class DriftConfig(Section):
     window_rows: int = Field(0, ge=0)
     max_windows: int = Field(24, ge=1)
     max_streams: int = Field(64, ge=1)
+    persist_interval_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="how often changed live windows are saved to the database (0: never; "
+        "they are also saved at a graceful shutdown and resumed at start)",
+    )
     text_embeddings: bool = Field(True, description="embed text inputs with the bundled model")
     baseline_rows: int = Field(2000, ge=10, description="rows a live baseline collects")
 

@@ -109,3 +109,32 @@ class DriftReferenceRow(Base):
     profile: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DriftWindowRow(Base):
+    """One live drift window of one process (``owner``), kept so that a restart resumes it.
+
+    ``tenant`` is "" for the whole traffic of the version, else that tenant's windows;
+    ``source`` is the id of the reference row the window's bins follow; ``state`` holds the
+    window (counts, reservoir, embedding sums) as an ``.npz``. ``owner`` NULL: released at a
+    graceful shutdown, for the next process serving the version to adopt (docs/drift.md).
+    """
+
+    __tablename__ = "drift_windows"
+    __table_args__ = (
+        Index("ix_drift_windows_stream", "deployment", "version", "owner"),
+        Index("ix_drift_windows_owner", "owner"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    deployment: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    tenant: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[bool] = mapped_column(default=False)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,7 +23,7 @@ async def close_services(svc: Services) -> None:
         await svc.prompts.aclose()  # stops following prompt alias changes
     await svc.review.aclose()  # lets webhooks in flight finish (bounded)
     if svc.monitoring is not None:
-        await svc.monitoring.aclose()  # writes the predictions still queued (bounded)
+        await svc.monitoring.aclose()  # writes the predictions still queued, saves drift windows
     await close_observability(svc.metrics, svc.tracing)
     await svc.alerts.aclose()  # stops evaluating; notifications in flight finish (bounded)
     await svc.governance.aclose()  # writes the last usage records, closes Redis

@@ -32,6 +32,7 @@ def test_importing_the_cli_imports_nothing_heavy() -> None:
         "bastion.cli.main",
         "bastion.cli.common",
         "bastion.cli.lazy",
+        "bastion.cli.plain",
     }
 
 

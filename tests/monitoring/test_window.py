@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from bastion.monitoring import DriftSettings, ReferenceProfile, build_profile
+from bastion.monitoring.merging import merge
 from bastion.monitoring.stream import DriftStream
-from bastion.monitoring.window import Layout, Window, merge
+from bastion.monitoring.window import Layout, Window
 
 
 def _profile(seed: int = 0) -> ReferenceProfile:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,10 @@ def history_jsonl(path: Path, n: int = 20) -> None:
         json.dumps({"input": row, "answered": label, "expected": label}) for row, label in _rows(n)
     ]
     path.write_text("\n".join(lines) + "\n")
+
+
+def repository(name: str) -> Callable[[Path], None]:
+    """A link to the repository's ``name``: an example that reads a shipped file by its path
+    relative to the repository's root."""
+    root = Path(__file__).resolve().parents[2]
+    return lambda path: path.symlink_to(root / name)

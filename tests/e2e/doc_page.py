@@ -43,6 +43,9 @@ class Page:
     # (the refused promotion an `--override` line follows)
     before: Mapping[str, str] = field(default_factory=dict)
     server: bool = True  # False: the page's commands need no server
+    # the page's ```python blocks (by index) that are whole programs: run after its commands,
+    # in its scratch directory (the repository's root on sys.path), each must exit 0
+    programs: tuple[int, ...] = ()
 
 
 def block(page: str, lang: str, index: int = 0) -> str:

@@ -4,12 +4,9 @@ the reviewed list of the commands this machine cannot run."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
-from tests.e2e import doc_files
+from tests.e2e import doc_files, doc_setups
 from tests.e2e.doc_page import Page, Skip, block
-from tests.e2e.server import Server
 
 # what the pages' commands need of the server they all share, besides the demo models
 LLM = """
@@ -30,79 +27,21 @@ data:
       policy: quarantine
       rules: [{name: radius_range, kind: range, field: mean_radius, min: 5, max: 40}]
 """
+# an action whose destination refuses every call (nothing listens on port 9): it dies at once
+ACTIONS = """
+actions:
+  destinations:
+    crm: {kind: http, url: "http://127.0.0.1:9", timeout_s: 1}
+  deployments:
+    support-intent:
+      - name: ticket
+        when: 'confidence >= 0'
+        max_attempts: 1
+        steps: [{name: ticket, destination: crm, method: POST, path: /tickets}]
+"""
 # a test-only key, so that `bastion audit rotate-key` has keys to rotate with
 ENCRYPTION = "encryption: {keys: 'k1:rEItXRgwljpfmVcAbVopRuxlLsFYnXNwcpP0YPHTFc0='}"
 PYTHON_MODEL = block("docs/python-models.md", "python")
-
-
-def _new_key(server: Server, *args: str) -> str:
-    done = server.cli("keys", "create", *args)
-    return done.stdout.strip().splitlines()[-1]  # the secret, printed alone on the last line
-
-
-def _register(server: Server, work: Path, name: str, up_to: int) -> None:
-    """Versions of ``name`` (a retrained breast-cancer classifier each) until it has ``up_to``."""
-    for c in (0.5, 0.25, 0.125, 2.0, 4.0, 8.0, 16.0, 32.0)[:up_to]:
-        found = server.get(f"/v1/admin/models/{name}")
-        if found.status_code == 200 and len(found.json()["versions"]) >= up_to:
-            return
-        artifact = work / f"retrained-{c}.onnx"
-        doc_files.onnx_model(artifact, c=c)  # another C: other weights, another version
-        server.cli("models", "register", name, str(artifact), "--signature", "sig.json", cwd=work)
-
-
-def _fraud_in_production(server: Server, work: Path) -> Mapping[str, str]:
-    """The README's `fraud` already has a version in production (registered, promoted)."""
-    _register(server, work, "fraud", 1)
-    server.cli("models", "promote", "fraud", "1", check=False)
-    return {"APPROVER_KEY": _new_key(server, "--name", "approver", "--role", "approver")}
-
-
-def _breast_cancer_v3(server: Server, work: Path) -> Mapping[str, str]:
-    """The pages evaluate and backfill retrained breast-cancer versions (2 and 3)."""
-    _register(server, work, "breast-cancer", 3)
-    return {}
-
-
-def _first(server: Server, path: str, field: str = "id") -> str:
-    data: list[dict[str, Any]] = server.get(path).json()["data"]
-    assert data, f"GET {path}: nothing there"
-    return str(data[0][field])
-
-
-def _newest_backup(server: Server, work: Path) -> str:
-    return str(sorted((work / "backups").glob("bastion-*"))[-1])
-
-
-def _review_items(server: Server, work: Path, n: int) -> dict[str, str]:
-    """``n`` fresh review items (clients asking for a review), ITEM1…ITEMn, and REQUEST_ID."""
-    found: dict[str, str] = {}
-    for i in range(1, n + 1):
-        answer = server.post(
-            "/v1/deployments/support-intent/predict",
-            json={"input": f"I was charged twice ({i})"},
-            headers={**server.auth, "x-bastion-review": "request"},
-        )
-        assert answer.status_code == 200, answer.text
-        body = answer.json()
-        found[f"ITEM{i}"] = body["review"]["items"][0]["review_id"]
-        found["REQUEST_ID"] = body["id"]
-    return found
-
-
-def _claimed(server: Server, work: Path) -> str:
-    """The review item this key holds (the one `bastion review claim` took)."""
-    items = server.get("/v1/review/items").json()["data"]
-    return str(next(i["id"] for i in items if i.get("claimed_by")))
-
-
-def _quarantined(server: Server, work: Path) -> Mapping[str, str]:
-    """A breast-cancer input that breaks the contract's range rule, held in the quarantine."""
-    row = {name: 1.0 for name in doc_files.feature_names()} | {"mean_radius": 100.0}
-    for _ in range(3):
-        answer = server.post("/v1/deployments/breast-cancer/predict", json={"input": row})
-        assert answer.status_code == 200, answer.text
-    return {}
 
 
 PAGES: Mapping[str, Page] = {
@@ -119,7 +58,7 @@ PAGES: Mapping[str, Page] = {
         },
         config=LLM,
         modules={"mypkg/__init__.py": "", "mypkg/rules.py": PYTHON_MODEL},
-        setup=_fraud_in_production,
+        setup=doc_setups.fraud_in_production,
         before={  # each promotes what an earlier line already promoted: undo that first
             '$B models promote fraud 2 --override --reason "incident 42"': (
                 "$B models rollback fraud"
@@ -129,10 +68,27 @@ PAGES: Mapping[str, Page] = {
             ),
         },
     ),
+    "docs/actions.md": Page(
+        config=ACTIONS,
+        setup=doc_setups.dead_action,
+        values={
+            "ID": lambda server, work: doc_setups.first(server, "/v1/admin/actions?status=dead")
+        },
+        lines={  # "an unfinished (or dead) action": the newest, whatever its state
+            "bastion actions drop ID": {
+                "ID": lambda server, work: doc_setups.first(server, "/v1/admin/actions")
+            }
+        },
+    ),
     "docs/alerts.md": Page(server=False, files={"bastion.yaml": block("docs/alerts.md", "yaml")}),
-    "docs/audit.md": Page(config=ENCRYPTION),
+    "docs/audit.md": Page(
+        config=ENCRYPTION,
+        # the page's Python check of an export, on an export of the test server's chain
+        setup=lambda server, work: doc_setups.exported(server, work, "audit.jsonl"),
+        programs=(0,),
+    ),
     "docs/backup.md": Page(
-        values={"DIR": "{work}/backups", "BACKUP_DIR": _newest_backup},
+        values={"DIR": "{work}/backups", "BACKUP_DIR": doc_setups.newest_backup},
         replace={
             "/backups/bastion-20261207T030000Z-1a2b3c": "{BACKUP_DIR}",
             "/backups": "{work}/backups",
@@ -155,7 +111,7 @@ PAGES: Mapping[str, Page] = {
     ),
     "docs/console.md": Page(
         config=REVIEW,
-        setup=lambda server, work: _review_items(server, work, 2),
+        setup=lambda server, work: doc_setups.review_items(server, work, 2),
         lines={  # the CLI and the API each correct an item of their own
             'bastion review correct ITEM --output billing_question --reason "double charge"': {
                 "ITEM": "{ITEM1}"
@@ -172,9 +128,9 @@ PAGES: Mapping[str, Page] = {
             "customers.parquet": doc_files.customers_parquet,
             "train_ids.csv": "customer_id\nc1\nc2\n",
         },
-        setup=_quarantined,
+        setup=doc_setups.quarantined,
         values={
-            "ID": lambda server, work: _first(server, "/v1/admin/quarantine"),
+            "ID": lambda server, work: doc_setups.first(server, "/v1/admin/quarantine"),
         },
     ),
     "docs/deploy.md": Page(server=False, replace={"deploy/compose": "{root}/deploy/compose"}),
@@ -184,7 +140,10 @@ PAGES: Mapping[str, Page] = {
             "model.onnx": doc_files.onnx_model,
             "sig.json": doc_files.signature,
         },
-        setup=_breast_cancer_v3,
+        setup=doc_setups.breast_cancer_v3,
+    ),
+    "docs/guards.md": Page(  # no commands: its whole-program examples, from the repo's root
+        server=False, programs=(0, 2, 3), files={"bastion": doc_files.repository("bastion")}
     ),
     "docs/jobs.md": Page(
         files={
@@ -194,8 +153,27 @@ PAGES: Mapping[str, Page] = {
             "model.onnx": doc_files.onnx_model,
             "sig.json": doc_files.signature,
         },
-        setup=_breast_cancer_v3,
-        values={"JOB": lambda server, work: _first(server, "/v1/admin/jobs")},
+        setup=doc_setups.breast_cancer_v3,
+        values={"JOB": lambda server, work: doc_setups.first(server, "/v1/admin/jobs")},
+        # the page's period is last month; the test server's log holds today's predictions
+        replace={"--since 2026-11-01 --until 2026-12-01": "--since {TODAY} --until {TOMORROW}"},
+        before={  # a job still running, for `cancel` to stop: a backfill paced to 1 row/s
+            "bastion batch cancel JOB": "nohup bastion backfill breast-cancer --version 3 "
+            "--input history.jsonl --rate 1 >/dev/null 2>&1 & sleep 3",
+        },
+    ),
+    "docs/prompts.md": Page(
+        config=LLM,
+        files={
+            "prompt.yaml": block("docs/prompts.md", "yaml"),
+            "handbook/refunds.md": "# Refunds\n\nRefunds are paid within fourteen days.\n",
+            "support-golden.jsonl": '{"input": {"question": "When are refunds paid?", '
+            '"product": "shop"}, "expected": "fourteen"}\n',
+        },
+        setup=doc_setups.prompt_versions,
+        lines={  # "an approver key other than the registrant's"
+            "bastion prompts approve support-answer 2": {"BASTION_KEY": "{APPROVER_KEY}"}
+        },
     ),
     "docs/python-models.md": Page(
         files={
@@ -210,9 +188,14 @@ PAGES: Mapping[str, Page] = {
             "handbook/policies/old.md": "# Old policy\n\nSuperseded.\n",
         }
     ),
+    "docs/rollouts.md": Page(
+        own_config=block("docs/rollouts.md", "yaml"),  # the page's own config, as written
+        files={"sig.json": doc_files.signature},
+        setup=doc_setups.rollout_models,
+    ),
     "docs/review.md": Page(
         config=REVIEW,
-        setup=lambda server, work: _review_items(server, work, 6),
+        setup=lambda server, work: doc_setups.review_items(server, work, 6),
         values={
             "R": "checked",
             "JSON": '\'{"label": "refund_request"}\'',
@@ -224,7 +207,7 @@ PAGES: Mapping[str, Page] = {
             'refund"': {"ID": "{ITEM3}"},
             "bastion review reject ID --reason R": {"ID": "{ITEM4}"},
             "bastion review escalate ID --reason R": {"ID": "{ITEM5}"},
-            "bastion review release ID": {"ID": _claimed},
+            "bastion review release ID": {"ID": doc_setups.claimed},
         },
     ),
 }

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,8 @@ import pytest
 import yaml
 
 from bastion.testing import FaultUpstream, running_upstream
-from tests.e2e.doc_commands import Command, commands
-from tests.e2e.doc_page import Page, Value
+from tests.e2e.doc_commands import Command, commands, fill, shortest
+from tests.e2e.doc_page import Page, Value, block
 from tests.e2e.doc_pages import PAGES, SKIPS
 from tests.e2e.doc_run import as_run, run, shell_env
 from tests.e2e.server import BASTION, ROOT, Server, make_server
@@ -35,7 +38,11 @@ pytestmark = pytest.mark.e2e
 ALL = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 DOCUMENTED = {page: list(commands(page, ROOT)) for page in ALL}
 SKIPPED = {(s.page, s.command): s.reason for s in SKIPS}
-RUN = [str(p.relative_to(ROOT)) for p, found in DOCUMENTED.items() if found]
+RUN = [
+    str(p.relative_to(ROOT))
+    for p, found in DOCUMENTED.items()
+    if found or PAGES.get(str(p.relative_to(ROOT)), Page()).programs
+]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, upstream: FaultUpstream) ->
     """One demo server for every page (what `make serve` starts on a first run), with the
     config and the importable modules the pages' fixture maps ask for."""
     base = tmp_path_factory.mktemp("docs")
-    slots = {"upstream": upstream.base_url + "/v1"}
+    slots = {"upstream": upstream.base_url}
     config: dict[str, Any] = {}
     for text in dict.fromkeys(p.config for p in PAGES.values() if p.config is not None):
         _merged(config, yaml.safe_load(_fill(text, slots)))  # each text once, in page order
@@ -121,18 +128,25 @@ def test_a_pages_commands_run_as_written(
 ) -> None:
     page = PAGES.get(name, Page())
     found = [c for c in DOCUMENTED[ROOT / name] if not _skipped(c)]
-    if not found:
+    if not found and not page.programs:
         pytest.skip("every command of the page is in the reviewed skip list")
     work = tmp_path / "work"
     with contextlib.ExitStack() as stack:
         if page.own_config is not None:
             config = tmp_path / "bastion.yaml"
-            config.write_text(_fill(page.own_config, {"upstream": upstream.base_url + "/v1"}))
+            config.write_text(_fill(page.own_config, {"upstream": upstream.base_url}))
             server = make_server(
                 tmp_path / "data", BASTION_DEMO="false", BASTION_CONFIG=str(config)
             ).start()
             stack.callback(server.stop)
-        slots = {"work": str(work), "root": str(ROOT), "url": server.url}
+        today = datetime.now(UTC).date()
+        slots = {
+            "work": str(work),
+            "root": str(ROOT),
+            "url": server.url,
+            "TODAY": today.isoformat(),
+            "TOMORROW": (today + timedelta(days=1)).isoformat(),
+        }
         _prepare(page, work, slots)
         if page.setup is not None:
             slots |= page.setup(server, work)
@@ -140,12 +154,36 @@ def test_a_pages_commands_run_as_written(
         env = shell_env(target, work, {k: _fill(v, slots) for k, v in page.env.items()})
         env |= {k: v for k, v in slots.items() if k.isupper()}
         failures = _run_all(page, found, server, target, work, slots, env)
+        failures += _run_programs(name, page, work, env)
     assert not failures, "\n\n".join(failures)
 
 
-def _value(value: Value, server: Server, work: Path, slots: dict[str, str]) -> str:
+def _run_programs(name: str, page: Page, work: Path, env: dict[str, str]) -> list[str]:
+    failures: list[str] = []
+    for index in page.programs:
+        source = block(name, "python", index)
+        (work / f"example_{index}.py").write_text(source)
+        done = subprocess.run(
+            [sys.executable, f"example_{index}.py"],
+            cwd=work,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            failures.append(
+                f"{name}: ```python block {index} (a whole program) failed:\n"
+                + (done.stdout + done.stderr)[-2000:]
+            )
+    return failures
+
+
+def _value(value: Value, server: Server | None, work: Path, slots: dict[str, str]) -> str:
     if isinstance(value, str):
         return _fill(value, slots)
+    assert server is not None, "a value read from the server, on a page without one"
     try:  # read from the server now; a line that needs it fails with the reason
         return value(server, work)
     except Exception as exc:
@@ -155,7 +193,7 @@ def _value(value: Value, server: Server, work: Path, slots: dict[str, str]) -> s
 def _run_all(
     page: Page,
     found: list[Command],
-    server: Server,
+    server: Server | None,
     target: Server | None,
     work: Path,
     slots: dict[str, str],
@@ -165,6 +203,9 @@ def _run_all(
     failures: list[str] = []
     for command in found:
         where = f"{command.page}:{command.line}: {command.text}"
+        if command.bare in page.before:
+            status, output = run(prelude, page.before[command.bare], env, work)
+            assert status == 0, f"{where}: the fixture's step before it failed:\n{output}"
         own = page.lines.get(command.bare, {})
         named = {k: v for k, v in slots.items() if k.isupper()}  # setup's values
         values = named | {
@@ -176,9 +217,6 @@ def _run_all(
             failures.append(f"{where}\n  no value for {missing} in the page's fixture map")
             continue
         line_env = {**env, **{k: v for k, v in values.items() if k.isidentifier()}}
-        if command.bare in page.before:
-            status, output = run(prelude, page.before[command.bare], line_env, work)
-            assert status == 0, f"{where}: the fixture's step before it failed:\n{output}"
         status, output = run(prelude, text, line_env, work)
         if command.assigns:
             prelude.append(text)
@@ -189,3 +227,22 @@ def _run_all(
                 f"{where}\n  ran: {text}\n  exit {status} (documented {expected})\n{tail}"
             )
     return failures
+
+
+def test_a_synopsis_runs_in_its_shortest_form_with_its_placeholders_filled() -> None:
+    line = Command("p.md", 1, "bastion review list [--deployment D] [--json] --format a|b")
+    assert line.synopsis and shortest(line.bare) == "bastion review list --format a"
+    text, missing = fill(
+        "curl $URL/v1/review/items/ITEM/decide && bastion x ID… REQUEST_ID",
+        {"ITEM": "rev_1", "ID": "7"},
+    )
+    assert text == "curl $URL/v1/review/items/rev_1/decide && bastion x 7 REQUEST_ID"
+    assert missing == ["REQUEST_ID"]
+    assert Command("p.md", 1, "make serve   # first run; serves it").bare == "make serve"
+
+
+def test_a_command_the_cli_refuses_is_reported(tmp_path: Path) -> None:
+    wrong = Command("p.md", 1, "bastion models list --no-such-option")
+    env = shell_env(None, tmp_path, {})
+    failures = _run_all(Page(server=False), [wrong], None, None, tmp_path, {}, env)
+    assert len(failures) == 1 and "exit 2 (documented 0)" in failures[0]

@@ -3,7 +3,8 @@
 The examples are fragments (they use names such as ``services`` or ``settings_dict`` that a
 reader's program has), so they are compiled, not run; every ``import`` they make is run, so
 that a renamed or moved name fails here rather than in a reader's editor. Examples that are
-complete programs run elsewhere (tests/backends/test_python_doc.py).
+complete programs run elsewhere: tests/backends/test_python_doc.py (docs/python-models.md)
+and tests/e2e/test_doc_commands_run.py (docs/guards.md, docs/audit.md's check of an export).
 """
 
 from __future__ import annotations

@@ -67,4 +67,9 @@ def explain(item: ReviewItem | None, worker: Worker, now: datetime) -> Exception
             f"{item.lease_until:%H:%M:%S}Z; take another item or wait for the lease to expire",
             details={"claimed_by": item.claimed_by},
         )
+    if item.lease_until is None or item.lease_until < now:  # free: a release of nobody's claim
+        return Conflict(
+            f"review item {item.id} is not claimed by you (nobody holds it): nothing to "
+            f"release; `bastion review claim {item.id}` takes it"
+        )
     return Conflict(f"review item {item.id} changed while you acted on it; try again")

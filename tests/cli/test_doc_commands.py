@@ -5,8 +5,8 @@ option, with its types), without running it. A synopsis line (``bastion review l
 [--deployment D] [--json]``) is checked with every optional part included and the first of
 each ``a|b`` choice; an upper-case placeholder stands for a value (``ID`` → ``1``, ``DIR`` → a
 directory); a file the line names is created empty in a scratch directory, since the parser
-checks that it exists. The README's "One example per API" runs for real in
-tests/e2e/test_readme.py; this test keeps the rest of the pages from drifting from the CLI.
+checks that it exists. Every line also runs for real, in page order against a demo server, in
+tests/e2e/test_doc_commands_run.py; this fast check names the line that no longer parses.
 """
 
 from __future__ import annotations

@@ -111,6 +111,15 @@ async def test_release_gives_the_item_back(queue: ReviewQueue, clock: FakeClock)
     assert (await queue.claim("a", bob, 60)).claimed_by == "bob"
 
 
+async def test_releasing_an_unclaimed_item_says_nobody_holds_it(
+    queue: ReviewQueue, clock: FakeClock
+) -> None:
+    await queue.add([_row("a", clock)], "client")
+    with pytest.raises(Conflict, match=r"not claimed by you \(nobody holds it\): nothing to"):
+        await queue.release("a", _worker("alice", "reviewer"))
+    assert (await queue.get("a")).status == "pending"  # type: ignore[union-attr]
+
+
 async def test_tenants_never_see_each_others_items(queue: ReviewQueue, clock: FakeClock) -> None:
     await queue.add([_row("a", clock), _row("b", clock, tenant="acme")], "client")
     acme = _worker("ann", "reviewer", tenant="acme")

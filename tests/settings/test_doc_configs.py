@@ -11,7 +11,7 @@ import pytest
 from bastion.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FOREIGN = re.compile(r"^# .*\(not bastion\.yaml\)")  # another tool's YAML, shown for reference
 SNIPPETS = [
     pytest.param(block, id=f"{page.name}#{i}")

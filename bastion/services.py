@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from bastion.contracts.openai import OpenAIRequestCheck
     from bastion.data import DataService
     from bastion.evaluation import EvaluationService
-    from bastion.features import BuiltinFeatures
+    from bastion.features import BuiltinFeatures, FeatureSource
     from bastion.gateway import Gateway
     from bastion.governance.runtime import GovernanceRuntime
     from bastion.guards.policies import GuardPolicies
@@ -73,6 +73,7 @@ class Services:
     data: DataService | None = None
     batches: BatchService | None = None
     features: BuiltinFeatures | None = None
+    feature_source: FeatureSource | None = None  # what lookups and exports read (or Feast)
     actions: ActionsService | None = None
     async_requests: AsyncRequests | None = None
     ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)

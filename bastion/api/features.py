@@ -5,7 +5,9 @@ row per entity; an optional ``valid_from`` column, ISO time, says from when the 
 hold) and appends it. ``POST /v1/admin/features/{table}/export?as_of=TIME`` takes a file
 of entities (``entity_key`` column, and optionally a per-row ``as_of`` column) and answers
 JSONL: each entity's row with the features that held at that moment — the values serving
-read then (point-in-time correct).
+read then (point-in-time correct). With ``features.source: feast`` the export reads Feast's
+``get_historical_features`` (what its online store served) and loading is Feast's own
+(``feast materialize``): the load route answers 409.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from starlette.responses import Response, StreamingResponse
 from bastion.api.authn import authenticated
 from bastion.api.context import services
 from bastion.api.render import json_response
-from bastion.errors import InvalidRequest
-from bastion.features import BuiltinFeatures
+from bastion.errors import Conflict, InvalidRequest
+from bastion.features import BuiltinFeatures, FeatureSource
 from bastion.jobs.formats import read_chunks, sniff_format
 from bastion.security import Principal, require_roles
 
@@ -66,7 +68,19 @@ async def _rows(request: Request, filename: str) -> list[Any]:
 def _features(request: Request) -> BuiltinFeatures:
     svc = services(request)
     assert svc.features is not None, "create_app always builds the feature table"
+    if svc.settings.features.source != "builtin":
+        raise Conflict(
+            f"features.source is {svc.settings.features.source}: load features through it "
+            "(for Feast: `feast materialize`), not into the built-in table"
+        )
     return svc.features
+
+
+def _source(request: Request) -> FeatureSource:
+    svc = services(request)
+    source = svc.feature_source or svc.features
+    assert source is not None, "create_app always builds the feature table"
+    return source
 
 
 @router.post("/features/{table}", status_code=201)
@@ -106,7 +120,7 @@ async def export(
     svc = services(request)
     transform = svc.data.transforms.get(deployment) if svc.data and deployment else None
     entities = await _rows(request, filename)
-    features = _features(request)
+    features = _source(request)
 
     async def lines() -> AsyncIterator[bytes]:
         for value in entities:

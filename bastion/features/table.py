@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,9 @@ class BuiltinFeatures:
     def online(self, table: str, entity: str) -> Mapping[str, Any] | None:
         hit = self._cache.get((table, entity))
         return hit[1] if hit is not None else None
+
+    async def fetch(self, table: str, entities: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        return {e: hit[1] for e in entities if (hit := self._cache.get((table, e))) is not None}
 
     async def as_of(self, table: str, entity: str, at: datetime) -> Mapping[str, Any] | None:
         query = (

@@ -9,7 +9,7 @@ from typing import Any
 from bastion.api import openai_batch as openai_batch_api
 from bastion.data import QUARANTINED, DataService
 from bastion.errors import BastionError
-from bastion.features import BuiltinFeatures, EnrichStage
+from bastion.features import EnrichStage, FeatureSource
 from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
 from bastion.jobs.batch_store import BatchStore
 from bastion.jobs.batches import BatchService
@@ -122,14 +122,15 @@ def attach_data_layer(settings: Settings, svc: Services) -> None:
         svc.alerts.add_source("quarantine_rate", svc.data.alert_source())
 
 
-def enrich_stage(settings: Settings, features: BuiltinFeatures) -> EnrichStage | None:
+def enrich_stage(settings: Settings, features: FeatureSource) -> EnrichStage | None:
     """Feature lookup, only where a deployment declares a feature binding."""
     bindings = {b.deployment: b for b in settings.features.bindings}
     return EnrichStage(features, bindings) if bindings else None
 
 
 def start_data_layer(svc: Services) -> None:
-    if svc.features is not None and svc.settings.features.bindings:
+    builtin = svc.settings.features.source == "builtin"
+    if svc.features is not None and svc.settings.features.bindings and builtin:
         svc.features.start()  # the in-process cache's refresh
     if svc.data is not None:
         svc.data.start()  # the quarantine's writer (only with a data contract declared)

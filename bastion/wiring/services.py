@@ -15,7 +15,7 @@ from bastion.caching.semantic import SemanticIndex
 from bastion.contracts.openai import OpenAIRequestCheck
 from bastion.core.ownership import Ownership
 from bastion.evaluation import EvaluationService
-from bastion.features import BuiltinFeatures
+from bastion.features import BuiltinFeatures, feature_source
 from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
@@ -145,6 +145,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     data = build_data(settings, db, registry, deployments, alerts)
     features = BuiltinFeatures(db, settings.features.poll_interval_s)
+    source = feature_source(settings.features, features)  # the built-in table, or Feast
     pipeline = assemble(
         settings,
         authenticator,
@@ -162,7 +163,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         monitor=monitoring.stage() if monitoring is not None else None,
         data=data.stage(),
         watch=data.watch_stage(),
-        enrich=enrich_stage(settings, features),
+        enrich=enrich_stage(settings, source),
         transform=data.transform_stage(),
         act=actions.stage() if actions is not None else None,
     )
@@ -193,6 +194,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         evaluation=evaluation,
         data=data,
         features=features,
+        feature_source=source,
         actions=actions,
         async_requests=AsyncRequests(settings.actions, db),
         ownership=ownership,

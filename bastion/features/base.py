@@ -20,3 +20,9 @@ class FeatureSource(Protocol):
     async def as_of(self, table: str, entity: str, at: datetime) -> Mapping[str, Any] | None:
         """The values that held at ``at``: what serving read then (point-in-time correct)."""
         ...
+
+    async def as_of_many(
+        self, table: str, asks: Sequence[tuple[str, datetime]]
+    ) -> list[Mapping[str, Any] | None]:
+        """``as_of`` for each ``(entity, at)``, in order (the training export's chunks)."""
+        ...

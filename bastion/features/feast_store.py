@@ -35,6 +35,7 @@ except ImportError as exc:  # pragma: no cover - the error says what to install
     ) from exc
 
 _TS = "event_timestamp"
+_ROW = "bastion_row"  # carried through Feast's join: its output's row order is its own
 
 
 @dataclass(frozen=True)
@@ -125,18 +126,31 @@ class FeastFeatures:
         return out
 
     async def as_of(self, table: str, entity: str, at: datetime) -> Mapping[str, Any] | None:
-        return await asyncio.to_thread(self._historical, table, entity, at)
+        return (await self.as_of_many(table, [(entity, at)]))[0]
 
-    def _historical(self, table: str, entity: str, at: datetime) -> dict[str, Any] | None:
+    async def as_of_many(
+        self, table: str, asks: Sequence[tuple[str, datetime]]
+    ) -> list[Mapping[str, Any] | None]:
+        return await asyncio.to_thread(self._historical, table, asks)
+
+    def _historical(
+        self, table: str, asks: Sequence[tuple[str, datetime]]
+    ) -> list[Mapping[str, Any] | None]:
+        """One point-in-time join for all of ``asks`` (a row number keeps their order)."""
         view = self._view(table)
-        key = view.key(entity)
-        if key is None:
-            return None
-        asked = pd.DataFrame({view.join_key: [key], _TS: [pd.Timestamp(at)]})
+        keyed = [(n, k, at) for n, (e, at) in enumerate(asks) if (k := view.key(e)) is not None]
+        out: list[Mapping[str, Any] | None] = [None] * len(asks)
+        if not keyed:
+            return out
+        asked = pd.DataFrame(
+            {
+                _ROW: [n for n, _, _ in keyed],
+                view.join_key: [k for _, k, _ in keyed],
+                _TS: [pd.Timestamp(at) for _, _, at in keyed],
+            }
+        )
         job = self._store.get_historical_features(entity_df=asked, features=view.refs)
-        records = job.to_df().to_dict("records")
-        if not records:
-            return None
-        row = records[0]
-        values = {f: _native(row[f]) for f in view.features if _present(row.get(f))}
-        return values or None
+        for row in job.to_df().to_dict("records"):
+            values = {f: _native(row[f]) for f in view.features if _present(row.get(f))}
+            out[int(row[_ROW])] = values or None
+        return out

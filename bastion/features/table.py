@@ -51,6 +51,11 @@ class BuiltinFeatures:
             found: dict[str, Any] | None = await session.scalar(query)
             return found
 
+    async def as_of_many(
+        self, table: str, asks: Sequence[tuple[str, datetime]]
+    ) -> list[Mapping[str, Any] | None]:
+        return [await self.as_of(table, entity, at) for entity, at in asks]
+
     async def load(
         self,
         table: str,

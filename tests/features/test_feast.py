@@ -60,6 +60,8 @@ async def test_online_lookup_through_feast_equals_its_point_in_time_export(
     assert dict(exported or {}) == online  # training reads what serving read
     assert dict(await source.as_of(VIEW, "1", BEFORE + timedelta(hours=1)) or {}) == old
     assert await source.as_of(VIEW, "1", BEFORE - timedelta(hours=1)) is None  # not yet known
+    asks = [("2", NOW), ("1", BEFORE + timedelta(hours=1)), ("x", NOW), ("1", NOW)]
+    assert await source.as_of_many(VIEW, asks) == [other, old, None, new]  # one join, in order
     fetched = await source.fetch(VIEW, ["1", "2", "1", "nobody"])
     assert fetched == {"1": new, "2": other}  # one round trip for a call's entities
     answer = await e.svc.pipeline(call(e, {"patient_id": 1}))

@@ -4,7 +4,8 @@ Only deployments with a feature binding are touched (the stage is absent when no
 declared). The stage reads a call's entities in one ``fetch`` (the built-in table from
 memory; Feast's online store in one round trip). An input's own fields win over looked-up
 ones. A missing entity or feature follows the binding's policy: ``default`` (its defaults,
-else null) or ``reject`` (422).
+else null), ``reject`` (422) or ``review`` (the defaults, and a review flag on the call: the
+decide stage sends its answer to a human, trigger ``features``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bastion.errors import InvalidRequest
 from bastion.features.base import FeatureSource
+from bastion.pipeline.call import MISSING_FEATURES, ReviewFlag
 from bastion.settings.features import FeatureBinding
 
 if TYPE_CHECKING:
@@ -32,10 +34,17 @@ def entity_of(binding: FeatureBinding, value: dict[str, Any]) -> str:
 
 
 def fill(
-    binding: FeatureBinding, value: dict[str, Any], found: Mapping[str, Any] | None, where: str
+    binding: FeatureBinding,
+    value: dict[str, Any],
+    found: Mapping[str, Any] | None,
+    where: str,
+    missed: list[str] | None = None,
 ) -> dict[str, Any]:
-    """``value`` (which names its entity) with ``found`` added under the binding's policy."""
+    """``value`` (which names its entity) with ``found`` added under the binding's policy;
+    what was filled from the defaults is appended to ``missed``."""
     entity = entity_of(binding, value)
+    if found is None and missed is not None:
+        missed.append(f"{where}: no features for {binding.entity_key}={entity!r}")
     if found is None and binding.missing == "reject":
         raise InvalidRequest(
             f"{where}: no features for {binding.entity_key}={entity!r} in table "
@@ -61,6 +70,8 @@ def fill(
             )
         else:
             out[name] = binding.defaults.get(name)
+            if missed is not None and found is not None:
+                missed.append(f"{where}: no feature '{name}' for {binding.entity_key}={entity!r}")
     return out
 
 
@@ -75,11 +86,14 @@ class EnrichStage:
             keyed = [isinstance(v, dict) and binding.entity_key in v for v in call.inputs]
             wanted = [entity_of(binding, v) for v, k in zip(call.inputs, keyed, strict=True) if k]
             found = await self._source.fetch(binding.table, wanted) if wanted else {}
+            missed: list[str] = []
             call.inputs = [
-                fill(binding, v, found.get(entity_of(binding, v)), self._where(call, i))
+                fill(binding, v, found.get(entity_of(binding, v)), self._where(call, i), missed)
                 if k else v
                 for i, (v, k) in enumerate(zip(call.inputs, keyed, strict=True))
             ]  # fmt: skip
+            if missed and binding.missing == "review":
+                call.review_flags.append(ReviewFlag(MISSING_FEATURES, 1.0, tuple(missed[:10])))
         return await next(call)
 
     @staticmethod

@@ -14,14 +14,16 @@ class FeatureBinding(Section):
     """``deployment``'s inputs carry ``entity_key``; the stage adds ``features`` of that
     entity from ``table`` (all of the table's features when empty). A missing entity or
     feature follows ``missing``: ``default`` fills ``defaults`` (null where none), ``reject``
-    answers 422 naming the entity. With ``source: feast``, ``table`` is a Feast feature view
+    answers 422 naming the entity, ``review`` fills the defaults and sends the call's
+    answer to human review (trigger ``features``; needs a review policy for the
+    deployment). With ``source: feast``, ``table`` is a Feast feature view
     and ``features`` its feature names (the view's single entity column is the join key)."""
 
     deployment: str = Field(min_length=1)
     table: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
     entity_key: str = Field(min_length=1, max_length=200)
     features: list[str] = Field(default_factory=list)
-    missing: Literal["default", "reject"] = "default"
+    missing: Literal["default", "reject", "review"] = "default"
     defaults: dict[str, Any] = Field(default_factory=dict)
     keep_key: bool = Field(False, description="pass the entity key on to the model")
 

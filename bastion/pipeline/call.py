@@ -74,9 +74,13 @@ class GuardReport:
         return {"pii": dict(self.pii), "injection": self.injection}
 
 
+MISSING_FEATURES = "features"  # a ReviewFlag's guard when features were missing (features/)
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewFlag:
-    """A guard's request that a human look at this call's answer."""
+    """A guard's (or the enrich stage's, ``guard`` = ``MISSING_FEATURES``) request that a
+    human look at this call's answer."""
 
     guard: str
     score: float

@@ -15,7 +15,8 @@ REVIEW_HEADER = "x-bastion-review"
 class ReviewPolicy:
     """Decides ``answer | review`` for each prediction of one deployment (pure, no I/O).
 
-    Triggers: ``guard`` (the guard stage flagged the input), ``confidence`` (below the
+    Triggers: ``guard`` (the guard stage flagged the input), ``features`` (a feature
+    binding with ``missing: review`` filled a missing feature), ``confidence`` (below the
     threshold), ``client`` (the client sent ``x-bastion-review: request`` and the policy
     allows it) and ``sample`` (QA sampling at ``sample_rate``).
     """
@@ -36,13 +37,20 @@ class ReviewPolicy:
         return asked and self.settings.client_may_request
 
     def triggers(
-        self, prediction: Prediction, *, flagged: bool, requested: bool
+        self,
+        prediction: Prediction,
+        *,
+        flagged: bool,
+        requested: bool,
+        missing_features: bool = False,
     ) -> tuple[str, ...]:
         """Why this prediction needs a human, most serious first; empty means answer it."""
         s = self.settings
         found: set[str] = set()
         if flagged and s.on_guard_flags:
             found.add("guard")
+        if missing_features:
+            found.add("features")
         confidence = prediction.confidence
         below = s.confidence_below
         if below is not None and confidence is not None and confidence < below:

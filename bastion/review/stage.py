@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from bastion.pipeline.call import ReviewOutcome
+from bastion.pipeline.call import MISSING_FEATURES, ReviewOutcome
 from bastion.review.intake import Candidate
 from bastion.review.openai_answers import as_openai, ask_logprobs, drained
 from bastion.review.policy import REVIEW_HEADER, ReviewPolicy
@@ -58,12 +58,15 @@ class DecideStage:
         return as_openai(call, decided, strip=asked) if call.llm is not None else decided
 
     async def _decide(self, call: Call, policy: ReviewPolicy, result: Result) -> Result:
-        flagged = bool(call.review_flags)
+        flagged = any(f.guard != MISSING_FEATURES for f in call.review_flags)
+        missing = any(f.guard == MISSING_FEATURES for f in call.review_flags)
         requested = policy.client_requested(call.headers)
         predictions = list(result.predictions)
         found = {}
         for i, p in enumerate(predictions):
-            triggers = policy.triggers(p, flagged=flagged, requested=requested)
+            triggers = policy.triggers(
+                p, flagged=flagged, requested=requested, missing_features=missing
+            )
             if triggers:
                 found[i] = triggers
         if not found:

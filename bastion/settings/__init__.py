@@ -127,6 +127,17 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _feature_review_needs_a_policy(self) -> Settings:
+        for b in self.features.bindings:
+            if b.missing == "review" and self.review.policy(b.deployment) is None:
+                raise ValueError(
+                    f"features.bindings: {b.deployment!r} sends answers with missing features "
+                    "to review (missing: review) but review.policies has no policy for it; "
+                    "add one (e.g. {deployment: " + b.deployment + ", fallback: model})"
+                )
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'bastion.db'}"

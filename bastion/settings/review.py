@@ -8,9 +8,11 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bastion.settings.core import Section
 
-Trigger = Literal["confidence", "guard", "sample", "client"]
-TRIGGERS: tuple[Trigger, ...] = ("guard", "confidence", "client", "sample")
-_DEFAULT_PRIORITIES: dict[Trigger, int] = {"guard": 30, "confidence": 20, "client": 10, "sample": 0}
+Trigger = Literal["confidence", "guard", "features", "sample", "client"]
+TRIGGERS: tuple[Trigger, ...] = ("guard", "features", "confidence", "client", "sample")
+_DEFAULT_PRIORITIES: dict[Trigger, int] = {
+    "guard": 30, "features": 25, "confidence": 20, "client": 10, "sample": 0,
+}  # fmt: skip
 
 
 class EscalationSettings(Section):

@@ -12,7 +12,7 @@ from bastion.api import openai_batch as openai_batch_api
 from bastion.contracts.openai import OpenAIRequestCheck
 from bastion.data import QUARANTINED, DataService
 from bastion.errors import BastionError
-from bastion.features import BuiltinFeatures, EnrichStage
+from bastion.features import EnrichStage, FeatureSource
 from bastion.gateway import Gateway
 from bastion.governance.usage import UsageRecorder
 from bastion.jobs import ChunkScorer, JobLedger, JobService, ScorerLimits
@@ -163,14 +163,14 @@ def build_batches(settings: Settings, given: JobInputs) -> BatchService | None:
     )
 
 
-def enrich_stage(settings: Settings, features: BuiltinFeatures) -> EnrichStage | None:
+def enrich_stage(settings: Settings, features: FeatureSource) -> EnrichStage | None:
     """Feature lookup, only where a deployment declares a feature binding."""
     bindings = {b.deployment: b for b in settings.features.bindings}
     return EnrichStage(features, bindings) if bindings else None
 
 
 def start_data_layer(svc: Services) -> None:
-    if svc.settings.features.bindings:
+    if svc.settings.features.bindings and svc.settings.features.source == "builtin":
         svc.features.start()  # the in-process cache's refresh
     svc.data.start()  # the quarantine's writer (only with a data contract declared)
     if svc.jobs is not None:

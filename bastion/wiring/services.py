@@ -14,7 +14,7 @@ from bastion.caching.semantic import SemanticIndex
 from bastion.contracts.openai import OpenAIRequestCheck
 from bastion.core.ownership import Ownership
 from bastion.evaluation import EvaluationService
-from bastion.features import BuiltinFeatures
+from bastion.features import BuiltinFeatures, feature_source
 from bastion.gateway import Gateway
 from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
@@ -147,6 +147,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     guards = await guards_ready  # the server serves nothing before its screen is warm
     data = build_data(settings, db, registry, deployments, alerts)
     features = BuiltinFeatures(db, settings.features.poll_interval_s)
+    source = feature_source(settings.features, features)  # the built-in table, or Feast
     pipeline = assemble(
         settings,
         authenticator,
@@ -164,7 +165,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         monitor=monitoring.stage() if monitoring is not None else None,
         data=data.stage(),
         watch=data.watch_stage(),
-        enrich=enrich_stage(settings, features),
+        enrich=enrich_stage(settings, source),
         transform=data.transform_stage(),
         act=actions.stage() if actions is not None else None,
     )
@@ -183,8 +184,8 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         metrics=record.metrics,
         monitoring=monitoring,
     )
-    for kind, source in sources.items():
-        alerts.add_source(kind, source)
+    for kind, read in sources.items():
+        alerts.add_source(kind, read)
     rag = build_rag(settings, db, resources, ownership, alerts, metrics_registry)
     svc = Services(
         settings=settings,
@@ -222,6 +223,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         feedback=monitoring.feedback if monitoring is not None else None,
         jobs=build_jobs(settings, job_inputs),
         batches=build_batches(settings, job_inputs),
+        feature_source=source,
         actions=actions,
         prompts=build_prompts(settings, db, evaluation, gateway, retriever=rag),
         rag=rag,

@@ -1,6 +1,6 @@
 """Feature lookup: the enrich stage fills an input from the built-in table (from memory), the
-missing-feature policy holds, and the online row equals the exported training row for the
-same entity and time."""
+missing-feature policy holds (default, reject, review: answered and queued for a human), and
+the online row equals the exported training row for the same entity and time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bastion.errors import InvalidRequest
+from bastion.errors import ConfigError, InvalidRequest
 from bastion.features import enrich
 from bastion.pipeline import Call
 from bastion.wiring import build_services, close_services
@@ -68,3 +68,45 @@ async def test_a_missing_entity_follows_the_policy(enriched: JobsEnv) -> None:
     )
     filled = enrich(e.svc.features, lenient, {"patient_id": "nobody"}, "input")  # type: ignore[arg-type]
     assert filled == {"mean_radius": 1.0}
+
+
+@pytest.fixture
+async def reviewed(tmp_path: Path) -> AsyncIterator[JobsEnv]:
+    binding = {"deployment": MODEL, "table": "patients", "entity_key": "patient_id",
+               "features": ["mean_radius"], "defaults": {"mean_radius": 14.0},
+               "missing": "review"}  # fmt: skip
+    extra = {"features": {"bindings": [binding]},
+             "review": {"policies": [{"deployment": MODEL, "fallback": "model"}]}}  # fmt: skip
+    settings = job_settings(tmp_path / "data", extra)
+    acme, globex = await seed(settings)
+    svc = await build_services(settings)
+    try:
+        yield JobsEnv(svc, acme, globex, tmp_path)
+    finally:
+        await close_services(svc)
+
+
+async def test_a_missing_feature_under_review_is_answered_and_queued_for_a_human(
+    reviewed: JobsEnv,
+) -> None:
+    e = reviewed
+    assert e.svc.features is not None and e.svc.review is not None
+    given = {k: v for k, v in rows(1)[0].items() if k != "mean_radius"}
+    await e.svc.features.load("patients", [("p1", {"mean_radius": 15.0}, None)], "acme")
+    known = call(e, {"patient_id": "p1", **given})
+    await e.svc.pipeline(known)
+    assert known.review is None  # every feature found: answered, nothing queued
+    unknown = call(e, {"patient_id": "nobody", **given})
+    answer = await e.svc.pipeline(unknown)
+    direct = await e.svc.pipeline(call(e, {**given, "mean_radius": 14.0}))
+    assert answer.predictions[0].output == direct.predictions[0].output  # the default served
+    assert unknown.review is not None and unknown.review.status == "pending"
+    item_id = unknown.review.to_dict()["items"][0]["review_id"]
+    item = await e.svc.review.queue.get(item_id)
+    assert item is not None and item.triggers == ("features",)
+
+
+def test_review_of_missing_features_needs_a_review_policy(tmp_path: Path) -> None:
+    binding = {"deployment": MODEL, "table": "t", "entity_key": "id", "missing": "review"}
+    with pytest.raises(ConfigError, match=r"review\.policies has no policy"):
+        job_settings(tmp_path, {"features": {"bindings": [binding]}})

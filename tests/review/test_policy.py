@@ -28,6 +28,8 @@ def test_triggers_most_serious_first() -> None:
     assert p.triggers(Prediction("x", 0.7), flagged=False, requested=False) == ("sample",)
     assert _policy(rng=0.9, sample_rate=0.6).triggers(low, flagged=True, requested=False) == ()
     assert p.triggers(Prediction("x", None), flagged=False, requested=False) == ("sample",)
+    missing = p.triggers(low, flagged=True, requested=False, missing_features=True)
+    assert missing == ("guard", "features", "confidence", "sample")  # features/: missing: review
 
 
 def test_priorities_take_the_most_serious_trigger() -> None:

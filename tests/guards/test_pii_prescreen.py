@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from bastion.guards.pii import PiiDetector, context, detector, names, places
+from bastion.guards.pii import PiiDetector, context, detector, names, phone, places
 from bastion.guards.pii.prescreen import Traits, traits
 
 TRICKY = [
@@ -74,3 +74,22 @@ def test_traits_see_digits_capitals_and_cjk() -> None:
     assert traits("room 12").digit
     assert traits("hello 王小明").capitals
     assert traits("ask Jean-Pierre").capital_runs == ("Jean-", "Pierre")
+
+
+def test_digit_runs_glued_to_letters_are_skipped_without_changing_phones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recognizer = phone.PhoneRecognizer()
+    texts = [
+        "650448a896a911000744fdcf",  # a request id with a long digit run
+        "a4155552671b",
+        "call 4155552671 now",
+        "ext 0x4155552671x5",  # x is punctuation and an extension mark to phonenumbers
+        "+14155552671a",
+        "a020 7946 0958b",
+        "ref a0171234567 and 0171 2345678",
+    ]
+    gated = [list(recognizer.find(t)) for t in texts]
+    monkeypatch.setattr(phone, "_glued", lambda *_: False)
+    assert gated == [list(recognizer.find(t)) for t in texts]
+    assert any(gated)

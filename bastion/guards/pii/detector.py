@@ -90,7 +90,7 @@ class PiiDetector:
         types: Collection[str] | None = None,
         *,
         phone_regions: Sequence[str] = DEFAULT_REGIONS,
-        memo: int = 1024,
+        memo: int = 512,
     ) -> None:
         selected = tuple(ALL_TYPES if types is None else types)
         unknown = sorted(set(selected) - set(ALL_TYPES))

@@ -4,7 +4,10 @@
 floor proxy's Starlette app), against the fault upstream in another process; the figure is
 this process's CPU time (every thread) per request. On a shared machine it moves far less
 than wall-clock rates, so two checkouts can be compared by alternating runs:
-``PYTHONPATH=<checkout> python -m bench.hot_path_inprocess bastion|floor [requests]``.
+``PYTHONPATH=<checkout> python -m bench.hot_path_inprocess bastion|floor [requests] [varied]``
+(run it from the checkout's own directory: ``-m`` puts the current directory first on the
+path). ``varied`` makes every message distinct ("hello there, message 17"), so no per-text
+memo serves a request from an earlier one.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ App = Callable[
 KEY = "bst_inprocess_" + os.urandom(8).hex()
 
 
-def _scope(state: dict[str, Any]) -> Message:
+def _scope(state: dict[str, Any], length: int) -> Message:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -44,7 +47,7 @@ def _scope(state: dict[str, Any]) -> Message:
             (b"host", b"127.0.0.1"),
             (b"content-type", b"application/json"),
             (b"authorization", f"Bearer {KEY}".encode()),
-            (b"content-length", str(len(BODY)).encode()),
+            (b"content-length", str(length).encode()),
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
@@ -52,14 +55,14 @@ def _scope(state: dict[str, Any]) -> Message:
     }
 
 
-async def _one(app: App, state: dict[str, Any], statuses: dict[int, int]) -> None:
+async def _one(app: App, state: dict[str, Any], statuses: dict[int, int], body: bytes) -> None:
     sent = False
 
     async def receive() -> Message:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": BODY.encode(), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
         await asyncio.sleep(3600)  # the client never disconnects
         return {"type": "http.disconnect"}
 
@@ -67,23 +70,29 @@ async def _one(app: App, state: dict[str, Any], statuses: dict[int, int]) -> Non
         if message["type"] == "http.response.start":
             statuses[message["status"]] = statuses.get(message["status"], 0) + 1
 
-    await app(_scope(state), receive, send)
+    await app(_scope(state, len(body)), receive, send)
 
 
-async def _drive(app: App, state: dict[str, Any], requests: int) -> tuple[float, dict[int, int]]:
+async def _drive(
+    app: App, state: dict[str, Any], requests: int, varied: bool = False
+) -> tuple[float, dict[int, int]]:
     statuses: dict[int, int] = {}
     todo = iter(range(requests))
+    plain = BODY.encode()
 
     async def worker() -> None:
-        for _ in todo:
-            await _one(app, state, statuses)
+        for n in todo:
+            body = BODY.replace("hello there", f"hello there, message {n}") if varied else ""
+            await _one(app, state, statuses, body.encode() if varied else plain)
 
     started = time.process_time()
     await asyncio.gather(*(worker() for _ in range(64)))
     return (time.process_time() - started) / requests * 1e6, statuses
 
 
-async def _measure(kind: str, upstream: str, requests: int, rounds: int) -> list[float]:
+async def _measure(
+    kind: str, upstream: str, requests: int, rounds: int, varied: bool = False
+) -> list[float]:
     app: Any
     if kind == "floor":
         from bench.floor_proxy import build
@@ -104,27 +113,38 @@ async def _measure(kind: str, upstream: str, requests: int, rounds: int) -> list
         await _drive(app, state or {}, 300)  # warm-up
         out = []
         for _ in range(rounds):
-            cpu_us, statuses = await _drive(app, state or {}, requests)
+            cpu_us, statuses = await _drive(app, state or {}, requests, varied)
             if set(statuses) != {200}:
                 raise RuntimeError(f"not every answer was 200: {statuses}")
             out.append(cpu_us)
         return out
 
 
-def main(kind: str = "bastion", requests: int = 3000, rounds: int = 3) -> str:
+def main(kind: str = "bastion", requests: int = 3000, rounds: int = 3, varied: bool = False) -> str:
     import uvloop
 
     upstream_proc, upstream = start_upstream(cpu=1)
     try:
-        got = uvloop.run(_measure(kind, upstream, requests, rounds))
+        got = uvloop.run(_measure(kind, upstream, requests, rounds, varied))
     finally:
         upstream_proc.terminate()
         upstream_proc.wait(20)
     return orjson.dumps(
-        {"kind": kind, "cpu_us_per_request": [round(v) for v in got], "load": os.getloadavg()}
+        {
+            "kind": kind,
+            "varied": varied,
+            "cpu_us_per_request": [round(v) for v in got],
+            "load": os.getloadavg(),
+        }
     ).decode()
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    print(main(args[0] if args else "bastion", int(args[1]) if len(args) > 1 else 3000))
+    print(
+        main(
+            args[0] if args else "bastion",
+            int(args[1]) if len(args) > 1 else 3000,
+            varied="varied" in args[2:],
+        )
+    )

@@ -148,14 +148,19 @@ def needs_screen(settings: GuardsSettings, *, llm_routes: bool) -> bool:
 
 
 def build_guards(
-    settings: GuardsSettings, resources: SharedResources, cache_dir: Path, *, llm_routes: bool
+    settings: GuardsSettings,
+    resources: SharedResources,
+    cache_dir: Path,
+    *,
+    llm_routes: bool,
+    detector: PiiDetector | None = None,
 ) -> GuardPolicies:
     """The guard stage for the server (CPU-bound when a screen is needed: run in a thread).
 
     The injection screen is built only if some policy that can apply uses it; its encoder
     and classifier are loaded and warmed here, so no request pays for them.
     """
-    detector = PiiDetector()
+    detector = detector or PiiDetector()
     detector.detect("warm-up: +1 415 555 2671, bob@example.com")  # phone metadata loads once
     screen = None
     if needs_screen(settings, llm_routes=llm_routes):

@@ -73,6 +73,9 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     sec = settings.security
     ownership = Ownership.of(sec.global_operators, sec.global_approvers)
     resources = resources or Resources()
+    # One detector for the guard, the prediction log, the request record, review and the
+    # audit details: it remembers recent texts, and they all read the same messages.
+    pii = PiiDetector()
     guards_ready = asyncio.create_task(  # encoder + classifier load off the loop, meanwhile
         asyncio.to_thread(
             build_guards,
@@ -80,6 +83,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
             resources,
             settings.data_dir / "cache",
             llm_routes=bool(settings.llm.groups),
+            detector=pii,
         )
     )
     keys = KeyStore(db)
@@ -92,7 +96,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     if any(g.cache.semantic_threshold for g in settings.llm.groups):
         semantic = SemanticIndex(lambda texts: resources.text_encoder().encode(texts))
     record = RecordStage.from_settings(
-        settings.observability, gateway, deployments, scrub=PiiDetector().scrub
+        settings.observability, gateway, deployments, scrub=pii.scrub
     )
     evaluation = EvaluationService(
         settings.evaluation,
@@ -108,9 +112,9 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     audit = None
     if settings.audit.enabled:
         store = SqlAuditStore(db, durability=settings.audit.durability)
-        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber())
+        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber(pii))
     outlets = Outlets(metrics=record.metrics, alerts=alerts, audit=audit, encryptor=encryptor)
-    monitoring = build_monitoring(settings, db, deployments, gateway, resources, outlets)
+    monitoring = build_monitoring(settings, db, deployments, gateway, resources, outlets, pii)
     rollouts = RolloutService(
         settings.rollouts,
         settings.deployments,
@@ -133,7 +137,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
         db,
         deployments,
         gateway,
-        scrub=PiiDetector().scrub,
+        scrub=pii.scrub,
         encryptor=encryptor,
         hooks=ReviewHooks(
             feedback=monitoring.feedback if monitoring is not None else None,
@@ -268,6 +272,7 @@ def build_monitoring(
     gateway: Gateway,
     resources: Resources,
     outlets: Outlets,
+    pii: PiiDetector,
 ) -> MonitoringService | None:
     """The prediction log, feedback, accuracy and drift (None with monitoring off)."""
     if not settings.monitoring.enabled:
@@ -282,7 +287,7 @@ def build_monitoring(
         guards=settings.guards,
         deployments=deployments,
         encoder=resources.text_encoder,
-        scrub=PiiDetector().scrub,
+        scrub=pii.scrub,
         known=known,
         outlets=outlets,
     )
@@ -307,8 +312,8 @@ def build_cache(settings: Settings) -> ResponseCache:
     return MemoryCache(entries)
 
 
-def audit_scrubber() -> EntryScrubber:
+def audit_scrubber(pii: PiiDetector | None = None) -> EntryScrubber:
     """Audit fields lose their PII before they are hashed: names (deployment, key, target,
     request id) with the validated types and person names, ``details`` with every type."""
     names = PiiDetector(types=(*HIGH_CONFIDENCE_TYPES, "name")).scrub
-    return EntryScrubber(names, PiiDetector().scrub)
+    return EntryScrubber(names, (pii or PiiDetector()).scrub)

@@ -1,11 +1,12 @@
 """A linear model over hashed character and word n-grams, applied to a text's windows.
 
 Character 3–5-grams (inside word boundaries) carry spelling-level cues in any script, word
-1–2-grams carry phrasing; both are hashed (MurmurHash3, scikit-learn's ``HashingVectorizer``)
-into ``2**17`` slots each, so the model is one weight vector of ``2**18`` float32s. It scores
-a text as the highest probability over the whole text and its windows (``segments.py``).
-A text's pieces are hashed once; a window's (or the whole text's) features are the sum of
-its pieces' counts, so scanning every window costs about as much as reading the text once.
+1–2-grams carry phrasing; both are hashed (MurmurHash3, as scikit-learn's
+``HashingVectorizer`` does, in ``hashing.py``) into ``2**17`` slots each, so the model is
+one weight vector of ``2**18`` float32s. It scores a text as the highest probability over
+the whole text and its windows (``segments.py``). A text's pieces are hashed once; a
+window's (or the whole text's) features are the sum of its pieces' counts, so scanning
+every window costs about as much as reading the text once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from bastion.guards.injection.hashing import NgramHasher
 from bastion.guards.injection.segments import pieces, window_groups
 
 BITS = 17
@@ -25,13 +27,10 @@ SEED = 20261207
 
 
 def _vectorizers() -> tuple[Any, Any]:
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    common: dict[str, Any] = {"n_features": 2**BITS, "alternate_sign": False, "norm": None}
-    chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), **common)
-    words = HashingVectorizer(
-        analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", **common
-    )
+    # scikit-learn's HashingVectorizer(alternate_sign=False, norm=None), without importing
+    # scikit-learn at serving time (hashing.py; the matrices are identical)
+    chars = NgramHasher("char_wb", (3, 5), 2**BITS)
+    words = NgramHasher("word", (1, 2), 2**BITS, token_pattern=r"(?u)\b\w+\b")
     return chars, words
 
 
@@ -155,10 +154,17 @@ class NgramModel:
 
 
 def sklearn_version() -> str:
-    """scikit-learn's major.minor: the shipped weights are for the solver of this version."""
-    import sklearn
+    """scikit-learn's major.minor: the shipped weights are for the solver of this version
+    (read from the installed distribution: importing it would cost the server ~160 MiB)."""
+    from importlib import metadata
 
-    return ".".join(sklearn.__version__.split(".")[:2])
+    try:
+        version = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        import sklearn
+
+        version = sklearn.__version__
+    return ".".join(version.split(".")[:2])
 
 
 def save(model: NgramModel, path: Path, key: dict[str, str]) -> None:

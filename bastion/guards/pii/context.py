@@ -24,6 +24,18 @@ _NAME_CUES = (
     # Weak cues ("Hi", "I'm") need a first and a last name: "I'm Sure" is not a person.
     re.compile(rf"\b(?:{_WEAK_CUES})\s+(?P<name>{_CAP} {_NAME_WORDS})"),
 )
+# Literals the strong cues and titles contain (each alternative holds one of these): a
+# text with none cannot match the first pattern, which is costly to try at every position.
+_STRONG_LITERALS = (
+    "y name", "Dear", "dear", "egards,", "incerely,", "igned", "ontact", "atient:", "ustomer:",
+    "e llamo", "i nombre es", "appelle", "on nom est", "ch hei", "ein Name ist", "i chiamo",
+    "l mio nome è", "eu nome é", "e chamo",
+    "Mr", "Ms", "Mx", "Dr", "Prof", "Sra", "Mme", "Mlle", "Herr", "Frau", "Sig",
+)  # fmt: skip
+# "[Nn]ame\s*:" holds "ame" and a colon.
+_NAME_COLON = ("ame", ":")
+# A weak cue's name is two capitalised words: the scan for them skips every other letter.
+_CAP_PAIR = re.compile(rf"{_CAP} {_CAP}")
 # Capitalised words that follow a cue but are not names ("Hi Team", "I am Happy").
 _NOT_NAMES_TEXT = (
     "All Everyone Team Support There Sir Madam Customer Service Guys Folks Friends Again "
@@ -38,6 +50,8 @@ _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
 def find_names(text: str) -> Iterator[Entity]:
     for min_words, pattern in enumerate(_NAME_CUES, start=1):
+        if not _may_match(min_words, text):
+            continue
         for m in pattern.finditer(text):
             words = m.group("name").split(" ")
             while words and words[-1] in _NOT_NAMES:
@@ -47,3 +61,9 @@ def find_names(text: str) -> Iterator[Entity]:
             value = " ".join(words)
             start = m.start("name")
             yield Entity(NAME, start, start + len(value), value, 0.6)
+
+
+def _may_match(min_words: int, text: str) -> bool:
+    if min_words == 1:
+        return any(c in text for c in _STRONG_LITERALS) or all(c in text for c in _NAME_COLON)
+    return _CAP_PAIR.search(text) is not None

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
+
+#: A word of a place name as the place recognizer reads text ("Saint-Étienne", "St. Louis").
+PLACE_WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
 
 
 def words(text: str) -> list[str]:
@@ -24,6 +28,9 @@ class Gazetteer:
     places: frozenset[str]
     #: CJK place names (looked up as substrings: CJK has no spaces).
     cjk_places: frozenset[str]
+    #: The first word of each place of several words ("New" of "New York"): a text with
+    #: no word in ``places`` or here holds no listed place.
+    place_heads: frozenset[str]
 
 
 @functools.cache
@@ -36,16 +43,18 @@ def gazetteer() -> Gazetteer:
     places = [p for p in raw["places"] if p not in _NOT_PLACES]
     raw_first = frozenset(raw["first"])
     cjk = frozenset(p for p in places if _is_cjk(p))
+    latin = frozenset(p for p in places if not _is_cjk(p) and not (len(p) <= 3 and p in raw_first))
     return Gazetteer(
         first=frozenset(raw["first"]) - _NOT_NAMES,
         first_ambiguous=frozenset(raw["first_ambiguous"]) - _NOT_NAMES,
         last=frozenset(raw["last"]) - _NOT_NAMES,
         last_ambiguous=frozenset(raw["last_ambiguous"]),
         # Short places that are also first names ("Sam", "Ali") are read as names.
-        places=frozenset(
-            p for p in places if not _is_cjk(p) and not (len(p) <= 3 and p in raw_first)
-        ),
+        places=latin,
         cjk_places=cjk,
+        place_heads=frozenset(
+            m.group() for p in latin if (m := PLACE_WORD.match(p)) is not None and m.group() != p
+        ),
     )
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from bastion.guards.pii.entity import NAME, Entity
 from bastion.guards.pii.gazetteer import Gazetteer, gazetteer
 from bastion.guards.pii.gazetteer import words as _words
+from bastion.guards.pii.prescreen import run_word, traits
 
 _WORD = re.compile(r"[A-Z]\.|[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _PARTICLES = frozenset(
@@ -29,8 +30,34 @@ def _cap(token: str) -> bool:
     return token[0].isupper() and not token.isupper()
 
 
-def find_gazetteer_names(text: str, gaz: Gazetteer | None = None) -> Iterator[Entity]:
+def find_gazetteer_names(
+    text: str, gaz: Gazetteer | None = None, runs: Sequence[str] | None = None
+) -> Iterator[Entity]:
+    """``runs``: the text's capitalised letter runs (``prescreen.traits``), if known."""
     g = gaz or gazetteer()
+    caps = traits(text).capital_runs if runs is None else runs
+    # Every name found below starts with a capitalised listed first name (or a case form of
+    # one) or a listed surname: a text without one is not walked word by word.
+    if any(_may_start(r, g) for r in caps):
+        yield from _first_name_first(text, g)
+    if any(_may_be_alone(r, g) for r in caps):
+        yield from _first_name_alone(text, g)
+
+
+def _may_start(run: str, g: Gazetteer) -> bool:
+    word, more = run_word(run)
+    return more or (_cap(word) and _listed(word, g))
+
+
+def _may_be_alone(run: str, g: Gazetteer) -> bool:
+    return run_word(run)[0] in g.first  # "ask Sarah": the name is a whole letter run
+
+
+def _listed(tok: str, g: Gazetteer) -> bool:
+    return tok in g.first or tok in g.first_ambiguous or tok in g.last or _declined(tok, g) != ""
+
+
+def _first_name_first(text: str, g: Gazetteer) -> Iterator[Entity]:
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     i, n = 0, len(words)
     while i < n:
@@ -62,7 +89,6 @@ def find_gazetteer_names(text: str, gaz: Gazetteer | None = None) -> Iterator[En
             yield Entity(NAME, start, words[end][1], value, 0.7)
         i = end + 1
     yield from _surname_first(text, words, g)
-    yield from _first_name_alone(text, g)
 
 
 # Case endings of Polish (and other Slavic) first names: dative -owi, instrumental -em/-ą,

@@ -56,6 +56,8 @@ class PhoneRecognizer:
                 t.start <= m.start() and m.end() <= t.end for t in taken
             ):
                 continue
+            if _glued(text, m):
+                continue
             lo, hi = max(0, m.start() - 2), min(len(text), m.end() + 2)
             window = text[lo:hi]
             international = m.group().startswith("+")
@@ -70,6 +72,25 @@ class PhoneRecognizer:
                     yield Entity(PHONE, lo + hit.start, lo + hit.end, hit.raw_string, 0.85)
                 if hits or international:
                     break
+
+
+# Latin letters but x/X, which phonenumbers reads as punctuation and as an extension mark.
+_GLUE = frozenset("abcdefghijklmnopqrstuvwyzABCDEFGHIJKLMNOPQRSTUVWYZ")
+
+
+def _glued(text: str, m: re.Match[str]) -> bool:
+    """A bare digit run with a Latin letter on each side ("…a911000744f…" in a hex id): the
+    matcher at leniency VALID rejects a number touching Latin letters, and a run without
+    separators holds no inner number, so it would find nothing (and costs ~0.1 ms a region).
+    """
+    start, end = m.start(), m.end()
+    return (
+        start > 0
+        and end < len(text)
+        and text[start - 1] in _GLUE
+        and text[end] in _GLUE
+        and m.group().isdigit()
+    )
 
 
 def _metadata_prefix(region: str) -> str | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from bastion.guards.pii.entity import LOCATION, Entity
+from bastion.guards.pii.gazetteer import PLACE_WORD as _WORD
 from bastion.guards.pii.gazetteer import Gazetteer, gazetteer
 from bastion.guards.pii.gazetteer import words as _words
+from bastion.guards.pii.prescreen import run_word, traits
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
 _JOINERS = frozenset(_words("de del da do di la le am an upon on sur sous en im"))
 _MAX_WORDS = 4
 # Two-character CJK names need an administrative suffix unless they are major cities.
@@ -24,8 +25,25 @@ _CJK_RUN = re.compile("[\u3040-\u30ff\u4e00-\u9fff]{2,}")
 _CJK_MAX = 8
 
 
-def find_places(text: str, gaz: Gazetteer | None = None) -> Iterator[Entity]:
+def find_places(
+    text: str, gaz: Gazetteer | None = None, runs: Sequence[str] | None = None
+) -> Iterator[Entity]:
+    """``runs``: the text's capitalised letter runs (``prescreen.traits``), if known."""
     g = gaz or gazetteer()
+    caps = traits(text).capital_runs if runs is None else runs
+    # A listed place starts with a capitalised (not all-capitals) word that is listed or is
+    # the first word of a listed place: a text without one is not walked word by word.
+    if any(_may_start(r, g) for r in caps):
+        yield from _latin_places(text, g)
+    yield from _cjk_places(text, g)
+
+
+def _may_start(run: str, g: Gazetteer) -> bool:
+    word, more = run_word(run)
+    return more or ((word in g.places or word in g.place_heads) and not word.isupper())
+
+
+def _latin_places(text: str, g: Gazetteer) -> Iterator[Entity]:
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     i, n = 0, len(words)
     while i < n:
@@ -48,7 +66,6 @@ def find_places(text: str, gaz: Gazetteer | None = None) -> Iterator[Entity]:
         end = words[best][1]
         yield Entity(LOCATION, start, end, text[start:end], 0.55)
         i = best + 1
-    yield from _cjk_places(text, g)
 
 
 def _cjk_places(text: str, g: Gazetteer) -> Iterator[Entity]:

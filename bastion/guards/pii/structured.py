@@ -78,12 +78,20 @@ def find_ssns(text: str) -> Iterator[Entity]:
 
 
 def find_ips(text: str) -> Iterator[Entity]:
+    yield from find_ipv4(text)
+    yield from find_ipv6(text)
+
+
+def find_ipv4(text: str) -> Iterator[Entity]:
     if "." in text:
         for m in _IPV4.finditer(text):
             if _VERSION_CUE.search(text, max(0, m.start() - 12), m.start()):
                 continue
             if ip_ok(m.group()):
                 yield Entity(IP, m.start(), m.end(), m.group(), 0.9)
+
+
+def find_ipv6(text: str) -> Iterator[Entity]:
     if "::" in text or text.count(":") >= 4:
         for m in _IPV6.finditer(text):
             raw = m.group()

@@ -37,7 +37,7 @@ from bastion.routing import DeploymentManager
 from bastion.routing.loaded import load_version
 from bastion.routing.rollouts import RolloutService
 from bastion.security import Authenticator, JwtVerifier, KeyStore
-from bastion.security.encryption import load_encryptor
+from bastion.security.encryption import Encryptor, load_encryptor
 from bastion.security.files import private_data_dir
 from bastion.security.key_check import check_keys
 from bastion.security.refusals import RefusalRecorder
@@ -58,6 +58,16 @@ from bastion.wiring.rag import build_rag
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
+
+
+def build_audit(
+    settings: Settings, db: Database, encryptor: Encryptor | None, pii: PiiDetector
+) -> AuditLog | None:
+    """The audit log (None when switched off): durable, scrubbed, sealed when keys are set."""
+    if not settings.audit.enabled:
+        return None
+    store = SqlAuditStore(db, durability=settings.audit.durability)
+    return AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber(pii))
 
 
 async def build_services(settings: Settings, resources: Resources | None = None) -> Services:
@@ -109,10 +119,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     await evaluation.gates.pin_all()  # gates pin their eval sets' versions (issue 24)
     # the sinks other concerns are handed at construction (each None when its concern is off)
     alerts = AlertManager.from_settings(settings.alerts, SqlAlertHistory(db))
-    audit = None
-    if settings.audit.enabled:
-        store = SqlAuditStore(db, durability=settings.audit.durability)
-        audit = AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber(pii))
+    audit = build_audit(settings, db, encryptor, pii)
     outlets = Outlets(metrics=record.metrics, alerts=alerts, audit=audit, encryptor=encryptor)
     monitoring = build_monitoring(settings, db, deployments, gateway, resources, outlets, pii)
     rollouts = RolloutService(

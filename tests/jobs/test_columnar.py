@@ -69,9 +69,10 @@ async def test_the_columnar_and_row_paths_answer_a_chunk_alike(bounded_env: Jobs
     path = doubtful_file(bounded_env.root / "in.parquet")
     job = await bounded_env.submit(path)
     limits = ScorerLimits(call_rows=32)
-    columnar = ChunkScorer(svc.pipeline, limits, columns=job_columns(svc.data, svc.deployments, svc.gateway))
+    plan = job_columns(svc.data, svc.deployments, svc.gateway)
+    columnar = ChunkScorer(svc.pipeline, limits, columns=plan)
     rows = ChunkScorer(svc.pipeline, limits)
-    assert job_columns(svc.data, svc.deployments, svc.gateway)(job) is not None  # this deployment may take the columnar path
+    assert plan(job) is not None  # this deployment may take the columnar path
     for chunk in read_table_chunks(path, 100):
         a = await columnar.score(job, bounded_env.acme, chunk)
         b = await rows.score(job, bounded_env.acme, chunk)

@@ -166,3 +166,15 @@ def test_a_canary_of_an_unknown_deployment_changes_nothing(server: Server) -> No
         json.loads(server.cli("canary", "status", "fraud-scorer", "--json").stdout)["canary"]
         is None
     )
+
+
+def test_the_nearest_name_is_one_the_caller_may_see(server: Server) -> None:
+    made = server.post(
+        "/v1/admin/keys", json={"name": "ops", "roles": ["operator"], "tenant": "acme"}
+    )
+    assert made.status_code == 201, made.text
+    other = {"Authorization": f"Bearer {made.json()['key']}"}
+    answer = server.get("/v1/admin/deployments/fraud/shadow", headers=other)
+    assert answer.status_code == 404, answer.text
+    said = answer.json()["error"]["message"]
+    assert "no deployment named 'fraud'" in said and "fraud-scorer" not in said

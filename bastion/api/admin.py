@@ -22,7 +22,7 @@ from bastion.api.known import require_known
 from bastion.api.owned import changeable_model, model_owner
 from bastion.api.params import BodyId, PathId
 from bastion.api.render import json_response
-from bastion.backends.entry_check import check_module_entry_point
+from bastion.backends.entry_check import check_module_entry_point, check_source_entry_point
 from bastion.backends.factories import check_flavor
 from bastion.errors import InvalidRequest, NotFound
 from bastion.security import Principal, require_roles
@@ -167,6 +167,8 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
     flavor = check_flavor(body.flavor)
     if flavor == "python" and artifact is None:  # imported here, never called
         await asyncio.to_thread(check_module_entry_point, body.params)
+    elif flavor == "python" and artifact is not None:  # parsed, not run
+        check_source_entry_point(body.params, artifact)
     mv = await svc.registry.register(
         name,
         flavor=flavor,

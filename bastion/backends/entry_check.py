@@ -68,7 +68,7 @@ def check_module_entry_point(params: Mapping[str, Any] | None) -> None:
         raise _refuse(f"'{entry}' is a {type(target).__name__}; name {_WHAT}")
 
 
-def check_source_entry_point(params: Mapping[str, Any] | None, source: Path) -> None:
+def check_source_entry_point(params: Mapping[str, Any] | None, source: Path | bytes) -> None:
     """InvalidRequest unless the uploaded Python file parses and defines ``entry_point`` at
     its top level (a def, a class or an assignment); the file is not executed."""
     entry = _entry(params)
@@ -78,7 +78,9 @@ def check_source_entry_point(params: Mapping[str, Any] | None, source: Path) -> 
             f"not {entry!r}"
         )
     try:
-        tree = ast.parse(source.read_bytes(), filename="model.py")
+        tree = ast.parse(
+            source if isinstance(source, bytes) else source.read_bytes(), filename="model.py"
+        )
     except (SyntaxError, ValueError) as exc:
         raise _refuse(
             f"the uploaded file is not valid Python ({exc}); fix it and register again"

@@ -8,6 +8,7 @@ are refused, naming the unknown name and the nearest known one, and nothing chan
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,3 +179,16 @@ def test_the_nearest_name_is_one_the_caller_may_see(server: Server) -> None:
     assert answer.status_code == 404, answer.text
     said = answer.json()["error"]["message"]
     assert "no deployment named 'fraud'" in said and "fraud-scorer" not in said
+
+
+def test_a_source_sent_inline_must_define_its_entry_point(server: Server) -> None:
+    before = _registry(server)
+    body = {
+        "flavor": "python",
+        "artifact_base64": base64.b64encode(b"def score(x): ...\n").decode(),
+        "params": {"entry_point": "predict"},
+    }
+    answer = server.post("/v1/admin/models/inline/versions", json=body)
+    assert answer.status_code == 422, answer.text
+    assert "defines no top-level 'predict'" in answer.json()["error"]["message"]
+    assert _registry(server) == before

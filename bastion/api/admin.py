@@ -5,6 +5,7 @@ Promote and alias moves pass the alias's promotion gates (evaluation/); rollback
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import dataclasses
@@ -17,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.authn import caller
+from bastion.api.known import require_known
 from bastion.api.owned import changeable_model, model_owner
 from bastion.api.params import BodyId, PathId
 from bastion.api.render import json_response
+from bastion.backends.entry_check import check_module_entry_point, check_source_entry_point
 from bastion.backends.factories import check_flavor
 from bastion.errors import InvalidRequest, NotFound
 from bastion.security import Principal, require_roles
@@ -161,9 +164,14 @@ async def register(name: str, body: RegisterBody, request: Request) -> Response:
             raise InvalidRequest(
                 "artifact_base64: not valid base64", details={"field": "artifact_base64"}
             ) from exc
+    flavor = check_flavor(body.flavor)
+    if flavor == "python" and artifact is None:  # imported here, never called
+        await asyncio.to_thread(check_module_entry_point, body.params)
+    elif flavor == "python" and artifact is not None:  # parsed, not run
+        check_source_entry_point(body.params, artifact)
     mv = await svc.registry.register(
         name,
-        flavor=check_flavor(body.flavor),
+        flavor=flavor,
         artifact=artifact,
         artifact_name=body.artifact_name,
         signature=body.signature,
@@ -310,6 +318,8 @@ async def rotate_key(key_id: str, body: RotateBody, request: Request) -> Respons
 @router.post("/keys", status_code=201)
 async def create_key(body: KeyBody, request: Request) -> Response:
     svc, principal = await caller(request)
+    for deployment in body.deployments or []:  # a grant must name something that exists
+        await require_known(svc, deployment)
     secret, key = await svc.keys.create(
         body.name,
         body.roles,

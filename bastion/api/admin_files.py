@@ -23,6 +23,7 @@ from bastion.api.owned import changeable_model
 from bastion.api.params import PathId
 from bastion.api.render import json_response
 from bastion.api.uploads import json_field, streamed_upload
+from bastion.backends.entry_check import check_source_entry_point
 from bastion.backends.factories import check_flavor
 from bastion.errors import InvalidRequest
 from bastion.security import require_roles
@@ -89,6 +90,8 @@ async def upload_version(
         max_bytes=cap,
         limit_name="limits.max_admin_body_bytes",
     ) as path:
+        if chosen == "python":  # parsed, not run
+            check_source_entry_point(found_params, path)
         mv = await svc.registry.register(
             name,
             flavor=chosen,

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.context import services
+from bastion.api.known import require_known
 from bastion.api.render import json_response
 from bastion.errors import InvalidRequest, NotFound
 from bastion.governance.budget.base import BucketUsage
@@ -87,6 +88,7 @@ async def budgets(
         subject = Subject(principal.key_id, principal.tenant, principal.team, "")
     if deployment is not None:
         require_deployment(principal, deployment)
+        await require_known(svc, deployment, principal)
         subject = Subject(subject.key_id, subject.tenant, subject.team, deployment)
     usage = await svc.governance.budget_usage(subject)
     return json_response({"data": [_budget(u) for u in usage]})

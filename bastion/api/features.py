@@ -26,6 +26,7 @@ from starlette.responses import Response, StreamingResponse
 
 from bastion.api.authn import authenticated
 from bastion.api.context import services
+from bastion.api.known import require_known
 from bastion.api.render import json_response
 from bastion.errors import Conflict, InvalidRequest
 from bastion.features import BuiltinFeatures, FeatureSource
@@ -118,6 +119,8 @@ async def export(
     """With ``deployment``, each row is also prepared by its transform (as serving does)."""
     default = _when(as_of, "as_of") if as_of else datetime.now(UTC)
     svc = services(request)
+    if deployment is not None:  # a typo would export the rows untransformed
+        await require_known(svc, deployment, principal)
     transform = svc.data.transforms.get(deployment) if deployment else None
     entities = await _rows(request, filename)
     features = _source(request)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from bastion.api.context import services
+from bastion.api.known import require_known
 from bastion.api.owned import deployment_owner
 from bastion.api.params import MAX_INT64, QueryId
 from bastion.api.render import json_response
@@ -116,7 +117,7 @@ async def accuracy(
     per window, version and segment value. An operator sees its own tenant's labels only."""
     monitoring, principal = await _operator(request, name)
     if not monitoring.known(name) and not await monitoring.feedback.versions(name):
-        raise NotFound(f"no deployment named {name!r} and no feedback recorded for one")
+        await require_known(services(request), name, principal)  # else: no feedback yet
     tenant = None if principal.is_admin else principal.tenant
     figures = await monitoring.accuracy.figures(name, window=window, version=version, tenant=tenant)
     if tenant is None and window is None and version is None:
@@ -143,6 +144,7 @@ async def drift(
     version's reference: per signal the statistics, and ``ok | drift | insufficient_data``."""
     monitoring, principal = await _operator(request, name)
     svc = services(request)
+    await require_known(svc, name, principal)
     # a tenant's operator sees its own traffic's drift on a deployment every tenant shares
     shared = svc.deployments.owner(name) is None
     tenant = principal.tenant if shared and not principal.is_admin else None
@@ -160,6 +162,7 @@ async def baseline(name: str, request: Request, body: BaselineBody | None = None
     ``drift.window_s`` seconds of logged predictions, or those ``since``), or with ``rows``
     collect the next N rows. Either replaces the version's reference for this deployment."""
     monitoring, principal = await _operator(request, name, change=True)
+    await require_known(services(request), name, principal)
     body = body or BaselineBody()
     if body.rows is not None:
         if body.since is not None:

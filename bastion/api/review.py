@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.api.context import services
+from bastion.api.known import require_known
 from bastion.api.params import MAX_INT64
 from bastion.api.render import json_response
 from bastion.errors import InvalidRequest
@@ -42,9 +43,12 @@ class OverrideBody(_Body):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-async def _review(request: Request) -> tuple[ReviewService, Any]:
+async def _review(request: Request, deployment: str | None = None) -> tuple[ReviewService, Any]:
+    """The review service and the caller; a ``deployment`` filter must name a known one."""
     svc = services(request)
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
+    if deployment is not None:
+        await require_known(svc, deployment, principal)
     return svc.review, principal
 
 
@@ -63,7 +67,7 @@ async def list_items(
     limit: int = Query(50, ge=1, le=500),
 ) -> Response:
     """Your tenants' queue, most urgent first (priority, then age)."""
-    review, principal = await _review(request)
+    review, principal = await _review(request, deployment)
     items = await review.browse(principal, status=status, deployment=deployment, limit=limit)
     return json_response({"data": items})
 
@@ -77,8 +81,8 @@ async def show_item(item_id: str, request: Request) -> Response:
 @router.post("/v1/review/claim")
 async def claim_next(request: Request, body: ClaimBody | None = None) -> Response:
     """Claim the most urgent free item (a lease of ``review.lease_s``); 404 if none is free."""
-    review, principal = await _review(request)
     deployment = body.deployment if body else None
+    review, principal = await _review(request, deployment)
     return json_response(await review.claim(None, principal, deployment))
 
 
@@ -118,7 +122,7 @@ async def export(
 ) -> Response:
     """Decided items as training data: input, model output and confidence, final output,
     reviewer, reason, timestamps and model version."""
-    review, principal = await _review(request)
+    review, principal = await _review(request, deployment)
     data = await review.export(principal, format, deployment=deployment, since=since, until=until)
     name = f"review-export.{format}"
     headers = {"content-disposition": f'attachment; filename="{name}"'}

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from bastion.api.authn import authenticate_first
 from bastion.api.context import services
+from bastion.api.known import require_known
 from bastion.api.owned import deployment_owner
 from bastion.api.params import BodyId
 from bastion.api.render import json_response
@@ -46,6 +47,7 @@ async def _operator(
     principal = await svc.authenticator.authenticate(request.headers.get("authorization"))
     if not principal.has_any("operator"):
         raise Forbidden("this route needs one of the roles: admin, operator")
+    await require_known(svc, name, principal)
     await deployment_owner(svc, principal, name, change=change)
     return svc.rollouts, principal
 

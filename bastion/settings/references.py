@@ -49,7 +49,8 @@ SHORT_ENV = frozenset(
 NO_CONFIDENCE = frozenset({"embedding"})
 
 
-def _near(name: str, known: Iterable[str]) -> str:
+def near(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``known`` to ``name``, else ``''``."""
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -76,7 +77,7 @@ def unknown_env(settings_cls: type[BaseModel], environ: Mapping[str, str]) -> li
         if var.startswith("BASTION_") and var not in known:
             deeper = any(var.startswith(k + "__") for k in known)  # inside a list or dict
             if not deeper:
-                found.append(f"{var} is not a Bastion setting and is ignored{_near(var, known)}")
+                found.append(f"{var} is not a Bastion setting and is ignored{near(var, known)}")
     return found
 
 
@@ -94,7 +95,7 @@ def config_problems(settings: Settings) -> list[str]:
             known = sorted(deployments | (groups if llm_ok else set()))
             problems.append(
                 f"{key}: no deployment{' or LLM group' if llm_ok else ''} named '{name}'"
-                f"{_near(name, known)}; known: {', '.join(known)}"
+                f"{near(name, known)}; known: {', '.join(known)}"
             )
 
     for i, policy in enumerate(settings.review.policies):
@@ -138,7 +139,7 @@ def registry_warnings(
         if dep.model_name not in models:
             problems.append(
                 f"deployments.{i}.model: no registered model named '{dep.model_name}'"
-                f"{_near(dep.model_name, names)}; register it first (bastion models register)"
+                f"{near(dep.model_name, names)}; register it first (bastion models register)"
             )
     deployment_models = {d.name: d.model_name for d in settings.deployments} or {
         n: n for n in served
@@ -171,8 +172,7 @@ def registry_warnings(
     for model in sorted(settings.evaluation.gates):
         if model not in models:
             problems.append(
-                f"evaluation.gates.{model}: no registered model named '{model}'"
-                f"{_near(model, names)}"
+                f"evaluation.gates.{model}: no registered model named '{model}'{near(model, names)}"
             )
     return problems
 

@@ -41,8 +41,8 @@ class EntryScrubber:
         for name in _NAME_FIELDS:
             value = getattr(entry, name)
             if isinstance(value, MintedId):
-                changes[name] = str(value)  # stored as the plain text it is, not scrubbed
-            elif isinstance(value, str) and value:
+                continue  # stored as it is (the drivers take a str subclass as text)
+            if isinstance(value, str) and value:
                 clean = self._name(value)
                 if clean != value:
                     changes[name] = clean
@@ -62,7 +62,7 @@ class EntryScrubber:
 
     def _details(self, details: Any) -> Any:
         if isinstance(details, MintedId):
-            return str(details)
+            return details
         if isinstance(details, str):
             return self._name(details) if len(details) <= 200 else str(self._text(details))
         if isinstance(details, dict):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import random
 import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion.api.render import error_response, wire_of
+from bastion.core.ids import mint_request_id
 from bastion.errors import PayloadTooLarge
 
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
@@ -23,16 +23,16 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid_bytes = b""
+        rid: str = ""
         for name, value in scope["headers"]:
             if name == b"x-request-id" and _VALID_ID.match(value):
-                rid_bytes = value
+                rid = value.decode()  # client-supplied: a plain str, so the audit scrubs it
                 break
-        if not rid_bytes:
-            # Unique, not secret: no syscall per request (random reseeds in forked workers)
-            rid_bytes = b"%024x" % random.getrandbits(96)
+        if not rid:
+            rid = mint_request_id()  # typed: the audit keeps it verbatim
+        rid_bytes = rid.encode()
         state = scope.setdefault("state", {})
-        state["request_id"] = rid_bytes.decode()
+        state["request_id"] = rid
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

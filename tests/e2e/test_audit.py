@@ -101,6 +101,29 @@ def test_interactions_and_admin_changes_are_audited(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_minted_request_ids_are_kept_and_client_ones_scrubbed(tmp_path: Path) -> None:
+    """An id Bastion minted is stored verbatim (it is not searched for PII); an
+    ``x-request-id`` the client sent is client text: its PII does not reach the audit log."""
+    server = _echo_server(tmp_path)
+    try:
+        url = "/v1/deployments/echo/predict"
+        minted = server.post(url, json={"input": "hi"})
+        assert minted.status_code == 200, minted.text
+        rid = minted.headers["x-request-id"]
+        carded = {**server.auth, "x-request-id": "4111-1111-1111-1111"}
+        sent = server.post(url, json={"input": "hi"}, headers=carded)
+        assert sent.status_code == 200 and sent.headers["x-request-id"] == "4111-1111-1111-1111"
+
+        records = server.get("/v1/admin/audit", params={"deployment": "echo"}).json()["data"]
+        stored = [r["request_id"] for r in records if r["kind"] == "interaction"]
+        assert sorted(stored) == sorted([rid, "[CARD]"])
+        exported = server.cli("audit", "export").stdout
+        assert "4111-1111-1111-1111" not in exported and rid in exported
+        assert server.post("/v1/admin/audit/verify", json={}).json()["ok"]
+    finally:
+        server.stop()
+
+
 def test_a_bad_encryption_key_stops_the_start_with_a_clear_error(tmp_path: Path) -> None:
     server = make_server(
         tmp_path / "data", BASTION_DEMO="false", BASTION_ENCRYPTION_KEYS="k1:c2hvcnQ="

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -133,6 +134,41 @@ def test_scrub_nested_json(detector: PiiDetector) -> None:
         "ok": "nothing here",
     }
     assert payload["user"]["email"] == "ann@example.org"  # type: ignore[index]
+
+
+def test_scrub_numeric_sequences_gives_what_a_walk_gives(detector: PiiDetector) -> None:
+    """The fast path for lists of numbers (an embedding) returns what visiting each element
+    returns: equal values, a new list, the same types; text in a sequence is still walked."""
+
+    class Label(str):
+        pass
+
+    def walk(obj: Any) -> Any:  # the scrub without its fast path
+        if isinstance(obj, str):
+            return detector.redact(obj).text
+        if isinstance(obj, dict):
+            return {k: walk(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return type(obj)(walk(v) for v in obj)
+        return obj
+
+    embedding = [0.25 * i - 40 for i in range(384)]
+    cases: list[Any] = [
+        {"data": [{"embedding": embedding, "index": 0}], "model": "m"},
+        [1, 2.5, True, None, float("inf")],
+        (3, False, None),
+        [],
+        [[0.1, 0.2], [0.3, "call +44 20 7946 0958"]],
+        [1.0, 2.0, "ann@example.org"],
+        [1, Label("bob@corp.example")],  # a str subclass is text: walked
+        [[1, 2], (3, 4)],
+    ]
+    for case in cases:
+        got, want = detector.scrub(case), walk(case)
+        assert got == want and repr(got) == repr(want)
+        assert type(got) is type(case)
+    assert detector.scrub(embedding) is not embedding  # a copy, as before
+    assert detector.scrub([1, Label("bob@corp.example")]) == [1, "[EMAIL]"]
 
 
 def test_counts_and_all_types(detector: PiiDetector) -> None:

@@ -144,13 +144,17 @@ class PiiDetector:
     def scrub(self, obj: Any, style: RedactStyle = "type") -> Any:
         """A copy of a JSON-like value (dict/list/tuple/str) with every string redacted.
 
-        Keys are kept as they are; numbers, booleans and None are returned unchanged.
+        Keys are kept as they are; numbers, booleans and None are returned unchanged. A list
+        or tuple holding only those (an embedding's floats) is copied in one step, not visited
+        an element at a time.
         """
         if isinstance(obj, str):
             return self.redact(obj, style).text
         if isinstance(obj, dict):
             return {k: self.scrub(v, style) for k, v in obj.items()}
         if isinstance(obj, list | tuple):
+            if _NO_TEXT.issuperset(map(type, obj)):  # exact types: a str subclass is walked
+                return type(obj)(obj)
             return type(obj)(self.scrub(v, style) for v in obj)
         return obj
 
@@ -160,6 +164,10 @@ class PiiDetector:
         for e in _flatten(self.detect(t) for t in texts):
             out[e.type] = out.get(e.type, 0) + 1
         return out
+
+
+# Element types that hold no text: a sequence of only these has nothing to scrub.
+_NO_TEXT = frozenset({float, int, bool, type(None)})
 
 
 def _open(gate: Gate, has: Traits) -> bool:

@@ -1,4 +1,10 @@
-"""PII scrubbing of audit entries: every free-text field, client-controlled names included."""
+"""PII scrubbing of audit entries: every free-text field, client-controlled names included.
+
+Values Bastion minted itself (``MintedId``: a request id it generated) are kept verbatim: they
+carry no user data, and a fresh id per request defeats every memo, so scrubbing them was most
+of the audit append's CPU. A client-supplied ``x-request-id`` is a plain ``str`` and is
+scrubbed like any name.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from bastion.core.ids import MintedId
 from bastion.observability.audit.record import AuditEntry
 
 Scrub = Callable[[Any], Any]
@@ -21,7 +28,7 @@ class EntryScrubber:
     ``names`` scrubs identifier-like fields (deployment, key and actor names, targets,
     request ids, tenants: a deployment called ``bob@corp.example`` is stored as ``[EMAIL]``);
     ``text`` scrubs the free-form ``details``. Names repeat on every request, so each distinct
-    one is scrubbed once (a bounded memo on this object).
+    one is scrubbed once (a bounded memo on this object). A ``MintedId`` is not scrubbed.
     """
 
     def __init__(self, names: Scrub, text: Scrub | None = None) -> None:
@@ -33,6 +40,8 @@ class EntryScrubber:
         changes: dict[str, Any] = {}
         for name in _NAME_FIELDS:
             value = getattr(entry, name)
+            if isinstance(value, MintedId):
+                continue  # stored as it is (the drivers take a str subclass as text)
             if isinstance(value, str) and value:
                 clean = self._name(value)
                 if clean != value:
@@ -52,6 +61,8 @@ class EntryScrubber:
         return found
 
     def _details(self, details: Any) -> Any:
+        if isinstance(details, MintedId):
+            return details
         if isinstance(details, str):
             return self._name(details) if len(details) <= 200 else str(self._text(details))
         if isinstance(details, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bastion.core.ids import mint_request_id
 from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
 from bastion.observability.audit import AuditLog, AuditQuery, verify_log
 from bastion.observability.audit.scrub import EntryScrubber
@@ -51,3 +52,26 @@ async def test_the_log_stores_and_chains_the_scrubbed_entry(database: Database) 
         assert (await verify_log(store)).ok  # the hash covers what is stored
     finally:
         await log.aclose()
+
+
+def test_a_minted_request_id_is_stored_verbatim_without_a_scrub() -> None:
+    seen: list[object] = []
+
+    def names(value: object) -> object:
+        seen.append(value)
+        return PiiDetector(types=(*HIGH_CONFIDENCE_TYPES, "name")).scrub(value)
+
+    rid = mint_request_id()
+    raw = entry(1, request_id=rid, deployment="chat")
+    clean = EntryScrubber(names)(raw)
+    assert clean is raw and clean.request_id == rid  # nothing to change: not even rebuilt
+    assert rid not in seen and "chat" in seen  # the other names are scrubbed as before
+
+
+def test_a_client_request_id_is_scrubbed_even_in_the_safe_charset() -> None:
+    # x-request-id accepts [A-Za-z0-9._:-]{1,64}: enough for a card number or an SSN
+    for client, stored in (("4111-1111-1111-1111", "[CARD]"), ("ssn:219-09-9999", "ssn:[SSN]")):
+        assert scrubber()(entry(1, request_id=client)).request_id == stored
+        # a value derived from a minted id is client-like text again: it is scrubbed too
+        derived = f"{mint_request_id()}:{client}"
+        assert stored in str(scrubber()(entry(2, request_id=derived)).request_id)

@@ -9,12 +9,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bastion.api.render import error_response, wire_of
 from bastion.core.ids import mint_request_id
 from bastion.errors import PayloadTooLarge
+from bastion.services import Services
 
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class RequestContext:
-    """Give each HTTP request an id (the client's ``x-request-id`` if sane) and echo it."""
+    """Give each HTTP request an id (the client's ``x-request-id`` if sane) and echo it.
+
+    A client's id is kept (for correlation) only when the PII detector finds nothing in it:
+    request ids are stored as given by the prediction log, usage, review, rollouts and
+    actions, so an id such as ``4111-1111-1111-1111`` is replaced by a minted one (echoed
+    back, so the client sees the id its request was recorded under)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -26,7 +32,8 @@ class RequestContext:
         rid: str = ""
         for name, value in scope["headers"]:
             if name == b"x-request-id" and _VALID_ID.match(value):
-                rid = value.decode()  # client-supplied: a plain str, so the audit scrubs it
+                given = value.decode()  # client-supplied: a plain str, so the audit scrubs it
+                rid = given if _free_of_pii(scope, given) else ""
                 break
         if not rid:
             rid = mint_request_id()  # typed: the audit keeps it verbatim
@@ -40,6 +47,13 @@ class RequestContext:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def _free_of_pii(scope: Scope, text: str) -> bool:
+    """Whether the app's PII detector finds nothing in ``text`` (no services in the scope,
+    as in a bare middleware test: nothing to ask, so the id is kept)."""
+    svc: Services | None = (scope.get("state") or {}).get("services")
+    return svc is None or not svc.guards.detector.detect(text)
 
 
 # Admin routes that take uploads (an artifact, an eval set) get the large admin limit; every

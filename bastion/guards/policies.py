@@ -90,6 +90,11 @@ class GuardPolicies:
             except ValueError as exc:
                 raise ConfigError(f"guards: {exc}") from exc
 
+    @property
+    def detector(self) -> PiiDetector:
+        """The one PII detector the guards use (shared with the other scrubbers)."""
+        return self._pii
+
     def stage_for(self, deployment: str, *, llm: bool) -> GuardStage | None:
         key = (deployment, llm)
         if key not in self._stages:

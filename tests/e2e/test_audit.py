@@ -103,7 +103,8 @@ def test_interactions_and_admin_changes_are_audited(tmp_path: Path) -> None:
 
 def test_minted_request_ids_are_kept_and_client_ones_scrubbed(tmp_path: Path) -> None:
     """An id Bastion minted is stored verbatim (it is not searched for PII); an
-    ``x-request-id`` the client sent is client text: its PII does not reach the audit log."""
+    ``x-request-id`` the client sent is client text: one carrying PII is replaced by a
+    minted id at the edge, so it reaches no table; a clean one is kept for correlation."""
     server = _echo_server(tmp_path)
     try:
         url = "/v1/deployments/echo/predict"
@@ -112,13 +113,21 @@ def test_minted_request_ids_are_kept_and_client_ones_scrubbed(tmp_path: Path) ->
         rid = minted.headers["x-request-id"]
         carded = {**server.auth, "x-request-id": "4111-1111-1111-1111"}
         sent = server.post(url, json={"input": "hi"}, headers=carded)
-        assert sent.status_code == 200 and sent.headers["x-request-id"] == "4111-1111-1111-1111"
+        replaced = sent.headers["x-request-id"]
+        assert sent.status_code == 200 and replaced != "4111-1111-1111-1111"
+        assert len(replaced) == 24 and int(replaced, 16) >= 0  # minted in its place
+        ordered = {**server.auth, "x-request-id": "order-7"}
+        clean = server.post(url, json={"input": "hi"}, headers=ordered)
+        assert clean.headers["x-request-id"] == "order-7"  # a clean client id is kept
 
         records = server.get("/v1/admin/audit", params={"deployment": "echo"}).json()["data"]
         stored = [r["request_id"] for r in records if r["kind"] == "interaction"]
-        assert sorted(stored) == sorted([rid, "[CARD]"])
+        assert sorted(stored) == sorted([rid, replaced, "order-7"])
         exported = server.cli("audit", "export").stdout
         assert "4111-1111-1111-1111" not in exported and rid in exported
+        for path in (tmp_path / "data").rglob("*"):  # no table, file or log line holds it
+            if path.is_file():
+                assert b"4111-1111-1111-1111" not in path.read_bytes(), path
         assert server.post("/v1/admin/audit/verify", json={}).json()["ok"]
     finally:
         server.stop()

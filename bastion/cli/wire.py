@@ -37,9 +37,13 @@ def exchange(
         lines.append(f"content-length: {len(body)}")
     elif body is None and method in ("POST", "PUT", "PATCH"):
         lines.append("content-length: 0")
+    elif body is not None and "content-length" not in given:  # a stream: sent by chunks
+        lines.append("transfer-encoding: chunked")
     lines += [f"{k}: {v}" for k, v in headers.items()]
     with socket.create_connection((host, port), timeout=timeout_s) as sock:
-        cut = _send(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), body, chunk)
+        framed = "transfer-encoding: chunked" in lines
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        cut = _send(sock, head, body, chunk, framed=framed)
         with sock.makefile("rb") as stream:
             try:
                 status, found = _head(stream)
@@ -58,17 +62,25 @@ def exchange(
 
 
 def _send(
-    sock: socket.socket, head: bytes, body: bytes | IO[bytes] | None, chunk: int
+    sock: socket.socket,
+    head: bytes,
+    body: bytes | IO[bytes] | None,
+    chunk: int,
+    *,
+    framed: bool = False,
 ) -> OSError | None:
-    """Send the request; a server that refuses a body it will not read (a 413 on an upload)
-    answers and closes before it has all: the error is kept, and its answer read first."""
+    """Send the request (a stream without a length ``framed`` in HTTP/1.1 chunks); a server
+    that refuses a body it will not read (a 413 on an upload) answers and closes before it
+    has all: the error is kept, and its answer read first."""
     try:
         sock.sendall(head)
         if isinstance(body, bytes | bytearray):
             sock.sendall(body)
         elif body is not None:
             while data := body.read(chunk):
-                sock.sendall(data)
+                sock.sendall(b"%x\r\n%b\r\n" % (len(data), data) if framed else data)
+            if framed:
+                sock.sendall(b"0\r\n\r\n")
     except (BrokenPipeError, ConnectionResetError) as exc:
         return exc
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 from collections.abc import Iterator
@@ -38,6 +39,8 @@ def canned() -> Iterator[tuple[int, list[bytes], list[bytes]]]:
                     0,
                 )
                 while len(rest) < length:
+                    rest += conn.recv(65536)
+                while b"transfer-encoding: chunked" in head and not rest.endswith(b"0\r\n\r\n"):
                     rest += conn.recv(65536)
                 seen.append(head + b"\r\n\r\n" + rest)
                 conn.sendall(replies.pop(0))
@@ -84,3 +87,18 @@ def test_a_reply_that_is_not_http_is_a_connection_error(
     with pytest.raises(BadReply):
         exchange("127.0.0.1", port, 5, ("GET", "/", None, {}), None, 1024)
     assert issubclass(BadReply, OSError)  # the CLI says it cannot reach the server
+
+
+def test_a_streamed_body_without_a_length_is_sent_in_chunks(
+    canned: tuple[int, list[bytes], list[bytes]],
+) -> None:
+    """A file body (an upload) has no content-length: it goes in HTTP/1.1 chunks, so the
+    server reads all of it (sent bare, it would read an empty body)."""
+    port, replies, seen = canned
+    replies.append(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    upload = io.BytesIO(b"pid\np1\np2\n")
+    status, body, _ = exchange("127.0.0.1", port, 5.0, ("POST", "/u", upload, {}), None, 4)
+    assert (status, body) == (200, b"ok")
+    head, _, sent = seen[0].partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head and b"content-length" not in head
+    assert sent == b"4\r\npid\n\r\n4\r\np1\np\r\n2\r\n2\n\r\n0\r\n\r\n"

@@ -56,12 +56,7 @@ def requantize(model: Any) -> Any:
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
-    producer = {out: node for node in graph.node for out in node.output}
-    uses: dict[str, int] = {}
-    for node in graph.node:
-        for name in node.input:
-            uses[name] = uses.get(name, 0) + 1
+    initializers, producer, uses = _index(graph)
     nodes: list[Any] = []
     dropped: set[str] = set()
     scales: list[Any] = []
@@ -99,6 +94,17 @@ def requantize(model: Any) -> Any:
     return _gather_int8(model)
 
 
+def _index(graph: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, int]]:
+    """A graph's initializers by name, each output's producing node, and each name's uses."""
+    initializers = {i.name: i for i in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    uses: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    return initializers, producer, uses
+
+
 def _gather_int8(model: Any) -> Any:
     """Rewrite ``Gather(Cast(W_int8) * scale, ids)`` (the word and position embeddings) as
     ``Cast(Gather(W_int8, ids)) * Gather(scale, ids)``: the same numbers, bit for bit, but
@@ -107,12 +113,7 @@ def _gather_int8(model: Any) -> Any:
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
-    producer = {out: node for node in graph.node for out in node.output}
-    uses: dict[str, int] = {}
-    for node in graph.node:
-        for name in node.input:
-            uses[name] = uses.get(name, 0) + 1
+    initializers, producer, uses = _index(graph)
     nodes: list[Any] = []
     dropped: set[str] = set()
     for node in graph.node:

@@ -18,7 +18,12 @@ from typing import Any, ClassVar, NamedTuple
 import typer
 from typer.core import TyperGroup
 
-from bastion.cli.plain import plain
+try:  # plain.py reaches into Typer's internals (typer._coercion, 0.29): without them, Typer
+    from bastion.cli.plain import plain  # converts every value itself, only more slowly
+except ImportError:  # pragma: no cover - another Typer
+
+    def plain(command: Any) -> None:
+        return None
 
 
 class Lazy(NamedTuple):

@@ -95,3 +95,18 @@ def test_read_only_commands_do_not_import_pydantic(args: list[str]) -> None:
 def test_a_bad_value_still_gets_typers_message() -> None:
     _, out = _run("drift", "report", "d", "--windows", "0")
     assert "Invalid value for '--windows'" in out and "greater than or equal to 1" in out
+
+
+def test_the_cli_works_with_a_typer_lacking_the_internals_plain_uses() -> None:
+    """``typer._coercion`` is private: a Typer without it leaves every value to Typer."""
+    code = (
+        "import sys, typer._coercion\n"
+        "del typer._coercion.RuntimeParam  # as in a Typer before (or after) 0.29\n"
+        "from typer.testing import CliRunner\n"
+        "from bastion.cli.main import app\n"
+        "out = CliRunner().invoke(app, ['models', 'list', '--help'])\n"
+        "assert out.exit_code == 0 and '--url' in out.output, out.output\n"
+        "assert 'bastion.cli.plain' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

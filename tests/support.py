@@ -1,4 +1,5 @@
-"""What many tests share: the fake wall clock, and skip-or-fail for an absent service.
+"""What many tests share: the fake wall clock, skip-or-fail for an absent service, and child
+processes that end with the test run.
 
 Monotonic time is ``bastion.core.FakeClock`` (also callable, for the stores that take a
 ``() -> float``); wall-clock time for records is ``WallClock`` here.
@@ -7,11 +8,16 @@ Monotonic time is ``bastion.core.FakeClock`` (also callable, for the stores that
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
 import httpx
 import pytest
+
+from bastion.core.orphans import parent_death_signal
 
 
 class WallClock:
@@ -45,3 +51,13 @@ def error_of(response: httpx.Response) -> tuple[str, str]:
     if isinstance(error, str):
         return response.headers.get("x-bastion-error-type", ""), error
     return str(error["type"]), str(error["message"])
+
+
+def ends_with_this_process() -> Callable[[], object] | None:
+    """A ``preexec_fn`` for a server a test starts: SIGTERM when the test run dies, even by
+    SIGKILL, so that no server outlives it. None off the main thread: the kernel ties the
+    signal to the *thread* that started the child, and a server started from a helper thread
+    would end with that thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return parent_death_signal(signal.SIGTERM, os.getpid())

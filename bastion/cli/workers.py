@@ -24,6 +24,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from bastion.api.drain import Drain, DrainGate
+from bastion.core.orphans import die_with_parent
 
 log = structlog.get_logger(__name__)
 
@@ -37,8 +38,12 @@ class WorkerConfig(uvicorn.Config):
     def __init__(self, app: Any, *, drain_marker: str, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.drain_marker = drain_marker
+        self.supervisor_pid = os.getpid()
 
     def load(self) -> None:
+        # In the worker: a supervisor killed outright (SIGKILL, OOM) takes its workers with it,
+        # gracefully, instead of leaving them serving on the port as orphans.
+        die_with_parent(signal.SIGTERM, self.supervisor_pid)
         super().load()
         if not isinstance(self.loaded_app, DrainGate):
             self.loaded_app = DrainGate(self.loaded_app, Drain(marker=Path(self.drain_marker)))

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from tests.support import ends_with_this_process
+
 ROOT = Path(__file__).resolve().parents[2]
 BASTION = str(Path(sys.executable).with_name("bastion"))
 
@@ -54,6 +56,7 @@ class Server:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=ends_with_this_process(),  # noqa: PLW1509 (only a system call; see there)
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,8 +1,10 @@
 """`bastion serve --workers 2` drains as one server: after SIGTERM every worker's readiness
-answers 503 for the whole drain delay while all of them keep serving, then all stop."""
+answers 503 for the whole drain delay while all of them keep serving, then all stop. A
+supervisor killed outright (SIGKILL) takes its workers with it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -64,3 +66,41 @@ def test_every_worker_is_not_ready_during_the_drain_delay(tmp_path: Path) -> Non
         assert list((server.data_dir / "run").glob("drain-*")) == []  # no marker left behind
     finally:
         server.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_workers_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    server = make_server(tmp_path / "data", BASTION_DEMO="false")
+    server.start("--workers", "2")
+    try:
+        server.cli("models", "register", "pid", "--entry-point", "tests.fakes:pid")
+        server.cli("models", "promote", "pid", "1")
+        workers: set[int] = set()
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            found = _pid(server)
+            if found is not None:
+                workers.add(found)
+        assert len(workers) == 2, "both workers should serve before the test"
+
+        assert server.proc is not None
+        server.proc.kill()  # SIGKILL: the supervisor forwards nothing
+        server.proc.wait(10)
+        deadline = time.monotonic() + 60
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers), "orphaned workers still run"
+        with pytest.raises(httpx.HTTPError):
+            _ready(server)  # nobody listens on the port any more
+    finally:
+        server.stop()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.server import free_port
+from tests.support import ends_with_this_process
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "bastion-test",
@@ -39,7 +40,11 @@ def running_s3(log_dir: Path) -> Iterator[str]:
     log = (log_dir / "moto.log").open("wb")
     env = {**os.environ, **CREDENTIALS}
     proc = subprocess.Popen(
-        [binary, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
+        [binary, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        preexec_fn=ends_with_this_process(),  # noqa: PLW1509 (only a system call; see there)
     )
     url = f"http://127.0.0.1:{port}"
     try:

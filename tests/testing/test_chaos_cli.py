@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.server import free_port
+from tests.support import ends_with_this_process
 
 
 def test_chaos_upstream_command() -> None:
@@ -19,6 +20,7 @@ def test_chaos_upstream_command() -> None:
         [bastion, "chaos", "upstream", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=ends_with_this_process(),  # noqa: PLW1509 (only a system call; see there)
     )
     try:
         url = f"http://127.0.0.1:{port}"

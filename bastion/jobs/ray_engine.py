@@ -8,6 +8,10 @@ this server — streams the prepared batches in input order (``preserve_order``)
 same chunks, scorer, ledger and files as the local engine: the same governance, the same
 exactly-once accounting, the same output.
 
+What Ray Data holds ahead of the driver is bounded (``bound_buffers``, ``jobs.ray_buffer_mb``)
+so that the driver's memory does not grow with the file, and the worker-side functions
+(``ray_prepare.py``) travel by value, so that a worker never imports Bastion.
+
 Ray starts once per service (``RayRuntime``): a cluster at ``jobs.ray_address``, or a local
 Ray in this process. Set ``RAY_AUTH_MODE=disabled`` for a local Ray that writes nothing
 under the home directory. A file Ray cannot parse fails the job (the local engine isolates

@@ -4,6 +4,14 @@ through a job against the same texts encoded and classified directly in one proc
 Text rows take the row path (the columnar path is for tabular contracts); what a job adds
 here is the pipeline per call and the ledger per chunk, beside an encoder that costs
 milliseconds per text. Each measurement runs in its own process (``--child``).
+
+At 100k texts a run takes over an hour of wall time on shared cores; run the two children
+side by side in the background on one file, each printing a progress line (rows, wall,
+CPU) every 5,120 rows on stderr, so that a stopped run still leaves its prefix's figures::
+
+    python -m bench.batch_text --write texts.jsonl --rows 100000
+    nice -n 10 python -m bench.batch_text --child floor --input texts.jsonl &
+    nice -n 10 python -m bench.batch_text --child job --input texts.jsonl &
 """
 
 from __future__ import annotations

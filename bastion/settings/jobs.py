@@ -31,3 +31,10 @@ class JobsSettings(Section):
         None, description="a Ray cluster (ray://… or auto); unset: a local Ray in this process"
     )
     ray_num_cpus: int | None = Field(None, ge=1, description="CPUs of the local Ray")
+    ray_buffer_mb: int = Field(
+        64,
+        ge=16,
+        le=1_000_000,
+        description="object store memory a Ray job's reads may hold ahead of the server "
+        "(blocks of a sixteenth of it): bounds the server's memory whatever the file's size",
+    )

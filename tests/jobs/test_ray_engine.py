@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bastion.jobs.ray_engine import columnar_schema
+from bastion.jobs.ray_engine import bound_buffers, columnar_schema, ray_chunks, ship_by_value
+from bastion.jobs.ray_prepare import finite_columns, prepare_rows
 from tests.jobs.conftest import PRICE, JobsEnv, rows
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install '.[ray]')")
@@ -80,3 +84,63 @@ async def test_ray_answers_doubtful_parquet_rows_like_the_local_engine(jobs_env:
     assert [r["row"] for r in outputs["ray"]] == [i for i in range(300) if i not in doubtful]
     assert [e["row"] for e in errors["ray"]] == sorted(doubtful)
     assert {e["code"] for e in errors["ray"]} == {"invalid_request"}
+
+
+# A process where any import of Bastion fails: what a cluster worker without it would be.
+_WORKER = """
+import sys
+sys.modules["bastion"] = None  # import bastion... raises ImportError from here on
+import pickle
+import pyarrow as pa
+finite, rows = pickle.loads(sys.stdin.buffer.read())
+block = pa.table({"a": [1.0, float("nan"), float("inf")], "b": [1, 2, 3]})
+print(finite(block).column("a").null_count, rows(block).num_rows)
+"""
+
+
+def test_the_worker_side_runs_without_importing_bastion(tmp_path: Path) -> None:
+    """The block preparations are shipped by value: a worker never imports Bastion (over a
+    CPU second per worker here, and a cluster's workers need not have it installed)."""
+    ship_by_value()
+    shipped = ray.cloudpickle.dumps((finite_columns, prepare_rows))
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER], input=shipped, capture_output=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ""}, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.split() == [b"2", b"3"]
+
+
+def test_ray_data_holds_a_bounded_buffer_in_small_blocks() -> None:
+    """What keeps the server's memory flat with the file: a soft bound on the object store
+    memory the reads may hold, blocks of a sixteenth of it, order kept."""
+    ctx = ray.data.DataContext.get_current().copy()
+    bound_buffers(ctx, 64 << 20)
+    assert ctx.execution_options.resource_limits.object_store_memory == 64 << 20
+    assert ctx.target_max_block_size == 4 << 20
+    assert ctx.target_min_block_size <= ctx.target_max_block_size
+    assert ctx.execution_options.preserve_order
+
+
+def test_ray_chunks_stream_a_file_larger_than_the_buffer_in_order(tmp_path: Path) -> None:
+    """100,000 rows of 30 floats (24 MB in memory) through a 16 MB buffer: every row once, in
+    order, in chunks of exactly chunk_rows; NaN made null on the workers."""
+    n, names = 100_000, [f"c{i}" for i in range(30)]
+    first = pa.array([float("nan") if i == 7 else float(i) for i in range(n)])
+    table = pa.table([first] + [pa.array([float(j)] * n) for j in range(1, 30)], names=names)
+    path = tmp_path / "wide.parquet"
+    pq.write_table(table, path, row_group_size=25_000)
+
+    class _Job:
+        input_format, chunk_rows = "parquet", 8192
+
+    class _Files:
+        input = path
+
+    chunks = list(ray_chunks(_Job(), _Files(), 16 << 20))  # type: ignore[arg-type]
+    assert [c.index for c in chunks] == list(range(13))
+    assert [c.first_row for c in chunks] == [i * 8192 for i in range(13)]
+    assert all(c.table.num_rows == 8192 for c in chunks[:-1])
+    column = pa.chunked_array([c.table.column("c0") for c in chunks])
+    assert column.null_count == 1 and not column[7].is_valid
+    assert column.to_pylist()[8:] == [float(i) for i in range(8, n)]

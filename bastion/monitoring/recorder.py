@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bastion.monitoring.monitor import DriftMonitor
 
 Key = tuple[str, int]
-SLICE_S = 0.002  # the longest the writer holds the event loop at once
+SLICE_S = 0.0005  # the longest the writer holds the event loop at once
 
 
 @dataclass(slots=True)

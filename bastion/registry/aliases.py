@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bastion.errors import Conflict, InvalidRequest, NotFound
 from bastion.registry.entities import MAX_VERSION, AliasEvent, bounded
 from bastion.store import Database
+from bastion.store.changes import WhileUnchanged
 from bastion.store.tables import AliasEventRow, ModelAliasRow, ModelRow, ModelVersionRow, utcnow
 
 log = structlog.get_logger(__name__)
@@ -213,6 +214,7 @@ class AliasBook:
     def __init__(self, db: Database, t: AliasTables = MODELS) -> None:
         self._db = db
         self._t = t
+        self._revision: WhileUnchanged[int] = WhileUnchanged(db)
 
     async def set(
         self,
@@ -295,6 +297,11 @@ class AliasBook:
             return [AliasEvent.from_row(row) for row in rows]
 
     async def revision(self) -> int:
+        """Polled by the watchers several times a second: asks the database only after a
+        commit (``store/changes.py``), so an idle server runs no query for it."""
+        return await self._revision.get(self._read_revision)
+
+    async def _read_revision(self) -> int:
         t = self._t
         async with self._db.session() as session:
             return await session.scalar(select(func.max(t.event.id))) or 0

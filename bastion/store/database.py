@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool, StaticPool
 
 from bastion.errors import ConfigError
+from bastion.store.changes import CommitCounter
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -106,6 +107,10 @@ class Database:
         self._url = normalize_url(url)
         self._engine = create_engine(self._url, echo=echo)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        path = self._url.database or ""
+        plain_file = not is_memory_sqlite(self._url) and not path.startswith("file:")
+        sqlite_file = self._url.get_backend_name() == "sqlite" and plain_file
+        self._commits = CommitCounter(path) if sqlite_file else None
 
     @property
     def url(self) -> URL:
@@ -127,8 +132,15 @@ class Database:
         async with self._sessions() as session:
             yield session
 
+    def data_version(self) -> int | None:
+        """A number that changes whenever any connection commits to this SQLite file; None
+        for PostgreSQL and in-memory SQLite (see ``store/changes.py``)."""
+        return None if self._commits is None else self._commits.version()
+
     async def aclose(self) -> None:
         """Close every pooled connection; the Database must not be used afterwards."""
+        if self._commits is not None:
+            self._commits.close()
         await self._engine.dispose()
 
     def __repr__(self) -> str:

@@ -126,6 +126,7 @@ class RolloutService:
         self._last_flush = -math.inf
         self._warm: set[tuple[str, int]] = set()
         self.leader = False
+        self._renewed = -math.inf  # when this process last took or renewed the lease
 
     # -- the hot path: no I/O, no awaits ------------------------------------------------------
 
@@ -262,9 +263,14 @@ class RolloutService:
 
     async def drive(self) -> None:
         """If this process holds the lease: start canaries whose alias moved, then judge each."""
-        self.leader = await self.store.acquire_lease(
-            LEASE, self.book.process, self._settings.lease_s
-        )
+        now = time.monotonic()
+        # The leader renews a third of the way into its lease, not every tick: a write a
+        # second, idle, for a lease that lasts ``lease_s``.
+        if not self.leader or now - self._renewed >= self._settings.lease_s / 3:
+            self.leader = await self.store.acquire_lease(
+                LEASE, self.book.process, self._settings.lease_s
+            )
+            self._renewed = now
         if not self.leader:
             return
         await self._driver.auto_start(self._canaries, self._aliases)

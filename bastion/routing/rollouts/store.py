@@ -16,6 +16,7 @@ from bastion.errors import Conflict
 from bastion.routing.rollouts.config import CanaryPlan
 from bastion.routing.rollouts.entities import RUNNING, CanaryEvent, CanaryRun, StatsRecord
 from bastion.store import Database
+from bastion.store.changes import WhileUnchanged
 from bastion.store.rollouts_tables import (
     AbAssignmentRow,
     CanaryEventRow,
@@ -42,6 +43,7 @@ class RolloutStore:
 
     def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
+        self._running: WhileUnchanged[list[CanaryRun]] = WhileUnchanged(db)
         self._now = clock
 
     async def start_canary(
@@ -132,6 +134,10 @@ class RolloutStore:
         )
 
     async def running(self) -> list[CanaryRun]:
+        """Every process reads this each tick: from the database only after a commit."""
+        return list(await self._running.get(self._read_running))
+
+    async def _read_running(self) -> list[CanaryRun]:
         async with self._db.session() as session:
             rows = await session.scalars(select(CanaryRunRow).where(CanaryRunRow.status == RUNNING))
             return [CanaryRun.from_row(r) for r in rows]

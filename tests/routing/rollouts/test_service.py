@@ -355,3 +355,24 @@ async def test_a_canary_error_carries_its_arm_and_version(make_env: Callable[...
     assert failed, "no call went to the canary"
     for headers in failed:  # render.py sends these with the error response
         assert (headers[ARM_HEADER], headers["x-bastion-model-version"]) == ("canary", "2")
+
+
+async def test_the_leader_renews_its_lease_a_third_of_the_way_in_not_every_tick(
+    make_env: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env: Env = await make_env([CANARY], versions=("stable", "same_label"))
+    renewals: list[str] = []
+    acquire = env.rollouts.store.acquire_lease
+
+    async def counted(name: str, owner: str, ttl_s: float) -> bool:
+        renewals.append(owner)
+        return await acquire(name, owner, ttl_s)
+
+    monkeypatch.setattr(env.rollouts.store, "acquire_lease", counted)
+    for _ in range(5):  # ticks within the first third of the lease: one write, not five
+        await env.rollouts.drive()
+    assert renewals == [env.rollouts.book.process] and env.rollouts.leader
+    env.rollouts._renewed -= env.rollouts._settings.lease_s / 3  # a third of it has gone
+    await env.rollouts.drive()
+    assert len(renewals) == 2 and env.rollouts.leader
+    await env.rollouts.aclose()

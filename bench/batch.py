@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 CALL_ROWS = 2048  # jobs.call_rows: a job's calls may exceed limits.max_batch
+# the columnar path's own sizes (this file takes it): the server's defaults unless given
+COLUMNAR_CHUNK_ROWS = int(os.environ.get("BENCH_COLUMNAR_CHUNK_ROWS", "65536"))
+COLUMNAR_CALL_ROWS = int(os.environ.get("BENCH_COLUMNAR_CALL_ROWS", "16384"))
 SIZES = (100_000, 1_000_000)
 
 
@@ -67,7 +70,13 @@ async def job(path: Path, engine: str) -> dict[str, Any]:
 
     data = path.parent / f"srv-{engine}-{os.getpid()}"
     settings = job_settings(
-        data, chunk_rows=8192, call_rows=CALL_ROWS, concurrency=4, poll_interval_s=2
+        data,
+        chunk_rows=8192,
+        call_rows=CALL_ROWS,
+        columnar_chunk_rows=COLUMNAR_CHUNK_ROWS,
+        columnar_call_rows=COLUMNAR_CALL_ROWS,
+        concurrency=4,
+        poll_interval_s=2,
     )
     acme, _ = await seed(settings)
     svc = await build_services(settings)

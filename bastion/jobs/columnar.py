@@ -106,7 +106,8 @@ def split_columns(table: Any, records: NumericRecords) -> ColumnSplit | None:
     matrix = np.column_stack(columns) if columns else np.zeros((table.num_rows, 0))
     ok = records.valid_rows(matrix)
     good = np.flatnonzero(ok)
-    rows = records.certify(FeatureRows(names, matrix[good]))
+    kept = matrix if len(good) == len(matrix) else matrix[good]  # all good: no copy
+    rows = records.certify(FeatureRows(names, kept))
     return ColumnSplit(good, rows, np.flatnonzero(~ok))
 
 

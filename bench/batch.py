@@ -22,8 +22,8 @@ from typing import Any
 
 CALL_ROWS = 2048  # jobs.call_rows: a job's calls may exceed limits.max_batch
 # the columnar path's own sizes (this file takes it): the server's defaults unless given
-COLUMNAR_CHUNK_ROWS = int(os.environ.get("BENCH_COLUMNAR_CHUNK_ROWS", "65536"))
-COLUMNAR_CALL_ROWS = int(os.environ.get("BENCH_COLUMNAR_CALL_ROWS", "16384"))
+COLUMNAR_CHUNK_ROWS = int(os.environ.get("BENCH_COLUMNAR_CHUNK_ROWS", "32768"))
+COLUMNAR_CALL_ROWS = int(os.environ.get("BENCH_COLUMNAR_CALL_ROWS", "8192"))
 SIZES = (100_000, 1_000_000)
 
 

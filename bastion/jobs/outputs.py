@@ -144,7 +144,7 @@ def answer_table(answers: list[Answer], blocks: Sequence[AnswerBlock] = ()) -> A
     rows = [np.fromiter((a.row for a in answers), np.int64, len(answers))]
     outputs = [pa.array([orjson.dumps(a.output).decode() for a in answers], pa.string())]
     confidence: list[Any] = [pa.array([a.confidence for a in answers], pa.float64())]
-    for block in blocks:
+    for block in sorted(blocks, key=lambda b: int(b.rows[0]) if len(b.rows) else -1):
         rows.append(np.asarray(block.rows, dtype=np.int64))
         outputs.append(block.outputs)
         confidence.append(pa.array(block.confidence, pa.float64()))
@@ -158,7 +158,9 @@ def answer_table(answers: list[Answer], blocks: Sequence[AnswerBlock] = ()) -> A
         },
         schema=_schema(),
     )
-    return table if not blocks else table.take(pa.array(np.argsort(every, kind="stable")))
+    if bool((every[1:] >= every[:-1]).all()):  # already in order (blocks in row order)
+        return table
+    return table.take(pa.array(np.argsort(every, kind="stable")))
 
 
 def _error_line(error: RowError) -> bytes:

@@ -64,7 +64,7 @@ class JobHalted(Exception):
 @dataclass(frozen=True, slots=True)
 class ScorerLimits:
     call_rows: int = 256
-    columnar_call_rows: int = 16_384  # calls of a columnar chunk (jobs/columnar.py)
+    columnar_call_rows: int = 8_192  # calls of a columnar chunk (jobs/columnar.py)
     concurrency: int = 4
     max_retries: int = 5
     backoff_s: float = 0.2

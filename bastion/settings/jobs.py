@@ -27,10 +27,10 @@ class JobsSettings(Section):
     chunk_rows: int = Field(4096, ge=1, le=1_000_000)
     call_rows: int = Field(2048, ge=1, le=100_000)
     columnar_chunk_rows: int = Field(
-        65_536, ge=1, le=1_000_000, description="chunk rows of a job on the columnar path"
+        32_768, ge=1, le=1_000_000, description="chunk rows of a job on the columnar path"
     )
     columnar_call_rows: int = Field(
-        16_384, ge=1, le=100_000, description="call rows of a job on the columnar path"
+        8_192, ge=1, le=100_000, description="call rows of a job on the columnar path"
     )
     concurrency: int = Field(4, ge=1, le=64)
     lease_s: float = Field(15.0, gt=0, le=3600)

@@ -162,10 +162,11 @@ def main(sizes: tuple[int, ...] = SIZES) -> str:
     lines = [
         "## Batch jobs (bench/batch.py)",
         "",
-        f"breast-cancer ONNX (30 features), Parquet input, calls of {CALL_ROWS} rows, chunks of "
-        "8,192, 4 calls at once, SQLite, monitoring off, every other default on (auth, limits, "
-        "budget and price, audit, metrics). Floor: the same file read in "
-        f"{CALL_ROWS}-row batches into the ONNX session, one process.",
+        "breast-cancer ONNX (30 features), Parquet input (the columnar path: chunks of "
+        f"{COLUMNAR_CHUNK_ROWS:,}, calls of {COLUMNAR_CALL_ROWS:,} rows), 4 calls at once, "
+        "SQLite, monitoring off, every other default on (auth, limits, budget and price, "
+        f"audit, metrics). Floor: the same file read in {CALL_ROWS}-row batches into the "
+        "ONNX session, one process.",
         "",
         "| run | rows | seconds | rows/s | CPU s | share of floor | peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|---:|",

@@ -95,7 +95,7 @@ class ClassifierColumns(Sequence[Prediction]):
         if not n:
             return pa.array([], pa.string())
         flat = orjson.dumps(self.probabilities.ravel(), option=orjson.OPT_SERIALIZE_NUMPY)
-        cells = pa.array(flat.decode()[1:-1].split(","), pa.string())  # row-major, k per row
+        cells = _split_cells(flat)  # row-major, k per row
         labels = [orjson.dumps(c).decode() for c in self.classes]
         heads = pa.array([f'{{"label":{labels[c]},"class_id":{c},"probability":' for c in range(k)])
         start = np.arange(n, dtype=np.int64) * k
@@ -119,3 +119,23 @@ class ClassifierColumns(Sequence[Prediction]):
             },
             option=_NUMPY_JSON,
         )
+
+
+def _split_cells(flat: bytes) -> Any:
+    """``orjson``'s text of a flat float array (``[a,b,…]``) as an Arrow string array of its
+    cells, cut at the commas by numpy (no Python string per cell): a float's JSON text
+    holds no comma, so every comma is a boundary."""
+    import pyarrow as pa
+
+    text = np.frombuffer(flat, dtype=np.uint8)[1:-1]  # without the brackets
+    commas = np.flatnonzero(text == ord(","))
+    keep = np.ones(len(text), dtype=bool)
+    keep[commas] = False
+    # cell i spans text[starts[i]:ends[i]]; without the commas its offset shifts by i
+    ends = np.append(commas, len(text))
+    wide = len(text) >= 2**31  # Arrow's string offsets are int32 below 2 GiB
+    offsets = np.zeros(len(ends) + 1, dtype=np.int64 if wide else np.int32)
+    offsets[1:] = ends - np.arange(len(ends))
+    kind = pa.LargeStringArray if wide else pa.StringArray
+    array = kind.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(text[keep]))
+    return array.cast(pa.string()) if wide else array

@@ -32,7 +32,7 @@ class Canonical(Protocol):
 class FeatureRows(Sequence[dict[str, Any]]):
     """Rows of named numbers as one ``float64`` matrix (rows × ``names``); see the module."""
 
-    __slots__ = ("_dicts", "checked_by", "matrix", "names")
+    __slots__ = ("_canonical", "_dicts", "checked_by", "matrix", "names")
 
     def __init__(self, names: Sequence[str], matrix: np.ndarray[Any, Any]) -> None:
         if matrix.ndim != 2 or matrix.shape[1] != len(names):
@@ -42,6 +42,7 @@ class FeatureRows(Sequence[dict[str, Any]]):
             matrix, dtype=np.float64
         )
         self._dicts: list[dict[str, Any]] | None = None
+        self._canonical: bytes | None = None  # the matrix is never changed: made once
         # the whole-batch check that found every row valid (contracts/numeric.py), if any:
         # the input contract's stage then need not compute it again
         self.checked_by: object | None = None
@@ -85,7 +86,11 @@ class FeatureRows(Sequence[dict[str, Any]]):
     def canonical(self) -> bytes:
         """The batch's canonical JSON for the audit record: its column names, its shape and
         the sha256 of the matrix's bytes (little-endian float64, row-major) — the rows are
-        hashed as bytes, not written out as text (they stay in the job's stored input)."""
+        hashed as bytes, not written out as text (they stay in the job's stored input).
+        Made once: a job makes it in a worker thread before the call (hashlib releases the
+        GIL), so the audit stage finds it ready."""
+        if self._canonical is not None:
+            return self._canonical
         data = np.ascontiguousarray(self.matrix, dtype="<f8")
         doc = {
             "columns": list(self.names),
@@ -93,7 +98,8 @@ class FeatureRows(Sequence[dict[str, Any]]):
             "shape": list(self.matrix.shape),
             "sha256": hashlib.sha256(data.tobytes()).hexdigest(),
         }
-        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+        self._canonical = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+        return self._canonical
 
     def __repr__(self) -> str:
         return f"FeatureRows({len(self)} rows × {len(self.names)} features)"

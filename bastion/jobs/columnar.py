@@ -27,11 +27,33 @@ import numpy as np
 from bastion.contracts.numeric import NumericRecords
 from bastion.core.columns import FeatureRows
 from bastion.errors import BastionError
-from bastion.jobs.entities import Job
 from bastion.routing import DeploymentManager
 
+
+class PlannedJob(Protocol):
+    """What the plan reads of a job (a stored ``Job``, or one about to be created)."""
+
+    @property
+    def deployment(self) -> str: ...
+
+    @property
+    def version(self) -> int | None: ...
+
+    @property
+    def options(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobDraft:
+    """A job before it is stored: enough for the plan to choose its chunk size."""
+
+    deployment: str
+    version: int | None
+    options: dict[str, Any]
+
+
 # (job) → the contract's whole-batch check when its chunks may take the columnar path
-ColumnPlan = Callable[[Job], NumericRecords | None]
+ColumnPlan = Callable[[PlannedJob], NumericRecords | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +74,7 @@ def column_plan(
 ) -> ColumnPlan:
     """The plan of a server: ``contracts`` are the deployments with a data contract."""
 
-    def plan(job: Job) -> NumericRecords | None:
+    def plan(job: PlannedJob) -> NumericRecords | None:
         name = job.deployment
         if job.options.get("input_field") or name in gateway:
             return None  # a backfill's rows wrap their input; a gateway group takes JSON
@@ -84,5 +106,21 @@ def split_columns(table: Any, records: NumericRecords) -> ColumnSplit | None:
     matrix = np.column_stack(columns) if columns else np.zeros((table.num_rows, 0))
     ok = records.valid_rows(matrix)
     good = np.flatnonzero(ok)
-    rows = records.certify(FeatureRows(names, matrix[good]))
+    kept = matrix if len(good) == len(matrix) else matrix[good]  # all good: no copy
+    rows = records.certify(FeatureRows(names, kept))
     return ColumnSplit(good, rows, np.flatnonzero(~ok))
+
+
+def prepare_columns(
+    table: Any, records: NumericRecords, call_rows: int
+) -> tuple[ColumnSplit, list[FeatureRows]] | None:
+    """``split_columns`` and the good rows cut into calls of ``call_rows``, each call's
+    audit digest made now (``FeatureRows.canonical``): the whole of it is numpy, Arrow and
+    hashlib, which release the GIL, so a job runs it in a worker thread."""
+    split = split_columns(table, records)
+    if split is None:
+        return None
+    calls = [split.rows.rows(i, i + call_rows) for i in range(0, len(split.good), call_rows)]
+    for call in calls:
+        call.canonical()
+    return split, calls

@@ -5,6 +5,11 @@ reader (or a resumed job) never finds a partial file under a final name. A chunk
 written before the ledger records the chunk; a part whose chunk the ledger does not hold is
 simply written again. The output is assembled from the parts of the chunks the ledger holds,
 in order: every row exactly once.
+
+A part is an Arrow IPC file (LZ4-compressed): written once and read back without decoding,
+so each answer is encoded once, in the output's own format, when the output is assembled
+(parts of a job started by an older server, Parquet, are still read). A chunk without
+refused rows writes no error part (a stale one from an earlier run is removed).
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ class JobFiles:
         self.parts = root / "parts"
 
     def part(self, chunk: int) -> Path:
+        return self.parts / f"{chunk:08d}.arrow"
+
+    def _legacy_part(self, chunk: int) -> Path:
         return self.parts / f"{chunk:08d}.parquet"
 
     def part_errors(self, chunk: int) -> Path:
@@ -75,29 +83,51 @@ class JobFiles:
     ) -> None:
         """Write one chunk's answers (rows and columnar blocks, in row order) and errors
         (atomically, each)."""
-        import pyarrow.parquet as pq
+        import pyarrow as pa
+        from pyarrow import ipc
 
         self.parts.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.part(chunk)) as tmp:
-            pq.write_table(answer_table(answers, blocks), tmp)
-        with atomic_path(self.part_errors(chunk)) as tmp:
-            tmp.write_bytes(b"".join(_error_line(e) for e in errors))
+        table = answer_table(answers, blocks)
+        options = ipc.IpcWriteOptions(compression="lz4")
+        with (
+            atomic_path(self.part(chunk)) as tmp,
+            pa.OSFile(str(tmp), "wb") as sink,
+            ipc.new_file(sink, table.schema, options=options) as w,
+        ):
+            w.write_table(table)
+        if errors:
+            with atomic_path(self.part_errors(chunk)) as tmp:
+                tmp.write_bytes(b"".join(_error_line(e) for e in errors))
+        else:  # no error part means none; one left by an earlier run of the chunk goes
+            self.part_errors(chunk).unlink(missing_ok=True)
+
+    def read_part(self, chunk: int) -> Any:
+        """One recorded chunk's answers (an Arrow table)."""
+        import pyarrow as pa
+        from pyarrow import ipc
+
+        path = self.part(chunk)
+        if not path.exists() and self._legacy_part(chunk).exists():
+            import pyarrow.parquet as pq
+
+            return pq.read_table(self._legacy_part(chunk))
+        with pa.memory_map(str(path)) as source:
+            return ipc.open_file(source).read_all()
 
     def assemble(self, chunks: Iterable[int]) -> None:
         """Write the output and the error file from the given chunks' parts, in order."""
-        import pyarrow.parquet as pq
-
         chunks = sorted(chunks)
         with atomic_path(self.output) as tmp:
             writer = _writer(self.output_format, tmp)
             try:
                 for chunk in chunks:
-                    writer.write(pq.read_table(self.part(chunk)))
+                    writer.write(self.read_part(chunk))
             finally:
                 writer.close()
         with atomic_path(self.errors) as tmp, tmp.open("wb") as out:
             for chunk in chunks:
-                out.write(self.part_errors(chunk).read_bytes())
+                with contextlib.suppress(FileNotFoundError):  # no refused rows
+                    out.write(self.part_errors(chunk).read_bytes())
 
     def remove_parts(self) -> None:
         if self.parts.is_dir():
@@ -114,7 +144,7 @@ def answer_table(answers: list[Answer], blocks: Sequence[AnswerBlock] = ()) -> A
     rows = [np.fromiter((a.row for a in answers), np.int64, len(answers))]
     outputs = [pa.array([orjson.dumps(a.output).decode() for a in answers], pa.string())]
     confidence: list[Any] = [pa.array([a.confidence for a in answers], pa.float64())]
-    for block in blocks:
+    for block in sorted(blocks, key=lambda b: int(b.rows[0]) if len(b.rows) else -1):
         rows.append(np.asarray(block.rows, dtype=np.int64))
         outputs.append(block.outputs)
         confidence.append(pa.array(block.confidence, pa.float64()))
@@ -128,7 +158,9 @@ def answer_table(answers: list[Answer], blocks: Sequence[AnswerBlock] = ()) -> A
         },
         schema=_schema(),
     )
-    return table if not blocks else table.take(pa.array(np.argsort(every, kind="stable")))
+    if bool((every[1:] >= every[:-1]).all()):  # already in order (blocks in row order)
+        return table
+    return table.take(pa.array(np.argsort(every, kind="stable")))
 
 
 def _error_line(error: RowError) -> bytes:

@@ -40,7 +40,7 @@ from bastion.errors import (
     Unauthorized,
     UpstreamUnavailable,
 )
-from bastion.jobs.columnar import ColumnPlan, split_columns
+from bastion.jobs.columnar import ColumnPlan, PlannedJob, prepare_columns
 from bastion.jobs.entities import Answer, AnswerBlock, Chunk, ChunkResult, Job, RowError
 from bastion.jobs.ledger import chunk_request_prefix
 from bastion.pipeline import Call, Next
@@ -64,6 +64,7 @@ class JobHalted(Exception):
 @dataclass(frozen=True, slots=True)
 class ScorerLimits:
     call_rows: int = 256
+    columnar_call_rows: int = 8_192  # calls of a columnar chunk (jobs/columnar.py)
     concurrency: int = 4
     max_retries: int = 5
     backoff_s: float = 0.2
@@ -86,11 +87,18 @@ class ChunkScorer:
         self._limits = limits
         self._sleep = sleep
 
+    def columnar(self, job: PlannedJob) -> bool:
+        """Whether ``job``'s Parquet chunks may take the columnar path (its chunk size)."""
+        return self._columns is not None and self._columns(job) is not None
+
     async def score(self, job: Job, principal: Any, chunk: Chunk) -> ChunkResult:
-        split = None
+        wide = self._limits.columnar_call_rows  # a columnar call's rows
+        prepared = None
         if chunk.table is not None and self._columns is not None:
             records = self._columns(job)
-            split = split_columns(chunk.table, records) if records is not None else None
+            if records is not None:  # off the event loop: numpy, Arrow and hashlib
+                prepared = await asyncio.to_thread(prepare_columns, chunk.table, records, wide)
+        split = prepared[0] if prepared is not None else None
         if split is None:
             field = job.options.get("input_field")  # backfills: rows carry their input
             values = chunk.row_values()
@@ -115,15 +123,14 @@ class ChunkScorer:
             async with gate:
                 await run.batch(batch)
 
-        async def columns(start: int) -> None:
+        async def columns(start: int, inputs: FeatureRows) -> None:
             assert split is not None
             async with gate:
-                rows = split.good[start : start + size] + chunk.first_row
-                await run.columns(rows, split.rows.rows(start, start + size))
+                await run.columns(split.good[start : start + wide] + chunk.first_row, inputs)
 
         calls = [one(rows[i : i + size]) for i in range(0, len(rows), size)]
-        if split is not None:
-            calls += [columns(i) for i in range(0, len(split.good), size)]
+        if prepared is not None:
+            calls += [columns(i * wide, part) for i, part in enumerate(prepared[1])]
         await asyncio.gather(*calls)
         errors = sorted([*chunk.errors.values(), *held, *run.errors], key=lambda e: e.row)
         answers = sorted(run.answers, key=lambda a: a.row)

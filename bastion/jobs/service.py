@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 
 from bastion.errors import BastionError, Conflict, InvalidRequest, NotFound
+from bastion.jobs.columnar import JobDraft
 from bastion.jobs.entities import ENGINES, FORMATS, Job
 from bastion.jobs.formats import count_rows, sniff_format
 from bastion.jobs.ledger import JobLedger
@@ -55,6 +56,7 @@ class JobService:
         self._root = root
         self._known = known
         self._owner = f"jobs-{secrets.token_hex(6)}"
+        self._scorer = scorer
         self._runner = JobRunner(
             ledger, scorer, owner=self._owner, lease_s=settings.lease_s, flush_usage=flush_usage
         )
@@ -111,6 +113,10 @@ class JobService:
         job_id = f"job_{secrets.token_hex(8)}"
         files = JobFiles(self._root / job_id, fmt, output_format)
         files.root.mkdir(parents=True, exist_ok=True)
+        options = {**(options or {}), "principal": _snapshot(principal)}
+        chunk_rows = self.settings.chunk_rows
+        if fmt == "parquet" and self._scorer.columnar(JobDraft(deployment, version, options)):
+            chunk_rows = self.settings.columnar_chunk_rows  # Arrow columns: a larger chunk
         try:
             await _store(body, files.input)
             rows = await asyncio.to_thread(count_rows, files.input, fmt)
@@ -129,9 +135,9 @@ class JobService:
                 input_format=fmt,
                 output_format=output_format,
                 filename=filename[:255],
-                chunk_rows=self.settings.chunk_rows,
+                chunk_rows=chunk_rows,
                 rows_total=rows,
-                options={**(options or {}), "principal": _snapshot(principal)},
+                options=options,
             )
         except BaseException:
             shutil.rmtree(files.root, ignore_errors=True)

@@ -67,7 +67,9 @@ def assemble(
         ValidateStage(
             settings.limits.max_batch,
             {d.name: d.max_batch for d in settings.deployments if d.max_batch is not None},
-            max(settings.jobs.call_rows, settings.limits.max_batch),
+            max(
+                settings.jobs.call_rows, settings.jobs.columnar_call_rows, settings.limits.max_batch
+            ),
         ),
         data,  # data contract (ranges, categories, …): reject or quarantine
         guard,  # PII and injection: before the cache and the model see the input

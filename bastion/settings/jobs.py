@@ -14,15 +14,24 @@ class JobsSettings(Section):
     rows go to the deployment's pipeline in calls of ``call_rows`` (which may exceed
     ``limits.max_batch``, the bound of clients' requests: a job's larger calls spread each
     call's fixed cost over more rows; a deployment's own ``max_batch`` still bounds them),
-    ``concurrency`` calls at once. A running job holds a lease that it renews before a
-    chunk once a third of it has passed (and reads its cancel flag before every chunk); a
-    job whose lease lapsed (its process died) is taken over by any server within
-    ``poll_interval_s``.
+    ``concurrency`` calls at once. A Parquet job that takes the columnar path (a tabular
+    deployment, ``docs/jobs.md``) holds its chunks as Arrow columns, not dicts, so it is
+    committed ``columnar_chunk_rows`` at a time in calls of ``columnar_call_rows``: fewer
+    ledger commits, part files and pipeline passes per row, in bounded memory. A running
+    job holds a lease that it renews before a chunk once a third of it has passed (and
+    reads its cancel flag before every chunk); a job whose lease lapsed (its process died)
+    is taken over by any server within ``poll_interval_s``.
     """
 
     enabled: bool = True
     chunk_rows: int = Field(4096, ge=1, le=1_000_000)
     call_rows: int = Field(2048, ge=1, le=100_000)
+    columnar_chunk_rows: int = Field(
+        32_768, ge=1, le=1_000_000, description="chunk rows of a job on the columnar path"
+    )
+    columnar_call_rows: int = Field(
+        8_192, ge=1, le=100_000, description="call rows of a job on the columnar path"
+    )
     concurrency: int = Field(4, ge=1, le=64)
     lease_s: float = Field(15.0, gt=0, le=3600)
     poll_interval_s: float = Field(2.0, gt=0, le=600)

@@ -119,6 +119,7 @@ def build_jobs(settings: Settings, given: JobInputs) -> JobService | None:
         return None
     limits = ScorerLimits(
         call_rows=settings.jobs.call_rows,  # job calls may exceed limits.max_batch
+        columnar_call_rows=settings.jobs.columnar_call_rows,
         concurrency=settings.jobs.concurrency,
         max_retries=settings.jobs.max_retries,
     )

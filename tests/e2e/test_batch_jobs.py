@@ -33,7 +33,15 @@ def start(data: Path, **jobs: Any) -> Server:
             "budgets": {"rules": [{"scope": "tenant", "window": "day", "limit_usd": 1000}]},
             "rate_limits": {"rules": [{"scope": "key", "limit": 10, "period_s": 1}]},
         },
-        "jobs": {"chunk_rows": 200, "call_rows": 50, "lease_s": 1, "poll_interval_s": 0.2, **jobs},
+        "jobs": {
+            "chunk_rows": 200,
+            "call_rows": 50,
+            "columnar_chunk_rows": 200,  # the parquet file is several chunks too
+            "columnar_call_rows": 50,
+            "lease_s": 1,
+            "poll_interval_s": 0.2,
+            **jobs,
+        },
     }
     (data / "bastion.yaml").write_text(yaml.safe_dump(cfg))
     return make_server(data, BASTION_CONFIG=str(data / "bastion.yaml")).start()

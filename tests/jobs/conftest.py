@@ -40,7 +40,14 @@ def job_settings(data_dir: Path, extra: dict[str, Any] | None = None, **jobs: An
             "prices": {MODEL: {"per_prediction": PRICE}},
             "budgets": {"rules": [{"scope": "tenant", "window": "day", "limit_usd": 1000}]},
         },
-        jobs={"chunk_rows": 100, "call_rows": 32, "poll_interval_s": 0.05, **jobs},
+        jobs={
+            "chunk_rows": 100,
+            "call_rows": 32,
+            "columnar_chunk_rows": 100,
+            "columnar_call_rows": 32,
+            "poll_interval_s": 0.05,
+            **jobs,
+        },
         **extra,
     )
 

@@ -68,7 +68,7 @@ async def test_the_columnar_and_row_paths_answer_a_chunk_alike(bounded_env: Jobs
     svc = bounded_env.svc
     path = doubtful_file(bounded_env.root / "in.parquet")
     job = await bounded_env.submit(path)
-    limits = ScorerLimits(call_rows=32)
+    limits = ScorerLimits(call_rows=32, columnar_call_rows=32)
     plan = job_columns(svc.data, svc.deployments, svc.gateway)
     columnar = ChunkScorer(svc.pipeline, limits, columns=plan)
     rows = ChunkScorer(svc.pipeline, limits)
@@ -107,3 +107,31 @@ async def test_a_parquet_job_sends_doubtful_rows_the_row_path(bounded_env: JobsE
     # per chunk of 100: 3 or 4 columnar calls of ≤ 32 rows, plus the row path's calls
     # (and halvings) for the doubtful rows; never one record per row
     assert records is not None and 9 <= records < 250 // 4
+
+
+async def test_a_columnar_job_is_chunked_and_called_by_its_own_sizes(tmp_path: Path) -> None:
+    settings = job_settings(tmp_path / "data", columnar_chunk_rows=64, columnar_call_rows=16)
+    acme, _ = await seed(settings)
+    svc = await build_services(settings)
+    try:
+        env = JobsEnv(svc, acme, acme, tmp_path)
+        data = sample_inputs(150)
+        parquet = tmp_path / "in.parquet"
+        pq.write_table(pa.Table.from_pylist(data), parquet)
+        jsonl = tmp_path / "in.jsonl"
+        jsonl.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in data))
+        columnar = await env.finished(await env.submit(parquet))
+        by_rows = await env.finished(await env.submit(jsonl))
+        assert (columnar.chunk_rows, by_rows.chunk_rows) == (64, 100)  # jobs.chunk_rows: 100
+        assert columnar.status == by_rows.status == "succeeded"
+        assert svc.jobs is not None
+        assert (
+            pq.read_table(svc.jobs.files(columnar).output).to_pylist()
+            == pq.read_table(svc.jobs.files(by_rows).output).to_pylist()
+        )
+        async with svc.db.session() as session:
+            query = select(func.count()).where(AuditRecordRow.request_id.like(f"{columnar.id}-c%"))
+            records = await session.scalar(query)
+        assert records == 4 + 4 + 2  # chunks of 64, 64, 22 rows in calls of ≤ 16
+    finally:
+        await close_services(svc)

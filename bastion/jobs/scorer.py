@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -65,6 +65,9 @@ class JobHalted(Exception):
 class ScorerLimits:
     call_rows: int = 256
     columnar_call_rows: int = 8_192  # calls of a columnar chunk (jobs/columnar.py)
+    # a deployment's own ``max_batch``, which bounds a job's calls too (contracts/stage.py):
+    # calls are cut to it instead of being refused and split
+    per_deployment: Mapping[str, int] = field(default_factory=dict)
     concurrency: int = 4
     max_retries: int = 5
     backoff_s: float = 0.2
@@ -92,7 +95,8 @@ class ChunkScorer:
         return self._columns is not None and self._columns(job) is not None
 
     async def score(self, job: Job, principal: Any, chunk: Chunk) -> ChunkResult:
-        wide = self._limits.columnar_call_rows  # a columnar call's rows
+        own = self._limits.per_deployment.get(job.deployment)
+        wide = min(self._limits.columnar_call_rows, own or self._limits.columnar_call_rows)
         prepared = None
         if chunk.table is not None and self._columns is not None:
             records = self._columns(job)
@@ -113,7 +117,7 @@ class ChunkScorer:
         held: list[RowError] = []
         if self._screen is not None:
             rows, held = await self._screen(job, chunk, rows)
-        size = self._limits.call_rows
+        size = min(self._limits.call_rows, own or self._limits.call_rows)
         ids = itertools.count()
         prefix = chunk_request_prefix(job.id, chunk.index)
         gate = asyncio.Semaphore(self._limits.concurrency)

@@ -122,6 +122,7 @@ def build_jobs(settings: Settings, given: JobInputs) -> JobService | None:
         columnar_call_rows=settings.jobs.columnar_call_rows,
         concurrency=settings.jobs.concurrency,
         max_retries=settings.jobs.max_retries,
+        per_deployment={d.name: d.max_batch for d in settings.deployments if d.max_batch},
     )
     gateway, deployments = given.gateway, given.deployments
 

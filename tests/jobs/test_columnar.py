@@ -135,3 +135,29 @@ async def test_a_columnar_job_is_chunked_and_called_by_its_own_sizes(tmp_path: P
         assert records == 4 + 4 + 2  # chunks of 64, 64, 22 rows in calls of ≤ 16
     finally:
         await close_services(svc)
+
+
+async def test_a_deployments_own_max_batch_cuts_the_jobs_calls(tmp_path: Path) -> None:
+    """A deployment whose ``max_batch`` (8) is below the job's call sizes gets calls of 8 on
+    both paths: none is refused and split in halves (which would leave more audit records)."""
+    extra = {"deployments": [{"name": MODEL, "max_batch": 8}]}
+    settings = job_settings(tmp_path / "data", extra, columnar_chunk_rows=64, columnar_call_rows=16)
+    acme, _ = await seed(settings)
+    svc = await build_services(settings)
+    try:
+        env = JobsEnv(svc, acme, acme, tmp_path)
+        data = sample_inputs(150)
+        parquet = tmp_path / "in.parquet"
+        pq.write_table(pa.Table.from_pylist(data), parquet)
+        jsonl = tmp_path / "in.jsonl"
+        jsonl.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in data))
+        for path, chunks in ((parquet, (64, 64, 22)), (jsonl, (100, 50))):
+            job = await env.finished(await env.submit(path))
+            assert job.status == "succeeded", job.error
+            assert (job.rows_done, job.rows_failed) == (150, 0)
+            async with svc.db.session() as session:
+                query = select(func.count()).where(AuditRecordRow.request_id.like(f"{job.id}-c%"))
+                records = await session.scalar(query)
+            assert records == sum(-(-n // 8) for n in chunks)  # calls of ≤ 8, none refused
+    finally:
+        await close_services(svc)

@@ -37,7 +37,7 @@ class NgramHasher:
         counts: list[Any] = []
         indptr = [0]
         for text in texts:
-            grams = self._grams(text.lower())
+            grams = self.grams(text)
             hashes = np.fromiter(map(mmh3.hash, grams), dtype=np.int64, count=len(grams))
             # abs() of a signed 32-bit hash, modulo: scikit-learn special-cases -2**31 to
             # (2**31 - n_features) % n_features, the same number.
@@ -54,27 +54,36 @@ class NgramHasher:
             shape=(len(texts), self.n_features),
         )
 
-    def _grams(self, text: str) -> list[str]:
+    def grams(self, text: str) -> list[str]:
+        """The n-grams of ``text`` (lower-cased first), repeats included, in order."""
+        text = text.lower()
         if self.analyzer == "char_wb":
             return _char_wb_ngrams(text, *self.ngram_range)
         return _word_ngrams(re.findall(self.token_pattern, text), *self.ngram_range)
 
 
 def _char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
+    """scikit-learn's n-grams of each word padded with spaces; a word shorter than ``n``
+    counts once, whole. The order differs from scikit-learn's (words repeated in the text
+    are cut once and their n-grams copied), the multiset does not: only counts are kept."""
     grams: list[str] = []
-    append = grams.append
+    seen: dict[str, list[str]] = {}
     for word in _WHITE_SPACES.sub(" ", text).split():
-        w = " " + word + " "
-        w_len = len(w)
-        for n in range(min_n, max_n + 1):
-            offset = 0
-            append(w[offset : offset + n])
-            while offset + n < w_len:
-                offset += 1
-                append(w[offset : offset + n])
-            if offset == 0:  # a short word (w_len < n) counts once
-                break
+        own = seen.get(word)
+        if own is None:
+            own = seen[word] = _padded_ngrams(" " + word + " ", min_n, max_n)
+        grams += own
     return grams
+
+
+def _padded_ngrams(w: str, min_n: int, max_n: int) -> list[str]:
+    out: list[str] = []
+    for n in range(min_n, max_n + 1):
+        if len(w) <= n:  # the whole word, once, and no longer n-grams
+            out.append(w)
+            break
+        out += [w[i : i + n] for i in range(len(w) - n + 1)]
+    return out
 
 
 def _word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:

@@ -63,27 +63,20 @@ class NgramHasher:
 
 
 def _char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
-    """scikit-learn's n-grams of each word padded with spaces; a word shorter than ``n``
-    counts once, whole. The order differs from scikit-learn's (words repeated in the text
-    are cut once and their n-grams copied), the multiset does not: only counts are kept."""
     grams: list[str] = []
-    seen: dict[str, list[str]] = {}
+    append = grams.append
     for word in _WHITE_SPACES.sub(" ", text).split():
-        own = seen.get(word)
-        if own is None:
-            own = seen[word] = _padded_ngrams(" " + word + " ", min_n, max_n)
-        grams += own
+        w = " " + word + " "
+        w_len = len(w)
+        for n in range(min_n, max_n + 1):
+            offset = 0
+            append(w[offset : offset + n])
+            while offset + n < w_len:
+                offset += 1
+                append(w[offset : offset + n])
+            if offset == 0:  # a short word (w_len < n) counts once
+                break
     return grams
-
-
-def _padded_ngrams(w: str, min_n: int, max_n: int) -> list[str]:
-    out: list[str] = []
-    for n in range(min_n, max_n + 1):
-        if len(w) <= n:  # the whole word, once, and no longer n-grams
-            out.append(w)
-            break
-        out += [w[i : i + n] for i in range(len(w) - n + 1)]
-    return out
 
 
 def _word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:

@@ -26,7 +26,7 @@ from bastion.guards.injection.window_scores import window_logits
 BITS = 17
 SEED = 20261207
 #: Texts (a batch's parts in all) longer than this are scored with SciPy's sparse matrices.
-SCIPY_FROM = 2500
+SCIPY_FROM = 1200
 
 
 def _vectorizers() -> tuple[Any, Any]:

@@ -20,7 +20,7 @@ from bastion.guards.injection.corpus import TEST_SPLIT, data_path
 from bastion.guards.injection.corpus.prose import docstring_sentences
 from bastion.guards.injection.shipped import ngram_path
 
-LENGTHS = (100, 500, 1000, 2000, 4000, 8000)
+LENGTHS = (25, 100, 500, 1000, 2000, 4000, 8000)
 SIZE = 2000
 
 

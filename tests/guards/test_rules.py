@@ -83,3 +83,27 @@ HARD_NEGATIVES = [
 @pytest.mark.parametrize("text", HARD_NEGATIVES)
 def test_hard_negatives_stay_low(text: str) -> None:
     assert rules(text)[0] < 0.5
+
+
+def test_visiting_only_anchored_candidates_changes_no_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``score_rules`` visits only the patterns one of whose anchors occurs; visiting every
+    pattern (as before) gives the same result on every eval and training text."""
+    import json
+
+    from bastion.guards.injection import rules
+    from bastion.guards.injection.corpus import data_path
+
+    texts = [
+        str(json.loads(line)["text"])
+        for name in ("injection_test_v1.jsonl", "injection_eval.jsonl", "injection_train.jsonl")
+        for line in data_path(name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    normalized = [normalize(t) for t in texts]
+    got = [score_rules(n) for n in normalized]
+    every = tuple(range(len(rules._COMPILED)))
+    monkeypatch.setattr(rules, "_NEEDED_BY", {a: every for a in rules._ANCHORS})
+    assert [score_rules(n) for n in normalized] == got
+    assert sum(r.score > 0 for r in got) > 1000

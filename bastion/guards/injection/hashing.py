@@ -37,7 +37,7 @@ class NgramHasher:
         counts: list[Any] = []
         indptr = [0]
         for text in texts:
-            grams = self._grams(text.lower())
+            grams = self.grams(text)
             hashes = np.fromiter(map(mmh3.hash, grams), dtype=np.int64, count=len(grams))
             # abs() of a signed 32-bit hash, modulo: scikit-learn special-cases -2**31 to
             # (2**31 - n_features) % n_features, the same number.
@@ -54,7 +54,9 @@ class NgramHasher:
             shape=(len(texts), self.n_features),
         )
 
-    def _grams(self, text: str) -> list[str]:
+    def grams(self, text: str) -> list[str]:
+        """The n-grams of ``text`` (lower-cased first), repeats included, in order."""
+        text = text.lower()
         if self.analyzer == "char_wb":
             return _char_wb_ngrams(text, *self.ngram_range)
         return _word_ngrams(re.findall(self.token_pattern, text), *self.ngram_range)

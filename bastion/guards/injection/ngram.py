@@ -21,9 +21,12 @@ import numpy as np
 
 from bastion.guards.injection.hashing import NgramHasher
 from bastion.guards.injection.segments import pieces, window_groups
+from bastion.guards.injection.window_scores import window_logits
 
 BITS = 17
 SEED = 20261207
+#: Texts (a batch's parts in all) longer than this are scored with SciPy's sparse matrices.
+SCIPY_FROM = 1200
 
 
 def _vectorizers() -> tuple[Any, Any]:
@@ -125,6 +128,16 @@ class NgramModel:
         logits = c @ self.weights[:half] + w @ self.weights[half:] + self.bias
         return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
+    def _window_probabilities(self, parts: Sequence[str], groups: Sequence[Sequence[int]]) -> Any:
+        """What ``_probabilities`` gives, bit for bit: without SciPy (``window_scores.py``)
+        up to ``SCIPY_FROM`` characters, where building its matrices costs more than the
+        arithmetic; beyond, with it (sorting the entries of many windows costs more there)."""
+        if sum(map(len, parts)) > SCIPY_FROM:
+            return self._probabilities(parts, groups)
+        hashers = (self.featurizer.chars, self.featurizer.words)
+        logits = window_logits(hashers, self.weights, self.bias, parts, groups)
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
     def predict(self, texts: Sequence[str]) -> Any:
         """The probability of each text as a whole (no windows)."""
         parts, groups = _split(texts)
@@ -143,7 +156,7 @@ class NgramModel:
             for group in [range(len(own)), *window_groups(len(own))]:
                 groups.append([first + j for j in group])
                 owner.append(i)
-        probabilities = self._probabilities(parts, groups) if groups else np.zeros(0)
+        probabilities = self._window_probabilities(parts, groups)
         best = [-1.0] * len(texts)
         top = [-1] * len(texts)
         for g, i in enumerate(owner):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from bastion.guards.injection.anchors import anchors, fold
 from bastion.guards.injection.normalize import Normalized
@@ -28,6 +30,15 @@ _COMPILED: tuple[tuple[str, str, re.Pattern[str], frozenset[str] | None], ...] =
     for category, lang, pattern in PATTERNS
 )
 _ANCHORS: tuple[str, ...] = tuple(sorted({a for *_, found in _COMPILED for a in found or ()}))
+#: The patterns (indices into _COMPILED) that need each anchor, and those that need none: a
+#: pattern none of whose anchors occurs in any view cannot match, so it is not even visited.
+_NEEDED_BY: Mapping[str, tuple[int, ...]] = MappingProxyType(
+    {
+        a: tuple(i for i, (*_, found) in enumerate(_COMPILED) if found and a in found)
+        for a in _ANCHORS
+    }
+)
+_UNANCHORED: frozenset[int] = frozenset(i for i, (*_, f) in enumerate(_COMPILED) if f is None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +75,8 @@ def score_rules(normalized: Normalized) -> RuleResult:
     quoted = _quoted_spans(normalized.text)
     fired: dict[str, tuple[float, str]] = {}
     encoded: set[str] = set()
-    for category, lang, pattern, needs in _COMPILED:
+    candidates = set(_UNANCHORED).union(*(_NEEDED_BY[a] for found in present for a in found))
+    for category, lang, pattern, needs in (_COMPILED[i] for i in sorted(candidates)):
         if category in fired and fired[category][0] >= WEIGHTS[category]:
             continue
         for (kind, view), found in zip(views, present, strict=True):

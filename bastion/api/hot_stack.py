@@ -12,11 +12,13 @@ handlers as before, in the same order. Everything else goes to FastAPI's full st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -45,7 +47,13 @@ class HotPathFirst:
 
 
 async def _matched(scope: Scope, receive: Receive, send: Send) -> None:
-    await scope[_ROUTE].handle(scope, receive, send)
+    """The matched route's endpoint, called as ``Route.handle`` would, without its layers:
+    the method is known to match (``HotPathFirst`` only passes a POST the route takes), and
+    the handled exceptions are caught once, by the ``ExceptionMiddleware`` just outside
+    (Starlette's per-route copy of that wrapper, and its second ``Request``, are skipped)."""
+    endpoint: Callable[[Request], Awaitable[Response]] = scope[_ROUTE].endpoint
+    response = await endpoint(Request(scope, receive, send))
+    await response(scope, receive, send)
 
 
 def hot_stack(app: FastAPI, full: ASGIApp, routes: Sequence[Route]) -> ASGIApp:

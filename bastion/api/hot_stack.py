@@ -12,6 +12,7 @@ handlers as before, in the same order. Everything else goes to FastAPI's full st
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI
@@ -59,7 +60,13 @@ async def _matched(scope: Scope, receive: Receive, send: Send) -> None:
 def hot_stack(app: FastAPI, full: ASGIApp, routes: Sequence[Route]) -> ASGIApp:
     """``full`` (FastAPI's stack) behind a dispatcher that sends the request path's POSTs
     through the app's user middleware and exception handlers only (as FastAPI orders them:
-    server errors outermost, then the user middleware, then the handled exceptions)."""
+    server errors outermost, then the user middleware, then the handled exceptions).
+
+    Each route's endpoint must be an ``async`` function of a ``Request`` (``_matched`` calls
+    it directly); anything else is refused here, at start-up."""
+    for route in routes:
+        if not inspect.iscoroutinefunction(route.endpoint):
+            raise TypeError(f"hot route {route.path}: the endpoint must be an async function")
     error_handler = None
     handlers = {}
     for key, value in app.exception_handlers.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Match, Route
 
@@ -103,3 +104,18 @@ def test_a_hot_endpoint_is_called_directly_and_its_errors_reach_the_handlers() -
         answer = client.post("/m/bad")
         assert answer.status_code == 418 and answer.json() == {"error": "no", "path": "/m/bad"}
         assert client.get("/m/y").json() == {"full": "y"}
+
+
+def test_a_hot_route_must_have_an_async_endpoint() -> None:
+    from fastapi import FastAPI
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from bastion.api.hot_stack import hot_stack
+
+    def blocking(request: Request) -> Response:
+        return Response()
+
+    full = FastAPI()
+    with pytest.raises(TypeError, match="/m: the endpoint must be an async function"):
+        hot_stack(full, full, [Route("/m", blocking, methods=["POST"])])

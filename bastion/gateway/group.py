@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -230,9 +229,13 @@ class ModelGroup:
 
     async def _with_retry(self, attempt: Callable[[], Awaitable[T]], deadline: Deadline) -> T:
         """Retry ``attempt``; a retry starts only if a typical attempt still fits the deadline."""
-        policy = dataclasses.replace(self.policy, attempt_timeout_s=self.typical_attempt_s)
         return await call_with_retry(
-            attempt, policy, deadline=deadline, budget=self.budget, on_retry=self._note_retry
+            attempt,
+            self.policy,
+            deadline=deadline,
+            budget=self.budget,
+            on_retry=self._note_retry,
+            attempt_timeout_s=self.typical_attempt_s,
         )
 
     async def open_stream(

@@ -79,7 +79,7 @@ class Gatekeeper:
             await self.app(scope, receive, send)
             return
         path, recorder = scope["path"], svc.refusals
-        if not is_public(path) and not await self._admit(scope, receive, send, svc, recorder):
+        if not is_public(path) and not await admit(scope, receive, send, svc, recorder):
             return
         status = 0
 
@@ -90,40 +90,45 @@ class Gatekeeper:
             await send(message)
 
         await self.app(scope, receive, watch)
-        method = scope["method"]
-        acted = path.startswith(ACTION_PREFIXES) and method not in READS
-        if status in (401, 403, 429) or (acted and 400 <= status < 500 and status != 413):
-            reason = {401: "invalid_key", 403: "forbidden", 429: "throttled"}.get(status, "refused")
-            recorder.refused(_refusal(scope, status, reason))
+        record_answer(scope, recorder, status)
 
-    async def _admit(
-        self, scope: Scope, receive: Receive, send: Send, svc: Services, recorder: RefusalRecorder
-    ) -> bool:
-        """Authenticate from the headers; False when the request was answered here."""
-        header = _header(scope, b"authorization")
-        address = (scope.get("client") or ("unknown", 0))[0]
-        prefix = key_prefix(header)
-        wait = recorder.throttled(address, prefix)
-        error: BastionError
-        if wait is not None and not recorder.known_good(header):
-            error = RateLimited(
-                f"too many failed authentications from {address}; wait {wait:.0f}s",
-                retry_after=wait,
-            )
-            recorder.refused(_refusal(scope, 429, "throttled", error.message))
-        else:
-            try:
-                scope["state"]["principal"] = await svc.authenticator.authenticate(header)
-                if header:
-                    recorder.succeeded(header)
-                return True
-            except Unauthorized as exc:
-                error = exc
-                recorder.refused(_refusal(scope, 401, reason_of(header), exc.message))
-        rid = scope["state"].get("request_id", "")
-        response = error_response(error, rid, wire=wire_of(scope["path"]))
-        await response(scope, receive, send)  # the body is never read
-        return False
+
+def record_answer(scope: Scope, recorder: RefusalRecorder, status: int) -> None:
+    """Hand a 401, 403 or 429, or a refused write on an action route, to the recorder."""
+    acted = scope["path"].startswith(ACTION_PREFIXES) and scope["method"] not in READS
+    if status in (401, 403, 429) or (acted and 400 <= status < 500 and status != 413):
+        reason = {401: "invalid_key", 403: "forbidden", 429: "throttled"}.get(status, "refused")
+        recorder.refused(_refusal(scope, status, reason))
+
+
+async def admit(
+    scope: Scope, receive: Receive, send: Send, svc: Services, recorder: RefusalRecorder
+) -> bool:
+    """Authenticate from the headers; False when the request was answered here."""
+    header = _header(scope, b"authorization")
+    address = (scope.get("client") or ("unknown", 0))[0]
+    prefix = key_prefix(header)
+    wait = recorder.throttled(address, prefix)
+    error: BastionError
+    if wait is not None and not recorder.known_good(header):
+        error = RateLimited(
+            f"too many failed authentications from {address}; wait {wait:.0f}s",
+            retry_after=wait,
+        )
+        recorder.refused(_refusal(scope, 429, "throttled", error.message))
+    else:
+        try:
+            scope["state"]["principal"] = await svc.authenticator.authenticate(header)
+            if header:
+                recorder.succeeded(header)
+            return True
+        except Unauthorized as exc:
+            error = exc
+            recorder.refused(_refusal(scope, 401, reason_of(header), exc.message))
+    rid = scope["state"].get("request_id", "")
+    response = error_response(error, rid, wire=wire_of(scope["path"]))
+    await response(scope, receive, send)  # the body is never read
+    return False
 
 
 def _refusal(scope: Scope, status: int, reason: str, message: str = "") -> Refusal:

@@ -12,11 +12,14 @@ handlers as before, in the same order. Everything else goes to FastAPI's full st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -45,13 +48,25 @@ class HotPathFirst:
 
 
 async def _matched(scope: Scope, receive: Receive, send: Send) -> None:
-    await scope[_ROUTE].handle(scope, receive, send)
+    """The matched route's endpoint, called as ``Route.handle`` would, without its layers:
+    the method is known to match (``HotPathFirst`` only passes a POST the route takes), and
+    the handled exceptions are caught once, by the ``ExceptionMiddleware`` just outside
+    (Starlette's per-route copy of that wrapper, and its second ``Request``, are skipped)."""
+    endpoint: Callable[[Request], Awaitable[Response]] = scope[_ROUTE].endpoint
+    response = await endpoint(Request(scope, receive, send))
+    await response(scope, receive, send)
 
 
 def hot_stack(app: FastAPI, full: ASGIApp, routes: Sequence[Route]) -> ASGIApp:
     """``full`` (FastAPI's stack) behind a dispatcher that sends the request path's POSTs
     through the app's user middleware and exception handlers only (as FastAPI orders them:
-    server errors outermost, then the user middleware, then the handled exceptions)."""
+    server errors outermost, then the user middleware, then the handled exceptions).
+
+    Each route's endpoint must be an ``async`` function of a ``Request`` (``_matched`` calls
+    it directly); anything else is refused here, at start-up."""
+    for route in routes:
+        if not inspect.iscoroutinefunction(route.endpoint):
+            raise TypeError(f"hot route {route.path}: the endpoint must be an async function")
     error_handler = None
     handlers = {}
     for key, value in app.exception_handlers.items():

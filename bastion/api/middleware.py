@@ -29,17 +29,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid: str = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id" and _VALID_ID.match(value):
-                given = value.decode()  # client-supplied: a plain str, so the audit scrubs it
-                rid = given if _free_of_pii(scope, given) else ""
-                break
-        if not rid:
-            rid = mint_request_id()  # typed: the audit keeps it verbatim
-        rid_bytes = rid.encode()
-        state = scope.setdefault("state", {})
-        state["request_id"] = rid
+        rid_bytes = assign_request_id(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -47,6 +37,20 @@ class RequestContext:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def assign_request_id(scope: Scope) -> bytes:
+    """Put the request's id in ``scope["state"]["request_id"]``; its bytes, to echo."""
+    rid: str = ""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and _VALID_ID.match(value):
+            given = value.decode()  # client-supplied: a plain str, so the audit scrubs it
+            rid = given if _free_of_pii(scope, given) else ""
+            break
+    if not rid:
+        rid = mint_request_id()  # typed: the audit keeps it verbatim
+    scope.setdefault("state", {})["request_id"] = rid
+    return rid.encode()
 
 
 def _free_of_pii(scope: Scope, text: str) -> bool:
@@ -97,28 +101,38 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit(scope)
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > limit:
-                    err = PayloadTooLarge(
-                        f"request body of {value.decode(errors='replace')} bytes exceeds the "
-                        f"limit of {limit} bytes"
-                    )
-                    rid = scope.get("state", {}).get("request_id", "")
-                    await error_response(err, rid, wire=wire_of(scope["path"]))(
-                        scope, receive, send
-                    )
-                    return
-                break
-        seen = 0
+        if await refused_by_length(scope, receive, send, limit):
+            return
+        await self.app(scope, counting(receive, limit), send)
 
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
-            return message
 
-        await self.app(scope, counting_receive, send)
+async def refused_by_length(scope: Scope, receive: Receive, send: Send, limit: int) -> bool:
+    """Answer 413 when the declared Content-Length is over ``limit`` (True: answered)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            if not value.isdigit() or int(value) > limit:
+                err = PayloadTooLarge(
+                    f"request body of {value.decode(errors='replace')} bytes exceeds the "
+                    f"limit of {limit} bytes"
+                )
+                rid = scope.get("state", {}).get("request_id", "")
+                await error_response(err, rid, wire=wire_of(scope["path"]))(scope, receive, send)
+                return True
+            break
+    return False
+
+
+def counting(receive: Receive, limit: int) -> Receive:
+    """``receive``, raising PayloadTooLarge once the body streamed so far exceeds ``limit``."""
+    seen = 0
+
+    async def counting_receive() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        return message
+
+    return counting_receive

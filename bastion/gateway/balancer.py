@@ -27,6 +27,8 @@ def rank(
     Lower ``priority`` tiers come first; a higher tier is only reached when every member
     of the tiers before it is open or already tried in this request.
     """
+    if len(members) == 1:  # the common group of one: every branch below gives [it]
+        return [members[0]]
     fresh = [m for m in members if m.name not in exclude]
     pool = fresh or list(members)
     healthy = [m for m in pool if m.breaker.state is not BreakerState.OPEN]

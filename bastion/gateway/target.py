@@ -64,11 +64,13 @@ class LlmTarget:
         body: dict[str, Any] = call.inputs[0]
         deadline = self._deadline(call)
         queued = time.perf_counter()
+        if not call.stream:  # the slot for the whole call (no exit stack: the common case)
+            async with self.bulkhead.slot(deadline):
+                call.queue_s = time.perf_counter() - queued  # for observability
+                return await self._complete(call, kind, body, deadline)
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(self.bulkhead.slot(deadline))
             call.queue_s = time.perf_counter() - queued  # for observability
-            if not call.stream:
-                return await self._complete(call, kind, body, deadline)
             result = await self._stream(call, body, deadline)
             held = stack.pop_all()  # the slot now belongs to the stream
         assert result.stream is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,4 +136,8 @@ class RequestLog:
         return out
 
     def emit(self, r: RequestRecord) -> None:
-        self._logger.info("request_completed", **self.fields(r))
+        logger = self._logger
+        enabled = getattr(logger, "is_enabled_for", None)  # structlog's filtering loggers
+        if enabled is not None and not enabled(logging.INFO):
+            return  # the line would be dropped: do not build its fields
+        logger.info("request_completed", **self.fields(r))

@@ -137,25 +137,28 @@ async def call_with_retry(
     clock: Clock | None = None,
     budget: RetryBudget | None = None,
     on_retry: Callable[[RetryEvent], None] | None = None,
+    attempt_timeout_s: float | None = None,
 ) -> T:
     """Call ``fn`` until it succeeds or retrying is pointless, unsafe, out of time or budget.
 
     Only ``BastionError`` is retried (anything else is a bug and propagates at once). When
     retrying stops, the last error is raised with ``details["attempts"]`` and
     ``details["retry_stopped"]`` (``not_retryable``, ``attempts``, ``retry_after``,
-    ``deadline`` or ``budget``).
+    ``deadline`` or ``budget``). ``attempt_timeout_s``, when given, stands in for the
+    policy's own (a caller that learns it per call passes a value instead of a policy copy).
     """
     clock = clock or SystemClock()
     if budget is not None:
         budget.record_request()
     if deadline.expired:
         raise Timeout("deadline exceeded before the first attempt")
+    reserve = policy.attempt_timeout_s if attempt_timeout_s is None else attempt_timeout_s
     attempt = 1
     while True:
         try:
             return await fn()
         except BastionError as exc:
-            delay, stopped = _next_delay(exc, attempt, policy, deadline, budget)
+            delay, stopped = _next_delay(exc, attempt, policy, reserve, deadline, budget)
             if stopped:
                 exc.details["attempts"] = attempt
                 exc.details["retry_stopped"] = stopped
@@ -171,6 +174,7 @@ def _next_delay(
     exc: BastionError,
     attempt: int,
     policy: RetryPolicy,
+    attempt_timeout_s: float,
     deadline: Deadline,
     budget: RetryBudget | None,
 ) -> tuple[float, str]:
@@ -182,7 +186,7 @@ def _next_delay(
     delay = policy.backoff(attempt, exc)
     if delay is None:
         return 0.0, "retry_after"
-    if deadline.remaining() < delay + policy.attempt_timeout_s:
+    if deadline.remaining() < delay + attempt_timeout_s:
         return 0.0, "deadline"
     if budget is not None and not budget.try_withdraw():
         return 0.0, "budget"

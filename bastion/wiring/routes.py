@@ -27,10 +27,8 @@ from bastion.api import quarantine as quarantine_api
 from bastion.api import rag as rag_api
 from bastion.api import review as review_api
 from bastion.api import rollouts as rollouts_api
-from bastion.api.gatekeeper import Gatekeeper
-from bastion.api.headers import SecurityHeaders
+from bastion.api.edge import RequestEdge
 from bastion.api.hot_routes import hot_routes
-from bastion.api.middleware import BodyLimit, RequestContext
 from bastion.api.render import (
     error_response,
     handle_bastion_error,
@@ -111,12 +109,11 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RecursionError, _too_deep)  # a JSON body nested too deep
     app.add_exception_handler(Exception, handle_unexpected)
+    # Request id, then nosniff / no-store / CSP on /docs, then identity before the body
+    # (refusals recorded), then the body limit: one ASGI pass (api/edge.py).
     app.add_middleware(
-        BodyLimit,
+        RequestEdge,
         max_bytes=settings.limits.max_body_bytes,
         max_admin_bytes=settings.limits.max_admin_body_bytes,
         max_admin_json_bytes=settings.limits.max_admin_json_bytes,
     )
-    app.add_middleware(Gatekeeper)  # identity before the body; refusals recorded
-    app.add_middleware(SecurityHeaders)  # nosniff, no-store on admin, CSP on /docs
-    app.add_middleware(RequestContext)

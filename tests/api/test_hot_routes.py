@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Match, Route
 
@@ -64,3 +65,57 @@ def test_serving_posts_keep_the_middleware_and_error_handlers(tmp_path: Path) ->
             headers={"authorization": "Bearer bst_wrong", "content-type": "application/json"},
         )
         assert bad.status_code == 401 and bad.json()["error"]["type"] == "unauthorized"
+
+
+def test_a_hot_endpoint_is_called_directly_and_its_errors_reach_the_handlers() -> None:
+    """``hot_stack`` calls the matched route's endpoint itself (no ``Route.handle``): the
+    endpoint gets its path parameters, an error it raises is answered by the app's own
+    exception handler, and another method or path still goes to the full stack."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+
+    from bastion.api.hot_stack import hot_stack
+
+    class Refused(Exception):
+        pass
+
+    async def endpoint(request: Request) -> Response:
+        if request.path_params["name"] == "bad":
+            raise Refused("no")
+        return JSONResponse(
+            {"name": request.path_params["name"], "body": (await request.body()).decode()}
+        )
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": str(exc), "path": request.url.path}, status_code=418)
+
+    full = FastAPI()
+    full.add_exception_handler(Refused, refused)
+
+    @full.get("/m/{name}")
+    async def other(name: str) -> dict[str, str]:
+        return {"full": name}
+
+    app = hot_stack(full, full, [Route("/m/{name}", endpoint, methods=["POST"])])
+    with TestClient(app) as client:
+        assert client.post("/m/x", content=b"hi").json() == {"name": "x", "body": "hi"}
+        answer = client.post("/m/bad")
+        assert answer.status_code == 418 and answer.json() == {"error": "no", "path": "/m/bad"}
+        assert client.get("/m/y").json() == {"full": "y"}
+
+
+def test_a_hot_route_must_have_an_async_endpoint() -> None:
+    from fastapi import FastAPI
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from bastion.api.hot_stack import hot_stack
+
+    def blocking(request: Request) -> Response:
+        return Response()
+
+    full = FastAPI()
+    with pytest.raises(TypeError, match="/m: the endpoint must be an async function"):
+        hot_stack(full, full, [Route("/m", blocking, methods=["POST"])])

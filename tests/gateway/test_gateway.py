@@ -138,3 +138,52 @@ def test_settings_reject_unknown_fallbacks() -> None:
                 ]
             }
         )
+
+
+async def test_a_group_of_one_ranks_its_upstream_whatever_its_state(
+    upstream: FaultUpstream,
+) -> None:
+    """The one-member shortcut gives what the general ranking gives: that member, even when
+    it was tried already or its breaker is open (``_pick`` then decides)."""
+    settings = _settings(
+        upstream.base_url, upstreams=[{"name": "a", "base_url": upstream.base_url, "model": "m-a"}]
+    )
+    gateway = await _gateway(settings)
+    try:
+        group = gateway.group("g")
+        [only] = group.members
+        assert rank(group.members, "least-busy") == [only]
+        assert rank(group.members, "weighted", exclude=frozenset({"a"})) == [only]
+        upstream.set_fault("m-a", "unavailable")
+        for _ in range(3):
+            with pytest.raises(UpstreamUnavailable):
+                await group.complete("chat", BODY, Deadline.after(5))
+        assert only.breaker.state.value == "open"
+        assert rank(group.members, "least-busy") == [only]
+    finally:
+        await gateway.aclose()
+
+
+async def test_each_successful_attempt_feeds_the_typical_attempt_time(
+    upstream: FaultUpstream,
+) -> None:
+    """``typical_attempt_s`` (what a retry must still fit before the deadline) is the EWMA of
+    successful attempts, measured by each attempt itself; a failed attempt adds nothing."""
+    gateway = await _gateway(_settings(upstream.base_url))
+    try:
+        group = gateway.group("g")
+        assert group.typical_attempt_s == 0.0
+        await group.complete("chat", BODY, Deadline.after(5))
+        first = group.typical_attempt_s
+        assert 0.0 < first < 5.0
+        group.typical_attempt_s = 1.0
+        await group.complete("chat", BODY, Deadline.after(5))
+        assert 0.8 <= group.typical_attempt_s < 0.8 + 0.2 * 5.0  # 0.8 * 1.0 + 0.2 * took
+        upstream.set_fault("m-a", "unavailable")
+        upstream.set_fault("m-b", "unavailable")
+        group.typical_attempt_s = 1.0
+        with pytest.raises(UpstreamUnavailable):
+            await group.complete("chat", BODY, Deadline.after(5))
+        assert group.typical_attempt_s == 1.0
+    finally:
+        await gateway.aclose()

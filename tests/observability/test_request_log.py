@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -13,7 +15,7 @@ from structlog.testing import capture_logs
 
 from bastion.guards import PiiDetector
 from bastion.observability.logging import configure_logging
-from bastion.observability.request_log import RequestLog
+from bastion.observability.request_log import RequestLog, RequestRecord
 from bastion.settings import LoggingSettings
 from bastion.settings.observability import ObservabilitySettings
 from tests.observability.test_metrics import BASE
@@ -141,3 +143,24 @@ def test_the_older_logging_section_applies_when_observability_leaves_it_unset(
     structlog.get_logger("test").info("model_version_loaded", model="iris")
     text = sink.read_text()
     assert "model_version_loaded" in text and "model=iris" in text
+
+
+def test_a_filtered_level_builds_no_fields(reset_structlog: None) -> None:
+    """Below the configured level the line is dropped before its fields are built (they
+    cost a scrub and a dict per request); at info, it is written as before."""
+    built: list[str] = []
+
+    class Counting(RequestLog):
+        def fields(self, r: RequestRecord) -> dict[str, Any]:
+            built.append(r.request_id)
+            return super().fields(r)
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    with capture_logs() as logs:
+        Counting().emit(BASE)
+    assert built == [] and logs == []
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    with capture_logs() as logs:
+        Counting().emit(BASE)
+    assert built == ["r1"]
+    assert [line["event"] for line in logs] == ["request_completed"]

@@ -1,3 +1,5 @@
+import pytest
+
 from bastion.pipeline import Call, Next, Result, build_pipeline
 
 
@@ -40,3 +42,40 @@ async def test_a_stage_can_short_circuit() -> None:
 
     result = await build_pipeline([ShortCircuit()], terminal)(_call())
     assert result.model == "cached"
+
+
+async def test_a_stage_adds_one_frame_to_the_await_chain_not_two() -> None:
+    """Calling the pipeline returns the outermost stage's own coroutine (no wrapper per
+    stage): each resume of the request walks the chain, so the chain stays short."""
+
+    async def terminal(call: Call) -> Result:
+        return Result(call.deployment, "m", 1, [])
+
+    log: list[str] = []
+    outer = Tag("a", log)
+    coro = build_pipeline([outer, Tag("b", log)], terminal)(_call())
+    try:
+        assert coro.cr_code is Tag.__call__.__code__  # type: ignore[attr-defined]
+    finally:
+        result = await coro
+    assert log == ["a>", "b>", "<b", "<a"]
+    assert result.model == "m"
+
+
+async def test_an_error_from_an_inner_stage_reaches_the_outer_ones() -> None:
+    seen: list[str] = []
+
+    class Catch:
+        async def __call__(self, call: Call, next: Next) -> Result:
+            try:
+                return await next(call)
+            except ValueError as exc:
+                seen.append(str(exc))
+                raise
+
+    async def terminal(call: Call) -> Result:
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        await build_pipeline([Catch(), Tag("b", [])], terminal)(_call())
+    assert seen == ["boom"]

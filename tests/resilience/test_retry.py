@@ -142,6 +142,22 @@ async def test_no_retry_that_cannot_finish_before_the_deadline() -> None:
     assert info.value.details["retry_stopped"] == "deadline"
 
 
+async def test_an_attempt_timeout_given_as_a_value_overrides_the_policys() -> None:
+    clock = FakeClock()
+    fn, calls = flaky([Timeout("1"), Timeout("2"), Timeout("3"), Timeout("4")], clock, took=0.3)
+    with pytest.raises(Timeout) as info:
+        await call_with_retry(
+            fn,
+            policy(max_attempts=5, attempt_timeout_s=0.0, random=lambda: 0),
+            deadline=Deadline.after(1.0, clock=clock),
+            clock=clock,
+            attempt_timeout_s=0.3,
+        )
+    # The same stops as with the policy's own 0.3 above; with the policy's 0.0 it would be 4.
+    assert len(calls) == 3
+    assert info.value.details["retry_stopped"] == "deadline"
+
+
 async def test_expired_deadline_means_no_attempt_at_all() -> None:
     clock = FakeClock()
     fn, calls = flaky([])

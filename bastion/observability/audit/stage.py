@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from bastion.core.columns import Canonical
 from bastion.core.shutdown import cut_by_shutdown
@@ -49,7 +49,7 @@ class AuditStage:
             answers = result.predictions
             outputs = (
                 answers.canonical()
-                if isinstance(answers, Canonical)  # a columnar batch: one pass, not per row
+                if _is_canonical(answers)  # a columnar batch: one pass, not per row
                 else canonical([p.output for p in answers])
             )
             await self._audit.append(self._entry(call, inputs, result, None, outputs))
@@ -165,6 +165,13 @@ def _decision(call: Call, result: Result | None) -> str:
     return "answered"
 
 
+def _is_canonical(values: object) -> TypeGuard[Canonical]:
+    """Whether ``values`` writes its own canonical bytes (a columnar batch). A plain list is
+    answered at once: ``isinstance`` against a runtime-checkable Protocol walks its members
+    (~5 µs), and every call pays it twice (inputs and predictions)."""
+    return type(values) is not list and isinstance(values, Canonical)
+
+
 def _canonical(inputs: Any) -> bytes:
     """A call's inputs as hashed: a columnar batch writes its own (``core/columns.py``)."""
-    return inputs.canonical() if isinstance(inputs, Canonical) else canonical(inputs)
+    return inputs.canonical() if _is_canonical(inputs) else canonical(inputs)

@@ -179,3 +179,24 @@ async def test_a_broken_stream_is_recorded_as_an_error(log: AuditLog) -> None:
     assert isinstance(end.error, UpstreamUnavailable)
     [record] = await _records(log)
     assert (record.status, record.error_type) == ("error", "upstream_unavailable")
+
+
+def test_a_columnar_batch_writes_its_own_canonical_bytes_and_a_list_does_not() -> None:
+    """The audit asks a batch for its own bytes only when it has them; a plain list (every
+    online call) is told apart without the Protocol check, and hashes as before."""
+    import numpy as np
+
+    from bastion.core.columns import FeatureRows
+    from bastion.observability.audit.record import canonical
+    from bastion.observability.audit.stage import _canonical, _is_canonical
+
+    rows = FeatureRows(["a", "b"], np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert _is_canonical(rows) and _canonical(rows) == rows.canonical()
+    plain = [{"a": 1.0, "b": 2.0}]
+    assert not _is_canonical(plain) and _canonical(plain) == canonical(plain)
+
+    class OwnBytes(list[Any]):
+        def canonical(self) -> bytes:
+            return b"own"
+
+    assert _is_canonical(OwnBytes()) and _canonical(OwnBytes()) == b"own"

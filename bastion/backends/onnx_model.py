@@ -57,14 +57,27 @@ def map_onnx_errors(model: str, *, loading: bool = False) -> Iterator[None]:
         raise BastionError(f"model {model} failed in onnxruntime ({kind}): {exc}") from exc
 
 
-def new_session(model: Path | bytes, *, threads: int = 1) -> ort.InferenceSession:
+def new_session(
+    model: Path | bytes, *, threads: int = 1, memory_arena: bool = True
+) -> ort.InferenceSession:
     """A CPU session (from a file or bytes) with a small thread pool: the server owns the
-    parallelism."""
+    parallelism.
+
+    ``memory_arena=False`` for a session that runs one small input at a time (the
+    injection screen's encoder): onnxruntime's arena keeps the largest run's activations
+    for the life of the process (one batch of 32 × 128 tokens through MiniLM: +411 MiB
+    resident, never returned; without the arena +0–9 MiB), and batch-1 runs cost the same
+    without it (3.1–3.6 ms either way). Large batches pay ~20–27 % more CPU without it
+    (fresh buffers each run), so batched embeddings keep it. Pre-packing stays on: off, it
+    saves ~7 MiB per MiniLM session but costs ~20 % CPU per batch-1 run
+    (bench/RESULTS.md, issue 20 item 3).
+    """
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3
+    options.enable_cpu_mem_arena = memory_arena
     source = model if isinstance(model, bytes) else str(model)
     return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnxruntime as ort
-from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from bastion.backends.base import ModelSpec, Prediction, SharedResources
 from bastion.backends.columns import ClassifierColumns
@@ -23,21 +22,34 @@ from bastion.errors import (
     ModelNotReady,
 )
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+# onnxruntime (~20 MiB resident) is imported when the first session is made: a server
+# with no ONNX model and no encoder never loads it.
+
 # Batches up to this many rows run on the event loop: a thread hop would cost more than the run.
 INLINE_MAX_ROWS = 64
 
-ORT_ERRORS: tuple[type[Exception], ...] = (
-    ort_state.Fail,
-    ort_state.InvalidArgument,
-    ort_state.InvalidGraph,
-    ort_state.InvalidProtobuf,
-    ort_state.NoSuchFile,
-    ort_state.NoModel,
-    ort_state.NotImplemented,
-    ort_state.RuntimeException,
-    ort_state.EPFail,
-    ort_state.EngineError,
-)
+
+def ort_errors() -> tuple[type[Exception], ...]:
+    """onnxruntime's exception types (importing onnxruntime)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+    return (
+        ort_state.Fail,
+        ort_state.InvalidArgument,
+        ort_state.InvalidGraph,
+        ort_state.InvalidProtobuf,
+        ort_state.NoSuchFile,
+        ort_state.NoModel,
+        ort_state.NotImplemented,
+        ort_state.RuntimeException,
+        ort_state.EPFail,
+        ort_state.EngineError,
+    )
+
+
 _CLASS_LABEL_ATTRS = ("classlabels_strings", "classlabels_ints", "classlabels_int64s")
 
 
@@ -50,7 +62,10 @@ def map_onnx_errors(model: str, *, loading: bool = False) -> Iterator[None]:
     """
     try:
         yield
-    except ORT_ERRORS as exc:
+    except Exception as exc:
+        # not loaded: the error cannot be onnxruntime's (and is not worth loading it for)
+        if "onnxruntime" not in sys.modules or not isinstance(exc, ort_errors()):
+            raise
         kind = type(exc).__name__
         if loading:
             raise ConfigError(f"model {model}: onnxruntime cannot load it ({kind}): {exc}") from exc
@@ -72,6 +87,8 @@ def new_session(
     saves ~7 MiB per MiniLM session but costs ~20 % CPU per batch-1 run
     (bench/RESULTS.md, issue 20 item 3).
     """
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

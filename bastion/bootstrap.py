@@ -32,13 +32,11 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
         artifacts = open_artifacts(settings, db)
         registry = Registry(db, artifacts)
         if settings.demo and not await registry.list_models():
-            from bastion.demo.seed import seed_demo
+            from bastion.demo.seed import seed_in_child
 
             echo("First start: training and registering the demo models (a few seconds)…")
-            from bastion.monitoring.references import ReferenceStore
-
-            for line in await seed_demo(registry, profiles=ReferenceStore(db)):
-                echo(f"  {line}")
+            # in a child: training's scikit-learn and SciPy never enter the server's process
+            await seed_in_child()
         await _ensure_admin_key(KeyStore(db), settings, echo)
         # a key that cannot open what the database holds stops here, in one clear line
         from bastion.security.encryption import load_encryptor

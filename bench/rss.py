@@ -5,6 +5,8 @@
 ``requests`` (default 2,000) sequential chat completions with distinct messages, with
 ``/proc/PID/smaps_rollup``'s split and the server's CPU time per request.
 
+``python -m bench.rss demo``: the demo server's RSS at its first start and at a restart.
+
 ``python -m bench.rss soak SECONDS [connections]``: the same server under wrk (c=16 unless
 told, 5,000 distinct messages in turn) for SECONDS, its RSS sampled every 10 s.
 """
@@ -60,7 +62,7 @@ def requests_run(n: int) -> None:
     )
     try:
         pid = server.proc.pid
-        time.sleep(1)
+        time.sleep(3)  # guards finish loading in a thread after readiness
         start = rss_mib(pid)
         print(f"start: RSS {start:.1f} MiB ({rollup(pid)})", flush=True)
         cpu0 = cpu_s(pid)
@@ -109,7 +111,7 @@ def soak(seconds: int, connections: int) -> None:
             done.wait(10)
 
     try:
-        time.sleep(1)
+        time.sleep(3)  # guards finish loading in a thread after readiness
         print(f"ready: RSS {rss_mib(server.proc.pid):.1f} MiB", flush=True)
         thread = threading.Thread(target=sample, daemon=True)
         cpu0 = cpu_s(server.proc.pid)
@@ -141,9 +143,30 @@ def soak(seconds: int, connections: int) -> None:
         upstream.wait(20)
 
 
+def demo() -> None:
+    """The demo server (``make serve``: no config, demo models on): RSS at its first start
+    (which trains and registers the demo models) and at a restart on the same data dir."""
+    first = start_bastion(cpu=0)
+    data_dir = str(first.data_dir)
+    try:
+        time.sleep(3)
+        print(f"demo, first start: RSS {rss_mib(first.proc.pid):.1f} MiB", flush=True)
+    finally:
+        first.stop()
+    again = start_bastion(cpu=0, extra_env={"BASTION_DATA_DIR": data_dir})
+    try:
+        time.sleep(3)
+        pid = again.proc.pid
+        print(f"demo, restart: RSS {rss_mib(pid):.1f} MiB ({rollup(pid)})", flush=True)
+    finally:
+        again.stop()
+
+
 def main(argv: list[str]) -> None:
     print(machine(), "| load", os.getloadavg(), flush=True)
-    if argv and argv[0] == "soak":
+    if argv and argv[0] == "demo":
+        demo()
+    elif argv and argv[0] == "soak":
         soak(int(argv[1]), int(argv[2]) if len(argv) > 2 else 16)
     else:
         requests_run(int(argv[0]) if argv else 2000)

@@ -12,7 +12,8 @@ from bastion.security.files import private_data_dir, sqlite_path
 from bastion.security.jwks import KeySet
 from bastion.settings import Settings
 from bastion.settings.references import registry_warnings
-from bastion.store import Database, migrate
+from bastion.store import Database
+from bastion.store.schema import ensure_schema
 
 
 async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
@@ -21,7 +22,9 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
         await KeySet.load(settings.security.jwt)
     url = settings.resolved_database_url
     private_data_dir(settings.data_dir)  # 0700, and files created 0600 (issue 24)
-    await migrate.upgrade(url)
+    # at head: one query; otherwise in a child process, so that Alembic (~12 MiB) never
+    # enters this one, which becomes the server's worker
+    await ensure_schema(url)
     private_data_dir(settings.data_dir, sqlite_path(url))
     db = Database(settings.resolved_database_url)
     artifacts = None
@@ -29,13 +32,11 @@ async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
         artifacts = open_artifacts(settings, db)
         registry = Registry(db, artifacts)
         if settings.demo and not await registry.list_models():
-            from bastion.demo.seed import seed_demo
+            from bastion.demo.seed import seed_in_child
 
             echo("First start: training and registering the demo models (a few seconds)…")
-            from bastion.monitoring.references import ReferenceStore
-
-            for line in await seed_demo(registry, profiles=ReferenceStore(db)):
-                echo(f"  {line}")
+            # in a child: training's scikit-learn and SciPy never enter the server's process
+            await seed_in_child()
         await _ensure_admin_key(KeyStore(db), settings, echo)
         # a key that cannot open what the database holds stops here, in one clear line
         from bastion.security.encryption import load_encryptor

@@ -71,7 +71,9 @@ class MiniLMEncoder:
         *,
         expected_sha256: str | None = None,
         threads: int = 1,
+        memory_arena: bool = True,
     ) -> None:
+        """``memory_arena``: see ``onnx_model.new_session`` (off for one-text-at-a-time use)."""
         if expected_sha256 is not None and (actual := _sha256(model_path)) != expected_sha256:
             raise ArtifactIntegrityError(
                 f"encoder file {model_path} has sha256 {actual}, expected {expected_sha256}: "
@@ -84,7 +86,7 @@ class MiniLMEncoder:
         self._tokenizer.no_padding()  # each run pads to its own longest text (_run)
         self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         with map_onnx_errors(f"encoder {model_path.name}", loading=True):
-            self._session = new_session(model_path, threads=threads)
+            self._session = new_session(model_path, threads=threads, memory_arena=memory_arena)
         self._inputs = {i.name for i in self._session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - self._inputs
         shape = self._session.get_outputs()[0].shape

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnxruntime as ort
-from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from bastion.backends.base import ModelSpec, Prediction, SharedResources
 from bastion.backends.columns import ClassifierColumns
@@ -23,21 +22,34 @@ from bastion.errors import (
     ModelNotReady,
 )
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+# onnxruntime (~20 MiB resident) is imported when the first session is made: a server
+# with no ONNX model and no encoder never loads it.
+
 # Batches up to this many rows run on the event loop: a thread hop would cost more than the run.
 INLINE_MAX_ROWS = 64
 
-ORT_ERRORS: tuple[type[Exception], ...] = (
-    ort_state.Fail,
-    ort_state.InvalidArgument,
-    ort_state.InvalidGraph,
-    ort_state.InvalidProtobuf,
-    ort_state.NoSuchFile,
-    ort_state.NoModel,
-    ort_state.NotImplemented,
-    ort_state.RuntimeException,
-    ort_state.EPFail,
-    ort_state.EngineError,
-)
+
+def ort_errors() -> tuple[type[Exception], ...]:
+    """onnxruntime's exception types (importing onnxruntime)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+    return (
+        ort_state.Fail,
+        ort_state.InvalidArgument,
+        ort_state.InvalidGraph,
+        ort_state.InvalidProtobuf,
+        ort_state.NoSuchFile,
+        ort_state.NoModel,
+        ort_state.NotImplemented,
+        ort_state.RuntimeException,
+        ort_state.EPFail,
+        ort_state.EngineError,
+    )
+
+
 _CLASS_LABEL_ATTRS = ("classlabels_strings", "classlabels_ints", "classlabels_int64s")
 
 
@@ -50,21 +62,39 @@ def map_onnx_errors(model: str, *, loading: bool = False) -> Iterator[None]:
     """
     try:
         yield
-    except ORT_ERRORS as exc:
+    except Exception as exc:
+        # not loaded: the error cannot be onnxruntime's (and is not worth loading it for)
+        if "onnxruntime" not in sys.modules or not isinstance(exc, ort_errors()):
+            raise
         kind = type(exc).__name__
         if loading:
             raise ConfigError(f"model {model}: onnxruntime cannot load it ({kind}): {exc}") from exc
         raise BastionError(f"model {model} failed in onnxruntime ({kind}): {exc}") from exc
 
 
-def new_session(model: Path | bytes, *, threads: int = 1) -> ort.InferenceSession:
+def new_session(
+    model: Path | bytes, *, threads: int = 1, memory_arena: bool = True
+) -> ort.InferenceSession:
     """A CPU session (from a file or bytes) with a small thread pool: the server owns the
-    parallelism."""
+    parallelism.
+
+    ``memory_arena=False`` for a session that runs one small input at a time (the
+    injection screen's encoder): onnxruntime's arena keeps the largest run's activations
+    for the life of the process (one batch of 32 × 128 tokens through MiniLM: +411 MiB
+    resident, never returned; without the arena +0–9 MiB), and batch-1 runs cost the same
+    without it (3.1–3.6 ms either way). Large batches pay ~20–27 % more CPU without it
+    (fresh buffers each run), so batched embeddings keep it. Pre-packing stays on: off, it
+    saves ~7 MiB per MiniLM session but costs ~20 % CPU per batch-1 run
+    (bench/RESULTS.md, issue 20 item 3).
+    """
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3
+    options.enable_cpu_mem_arena = memory_arena
     source = model if isinstance(model, bytes) else str(model)
     return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 

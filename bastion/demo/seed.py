@@ -1,8 +1,15 @@
-"""Register and promote the bundled demo models into an empty registry."""
+"""Register and promote the bundled demo models into an empty registry.
+
+``bastion serve`` seeds in a child process (``python -m bastion.demo.seed``, settings from
+the environment ``serve`` exported): training imports scikit-learn, SciPy and pandas
+(~150 MiB that would otherwise stay in the serving process after its first start).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 
 from bastion.backends.resources import Resources
 from bastion.monitoring import ReferenceProfile
@@ -45,3 +52,44 @@ async def seed_demo(
         shown = ", ".join(f"{k}={v:.3f}" for k, v in sorted(model.metrics.items()))
         lines.append(f"{model.name} v{mv.version} ({model.flavor}) {shown}".rstrip())
     return lines
+
+
+async def seed_in_child() -> None:
+    """Run ``main`` below in a child process; its lines go to this process's stdout."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bastion.demo.seed", env=dict(os.environ)
+    )
+    if await proc.wait() != 0:
+        from bastion.errors import ConfigError
+
+        raise ConfigError(
+            f"seeding the demo models failed (exit status {proc.returncode}; its error is "
+            "printed above); fix the cause, or set demo: false"
+        )
+
+
+async def _seed_configured() -> None:
+    from bastion.registry.opening import open_artifacts
+    from bastion.settings import load_settings
+    from bastion.store import Database
+
+    settings = load_settings()
+    db = Database(settings.resolved_database_url)
+    artifacts = open_artifacts(settings, db)
+    try:
+        registry = Registry(db, artifacts)
+        if await registry.list_models():
+            return
+        for line in await seed_demo(registry, profiles=ReferenceStore(db)):
+            print(f"  {line}", flush=True)
+    finally:
+        await artifacts.aclose()
+        await db.aclose()
+
+
+def main() -> None:
+    asyncio.run(_seed_configured())
+
+
+if __name__ == "__main__":
+    main()

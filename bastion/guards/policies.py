@@ -52,7 +52,11 @@ def load_screen_parts(
     base: TextEncoder
     if settings.quantized_encoder:
         sha = bundled_encoder_sha256()
-        base = MiniLMEncoder(quantized_copy(model_path, cache_dir, sha), tokenizer)
+        # the screen encodes a request's few texts at a time: without onnxruntime's arena a
+        # long prompt's activations are freed after its run instead of held for good
+        base = MiniLMEncoder(
+            quantized_copy(model_path, cache_dir, sha), tokenizer, memory_arena=False
+        )
     else:
         base = resources.text_encoder()
     encoder = TokenWindow(base, tokenizer, settings.classifier_tokens)

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bastion.store.database import create_engine, normalize_url
+from bastion.store.heads import HEADS
+from bastion.store.schema import shipped_head, stored_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -99,8 +101,11 @@ async def upgrade(url: str, revision: str = "heads") -> str | None:
     Returns the revision the database is at afterwards. Callers in separate processes
     (replicas or workers starting at once) are serialised by a database lock, so each
     migration runs once. Within one process run one upgrade at a time: Alembic keeps its
-    running context in module globals.
+    running context in module globals. A database already at the shipped heads is
+    answered by one query, without importing Alembic.
     """
+    if revision == "heads" and await stored_revisions(url) == frozenset(HEADS):
+        return shipped_head()
     engine = _engine(url)
     try:
         async with engine.begin() as connection:

@@ -144,6 +144,15 @@ def test_sessions_are_single_threaded(iris: Iris) -> None:
     assert session.get_providers() == ["CPUExecutionProvider"]
 
 
+def test_the_memory_arena_is_on_unless_turned_off(iris: Iris) -> None:
+    from bastion.backends.onnx_model import new_session
+
+    assert new_session(iris.onnx).get_session_options().enable_cpu_mem_arena
+    off = new_session(iris.onnx, memory_arena=False)
+    assert not off.get_session_options().enable_cpu_mem_arena
+    assert off.get_session_options().enable_mem_pattern  # memory patterns stay on
+
+
 async def test_a_row_answers_the_same_in_any_batch(iris: Iris, resources: SharedResources) -> None:
     backend = await _loaded(iris.onnx, resources, **iris_signature())
     rows = iris.rows(40)

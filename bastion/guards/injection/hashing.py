@@ -18,21 +18,21 @@ from typing import Any, Literal
 import mmh3
 import numpy as np
 
+from bastion.guards.injection.rows import Rows
+
 _WHITE_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass(frozen=True)
 class NgramHasher:
-    """Counts of hashed n-grams per text, as a ``(len(texts), n_features)`` CSR matrix."""
+    """Counts of hashed n-grams per text, as ``(len(texts), n_features)`` CSR ``Rows``."""
 
     analyzer: Literal["char_wb", "word"]
     ngram_range: tuple[int, int]
     n_features: int
     token_pattern: str = r"(?u)\b\w\w+\b"
 
-    def transform(self, texts: Sequence[str]) -> Any:
-        from scipy.sparse import csr_matrix
-
+    def transform(self, texts: Sequence[str]) -> Rows:
         rows: list[Any] = []
         counts: list[Any] = []
         indptr = [0]
@@ -45,13 +45,11 @@ class NgramHasher:
             rows.append(index)
             counts.append(times)
             indptr.append(indptr[-1] + len(index))
-        return csr_matrix(
-            (
-                np.concatenate(counts).astype(np.float64) if counts else np.zeros(0),
-                np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32),
-                np.asarray(indptr, dtype=np.int64),
-            ),
-            shape=(len(texts), self.n_features),
+        return Rows(
+            np.concatenate(counts).astype(np.float64) if counts else np.zeros(0),
+            np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32),
+            np.asarray(indptr, dtype=np.int64),
+            (len(texts), self.n_features),
         )
 
     def grams(self, text: str) -> list[str]:

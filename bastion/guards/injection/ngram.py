@@ -6,27 +6,29 @@ Character 3–5-grams (inside word boundaries) carry spelling-level cues in any 
 one weight vector of ``2**18`` float32s. It scores a text as the highest probability over
 the whole text and its windows (``segments.py``). A text's pieces are hashed once; a
 window's (or the whole text's) features are the sum of its pieces' counts, so scanning
-every window costs about as much as reading the text once.
+every window costs about as much as reading the text once. The sums are numpy's
+(``rows.py``, bit-identical to SciPy's sparse products): SciPy is loaded only to train.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bastion.guards.injection.hashing import NgramHasher
+from bastion.guards.injection.rows import Rows, dot, group_sums
 from bastion.guards.injection.segments import pieces, window_groups
 from bastion.guards.injection.window_scores import window_logits
 
 BITS = 17
 SEED = 20261207
-#: Texts (a batch's parts in all) longer than this are scored with SciPy's sparse matrices.
-SCIPY_FROM = 1200
+#: Texts (a batch's parts in all) longer than this are scored through CSR ``Rows`` (rows.py).
+ROWS_FROM = 1200
 
 
 def _vectorizers() -> tuple[Any, Any]:
@@ -37,28 +39,14 @@ def _vectorizers() -> tuple[Any, Any]:
     return chars, words
 
 
-def _grouping(groups: Sequence[Sequence[int]], columns: int) -> Any:
-    """A 0/1 matrix whose row ``g`` sums the pieces listed in ``groups[g]``."""
-    from scipy.sparse import csr_matrix
-
-    indptr = np.cumsum([0, *(len(g) for g in groups)])
-    indices = np.fromiter((i for g in groups for i in g), dtype=np.int64, count=int(indptr[-1]))
-    data = np.ones(len(indices), dtype=np.float64)
-    return csr_matrix((data, indices, indptr), shape=(len(groups), columns))
-
-
-def _normalized(matrix: Any) -> Any:
-    """``matrix`` (CSR) with each row scaled to unit l2 norm (empty rows stay empty).
-
-    Works on the stored values only: scipy's elementwise product would walk all 2**17
-    columns of every row."""
+def _normalized(matrix: Rows) -> Rows:
+    """``matrix`` with each row scaled to unit l2 norm (empty rows stay empty)."""
     counts = np.diff(matrix.indptr)
     rows = np.repeat(np.arange(matrix.shape[0]), counts)
     squares = np.bincount(rows, weights=matrix.data**2, minlength=matrix.shape[0])
     with np.errstate(divide="ignore"):
         scale = np.where(squares > 0, 1.0 / np.sqrt(squares), 0.0)
-    matrix.data = matrix.data * np.repeat(scale, counts)
-    return matrix
+    return replace(matrix, data=matrix.data * np.repeat(scale, counts))
 
 
 @dataclass(frozen=True)
@@ -74,14 +62,13 @@ class Featurizer:
     def make(cls) -> Featurizer:
         return cls(*_vectorizers())
 
-    def counts(self, parts: Sequence[str]) -> tuple[Any, Any]:
+    def counts(self, parts: Sequence[str]) -> tuple[Rows, Rows]:
         return self.chars.transform(parts), self.words.transform(parts)
 
-    def grouped(self, parts: Sequence[str], groups: Sequence[Sequence[int]]) -> tuple[Any, Any]:
+    def grouped(self, parts: Sequence[str], groups: Sequence[Sequence[int]]) -> tuple[Rows, Rows]:
         """Normalised (characters, words) rows: one per group of pieces."""
         chars, words = self.counts(parts)
-        m = _grouping(groups, len(parts))
-        return _normalized(m @ chars), _normalized(m @ words)
+        return _normalized(group_sums(groups, chars)), _normalized(group_sums(groups, words))
 
     def transform(self, texts: Sequence[str]) -> Any:
         """One normalised row per text (the sum of its pieces), for training."""
@@ -89,7 +76,7 @@ class Featurizer:
 
         parts, groups = _split(texts)
         c, w = self.grouped(parts, groups)
-        return hstack([c, w]).tocsr()
+        return hstack([c.to_scipy(), w.to_scipy()]).tocsr()
 
 
 def _split(texts: Sequence[str]) -> tuple[list[str], list[list[int]]]:
@@ -125,14 +112,15 @@ class NgramModel:
     def _probabilities(self, parts: Sequence[str], groups: Sequence[Sequence[int]]) -> Any:
         c, w = self.featurizer.grouped(parts, groups)
         half = 2**BITS
-        logits = c @ self.weights[:half] + w @ self.weights[half:] + self.bias
+        logits = dot(c, self.weights[:half]) + dot(w, self.weights[half:]) + self.bias
         return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
     def _window_probabilities(self, parts: Sequence[str], groups: Sequence[Sequence[int]]) -> Any:
-        """What ``_probabilities`` gives, bit for bit: without SciPy (``window_scores.py``)
-        up to ``SCIPY_FROM`` characters, where building its matrices costs more than the
-        arithmetic; beyond, with it (sorting the entries of many windows costs more there)."""
-        if sum(map(len, parts)) > SCIPY_FROM:
+        """What ``_probabilities`` gives, bit for bit: per window (``window_scores.py``) up to
+        ``ROWS_FROM`` characters, where building CSR rows costs more than the arithmetic;
+        beyond, through the CSR rows (sorting the entries of many windows costs more there).
+        Neither loads SciPy: both are checked against it bit for bit in the tests."""
+        if sum(map(len, parts)) > ROWS_FROM:
             return self._probabilities(parts, groups)
         hashers = (self.featurizer.chars, self.featurizer.words)
         logits = window_logits(hashers, self.weights, self.bias, parts, groups)

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion.api.render import error_response, wire_of
 from bastion.errors import BastionError, RateLimited, Unauthorized
-from bastion.security.jwt_auth import looks_like_jwt
+from bastion.security.jwt_shape import looks_like_jwt
 from bastion.security.refusals import Refusal, RefusalRecorder
 from bastion.services import Services
 

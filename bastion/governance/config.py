@@ -7,26 +7,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-
 from bastion.errors import ConfigError
 from bastion.governance.budget.base import BudgetStore
 from bastion.governance.budget.fallback import FallbackBudgets
 from bastion.governance.budget.memory_store import MemoryBudgets
 from bastion.governance.budget.policy import BudgetPolicy
 from bastion.governance.budget.prices import PriceTable
-from bastion.governance.budget.redis_store import RedisBudgets
 from bastion.governance.config_util import choice, unknown_keys
 from bastion.governance.ratelimit.base import Limiter
 from bastion.governance.ratelimit.fallback import FallbackLimiter
 from bastion.governance.ratelimit.memory import MemoryLimiter
 from bastion.governance.ratelimit.policy import RateLimitPolicy
-from bastion.governance.ratelimit.redis_limiter import RedisLimiter
-from bastion.governance.ratelimit.redis_window import RedisWindowLimiter
 from bastion.governance.ratelimit.window import WindowMemoryLimiter
 from bastion.governance.stage import AdmitStage
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from bastion.governance.budget.base import Usage
     from bastion.pipeline import Call
 
@@ -81,6 +78,11 @@ class Governance:
         if store == "redis":
             if redis is None:
                 raise ConfigError("governance.store is redis but no Redis client was given")
+            # the redis client's modules load only for this store
+            from bastion.governance.budget.redis_store import RedisBudgets
+            from bastion.governance.ratelimit.redis_limiter import RedisLimiter
+            from bastion.governance.ratelimit.redis_window import RedisWindowLimiter
+
             prefix = str(config.get("key_prefix", "bastion:"))
             on_rate = choice(
                 rate.get("on_unavailable", "local"),

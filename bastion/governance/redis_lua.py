@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,10 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from bastion.errors import Overloaded
-
-
-class StoreUnavailable(Overloaded):
-    """The shared counter store (Redis) cannot be reached; renders as 503 ``overloaded``."""
+from bastion.governance.outage import StoreUnavailable
 
 
 @contextmanager
@@ -72,28 +68,3 @@ class LuaScript:
             # A restarted or failed-over Redis has forgotten the script: load it once more.
             await redis.script_load(self.source)
             return await redis.evalsha(self.sha, len(keys), *keys, *args)
-
-
-class OutageGate:
-    """Remembers that the store failed, so callers skip it for ``retry_interval_s``.
-
-    Bounds the cost of an outage: one request per interval pays the connect timeout; the
-    others go straight to the fallback (or are refused) without waiting on a dead socket.
-    """
-
-    __slots__ = ("_clock", "_down_until", "retry_interval_s")
-
-    def __init__(self, retry_interval_s: float, clock: Callable[[], float]) -> None:
-        self.retry_interval_s = retry_interval_s
-        self._clock = clock
-        self._down_until = -math.inf
-
-    @property
-    def down(self) -> bool:
-        return self._clock() < self._down_until
-
-    def failed(self) -> None:
-        self._down_until = self._clock() + self.retry_interval_s
-
-    def unavailable(self, what: str) -> StoreUnavailable:
-        return StoreUnavailable(f"{what} is unavailable; try again shortly", retry_after=1.0)

@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-
 from bastion.governance.budget.base import BucketUsage
 from bastion.governance.budget.prices import ModelPrice
 from bastion.governance.config import Governance
-from bastion.governance.redis_lua import make_redis_client
 from bastion.governance.stage import AdmitStage
 from bastion.governance.subject import Subject
 from bastion.governance.usage import UsageRecorder
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from bastion.settings.governance import GovernanceSettings
     from bastion.settings.llm import LlmSettings
     from bastion.store import Database
@@ -56,7 +55,11 @@ class GovernanceRuntime:
     def build(
         cls, settings: GovernanceSettings, llm: LlmSettings, db: Database
     ) -> GovernanceRuntime:
-        redis = make_redis_client(settings.redis_url) if settings.store == "redis" else None
+        redis: Redis | None = None
+        if settings.store == "redis":  # the redis client loads only for this store
+            from bastion.governance.redis_lua import make_redis_client
+
+            redis = make_redis_client(settings.redis_url)
         governance = Governance.from_config(settings.as_config(), redis=redis)
         prices = governance.prices.with_defaults(llm_group_prices(llm))
         governance = dataclasses.replace(governance, prices=prices)

@@ -19,9 +19,9 @@ from bastion.governance.budget.base import (
 )
 from bastion.governance.budget.policy import BudgetPolicy, usd_to_micros
 from bastion.governance.budget.prices import PriceTable
+from bastion.governance.outage import StoreUnavailable
 from bastion.governance.ratelimit.base import Check, Limiter
 from bastion.governance.ratelimit.policy import LimitRule, RateLimitPolicy, rate_limit_headers
-from bastion.governance.redis_lua import StoreUnavailable
 from bastion.governance.subject import Subject
 
 if TYPE_CHECKING:

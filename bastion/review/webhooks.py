@@ -7,9 +7,8 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 import structlog
 
@@ -17,6 +16,9 @@ log = structlog.get_logger(__name__)
 
 Outcome = Callable[[str, dict[str, Any]], Awaitable[None]]
 _MAX_BACKOFF_S = 30.0
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class WebhookSender:
@@ -75,6 +77,8 @@ class WebhookSender:
         """Try until delivered, refused or out of attempts; True if the receiver took it."""
         raw = orjson.dumps(body)
         headers = self._headers(event, raw)  # one delivery id across retries: dedupe on it
+        import httpx  # here: a server without review webhooks never loads it
+
         status: int | None = None
         error = ""
         for attempt in range(1, self._attempts + 1):
@@ -103,6 +107,8 @@ class WebhookSender:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx
+
             self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False)
         return self._client
 

@@ -1,4 +1,7 @@
-"""Security: API keys (teams, rotation, expiry), IdP JWTs, principals and roles, authorization."""
+"""Security: API keys (teams, rotation, expiry), IdP JWTs, principals and roles, authorization.
+
+``JwtVerifier`` is imported from ``bastion.security.jwt_auth`` where JWTs are configured: PyJWT
+and ``cryptography`` stay out of a server without them."""
 
 from bastion.core.principal import ANONYMOUS, ROLES, Principal
 from bastion.security.access import (
@@ -9,7 +12,6 @@ from bastion.security.access import (
     tenant_scope,
 )
 from bastion.security.authenticator import Authenticator
-from bastion.security.jwt_auth import JwtVerifier
 from bastion.security.keys import ApiKey, KeyStore, hash_key
 from bastion.security.stage import AuthStage
 
@@ -19,7 +21,6 @@ __all__ = [
     "ApiKey",
     "AuthStage",
     "Authenticator",
-    "JwtVerifier",
     "KeyStore",
     "Principal",
     "hash_key",

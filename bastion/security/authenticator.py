@@ -10,11 +10,15 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bastion.core.principal import ANONYMOUS, Principal
 from bastion.errors import Unauthorized
-from bastion.security.jwt_auth import JwtVerifier, looks_like_jwt
+from bastion.security.jwt_shape import looks_like_jwt
 from bastion.security.keys import KeyStore
+
+if TYPE_CHECKING:  # PyJWT and cryptography load only when security.jwt is configured
+    from bastion.security.jwt_auth import JwtVerifier
 
 _CACHE_TTL_S = 5.0  # a revoked key stops working within this many seconds on every replica
 _CACHE_MAX = 10_000

@@ -14,10 +14,9 @@ import os
 import re
 import secrets
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import structlog
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bastion.errors import ConfigError, DataIntegrityError
 from bastion.settings.audit import EncryptionSettings
@@ -30,6 +29,9 @@ _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 _KEY_SIZES = (16, 24, 32)
 _HOWTO = "generate one with `bastion audit gen-key` (it prints id:base64key)"
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 
 class Encryptor:
     """A ring of named AES-GCM keys: ``encrypt`` with the first, ``decrypt`` with any."""
@@ -37,6 +39,9 @@ class Encryptor:
     def __init__(self, keys: Sequence[tuple[str, bytes]]) -> None:
         if not keys:
             raise ConfigError(f"an encryption key ring needs at least one key; {_HOWTO}")
+        # cryptography loads with the first key ring: a server without encryption never does
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._ring: dict[str, AESGCM] = {}
         for key_id, key in keys:
             if not _KEY_ID.match(key_id):
@@ -80,6 +85,8 @@ class Encryptor:
                 "or the key file (after the encrypting key) to read it"
             )
         nonce = data[body_at : body_at + NONCE_BYTES]
+        from cryptography.exceptions import InvalidTag
+
         try:
             return aead.decrypt(nonce, data[body_at + NONCE_BYTES :], data[:body_at] + aad)
         except InvalidTag as exc:
@@ -123,6 +130,8 @@ def generate_key(key_id: str | None = None) -> str:
     kid = key_id or "k" + secrets.token_hex(4)
     if not _KEY_ID.match(kid):
         raise ConfigError(f"key id {kid!r} must be 1-32 letters, digits, '.', '_' or '-'")
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return f"{kid}:{base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()}"
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bastion.actions import ActionsService
 from bastion.actions.async_requests import AsyncRequests
 from bastion.backends.resources import Resources
-from bastion.caching import MemoryCache, RedisCache, ResponseCache
+from bastion.caching import MemoryCache, ResponseCache
 from bastion.caching.semantic import SemanticIndex
 from bastion.contracts.openai import OpenAIRequestCheck
 from bastion.core.ownership import Ownership
@@ -36,7 +36,7 @@ from bastion.review.hooks import Hooks as ReviewHooks
 from bastion.routing import DeploymentManager
 from bastion.routing.loaded import load_version
 from bastion.routing.rollouts import RolloutService
-from bastion.security import Authenticator, JwtVerifier, KeyStore
+from bastion.security import Authenticator, KeyStore
 from bastion.security.encryption import Encryptor, load_encryptor
 from bastion.security.files import private_data_dir
 from bastion.security.key_check import check_keys
@@ -59,6 +59,8 @@ from bastion.wiring.rag import build_rag
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
+    from bastion.security.jwt_auth import JwtVerifier
+
 
 def build_audit(
     settings: Settings, db: Database, encryptor: Encryptor | None, pii: PiiDetector
@@ -70,10 +72,18 @@ def build_audit(
     return AuditLog(store, settings.audit, encryptor=encryptor, scrub=audit_scrubber(pii))
 
 
+async def _jwt_verifier(settings: Settings) -> JwtVerifier | None:
+    if not settings.security.jwt:
+        return None
+    from bastion.security.jwt_auth import JwtVerifier  # PyJWT and cryptography load only here
+
+    return await JwtVerifier.start(settings.security.jwt)
+
+
 async def build_services(settings: Settings, resources: Resources | None = None) -> Services:
     """Connect, migrate and load every deployment; the caller owns ``close_services``."""
     encryptor = load_encryptor(settings.encryption)  # a bad or missing key fails the start
-    jwt = await JwtVerifier.start(settings.security.jwt) if settings.security.jwt else None
+    jwt = await _jwt_verifier(settings)
     private_data_dir(settings.data_dir)  # 0700; files this process creates are 0600
     await migrate.upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
@@ -315,6 +325,8 @@ def build_capacity(
 def build_cache(settings: Settings) -> ResponseCache:
     entries = max((g.cache.max_entries for g in settings.llm.groups), default=10_000)
     if settings.llm.cache_backend == "redis":
+        from bastion.caching.redis_cache import RedisCache  # redis loads only then
+
         return RedisCache(settings.llm.redis_url)
     return MemoryCache(entries)
 

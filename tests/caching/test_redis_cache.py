@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bastion.caching import MemoryCache, RedisCache
+from bastion.caching import MemoryCache
+from bastion.caching.redis_cache import RedisCache
 from tests.support import service_unavailable
 
 URL = "redis://127.0.0.1:6379/0"

@@ -12,7 +12,8 @@ import pytest
 from bastion.console.auth import log_in
 from bastion.console.sessions import SessionStore
 from bastion.errors import Forbidden, Unauthorized
-from bastion.security import Authenticator, JwtVerifier, KeyStore
+from bastion.security import Authenticator, KeyStore
+from bastion.security.jwt_auth import JwtVerifier
 from bastion.settings.security import JwtSettings
 from bastion.store import Database
 from tests.security.idp import AUDIENCE, ISSUER, Idp

@@ -15,7 +15,7 @@ from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
 from bastion.core.clock import FakeClock
-from bastion.governance import make_redis_client
+from bastion.governance.redis_lua import make_redis_client
 from tests.support import service_unavailable
 
 REDIS_URL = os.environ.get("BASTION_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

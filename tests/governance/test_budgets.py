@@ -16,11 +16,11 @@ from bastion.governance.budget import (
     BudgetStore,
     BudgetTarget,
     MemoryBudgets,
-    RedisBudgets,
     Reservation,
     Usage,
     usd_to_micros,
 )
+from bastion.governance.budget.redis_store import RedisBudgets
 from tests.governance.conftest import FakeClock
 
 Factory = Callable[[FakeClock], BudgetStore]

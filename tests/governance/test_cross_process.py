@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from bastion.governance.budget import BudgetRule, BudgetTarget, RedisBudgets, Usage, usd_to_micros
+from bastion.governance.budget import BudgetRule, BudgetTarget, Usage, usd_to_micros
+from bastion.governance.budget.redis_store import RedisBudgets
 from tests.governance import workers
 from tests.governance.conftest import REDIS_URL
 

@@ -13,11 +13,12 @@ from bastion.governance.budget import (
     BudgetRule,
     BudgetTarget,
     FallbackBudgets,
-    RedisBudgets,
     Reservation,
     Usage,
 )
-from bastion.governance.ratelimit import Check, Decision, FallbackLimiter, RedisLimiter
+from bastion.governance.budget.redis_store import RedisBudgets
+from bastion.governance.ratelimit import Check, Decision, FallbackLimiter
+from bastion.governance.ratelimit.redis_limiter import RedisLimiter
 from bastion.governance.redis_lua import make_redis_client
 from bastion.pipeline import build_pipeline
 from tests.governance.conftest import FakeClock

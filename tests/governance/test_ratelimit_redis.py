@@ -9,7 +9,8 @@ import secrets
 import pytest
 from redis.asyncio import Redis
 
-from bastion.governance.ratelimit import Check, MemoryLimiter, Quota, RedisLimiter
+from bastion.governance.ratelimit import Check, MemoryLimiter, Quota
+from bastion.governance.ratelimit.redis_limiter import RedisLimiter
 from bastion.governance.redis_lua import LuaScript
 from tests.governance.conftest import REDIS_URL
 

@@ -10,12 +10,14 @@ from bastion.errors import BudgetExceeded
 from bastion.governance.budget import (
     BudgetRule,
     BudgetTarget,
-    RedisBudgets,
     Reservation,
     Usage,
     usd_to_micros,
 )
-from bastion.governance.ratelimit import Quota, RedisLimiter, RedisWindowLimiter
+from bastion.governance.budget.redis_store import RedisBudgets
+from bastion.governance.ratelimit import Quota
+from bastion.governance.ratelimit.redis_limiter import RedisLimiter
+from bastion.governance.ratelimit.redis_window import RedisWindowLimiter
 from bastion.governance.redis_lua import make_redis_client
 
 

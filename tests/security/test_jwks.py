@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bastion.errors import ConfigError, Unauthorized
-from bastion.security import JwtVerifier
+from bastion.security.jwt_auth import JwtVerifier
 from bastion.settings.security import JwtSettings
 from tests.e2e.server import free_port
 from tests.security.idp import AUDIENCE, ISSUER, Idp

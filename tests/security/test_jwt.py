@@ -11,8 +11,9 @@ import pytest
 
 from bastion.core.principal import ROLES
 from bastion.errors import ConfigError, Unauthorized
-from bastion.security import Authenticator, JwtVerifier
-from bastion.security.jwt_auth import looks_like_jwt
+from bastion.security import Authenticator
+from bastion.security.jwt_auth import JwtVerifier
+from bastion.security.jwt_shape import looks_like_jwt
 from bastion.settings import load_settings
 from bastion.settings.security import BastionRole, JwtSettings
 from tests.security.idp import AUDIENCE, ISSUER, Idp, hmac_token, unsigned_token

@@ -11,7 +11,6 @@ from bastion.governance.budget.fallback import FallbackBudgets
 from bastion.governance.budget.memory_store import MemoryBudgets
 from bastion.governance.budget.policy import BudgetPolicy, BudgetRule, BudgetTarget, usd_to_micros
 from bastion.governance.budget.prices import ModelPrice, PriceTable
-from bastion.governance.budget.redis_store import RedisBudgets
 
 __all__ = [
     "BucketUsage",
@@ -24,7 +23,6 @@ __all__ = [
     "MemoryBudgets",
     "ModelPrice",
     "PriceTable",
-    "RedisBudgets",
     "Reservation",
     "Usage",
     "usd_to_micros",

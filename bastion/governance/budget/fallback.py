@@ -16,7 +16,7 @@ from bastion.governance.budget.base import (
 )
 from bastion.governance.budget.memory_store import MemoryBudgets
 from bastion.governance.budget.policy import BudgetTarget
-from bastion.governance.redis_lua import OutageGate, StoreUnavailable
+from bastion.governance.outage import OutageGate, StoreUnavailable
 
 log = structlog.get_logger(__name__)
 _LOCAL = "local"

@@ -4,8 +4,6 @@ from bastion.governance.ratelimit.base import Check, Decision, Limiter, Quota
 from bastion.governance.ratelimit.fallback import FallbackLimiter
 from bastion.governance.ratelimit.memory import MemoryLimiter
 from bastion.governance.ratelimit.policy import LimitRule, RateLimitPolicy, rate_limit_headers
-from bastion.governance.ratelimit.redis_limiter import RedisLimiter
-from bastion.governance.ratelimit.redis_window import RedisWindowLimiter
 from bastion.governance.ratelimit.window import WindowMemoryLimiter
 
 __all__ = [
@@ -17,8 +15,6 @@ __all__ = [
     "MemoryLimiter",
     "Quota",
     "RateLimitPolicy",
-    "RedisLimiter",
-    "RedisWindowLimiter",
     "WindowMemoryLimiter",
     "rate_limit_headers",
 ]

@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
+from bastion.governance.outage import OutageGate, StoreUnavailable
 from bastion.governance.ratelimit.base import Check, Decision, Limiter, Quota
 from bastion.governance.ratelimit.memory import MemoryLimiter
 from bastion.governance.ratelimit.window import WindowMemoryLimiter
-from bastion.governance.redis_lua import OutageGate, StoreUnavailable
 
 log = structlog.get_logger(__name__)
 

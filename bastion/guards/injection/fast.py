@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import structlog
-from tokenizers import Tokenizer
 
 from bastion.backends.base import TextEncoder
 from bastion.errors import ConfigError
@@ -201,6 +200,8 @@ class TokenWindow:
     def __init__(self, inner: TextEncoder, tokenizer_path: Path, tokens: int) -> None:
         self._inner = inner
         self._tokens = tokens
+        from tokenizers import Tokenizer  # here: the screen's encoder is opt-in
+
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()

@@ -171,6 +171,23 @@ class JobLedger:
             await session.execute(update(JobRow).where(JobRow.id == job_id).values(rows_total=rows))
             await session.commit()
 
+    async def cancel_unclaimed(self, job_id: str, error: str) -> bool:
+        """Cancel a queued job that no runner holds (one conditional update): False when a
+        runner, in this process or another, took its lease first; then ask it to stop."""
+        now = datetime.now(UTC)
+        async with self._db.session() as session:
+            result = await session.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.status == "queued",
+                    or_(JobRow.lease_until.is_(None), JobRow.lease_until < now),
+                )
+                .values(status="cancelled", error=error, finished_at=now)
+            )
+            await session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def request_cancel(self, job_id: str) -> None:
         async with self._db.session() as session:
             await session.execute(

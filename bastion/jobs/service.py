@@ -197,10 +197,12 @@ class JobService:
         job = await self.get(principal, job_id)
         if job.finished:
             raise Conflict(f"job '{job_id}' is already {job.status}; nothing to cancel")
-        if job.status == "queued" and job_id not in self._running:
-            await self.ledger.set_status(job_id, "cancelled", "cancelled before it started")
-        else:
-            await self.ledger.request_cancel(job_id)  # the runner stops before its next chunk
+        # a queued job nobody claimed ends here; one a runner holds (here or in another
+        # replica, maybe not yet started) is asked to stop before its next chunk
+        if job.status != "queued" or not await self.ledger.cancel_unclaimed(
+            job_id, "cancelled before it started"
+        ):
+            await self.ledger.request_cancel(job_id)
         return await self.ledger.get(job_id)
 
     def output(self, job: Job, which: str) -> Path:

@@ -55,6 +55,33 @@ async def test_the_job_ledger(database: Database) -> None:
     assert left == ["job_a-c0-0", "job_ab-c1-0"]
 
 
+async def test_a_queued_job_is_cancelled_only_while_nobody_holds_it(database: Database) -> None:
+    """Cancel and claim race on a queued job: exactly one wins. A claimed job is not marked
+    cancelled under its runner (which would then run it to the end); it is asked to stop."""
+    ledger = JobLedger(database)
+
+    async def queued(job_id: str) -> str:
+        await ledger.create(
+            id=job_id, tenant="acme", key_id="key_1", created_by="ops", kind="batch",
+            deployment="m", engine="local", status="queued", input_format="jsonl",
+            output_format="parquet", filename="in.jsonl", chunk_rows=10, rows_total=25,
+            options={}, rows_done=0, rows_failed=0, cost_micros=0, cancel_requested=False,
+        )  # fmt: skip
+        return job_id
+
+    free = await queued("job_free")
+    assert await ledger.cancel_unclaimed(free, "cancelled before it started")
+    after = await ledger.get(free)
+    assert (after.status, after.error) == ("cancelled", "cancelled before it started")
+    assert await ledger.claim("p1", 60) == []  # a cancelled job is never claimed
+    assert not await ledger.cancel_unclaimed(free, "again")  # no longer queued
+
+    held = await queued("job_held")
+    assert [j.id for j in await ledger.claim("p1", 60)] == [held]
+    assert not await ledger.cancel_unclaimed(held, "cancelled before it started")
+    assert (await ledger.get(held)).status == "queued"  # its runner decides, on the flag
+
+
 async def test_quarantine_and_batches(database: Database) -> None:
     store = QuarantineStore(database)
     bad = [Violation("r", "x", "x: too big")]

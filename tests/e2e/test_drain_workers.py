@@ -23,6 +23,20 @@ def _pid(server: Server) -> int | None:
     return int(r.json()["output"]["pid"]) if r.status_code == 200 else None
 
 
+def _both_workers(server: Server) -> set[int]:
+    """Register the pid model and return the pids of the two workers once both answered."""
+    server.cli("models", "register", "pid", "--entry-point", "tests.fakes:pid")
+    server.cli("models", "promote", "pid", "1")
+    workers: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and time.monotonic() < deadline:
+        found = _pid(server)
+        if found is not None:
+            workers.add(found)
+    assert len(workers) == 2, "both workers should serve before the test"
+    return workers
+
+
 def _ready(server: Server) -> httpx.Response:
     with httpx.Client(timeout=10) as client:
         return client.get(server.url + "/readyz")
@@ -32,15 +46,7 @@ def test_every_worker_is_not_ready_during_the_drain_delay(tmp_path: Path) -> Non
     server = make_server(tmp_path / "data", BASTION_DEMO="false", BASTION_SERVER__DRAIN_DELAY_S="6")
     server.start("--workers", "2")
     try:
-        server.cli("models", "register", "pid", "--entry-point", "tests.fakes:pid")
-        server.cli("models", "promote", "pid", "1")
-        workers: set[int] = set()
-        deadline = time.monotonic() + 30
-        while len(workers) < 2 and time.monotonic() < deadline:
-            found = _pid(server)
-            if found is not None:
-                workers.add(found)
-        assert len(workers) == 2, "both workers should serve before the test"
+        workers = _both_workers(server)
         assert _ready(server).status_code == 200
 
         assert server.proc is not None
@@ -79,17 +85,9 @@ def _alive(pid: int) -> bool:
 def test_workers_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
     server = make_server(tmp_path / "data", BASTION_DEMO="false")
     server.start("--workers", "2")
+    workers: set[int] = set()
     try:
-        server.cli("models", "register", "pid", "--entry-point", "tests.fakes:pid")
-        server.cli("models", "promote", "pid", "1")
-        workers: set[int] = set()
-        deadline = time.monotonic() + 30
-        while len(workers) < 2 and time.monotonic() < deadline:
-            found = _pid(server)
-            if found is not None:
-                workers.add(found)
-        assert len(workers) == 2, "both workers should serve before the test"
-
+        workers |= _both_workers(server)
         assert server.proc is not None
         server.proc.kill()  # SIGKILL: the supervisor forwards nothing
         server.proc.wait(10)

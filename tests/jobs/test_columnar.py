@@ -109,17 +109,29 @@ async def test_a_parquet_job_sends_doubtful_rows_the_row_path(bounded_env: JobsE
     assert records is not None and 9 <= records < 250 // 4
 
 
+def same_rows_twice(root: Path, n: int) -> tuple[Path, Path]:
+    """The same ``n`` inputs as Parquet (the columnar path) and as JSONL (the row path)."""
+    data = sample_inputs(n)
+    parquet, jsonl = root / "in.parquet", root / "in.jsonl"
+    pq.write_table(pa.Table.from_pylist(data), parquet)
+    jsonl.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in data))
+    return parquet, jsonl
+
+
+async def audit_records(svc: Any, job_id: str) -> int | None:
+    """How many audit records the job's calls left (one per call)."""
+    async with svc.db.session() as session:
+        query = select(func.count()).where(AuditRecordRow.request_id.like(f"{job_id}-c%"))
+        return await session.scalar(query)
+
+
 async def test_a_columnar_job_is_chunked_and_called_by_its_own_sizes(tmp_path: Path) -> None:
     settings = job_settings(tmp_path / "data", columnar_chunk_rows=64, columnar_call_rows=16)
     acme, _ = await seed(settings)
     svc = await build_services(settings)
     try:
         env = JobsEnv(svc, acme, acme, tmp_path)
-        data = sample_inputs(150)
-        parquet = tmp_path / "in.parquet"
-        pq.write_table(pa.Table.from_pylist(data), parquet)
-        jsonl = tmp_path / "in.jsonl"
-        jsonl.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in data))
+        parquet, jsonl = same_rows_twice(tmp_path, 150)
         columnar = await env.finished(await env.submit(parquet))
         by_rows = await env.finished(await env.submit(jsonl))
         assert (columnar.chunk_rows, by_rows.chunk_rows) == (64, 100)  # jobs.chunk_rows: 100
@@ -129,10 +141,8 @@ async def test_a_columnar_job_is_chunked_and_called_by_its_own_sizes(tmp_path: P
             pq.read_table(svc.jobs.files(columnar).output).to_pylist()
             == pq.read_table(svc.jobs.files(by_rows).output).to_pylist()
         )
-        async with svc.db.session() as session:
-            query = select(func.count()).where(AuditRecordRow.request_id.like(f"{columnar.id}-c%"))
-            records = await session.scalar(query)
-        assert records == 4 + 4 + 2  # chunks of 64, 64, 22 rows in calls of ≤ 16
+        # chunks of 64, 64, 22 rows in calls of ≤ 16
+        assert await audit_records(svc, columnar.id) == 4 + 4 + 2
     finally:
         await close_services(svc)
 
@@ -146,18 +156,12 @@ async def test_a_deployments_own_max_batch_cuts_the_jobs_calls(tmp_path: Path) -
     svc = await build_services(settings)
     try:
         env = JobsEnv(svc, acme, acme, tmp_path)
-        data = sample_inputs(150)
-        parquet = tmp_path / "in.parquet"
-        pq.write_table(pa.Table.from_pylist(data), parquet)
-        jsonl = tmp_path / "in.jsonl"
-        jsonl.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in data))
+        parquet, jsonl = same_rows_twice(tmp_path, 150)
         for path, chunks in ((parquet, (64, 64, 22)), (jsonl, (100, 50))):
             job = await env.finished(await env.submit(path))
             assert job.status == "succeeded", job.error
             assert (job.rows_done, job.rows_failed) == (150, 0)
-            async with svc.db.session() as session:
-                query = select(func.count()).where(AuditRecordRow.request_id.like(f"{job.id}-c%"))
-                records = await session.scalar(query)
-            assert records == sum(-(-n // 8) for n in chunks)  # calls of ≤ 8, none refused
+            # calls of ≤ 8, none refused
+            assert await audit_records(svc, job.id) == sum(-(-n // 8) for n in chunks)
     finally:
         await close_services(svc)

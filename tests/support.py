@@ -61,3 +61,12 @@ def ends_with_this_process() -> Callable[[], object] | None:
     if threading.current_thread() is not threading.main_thread():
         return None
     return parent_death_signal(signal.SIGTERM, os.getpid())
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a reaped or never-started process does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

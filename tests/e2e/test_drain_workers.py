@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.server import Server, make_server
+from tests.support import process_alive
 
 pytestmark = pytest.mark.e2e
 
@@ -74,14 +75,6 @@ def test_every_worker_is_not_ready_during_the_drain_delay(tmp_path: Path) -> Non
         server.stop()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_workers_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
     server = make_server(tmp_path / "data", BASTION_DEMO="false")
     server.start("--workers", "2")
@@ -92,13 +85,13 @@ def test_workers_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
         server.proc.kill()  # SIGKILL: the supervisor forwards nothing
         server.proc.wait(10)
         deadline = time.monotonic() + 60
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        while any(process_alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not any(_alive(pid) for pid in workers), "orphaned workers still run"
+        assert not any(process_alive(pid) for pid in workers), "orphaned workers still run"
         with pytest.raises(httpx.HTTPError):
             _ready(server)  # nobody listens on the port any more
     finally:
         server.stop()
         for pid in workers:
-            if _alive(pid):
+            if process_alive(pid):
                 os.kill(pid, signal.SIGKILL)

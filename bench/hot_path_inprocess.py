@@ -32,21 +32,25 @@ App = Callable[
 KEY = "bst_inprocess_" + os.urandom(8).hex()
 
 
-def _scope(state: dict[str, Any], length: int) -> Message:
+CHAT = "/v1/chat/completions"
+
+
+def scope(state: dict[str, Any], length: int, path: str = CHAT, key: str = KEY) -> Message:
+    """A POST of ``length`` JSON bytes to ``path`` with ``key``, as uvicorn would pass it."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/v1/chat/completions",
-        "raw_path": b"/v1/chat/completions",
+        "path": path,
+        "raw_path": path.encode(),
         "root_path": "",
         "query_string": b"",
         "headers": [
             (b"host", b"127.0.0.1"),
             (b"content-type", b"application/json"),
-            (b"authorization", f"Bearer {KEY}".encode()),
+            (b"authorization", f"Bearer {key}".encode()),
             (b"content-length", str(length).encode()),
         ],
         "client": ("127.0.0.1", 50000),
@@ -55,7 +59,15 @@ def _scope(state: dict[str, Any], length: int) -> Message:
     }
 
 
-async def _one(app: App, state: dict[str, Any], statuses: dict[int, int], body: bytes) -> None:
+async def one_request(
+    app: App,
+    state: dict[str, Any],
+    statuses: dict[int, int],
+    body: bytes,
+    path: str = CHAT,
+    key: str = KEY,
+) -> None:
+    """Send ``body`` through ``app`` in process; count the answer's status in ``statuses``."""
     sent = False
 
     async def receive() -> Message:
@@ -70,7 +82,7 @@ async def _one(app: App, state: dict[str, Any], statuses: dict[int, int], body: 
         if message["type"] == "http.response.start":
             statuses[message["status"]] = statuses.get(message["status"], 0) + 1
 
-    await app(_scope(state, len(body)), receive, send)
+    await app(scope(state, len(body), path, key), receive, send)
 
 
 async def _drive(
@@ -83,7 +95,7 @@ async def _drive(
     async def worker() -> None:
         for n in todo:
             body = BODY.replace("hello there", f"hello there, message {n}") if varied else ""
-            await _one(app, state, statuses, body.encode() if varied else plain)
+            await one_request(app, state, statuses, body.encode() if varied else plain)
 
     started = time.process_time()
     await asyncio.gather(*(worker() for _ in range(64)))

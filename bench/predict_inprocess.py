@@ -24,33 +24,10 @@ from typing import Any
 
 import orjson
 
-from bench.hot_path_inprocess import App, Message
+from bench.hot_path_inprocess import App, one_request
 
 KEY = "bst_predict_inprocess_" + os.urandom(8).hex()
 PATH = "/v1/deployments/breast-cancer/predict"
-
-
-def _scope(state: dict[str, Any], length: int) -> Message:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": PATH,
-        "raw_path": PATH.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/json"),
-            (b"authorization", f"Bearer {KEY}".encode()),
-            (b"content-length", str(length).encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": dict(state),
-    }
 
 
 async def _drive(
@@ -59,26 +36,9 @@ async def _drive(
     statuses: dict[int, int] = {}
     todo = iter(range(requests))
 
-    async def one() -> None:
-        sent = False
-
-        async def receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await asyncio.sleep(3600)  # the client never disconnects
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                statuses[message["status"]] = statuses.get(message["status"], 0) + 1
-
-        await app(_scope(state, len(body)), receive, send)
-
     async def worker() -> None:
         for _ in todo:
-            await one()
+            await one_request(app, state, statuses, body, PATH, KEY)
 
     started = time.process_time()
     await asyncio.gather(*(worker() for _ in range(64)))

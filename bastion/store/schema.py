@@ -51,7 +51,10 @@ async def ensure_schema(url: str) -> str:
     if await stored_revisions(url) == frozenset(HEADS):
         return shipped_head()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bastion.store.schema", env={**os.environ, _URL_VAR: url}
+        sys.executable,
+        "-c",  # not ``-m``: the package imports this module first, and runpy warns of it
+        "from bastion.store.schema import main; main()",
+        env={**os.environ, _URL_VAR: url},
     )
     if await proc.wait() != 0:
         raise ConfigError(
@@ -65,7 +68,3 @@ def main() -> None:
     from bastion.store import migrate
 
     asyncio.run(migrate.upgrade(os.environ[_URL_VAR]))
-
-
-if __name__ == "__main__":
-    main()

@@ -146,7 +146,10 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     # the one cycle here: rollouts ask evaluation's gate, evaluation reads rollouts' shadow
     # agreement; closed by this typed late binding (evaluation.attach_shadow: ShadowSource)
     evaluation.attach_shadow(rollouts.shadow_agreement)
-    governance = GovernanceRuntime.build(settings.governance, settings.llm, db)
+    # on a SQLite file, the usage log writes through the audit writer's thread (one writer)
+    store = audit.store if audit is not None else None
+    sqlite_writer = store.sqlite_writer if isinstance(store, SqlAuditStore) else None
+    governance = GovernanceRuntime.build(settings.governance, settings.llm, db, rows=sqlite_writer)
     metrics_registry = record.metrics.registry if record.metrics is not None else None
     actions = build_actions(settings, db, audit, metrics_registry)
     review = ReviewService(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
@@ -54,6 +55,16 @@ class SqliteChainWriter:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._append, list(entries))
 
+    async def insert(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        """Run ``sql`` for each of ``rows`` in one transaction on this writer's thread.
+
+        For the file's other steady writers (the usage log): queued behind audit batches on
+        one connection, they no longer hold SQLite's write lock across event-loop hops from
+        a connection of their own while an audit batch spins for it.
+        """
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._insert, sql, rows)
+
     async def aclose(self) -> None:
         """Close the connection and stop the thread; safe to call again."""
         if self._closed:
@@ -67,7 +78,7 @@ class SqliteChainWriter:
     def _append(self, entries: list[AuditEntry]) -> list[AuditRecord]:
         conn = self._connection()
         try:
-            self.lock_waits += begin_immediate(conn, _LOCK_TIMEOUT_S)
+            begin_immediate(conn, _LOCK_TIMEOUT_S, sleep=self._lock_wait)
             seq, prev = self._current_head(conn)
             records = []
             for entry in entries:
@@ -89,6 +100,23 @@ class SqliteChainWriter:
         self._head, self._seen_version = (seq, prev), seen
         self.checkpointer.committed()
         return records
+
+    def _insert(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        conn = self._connection()
+        try:
+            begin_immediate(conn, _LOCK_TIMEOUT_S, sleep=self._lock_wait)
+            conn.executemany(sql, rows)
+            conn.execute("COMMIT")  # the audit chain's head is untouched: no need to forget it
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.checkpointer.committed()
+
+    def _lock_wait(self, seconds: float) -> None:
+        """Counted as it happens (a batch still waiting shows in ``lock_waits``)."""
+        self.lock_waits += 1
+        time.sleep(seconds)
 
     def _current_head(self, conn: sqlite3.Connection) -> tuple[int, str]:
         """The last (seq, hash), read under the write lock unless provably unchanged."""

@@ -49,7 +49,7 @@ def _caller() -> str:
 
 def _instrument(spans: list[Span], appends: list[tuple[float, float, float, float]]) -> None:
     """Record committed sessions and audit appends (the bench's own patching, not Bastion's)."""
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
     from bastion.observability.audit import sqlite_writer
     from bastion.store import database
@@ -70,6 +70,16 @@ def _instrument(spans: list[Span], appends: list[tuple[float, float, float, floa
         self.info["bench_committed"] = True
         await original_commit(self)
 
+    original_begin_engine = AsyncEngine.begin
+
+    @contextlib.asynccontextmanager
+    async def engine_begin(self: AsyncEngine) -> AsyncIterator[Any]:
+        who, started = _caller(), time.perf_counter()
+        async with original_begin_engine(self) as conn:
+            yield conn
+        spans.append((started, time.perf_counter(), who))
+
+    AsyncEngine.begin = engine_begin  # type: ignore[method-assign,assignment]
     database.Database.session = session  # type: ignore[method-assign]
     AsyncSession.commit = commit  # type: ignore[method-assign]
 

@@ -12,7 +12,7 @@ from bastion.governance.budget.prices import ModelPrice
 from bastion.governance.config import Governance
 from bastion.governance.stage import AdmitStage
 from bastion.governance.subject import Subject
-from bastion.governance.usage import RowWriter, UsageRecorder
+from bastion.governance.usage import UsageRecorder
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bastion.settings.governance import GovernanceSettings
     from bastion.settings.llm import LlmSettings
     from bastion.store import Database
+    from bastion.store.row_writer import RowWriter
 
 
 def llm_group_prices(llm: LlmSettings) -> dict[str, ModelPrice]:

@@ -7,7 +7,7 @@ import contextlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import insert
@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.governance.budget.base import Usage
 from bastion.governance.subject import Subject
+from bastion.store.row_writer import RowWriter
 from bastion.store.usage_tables import UsageRow
 
 if TYPE_CHECKING:
@@ -47,12 +48,6 @@ SQLITE_INSERT = (
     f"INSERT INTO usage_records ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
 )
-
-
-class RowWriter(Protocol):
-    """The thread that writes a SQLite file for everyone (the audit log's writer)."""
-
-    async def insert(self, sql: str, rows: list[dict[str, Any]]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

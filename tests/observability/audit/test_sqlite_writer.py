@@ -41,10 +41,14 @@ async def test_rows_commit_between_appends_and_the_chain_goes_on(sqlite_path: Pa
         [first] = await writer.append([entry(0)])
         await writer.insert(_INSERT, [{"body": "a"}, {"body": "b"}])
         [second] = await writer.append([entry(1)])
+        conn = writer._connection  # read on the writer's own thread, as it uses it
+        pragma = lambda: conn().execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
+        synchronous = await asyncio.get_running_loop().run_in_executor(writer._thread, pragma)
     finally:
         await writer.aclose()
     assert _bodies(sqlite_path) == ["a", "b"]
     assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert synchronous == 2  # FULL again for the audit batches after the rows' NORMAL commit
     assert writer.checkpointer.started  # the rows' commit counts for the WAL's bound too
 
 

@@ -119,7 +119,7 @@ class ClassifierColumns(Sequence[Prediction]):
             "classes": list(self.classes),
             "dtype": "float64-le",
             "shape": list(data.shape),
-            "sha256": hashlib.sha256(memoryview(data).cast("B")).hexdigest(),
+            "sha256": hashlib.sha256(data.data.cast("B")).hexdigest(),
         }
         return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 

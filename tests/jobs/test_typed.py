@@ -55,6 +55,15 @@ def test_an_answer_that_is_not_the_classifiers_keeps_its_json_text() -> None:
     assert output_values(table) == [answers[0].output, other]
 
 
+def test_a_block_of_another_versions_classes_keeps_its_json_text() -> None:
+    answers = ClassifierColumns(np.array([[0.6, 0.4]]), ["yes", "no"])  # not the job's
+    table = answer_table([], [AnswerBlock(np.array([7]), answers)], CLASSES)
+    assert table.schema == typed_schema(CLASSES)
+    (rec,) = table.to_pylist()
+    assert rec["row"] == 7 and rec["label"] is None and rec["confidence"] == 0.6
+    assert output_values(table) == [answers[0].output]
+
+
 async def online(env: JobsEnv, values: list[Any]) -> list[Any]:
     out = []
     for value in values:

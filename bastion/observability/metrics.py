@@ -74,7 +74,7 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         self._samplers: list[Sampler] = []
         self._task: asyncio.Task[None] | None = None
-        self._requests: dict[tuple[str, str, str, str], Add] = {}
+        self._requests: dict[tuple[str, int | None, int, str | None], Add] = {}
         self._per_deployment: dict[str, _PerDeployment] = {}
         self._cache: dict[tuple[str, str], Add] = {}
         self._fallbacks: dict[tuple[str, str], Add] = {}
@@ -235,11 +235,12 @@ class Metrics:
     def observe(self, r: RequestRecord) -> None:
         """Count one finished request: a dict lookup and a lock-free write per metric (one
         worker; ``cells`` says why that is safe), the public prometheus calls with several."""
-        version = "none" if r.version is None else str(r.version)
-        key = (r.deployment, version, str(r.status), r.error_type or "none")
+        key = (r.deployment, r.version, r.status, r.error_type)
         add = self._requests.get(key)
         if add is None:
-            add = self._requests[key] = counter_cell(self.requests.labels(*key))
+            version = "none" if r.version is None else str(r.version)
+            labels = (r.deployment, version, str(r.status), r.error_type or "none")
+            add = self._requests[key] = counter_cell(self.requests.labels(*labels))
         add(1)
         d = self._deployment(r.deployment)
         d.total(r.total_s)

@@ -12,7 +12,7 @@ The SDK (provider, sampler, batch export) is imported only when tracing is on; t
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
@@ -145,11 +145,21 @@ def child_span(name: str, attributes: Attributes | None = None) -> Iterator[Span
             raise
 
 
-@contextmanager
-def upstream_call(name: str, attributes: Attributes) -> Iterator[dict[str, str]]:
+def upstream_call(name: str, attributes: Attributes) -> AbstractContextManager[dict[str, str]]:
     """A CLIENT span around one upstream HTTP call; yields the headers to send with it
     (``traceparent``, ``tracestate``): the span's when traced, the client's when passed
-    through, else none. The span is not made current, so it is safe inside generators."""
+    through, else none. The span is not made current, so it is safe inside generators.
+
+    With an empty context (the request neither traced nor passed through: the usual case)
+    it is a ``nullcontext`` holding no headers, a few calls instead of a generator's twenty.
+    """
+    if not context_api.get_current():
+        return nullcontext({})
+    return _upstream_span(name, attributes)
+
+
+@contextmanager
+def _upstream_span(name: str, attributes: Attributes) -> Iterator[dict[str, str]]:
     tracer = context_api.get_value(_TRACER_KEY)
     carrier: dict[str, str] = {}
     if tracer is None:

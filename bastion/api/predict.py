@@ -45,8 +45,8 @@ def _inputs(body: dict[str, Any]) -> tuple[list[Any], bool]:
             "send exactly one of 'input' (one item) or 'inputs' (a list of items)",
             details={"field": "input"},
         )
-    unknown = sorted(set(body) - {"input", "inputs"})
-    if unknown:
+    if len(body) > 1:  # one of the two is there: anything more is unknown
+        unknown = sorted(set(body) - {"input", "inputs"})
         raise InvalidRequest(f"unknown fields: {', '.join(unknown)}", details={"field": unknown[0]})
     if has_one:
         return [body["input"]], False

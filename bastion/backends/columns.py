@@ -9,6 +9,7 @@ wants one, and writes its rows' JSON text in one pass for the batch job's output
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, overload, runtime_checkable
 
@@ -18,8 +19,6 @@ import orjson
 from bastion.backends.base import Prediction
 from bastion.core.columns import FeatureRows
 from bastion.errors import ModelOutputInvalid
-
-_NUMPY_JSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_SORT_KEYS
 
 
 @runtime_checkable
@@ -110,15 +109,19 @@ class ClassifierColumns(Sequence[Prediction]):
         return pc.binary_join_element_wise(*parts, "")
 
     def canonical(self) -> bytes:
-        """The answers for the audit record: the classes, winners and probability matrix."""
-        return orjson.dumps(
-            {
-                "classes": list(self.classes),
-                "class_id": self.class_id,
-                "probabilities": self.probabilities,
-            },
-            option=_NUMPY_JSON,
-        )
+        """The answers for the audit record: ``{"classes", "dtype", "shape", "sha256"}``, the
+        sha256 of the probability matrix's bytes (float64 little-endian, row-major, after
+        clipping) — exactly the values of a typed job output's ``probabilities`` columns,
+        row by row, which fix the label, class id and probability too. Hashed as bytes,
+        not written out as text: the answers themselves are in the job's output file."""
+        data = np.ascontiguousarray(self.probabilities, dtype="<f8")
+        doc = {
+            "classes": list(self.classes),
+            "dtype": "float64-le",
+            "shape": list(data.shape),
+            "sha256": hashlib.sha256(data.data.cast("B")).hexdigest(),
+        }
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
 def _split_cells(flat: bytes) -> Any:

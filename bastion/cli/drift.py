@@ -20,7 +20,7 @@ from bastion.cli.common import ConfigOption, console, dump, err_console
 if TYPE_CHECKING:
     from bastion.monitoring import DriftReport
 
-# bastion.monitoring (numpy, scipy) is imported inside the commands: other commands start
+# bastion.monitoring (numpy) is imported inside the commands: other commands start
 # faster without it.
 
 app = typer.Typer(

@@ -240,6 +240,7 @@ def serve(
         "workers": server.workers,
         "loop": "uvloop",
         "http": "httptools",
+        "ws": "none",  # no WebSocket routes: the websockets library (~1 MiB) stays out
         "access_log": False,
         "log_level": "warning",
         "timeout_graceful_shutdown": int(server.graceful_timeout_s),

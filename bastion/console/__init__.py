@@ -1,5 +1,6 @@
-"""The web console (server-rendered pages at ``/console``): ``build_console()`` is its app."""
+"""The web console (server-rendered pages at ``/console``): ``LazyConsole()`` is its app,
+built by ``bastion.console.app.build_console()`` on the first console request."""
 
-from bastion.console.app import build_console
+from bastion.console.lazy import LazyConsole
 
-__all__ = ["build_console"]
+__all__ = ["LazyConsole"]

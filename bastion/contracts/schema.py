@@ -1,20 +1,25 @@
-"""Input and output contracts: JSON Schema per item, compiled once per model version."""
+"""Input and output contracts: JSON Schema per item, compiled once per model version.
+
+jsonschema (~2 MiB resident) is imported when the first contract is compiled: a server whose
+versions declare none (an LLM gateway) never loads it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
 
 from bastion.backends.columns import ClassifierColumns
 from bastion.contracts.classifier import classifier_columns_valid
 from bastion.contracts.numeric import NumericRecords, numeric_records
 from bastion.core.columns import FeatureRows
 from bastion.errors import ConfigError, InvalidRequest, ModelOutputInvalid
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 def _where(prefix: str, error: ValidationError) -> str:
@@ -101,6 +106,9 @@ def _fast(schema: Mapping[str, Any] | None) -> Any:
 def _compile(schema: Mapping[str, Any] | None, what: str) -> Draft202012Validator | None:
     if schema is None:
         return None
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:

@@ -96,7 +96,7 @@ class FeatureRows(Sequence[dict[str, Any]]):
             "columns": list(self.names),
             "dtype": "float64-le",
             "shape": list(self.matrix.shape),
-            "sha256": hashlib.sha256(data.tobytes()).hexdigest(),
+            "sha256": hashlib.sha256(data.data.cast("B")).hexdigest(),  # no copy
         }
         self._canonical = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
         return self._canonical

@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import select
 
 from bastion.jobs.outputs import JobFiles
+from bastion.jobs.typed import output_values
 from bastion.monitoring.predictions import PredictionLog
 from bastion.store import Database
 from bastion.store.monitoring_tables import FeedbackRow, PredictionRow
@@ -95,8 +96,8 @@ def _pairs(files: JobFiles) -> Iterator[tuple[dict[str, Any], Any]]:
                 continue
             row += 1
             while row not in outputs and (batch := next(batches, None)) is not None:
-                for rec in batch.to_pylist():
-                    outputs[rec["row"]] = orjson.loads(rec["output"])
+                values = output_values(batch)  # typed columns or JSON text (jobs/typed.py)
+                outputs.update(zip(batch.column("row").to_pylist(), values, strict=True))
             doc = orjson.loads(raw)
             yield (doc if isinstance(doc, dict) else {}), outputs.pop(row, None)
 

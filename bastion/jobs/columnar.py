@@ -103,10 +103,11 @@ def split_columns(table: Any, records: NumericRecords) -> ColumnSplit | None:
         if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
             return None  # strings, booleans, decimals, nested values: the row path
         columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
-    matrix = np.column_stack(columns) if columns else np.zeros((table.num_rows, 0))
-    ok = records.valid_rows(matrix)
+    ok = records.valid_columns(columns)  # on the file's own columns, before any copy
     good = np.flatnonzero(ok)
-    kept = matrix if len(good) == len(matrix) else matrix[good]  # all good: no copy
+    kept = np.empty((len(good), len(columns)), dtype=np.float64)  # one row-major copy
+    for j, column in enumerate(columns):
+        kept[:, j] = column if len(good) == len(ok) else column[good]
     rows = records.certify(FeatureRows(names, kept))
     return ColumnSplit(good, rows, np.flatnonzero(~ok))
 

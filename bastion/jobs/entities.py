@@ -91,12 +91,12 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerBlock:
-    """Answers of the columnar path: row numbers, each row's output as JSON text, and
-    confidences (arrays of one length, rows ascending)."""
+    """Answers of the columnar path: row numbers (ascending) and a classifier's answers to
+    them as columns (``backends.columns.ClassifierColumns``), of one length. They become
+    typed output columns (``jobs/typed.py``) or JSON text when the part is written."""
 
     rows: Any  # numpy int64
-    outputs: Any  # an Arrow string array
-    confidence: Any  # numpy float64
+    answers: Any  # ClassifierColumns
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,16 @@ written before the ledger records the chunk; a part whose chunk the ledger does 
 simply written again. The output is assembled from the parts of the chunks the ledger holds,
 in order: every row exactly once.
 
-A part is an Arrow IPC file (LZ4-compressed): written once and read back without decoding,
-so each answer is encoded once, in the output's own format, when the output is assembled
-(parts of a job started by an older server, Parquet, are still read). A chunk without
-refused rows writes no error part (a stale one from an earlier run is removed).
+A part is an Arrow IPC file (uncompressed: LZ4 cost more CPU than the bytes it saved):
+written once and read back without decoding, so each answer is encoded once, in the
+output's own format, when the output is assembled (parts of a job started by an older
+server, LZ4 IPC or Parquet, are still read). A chunk without refused rows writes no error
+part (a stale one from an earlier run is removed).
+
+The parts and the output have one of two layouts, fixed for the job: typed columns for a
+classifier's Parquet output (``jobs/typed.py``, when ``classes`` is given), else the
+answer as JSON text (``output``). Parquet dictionary-encodes only the string columns
+that repeat (``verdict``, ``label``): on floats and row numbers it cost CPU for nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from typing import IO, Any
 import orjson
 
 from bastion.jobs.entities import Answer, AnswerBlock, RowError
+from bastion.jobs.typed import typed_schema, typed_table
 
-OUTPUT_COLUMNS = ("row", "verdict", "output", "confidence")
+OUTPUT_COLUMNS = ("row", "verdict", "output", "confidence")  # the JSON-text layout
+_DICTIONARY = ["verdict", "label"]  # the columns Parquet dictionary-encodes
 
 
 def _schema() -> Any:
@@ -57,8 +65,16 @@ def atomic_path(final: Path) -> Iterator[Path]:
 class JobFiles:
     """The directory of one job: its input, its parts, its output and error files."""
 
-    def __init__(self, root: Path, input_format: str, output_format: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        input_format: str,
+        output_format: str,
+        classes: list[str] | None = None,
+    ) -> None:
+        """``classes``: the typed layout of a classifier's Parquet output (else JSON text)."""
         self.root = root
+        self.classes = classes if output_format == "parquet" and classes else None
         self.input = root / f"input.{input_format}"
         self.output = root / f"output.{output_format}"
         self.errors = root / "errors.jsonl"
@@ -87,8 +103,8 @@ class JobFiles:
         from pyarrow import ipc
 
         self.parts.mkdir(parents=True, exist_ok=True)
-        table = answer_table(answers, blocks)
-        options = ipc.IpcWriteOptions(compression="lz4")
+        table = answer_table(answers, blocks, self.classes)
+        options = ipc.IpcWriteOptions(compression=None)
         with (
             atomic_path(self.part(chunk)) as tmp,
             pa.OSFile(str(tmp), "wb") as sink,
@@ -118,7 +134,8 @@ class JobFiles:
         """Write the output and the error file from the given chunks' parts, in order."""
         chunks = sorted(chunks)
         with atomic_path(self.output) as tmp:
-            writer = _writer(self.output_format, tmp)
+            schema = typed_schema(self.classes) if self.classes else _schema()
+            writer = _writer(self.output_format, tmp, schema)
             try:
                 for chunk in chunks:
                     writer.write(self.read_part(chunk))
@@ -136,28 +153,36 @@ class JobFiles:
             self.parts.rmdir()
 
 
-def answer_table(answers: list[Answer], blocks: Sequence[AnswerBlock] = ()) -> Any:
-    """The part table: one ``ok`` row per answer, ascending by row."""
+def answer_table(
+    answers: list[Answer], blocks: Sequence[AnswerBlock] = (), classes: list[str] | None = None
+) -> Any:
+    """The part table: one ``ok`` row per answer, ascending by row; typed columns when
+    ``classes`` are given, else each answer as JSON text."""
     import numpy as np
     import pyarrow as pa
 
-    rows = [np.fromiter((a.row for a in answers), np.int64, len(answers))]
-    outputs = [pa.array([orjson.dumps(a.output).decode() for a in answers], pa.string())]
-    confidence: list[Any] = [pa.array([a.confidence for a in answers], pa.float64())]
-    for block in sorted(blocks, key=lambda b: int(b.rows[0]) if len(b.rows) else -1):
-        rows.append(np.asarray(block.rows, dtype=np.int64))
-        outputs.append(block.outputs)
-        confidence.append(pa.array(block.confidence, pa.float64()))
-    every = np.concatenate(rows)
-    table = pa.table(
-        {
-            "row": pa.array(every),
-            "verdict": pa.array(np.full(len(every), "ok", dtype=object), pa.string()),
-            "output": pa.concat_arrays(outputs),
-            "confidence": pa.concat_arrays(confidence),
-        },
-        schema=_schema(),
-    )
+    ordered = sorted(blocks, key=lambda b: int(b.rows[0]) if len(b.rows) else -1)
+    if classes:
+        table = typed_table(answers, ordered, classes)
+    else:
+        rows = [np.fromiter((a.row for a in answers), np.int64, len(answers))]
+        outputs = [pa.array([orjson.dumps(a.output).decode() for a in answers], pa.string())]
+        confidence: list[Any] = [pa.array([a.confidence for a in answers], pa.float64())]
+        for block in ordered:
+            rows.append(np.asarray(block.rows, dtype=np.int64))
+            outputs.append(block.answers.json_outputs())
+            confidence.append(pa.array(block.answers.probability, pa.float64()))
+        every = np.concatenate(rows)
+        table = pa.table(
+            {
+                "row": pa.array(every),
+                "verdict": pa.repeat(pa.scalar("ok"), len(every)),
+                "output": pa.concat_arrays(outputs),
+                "confidence": pa.concat_arrays(confidence),
+            },
+            schema=_schema(),
+        )
+    every = table.column("row").to_numpy()
     if bool((every[1:] >= every[:-1]).all()):  # already in order (blocks in row order)
         return table
     return table.take(pa.array(np.argsort(every, kind="stable")))
@@ -177,10 +202,11 @@ class _Writer:
 
 
 class _ParquetWriter(_Writer):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, schema: Any) -> None:
         import pyarrow.parquet as pq
 
-        self._writer = pq.ParquetWriter(path, _schema())
+        used = [c for c in _DICTIONARY if c in schema.names]
+        self._writer = pq.ParquetWriter(path, schema, use_dictionary=used)
 
     def write(self, table: Any) -> None:
         self._writer.write_table(table)
@@ -216,5 +242,5 @@ def _csv_line(rec: dict[str, Any]) -> bytes:
     return f'{rec["row"]},{rec["verdict"]},"{text}",{conf}\n'.encode()
 
 
-def _writer(fmt: str, path: Path) -> _Writer:
-    return _ParquetWriter(path) if fmt == "parquet" else _TextWriter(path, fmt)
+def _writer(fmt: str, path: Path, schema: Any) -> _Writer:
+    return _ParquetWriter(path, schema) if fmt == "parquet" else _TextWriter(path, fmt)

@@ -170,8 +170,7 @@ class _ChunkRun:
         self.cost_micros += round((call.cost_usd or 0.0) * 1_000_000)
         answers = result.predictions
         if isinstance(answers, ClassifierColumns):
-            outputs = answers.json_outputs()  # C-level passes: no thread hop
-            self.blocks.append(AnswerBlock(rows, outputs, answers.probability))
+            self.blocks.append(AnswerBlock(rows, answers))  # encoded when the part is written
             return
         for row, pred in zip(rows.tolist(), answers, strict=True):
             self.answers.append(Answer(row, pred.output, pred.confidence))

@@ -9,6 +9,9 @@ from typing import Any
 TEXT_LENGTH = "text_length"
 MAX_LABEL_CHARS = 200
 _SCALARS = (str, int, float, bool)
+# exact types every value / key of an object may have for the object to be copied whole
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_STR = frozenset({str})
 
 
 def features_of(
@@ -28,6 +31,9 @@ def features_of(
         if isinstance(messages, list):
             text = last_user_text(messages)
             return ({TEXT_LENGTH: len(text)}, text) if text is not None else ({}, None)
+        plain = item.__class__ is dict and _PLAIN.issuperset(map(type, item.values()))
+        if plain and _STR.issuperset(map(type, item)):  # a JSON object of scalars: all of it
+            return dict(item), None
         return {str(k): v for k, v in item.items() if v is None or isinstance(v, _SCALARS)}, None
     if isinstance(item, list | tuple):
         names = (

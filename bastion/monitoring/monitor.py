@@ -129,10 +129,11 @@ class DriftMonitor:
                 return False
             self._streams.move_to_end(key)
             if isinstance(stream, DriftStream):
-                stream.observe(row, prediction, confidence, embedding)
-                if tenant is not None:
+                reading = stream.read(row, prediction, confidence)
+                stream.count(reading, embedding)
+                if tenant is not None:  # the same profile: the row falls in the same bins
                     mine = self._tenant_stream(key, tenant, stream.profile)
-                    mine.observe(row, prediction, confidence, embedding)
+                    mine.count(reading, embedding)
                 return True
             if stream.observe(row, prediction, confidence, embedding):
                 profile = stream.profile()

@@ -106,6 +106,32 @@ class Sealer:
         return orjson.loads(blob)
 
 
+# Value types a PII scrub returns unchanged: a container of only these holds no text.
+_NO_TEXT = frozenset({int, float, bool, type(None)})
+
+
+def sparing(scrub: Scrub) -> Scrub:
+    """``scrub`` (a scrub like ``PiiDetector.scrub``, which changes strings only and copies
+    every container) sparing the parts that hold no text: a dict or list whose values are
+    all numbers, booleans or null is returned as it is, not walked value by value (a tabular
+    input's features, a classifier's probabilities). Its result serialises to the same JSON
+    as ``scrub``'s, but may share such parts with ``value``: for payloads dumped at once."""
+
+    def walk(value: Any) -> Any:
+        cls = value.__class__
+        if cls in _NO_TEXT:
+            return value
+        if cls is dict:
+            if _NO_TEXT.issuperset(map(type, value.values())):
+                return value
+            return {k: walk(v) for k, v in value.items()}
+        if cls is list and _NO_TEXT.issuperset(map(type, value)):
+            return value
+        return scrub(value)
+
+    return walk
+
+
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
 

@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert
@@ -47,12 +48,23 @@ class SlicedInsert:
         if dialect.name != "sqlite":
             return None
         compiled = self._compile(dialect)
-        pairs = tuple(zip(compiled.keys, compiled.processors, strict=True))
+        # one C-level read of every value, then only the columns that have a processor
+        keys = compiled.keys
+        values: Callable[[dict[str, Any]], Any] = (
+            itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
+        )
+        converted = [(i, p) for i, p in enumerate(compiled.processors) if p is not None]
         out: list[tuple[Any, ...]] = []
         started = time.perf_counter()
         try:
             for row in rows:
-                out.append(tuple(p(row[k]) if p else row[k] for k, p in pairs))
+                got = values(row)
+                if converted:
+                    cells = list(got)
+                    for i, p in converted:
+                        cells[i] = p(cells[i])
+                    got = tuple(cells)
+                out.append(got)
                 if time.perf_counter() - started > self._slice_s:
                     await asyncio.sleep(0)
                     started = time.perf_counter()

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-# scipy.stats (~50 MiB resident, ~1 s to import) is imported inside the tests below: a server
-# that never computes a drift report does not pay for it.
+from bastion.core.distributions import chi2_sf
+from bastion.monitoring.kolmogorov import ks_2samp_asymp
+
+# No SciPy (scipy.stats costs ~65 MiB resident and ~1 s): the p-values are computed as SciPy
+# does by core/distributions.py and monitoring/kolmogorov.py, tested against it.
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -62,14 +65,13 @@ def js_distance(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
 
 
 def ks_2samp(a: npt.ArrayLike, b: npt.ArrayLike) -> HypothesisTest:
-    """Two-sample Kolmogorov-Smirnov test (asymptotic p-value: O(n log n) at any size)."""
+    """Two-sample Kolmogorov-Smirnov test (asymptotic p-value: O(n log n) at any size), as
+    ``scipy.stats.ks_2samp(a, b, method="asymp")``."""
     x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if x.size == 0 or y.size == 0:
         return HypothesisTest(0.0, 1.0)
-    from scipy import stats as sps
-
-    res = sps.ks_2samp(x, y, method="asymp")
-    return HypothesisTest(float(res.statistic), float(res.pvalue))
+    statistic, p_value = ks_2samp_asymp(x, y)
+    return HypothesisTest(statistic, p_value)
 
 
 def chi2_homogeneity(
@@ -106,9 +108,7 @@ def chi2_homogeneity(
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / grand
     chi2 = float(((table - expected) ** 2 / expected).sum())
     dof = table.shape[1] - 1
-    from scipy import stats as sps
-
-    return HypothesisTest(chi2, float(sps.chi2.sf(chi2, dof)), dof)
+    return HypothesisTest(chi2, chi2_sf(chi2, dof), dof)  # scipy.stats.chi2.sf
 
 
 def embedding_shift(
@@ -135,9 +135,7 @@ def embedding_shift(
     g, h = trace_sq / trace, trace**2 / trace_sq
     norms = float(np.linalg.norm(window_mean) * np.linalg.norm(centroid))
     cosine = 1.0 - float(window_mean @ centroid) / norms if norms > 0 else 0.0
-    from scipy import stats as sps
-
-    return EmbeddingShift(math.sqrt(d2 / trace), cosine, float(sps.chi2.sf(stat / g, h)))
+    return EmbeddingShift(math.sqrt(d2 / trace), cosine, chi2_sf(stat / g, h))
 
 
 def rejection_threshold(p_values: Sequence[float], alpha: float, method: str) -> float:

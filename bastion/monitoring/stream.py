@@ -13,7 +13,7 @@ import numpy as np
 from bastion.monitoring.config import DriftSettings
 from bastion.monitoring.merging import merge
 from bastion.monitoring.profile import ReferenceProfile, build_profile
-from bastion.monitoring.window import Layout, Window, WindowSnapshot
+from bastion.monitoring.window import Layout, Reading, Window, WindowSnapshot
 
 
 class DriftStream:
@@ -48,6 +48,14 @@ class DriftStream:
     def observe(
         self, row: Mapping[str, Any], prediction: Any, confidence: Any, embedding: Any
     ) -> None:
+        self.count(self.read(row, prediction, confidence), embedding)
+
+    def read(self, row: Mapping[str, Any], prediction: Any, confidence: Any) -> Reading:
+        """Where the row falls in this stream's histograms: valid for every stream of the same
+        reference profile (``count``)."""
+        return self._current.read(row, prediction, confidence)
+
+    def count(self, reading: Reading, embedding: Any) -> None:
         now = self._clock()
         current = self._current
         limit = self.settings.window_rows
@@ -55,7 +63,7 @@ class DriftStream:
             self._closed.appendleft(current)
             current = self._current = self._open(now, by_count=now < current.end)
             self.rotated = True
-        current.observe(row, prediction, confidence, embedding)
+        current.count(reading, embedding)
         self.changed = True
 
     def snapshot(self, windows: int = 1) -> WindowSnapshot:

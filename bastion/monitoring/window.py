@@ -76,6 +76,18 @@ class WindowSnapshot:
     embedding_sample: FloatArray
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One row as a window counts it: its numeric values (for the reservoir) and the count
+    each histogram adds one to (``-1``: the missing bin and the invalid tally). Read once, a
+    row can be counted into every window of an equal layout: a deployment's and its
+    tenant's windows of one reference."""
+
+    values: list[Any]
+    numeric: list[int]
+    categorical: list[int]
+
+
 class Window:
     """One live window. ``observe`` costs a few µs and never allocates per feature.
 
@@ -169,32 +181,54 @@ class Window:
         embedding: Any = None,
     ) -> None:
         """Count one row (and its prediction, confidence and embedding) into this window."""
-        self.rows += 1
+        self.count(self.read(row, prediction, confidence), embedding)
+
+    def read(
+        self, row: Mapping[str, Any], prediction: Any = None, confidence: Any = None
+    ) -> Reading:
+        """Where one row falls in this window's histograms (see ``Reading``)."""
         layout = self.layout
+        values: list[Any] = []
+        numeric: list[int] = []
         if layout.numeric:
             values = [row.get(name) for name in self._num_names]
             if layout.numeric_prediction:
                 values.append(prediction)
             if layout.confidence:
                 values.append(confidence)
-            self._observe_numeric(values)
+            for v, edges, counts in zip(values, self._num_edges, self._num_counts, strict=True):
+                cls = v.__class__
+                if (cls is float or cls is int) and v - v == 0:  # a finite plain number
+                    numeric.append(bisect_right(edges, v))
+                else:
+                    numeric.append(_other_at(v, edges, counts))
+        categorical: list[int] = []
         last = len(self._cat_slots) - 1
         for i, (name, index, other, counts) in enumerate(self._cat_slots):
             v = prediction if i == last and layout.categorical_prediction else row.get(name)
             if v is None or (isinstance(v, float | np.floating) and math.isnan(v)):
-                counts[-1] += 1
+                categorical.append(len(counts) - 1)
             else:
-                counts[index.get(v if v.__class__ is str else category_key(v), other)] += 1
-        if embedding is not None and layout.embedding is not None:
+                categorical.append(index.get(v if v.__class__ is str else category_key(v), other))
+        return Reading(values, numeric, categorical)
+
+    def count(self, reading: Reading, embedding: Any = None) -> None:
+        """Count a row ``read`` by this window or by any window of an equal layout."""
+        self.rows += 1
+        if self.layout.numeric:
+            for counts, at in zip(self._num_counts, reading.numeric, strict=True):
+                if at >= 0:
+                    counts[at] += 1
+                else:  # the missing bin (missing or invalid) and, past it, the invalid tally
+                    counts[-2] += 1
+                    counts[-1] += 1
+            self._sample_values(reading.values)
+        for counts, at in zip(self._cat_counts, reading.categorical, strict=True):
+            counts[at] += 1
+        if embedding is not None and self.layout.embedding is not None:
             self._observe_embedding(embedding)
 
-    def _observe_numeric(self, values: list[Any]) -> None:
-        for v, edges, counts in zip(values, self._num_edges, self._num_counts, strict=True):
-            cls = v.__class__
-            if (cls is float or cls is int) and v - v == 0:  # a finite plain number
-                counts[bisect_right(edges, v)] += 1
-            else:
-                _count_other(v, edges, counts)
+    def _sample_values(self, values: list[Any]) -> None:
         slot = self._reservoir_slot(self.rows, self._sample.shape[0])
         if slot >= 0:
             try:
@@ -257,15 +291,13 @@ class Window:
         )
 
 
-def _count_other(value: Any, edges: list[float], counts: list[int]) -> None:
-    """Anything but a finite int or float: numpy numbers, numeric strings, missing, invalid."""
+def _other_at(value: Any, edges: list[float], counts: list[int]) -> int:
+    """Where anything but a finite int or float counts (numpy numbers, numeric strings,
+    missing, invalid): its bin, the missing bin, or -1 (the missing bin and the invalid tally)."""
     x = as_float(value)
     if x - x == 0:
-        counts[bisect_right(edges, x)] += 1
-    else:
-        counts[-2] += 1  # the missing bin (missing or invalid) ...
-        if not is_missing(value):
-            counts[-1] += 1  # ... and, past it, the invalid tally
+        return bisect_right(edges, x)
+    return len(counts) - 2 if is_missing(value) else -1
 
 
 def _fill(reservoir: npt.NDArray[np.float32], saved: FloatArray) -> None:

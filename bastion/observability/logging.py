@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
+import time
+from collections.abc import Callable, MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -11,6 +15,34 @@ import structlog
 
 from bastion.settings import LoggingSettings
 from bastion.settings.observability import ObservabilitySettings
+
+
+class UtcIsoStamper:
+    """structlog's ``TimeStamper(fmt="iso", utc=True)``: the same ``timestamp`` text
+    (``2026-12-07T20:10:59.123456Z``; no fraction on a whole second, as ``isoformat``
+    writes it), with the date and time of day formatted once a second instead of on every
+    line (a quarter of the cost). Safe across threads: the cache is one tuple, replaced."""
+
+    __slots__ = ("_cached", "_clock")
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._cached: tuple[int, str] = (-1, "")
+
+    def __call__(
+        self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        now = self._clock()
+        second = math.floor(now)
+        micros = round((now - second) * 1e6)  # half to even, as datetime.fromtimestamp
+        if micros >= 1_000_000:
+            second, micros = second + 1, micros - 1_000_000
+        cached = self._cached
+        if cached[0] != second:
+            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            cached = self._cached = (second, text)
+        event_dict["timestamp"] = f"{cached[1]}.{micros:06d}Z" if micros else cached[1] + "Z"
+        return event_dict
 
 
 def _binary_sink(sink: str) -> Any:
@@ -54,7 +86,7 @@ def configure_logging(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            UtcIsoStamper(),  # TimeStamper(fmt="iso", utc=True)'s text, made cheaper
             structlog.processors.format_exc_info,
             renderer,
         ],

@@ -9,12 +9,13 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 
+from bastion.observability.cells import Add, Observe, counter_cell, histogram_cell
 from bastion.settings.observability import ObservabilitySettings
 
 if TYPE_CHECKING:
@@ -41,12 +42,15 @@ def fresh_multiprocess_dir(data_dir: Path) -> Path:
 
 @dataclass(slots=True)
 class _PerDeployment:
-    total: Any
-    queue: Any
-    backend: Any
-    prompt: Any
-    completion: Any
-    cost: Any
+    """One deployment's per-request writers (``bastion.observability.cells``)."""
+
+    total: Observe
+    queue: Observe
+    backend: Observe
+    prompt: Add
+    completion: Add
+    cost: Add
+    first_chunk: Observe | None = None  # made at the first stream: no series before one
 
 
 class Metrics:
@@ -70,10 +74,11 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         self._samplers: list[Sampler] = []
         self._task: asyncio.Task[None] | None = None
-        self._requests: dict[tuple[str, str, str, str], Any] = {}
+        self._requests: dict[tuple[str, int | None, int, str | None], Add] = {}
         self._per_deployment: dict[str, _PerDeployment] = {}
-        self._cache: dict[tuple[str, str], Any] = {}
-        self._fallbacks: dict[tuple[str, str], Any] = {}
+        self._cache: dict[tuple[str, str], Add] = {}
+        self._fallbacks: dict[tuple[str, str], Add] = {}
+        self._rate_limited: dict[str, Add] = {}
         self._define()
 
     def _define(self) -> None:
@@ -218,50 +223,59 @@ class Metrics:
         found = self._per_deployment.get(name)
         if found is None:
             found = self._per_deployment[name] = _PerDeployment(
-                self.request_seconds.labels(name),
-                self.queue_seconds.labels(name),
-                self.backend_seconds.labels(name),
-                self.tokens.labels(name, "prompt"),
-                self.tokens.labels(name, "completion"),
-                self.cost_usd.labels(name),
+                histogram_cell(self.request_seconds.labels(name)),
+                histogram_cell(self.queue_seconds.labels(name)),
+                histogram_cell(self.backend_seconds.labels(name)),
+                counter_cell(self.tokens.labels(name, "prompt")),
+                counter_cell(self.tokens.labels(name, "completion")),
+                counter_cell(self.cost_usd.labels(name)),
             )
         return found
 
     def observe(self, r: RequestRecord) -> None:
-        """Count one finished request (children are cached: a dict lookup per metric)."""
-        version = "none" if r.version is None else str(r.version)
-        key = (r.deployment, version, str(r.status), r.error_type or "none")
-        child = self._requests.get(key)
-        if child is None:
-            child = self._requests[key] = self.requests.labels(*key)
-        child.inc()
+        """Count one finished request: a dict lookup and a lock-free write per metric (one
+        worker; ``cells`` says why that is safe), the public prometheus calls with several."""
+        key = (r.deployment, r.version, r.status, r.error_type)
+        add = self._requests.get(key)
+        if add is None:
+            version = "none" if r.version is None else str(r.version)
+            labels = (r.deployment, version, str(r.status), r.error_type or "none")
+            add = self._requests[key] = counter_cell(self.requests.labels(*labels))
+        add(1)
         d = self._deployment(r.deployment)
-        d.total.observe(r.total_s)
+        d.total(r.total_s)
         if r.queue_s is not None:
-            d.queue.observe(r.queue_s)
+            d.queue(r.queue_s)
         if r.backend_s is not None:
-            d.backend.observe(r.backend_s)
+            d.backend(r.backend_s)
         if r.first_chunk_s is not None:
-            self.first_chunk_seconds.labels(r.deployment).observe(r.first_chunk_s)
+            if d.first_chunk is None:
+                d.first_chunk = histogram_cell(self.first_chunk_seconds.labels(r.deployment))
+            d.first_chunk(r.first_chunk_s)
         if r.prompt_tokens:
-            d.prompt.inc(r.prompt_tokens)
+            d.prompt(r.prompt_tokens)
         if r.completion_tokens:
-            d.completion.inc(r.completion_tokens)
+            d.completion(r.completion_tokens)
         if r.cost_usd:
-            d.cost.inc(r.cost_usd)
+            d.cost(r.cost_usd)
         if r.cache is not None:
             self._count(self._cache, self.cache_lookups, (r.deployment, r.cache))
         if r.fallback is not None:
             self._count(self._fallbacks, self.fallbacks, (r.deployment, r.fallback))
         if r.rate_limited:
-            self.rate_limited.labels(r.deployment).inc()
+            add = self._rate_limited.get(r.deployment)
+            if add is None:
+                add = self._rate_limited[r.deployment] = counter_cell(
+                    self.rate_limited.labels(r.deployment)
+                )
+            add(1)
 
     @staticmethod
-    def _count(cache: dict[tuple[str, str], Any], metric: Counter, key: tuple[str, str]) -> None:
-        child = cache.get(key)
-        if child is None:
-            child = cache[key] = metric.labels(*key)
-        child.inc()
+    def _count(cache: dict[tuple[str, str], Add], metric: Counter, key: tuple[str, str]) -> None:
+        add = cache.get(key)
+        if add is None:
+            add = cache[key] = counter_cell(metric.labels(*key))
+        add(1)
 
     def on_retry(self, group: str, _event: object) -> None:
         """A ``ModelGroup.on_retry_hooks`` hook."""

@@ -63,10 +63,6 @@ class RequestRecord:
     citations: tuple[str, ...] = ()  # DOCUMENT#CHUNK of each chunk its retrieval step used
 
 
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 3)
-
-
 class RequestLog:
     """Writes ``request_completed``: one line per request, fields as in docs/observability.md.
 
@@ -107,33 +103,48 @@ class RequestLog:
             "key_id": r.key_id,
             "principal": self._name(r.principal) if r.principal else None,
             "tenant": r.tenant,
-            "latency_ms": _ms(r.total_s),
-            "queue_ms": _ms(r.queue_s),
-            "backend_ms": _ms(r.backend_s),
+            "latency_ms": round(r.total_s * 1000, 3),
+            "queue_ms": None if r.queue_s is None else round(r.queue_s * 1000, 3),
+            "backend_ms": None if r.backend_s is None else round(r.backend_s * 1000, 3),
             "stream": r.stream,
             "inputs": r.inputs,
         }
-        optional: dict[str, Any] = {
-            "requested": self.text(r.requested) if r.deployment != r.requested else None,
-            "model": r.model if r.model != r.deployment else None,
-            "error": self.text(r.error_message) if r.error_message else None,
-            "prompt_tokens": r.prompt_tokens,
-            "completion_tokens": r.completion_tokens,
-            "first_chunk_ms": _ms(r.first_chunk_s),
-            "cost_usd": r.cost_usd,
-            "cost_estimated": True if r.cost_estimated else None,
-            "cache": r.cache,
-            "fallback": r.fallback,
-            "served_by": r.served_by,
-            "review": r.review,
-            "review_flags": r.review_flags or None,
-            "continued": list(r.continued) or None,
-            "upstream_costs": r.upstream_costs,
-            "prompt": r.prompt,
-            "citations": list(r.citations) or None,
-        }
-        out.update((k, v) for k, v in optional.items() if v is not None)
+        if r.deployment != r.requested:
+            out["requested"] = self.text(r.requested)
+        if r.model is not None and r.model != r.deployment:
+            out["model"] = r.model
+        if r.error_message:
+            out["error"] = self.text(r.error_message)
+        self._optional(out, r)
         return out
+
+    @staticmethod
+    def _optional(out: dict[str, Any], r: RequestRecord) -> None:
+        """The facts only some requests have, in the line's documented order."""
+        if r.prompt_tokens is not None:
+            out["prompt_tokens"] = r.prompt_tokens
+        if r.completion_tokens is not None:
+            out["completion_tokens"] = r.completion_tokens
+        if r.first_chunk_s is not None:
+            out["first_chunk_ms"] = round(r.first_chunk_s * 1000, 3)
+        if r.cost_usd is not None:
+            out["cost_usd"] = r.cost_usd
+        if r.cost_estimated:
+            out["cost_estimated"] = True
+        for key in ("cache", "fallback", "served_by", "review"):
+            value = getattr(r, key)
+            if value is not None:
+                out[key] = value
+        if r.review_flags:
+            out["review_flags"] = r.review_flags
+        if r.continued:
+            out["continued"] = list(r.continued)
+        if r.upstream_costs is not None:
+            out["upstream_costs"] = r.upstream_costs
+        if r.prompt is not None:
+            out["prompt"] = r.prompt
+        if r.citations:
+            out["citations"] = list(r.citations)
 
     def emit(self, r: RequestRecord) -> None:
         logger = self._logger

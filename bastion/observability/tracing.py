@@ -4,25 +4,28 @@ Each app has its own ``TracerProvider`` (never the global one). The request span
 app's tracer in the OpenTelemetry context, so code further down (the execute step, upstream
 clients) opens child spans with ``child_span()`` / ``upstream_call()`` without holding a tracer;
 when the request is not traced those cost one context lookup.
+
+The SDK (provider, sampler, batch export) is imported only when tracing is on; the API
+(context, propagation) is imported by FastAPI anyway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import Token
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from bastion.settings.observability import ObservabilitySettings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 _TRACER_KEY = context_api.create_key("bastion-tracer")
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -45,6 +48,11 @@ class Tracing:
         self.tracer: trace.Tracer | None = None
         if not self.enabled:
             return
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
         self._provider = TracerProvider(
             sampler=ParentBased(TraceIdRatioBased(cfg.sampling_ratio)),
             resource=Resource.create({"service.name": cfg.service_name}),
@@ -137,11 +145,21 @@ def child_span(name: str, attributes: Attributes | None = None) -> Iterator[Span
             raise
 
 
-@contextmanager
-def upstream_call(name: str, attributes: Attributes) -> Iterator[dict[str, str]]:
+def upstream_call(name: str, attributes: Attributes) -> AbstractContextManager[dict[str, str]]:
     """A CLIENT span around one upstream HTTP call; yields the headers to send with it
     (``traceparent``, ``tracestate``): the span's when traced, the client's when passed
-    through, else none. The span is not made current, so it is safe inside generators."""
+    through, else none. The span is not made current, so it is safe inside generators.
+
+    With an empty context (the request neither traced nor passed through: the usual case)
+    it is a ``nullcontext`` holding no headers, a few calls instead of a generator's twenty.
+    """
+    if not context_api.get_current():
+        return nullcontext({})
+    return _upstream_span(name, attributes)
+
+
+@contextmanager
+def _upstream_span(name: str, attributes: Attributes) -> Iterator[dict[str, str]]:
     tracer = context_api.get_value(_TRACER_KEY)
     carrier: dict[str, str] = {}
     if tracer is None:

@@ -43,7 +43,8 @@ def assemble(
 ) -> Next:
     """The request path, outermost first (see docs/architecture.md):
 
-    record (metrics, logs, traces) → alert signals → audit → authenticate/authorize
+    record (metrics, logs, traces; it tells the alert signals of each finished call: no stage
+    of their own) → audit → authenticate/authorize
     → admit (limits, budgets) → monitor (prediction log, drift: on the way out)
     → route (alias → version) → rollouts (canary, shadow, A/B) → validate
     → guard (PII, injection) → cache → decide (confidence → review) → execute.
@@ -52,8 +53,9 @@ def assemble(
     points at, and before cache because the cache key holds that version.
     """
     cached_groups = {g.name: g.cache for g in settings.llm.groups if g.cache.mode != "off"}
+    signals = SignalStage(alerts) if alerts is not None and alerts.settings.enabled else None
     optional: list[Stage | None] = [
-        SignalStage(alerts) if alerts is not None and alerts.settings.enabled else None,
+        signals if record is None else None,  # else the record stage tells it (one stage less)
         AuditStage(audit) if audit is not None else None,  # reads the principal after auth
         AuthStage(authenticator, owner_of=deployments.owner),
         admit,  # limits and budgets
@@ -78,5 +80,5 @@ def assemble(
     ]
     stages = [stage for stage in optional if stage is not None]  # switched off: absent
     if record is not None:  # record outermost; its execute timer wraps execute itself
-        stages = record.around(stages)
+        stages = record.around(stages, [signals.done] if signals is not None else [])
     return build_pipeline(stages, execute)

@@ -13,8 +13,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bastion.errors import InvalidRequest
@@ -68,6 +66,9 @@ def _schema(variables: Mapping[str, Any]) -> dict[str, Any]:
             "properties are the variables",
             details={"field": "variables"},
         )
+    from jsonschema import SchemaError  # jsonschema (~2 MiB) loads with the first template
+    from jsonschema.validators import validator_for
+
     try:
         validator_for(schema).check_schema(schema)
     except SchemaError as exc:
@@ -128,8 +129,14 @@ def parse_template(raw: Mapping[str, Any]) -> PromptTemplate:
         variables=schema,
         parameters=dict(spec.parameters),
         retrieval=retrieval,
-        validator=validator_for(schema)(schema),
+        validator=_validator(schema),
     )
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    from jsonschema.validators import validator_for
+
+    return validator_for(schema)(schema)
 
 
 def canonical(raw: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
@@ -161,7 +168,7 @@ def check_variables(template: PromptTemplate, values: Any, ref: str) -> dict[str
             f"variables: '{missing[0]}' is required by prompt {ref} (its variables: {listed})",
             details={"field": f"variables.{missing[0]}", "missing": missing},
         )
-    validator = template.validator or validator_for(template.variables)(template.variables)
+    validator = template.validator or _validator(template.variables)
     for error in sorted(validator.iter_errors(values), key=lambda e: list(e.path)):
         path = ".".join(str(p) for p in error.absolute_path)
         raise InvalidRequest(

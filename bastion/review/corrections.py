@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from bastion.errors import InvalidRequest
 
 
@@ -16,6 +14,8 @@ def check_correction(
     """Raise InvalidRequest (422) naming the first bad field, e.g. ``output.label``."""
     if schema is None:
         return
+    from jsonschema import Draft202012Validator  # loaded with the first contract it checks
+
     errors = list(Draft202012Validator(schema).iter_errors(value))
     if not errors:
         return

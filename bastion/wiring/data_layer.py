@@ -24,6 +24,7 @@ from bastion.jobs.files import FileStore
 from bastion.jobs.formats import read_chunks
 from bastion.jobs.outputs import JobFiles
 from bastion.jobs.scorer import Screen
+from bastion.jobs.typed import output_plan
 from bastion.monitoring.references import ReferenceStore
 from bastion.observability.sinks import SignalSink
 from bastion.pipeline import Next
@@ -143,6 +144,7 @@ def build_jobs(settings: Settings, given: JobInputs) -> JobService | None:
         known=known,
         flush_usage=given.recorder.flush if given.recorder is not None else None,
         precheck=job_precheck(settings, given.data, deployments),
+        outputs=output_plan(deployments, gateway),  # a classifier's typed output columns
     )
 
 

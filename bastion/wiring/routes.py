@@ -36,7 +36,7 @@ from bastion.api.render import (
     request_id_of,
     wire_of,
 )
-from bastion.console import build_console
+from bastion.console import LazyConsole
 from bastion.errors import BastionError, InvalidRequest, MalformedBody, NotFound
 from bastion.settings import Settings
 
@@ -93,7 +93,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.include_router(evaluation_api.router)
     app.include_router(prompts_admin.router)
     app.include_router(operations_api.router)
-    app.mount("/console", build_console())  # the web console: its own pages, session, headers
+    app.mount("/console", LazyConsole())  # the web console, built on its first request
     for data_layer in (jobs_api, quarantine_api, openai_batch_api, data_api, backfill_api,
                        features_api):  # fmt: skip
         app.include_router(data_layer.router)

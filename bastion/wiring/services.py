@@ -20,6 +20,7 @@ from bastion.governance.runtime import GovernanceRuntime
 from bastion.guards.pii import HIGH_CONFIDENCE_TYPES, PiiDetector
 from bastion.guards.policies import build_guards
 from bastion.monitoring.outlets import Outlets
+from bastion.monitoring.predictions import sparing
 from bastion.monitoring.service import MonitoringService
 from bastion.observability import RecordStage
 from bastion.observability.alerts import AlertManager
@@ -311,7 +312,7 @@ def build_monitoring(
         guards=settings.guards,
         deployments=deployments,
         encoder=resources.text_encoder,
-        scrub=pii.scrub,
+        scrub=sparing(pii.scrub),  # payloads are dumped at once: number-only parts not walked
         known=known,
         outlets=outlets,
         rows=rows,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import orjson
 import pytest
@@ -42,3 +44,17 @@ def test_feature_rows_read_as_the_dicts_of_the_row_path() -> None:
     assert rows.rows(1, 2).matrix.tolist() == [[3.0, -4.0]]
     assert rows.canonical() == FeatureRows(["a", "b"], matrix.copy()).canonical()
     assert rows.canonical() != FeatureRows(["b", "a"], matrix).canonical()
+
+
+def test_the_audit_digest_is_the_sha256_of_the_probability_bytes() -> None:
+    p = np.array([[0.25, 0.75], [1.0000001, 0.0]])
+    doc = orjson.loads(ClassifierColumns(p, ["a", "b"]).canonical())
+    clipped = np.clip(p, 0.0, 1.0).astype("<f8")  # the values of the typed output columns
+    assert doc == {
+        "classes": ["a", "b"],
+        "dtype": "float64-le",
+        "shape": [2, 2],
+        "sha256": hashlib.sha256(clipped.tobytes()).hexdigest(),
+    }
+    other = ClassifierColumns(np.array([[0.25, 0.75], [0.0, 1.0]]), ["a", "b"])
+    assert other.canonical() != ClassifierColumns(p, ["a", "b"]).canonical()

@@ -159,3 +159,24 @@ async def test_a_row_answers_the_same_in_any_batch(iris: Iris, resources: Shared
     together = await backend.infer(rows)
     alone = [(await backend.infer([row]))[0] for row in rows]
     assert alone == together
+
+
+def test_onnxruntime_errors_are_mapped_and_others_pass_through(iris: Iris) -> None:
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+    from bastion.backends.onnx_model import map_onnx_errors
+    from bastion.errors import BastionError
+
+    session = ort.InferenceSession(str(iris.onnx), providers=["CPUExecutionProvider"])
+    wrong_width = {session.get_inputs()[0].name: np.zeros((1, 3), np.float32)}
+    failed = r"model m failed in onnxruntime \(InvalidArgument\)"
+    with pytest.raises(BastionError, match=failed), map_onnx_errors("m"):
+        session.run(None, wrong_width)
+    unloadable = r"model m: onnxruntime cannot load it \(Fail\)"
+    with pytest.raises(ConfigError, match=unloadable) as e, map_onnx_errors("m", loading=True):
+        raise ort_state.Fail("broken")
+    assert isinstance(e.value.__cause__, ort_state.Fail)
+    with pytest.raises(KeyError), map_onnx_errors("m"):  # not onnxruntime's: unchanged
+        raise KeyError("x")
+    with map_onnx_errors("m"):
+        pass

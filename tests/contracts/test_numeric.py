@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bastion.contracts.numeric import numeric_records
@@ -101,3 +102,20 @@ def test_a_columnar_batch_is_checked_row_by_row_in_one_pass() -> None:
     assert "inputs[1].a" in str(refused.value)
     # another column order is not this contract's: the rows are read as dicts, and pass
     contract.check_inputs(FeatureRows(["c", "b", "a"], matrix[:1, ::-1]), batched=True)
+
+
+def test_valid_columns_agrees_with_valid_rows() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "number", "minimum": 0}, "b": {"type": "number"}},
+        "required": ["a", "b"],
+        "additionalProperties": False,
+    }
+    records = numeric_records(schema)
+    assert records is not None
+    matrix = np.array([[1.0, 2.0], [-1.0, 2.0], [np.nan, 0.0], [0.0, np.inf], [3.0, 2.0**60]])
+    by_rows = records.valid_rows(matrix)
+    assert by_rows.tolist() == [True, False, False, False, False]
+    assert records.valid_columns([matrix[:, 0].copy(), matrix[:, 1].copy()]).tolist() == (
+        by_rows.tolist()
+    )

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pyarrow.parquet as pq
 import pytest
 
 from bastion.errors import ConfigError
+from bastion.jobs.typed import output_values
 from bastion.pipeline import Call, Result, build_pipeline
 from bastion.settings.data import DataSettings
 from bastion.wiring import build_services, close_services
@@ -71,8 +71,8 @@ async def test_online_batch_and_export_prepare_the_same_features(transformed: Jo
     online = [(await e.svc.pipeline(call(e, r))).predictions[0].output for r in raws]
     job = await e.finished(await e.submit(write_jsonl(e.root / "raw.jsonl", raws)))
     assert job.status == "succeeded", job.error
-    out = pq.read_table(e.svc.jobs.files(job).output).to_pylist()  # type: ignore[union-attr]
-    assert [orjson.loads(r["output"]) for r in out] == online  # batch = online, same path
+    out = pq.read_table(e.svc.jobs.files(job).output)  # type: ignore[union-attr]
+    assert output_values(out) == online  # batch = online, same path
 
     await e.svc.features.load("raw", [("p0", dict(raws[0]), None)], None)
     found = await e.svc.features.as_of("raw", "p0", datetime.now(UTC))

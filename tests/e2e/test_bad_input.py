@@ -73,6 +73,13 @@ def test_bad_envelopes(demo_server: Server, body: dict[str, object]) -> None:
     _assert_error(demo_server.post(PREDICT, json=body), 422, "invalid_request")
 
 
+def test_an_unknown_envelope_field_is_named(demo_server: Server) -> None:
+    row = sample_inputs(1)[0]
+    body = {"input": row, "zeta": 1, "alpha": 2}
+    err = _assert_error(demo_server.post(PREDICT, json=body), 422, "invalid_request")
+    assert err["message"] == "unknown fields: alpha, zeta" and err["param"] == "alpha"
+
+
 def test_text_too_long_for_the_contract(demo_server: Server) -> None:
     r = demo_server.post("/v1/deployments/support-intent/predict", json={"input": "x" * 5000})
     _assert_error(r, 422, "invalid_request")

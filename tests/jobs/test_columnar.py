@@ -81,6 +81,11 @@ async def test_the_columnar_and_row_paths_answer_a_chunk_alike(bounded_env: Jobs
             answer_table(a.answers, a.blocks).to_pylist()
             == answer_table(b.answers, b.blocks).to_pylist()
         )
+        classes = ["malignant", "benign"]  # and as typed columns (jobs/typed.py)
+        assert (
+            answer_table(a.answers, a.blocks, classes).to_pylist()
+            == answer_table(b.answers, b.blocks, classes).to_pylist()
+        )
         assert a.errors == b.errors
         assert a.cost_micros == b.cost_micros
 

@@ -253,3 +253,14 @@ async def test_writer_survives_a_failed_batch() -> None:
     await writer.flush()
     assert seen == [2] and writer.failed == 1
     await writer.aclose()
+
+
+def test_an_object_of_scalars_is_read_whole_and_anything_else_field_by_field() -> None:
+    import numpy as np
+
+    row = {"a": 1, "b": 2.5, "c": "x", "d": None, "e": True}
+    got, _ = features_of(row)
+    assert got == row and got is not row  # a copy, every field
+    odd = {"a": np.float64(1.5), 2: 3, "c": [1], "d": np.int64(4)}
+    # a float subclass counts, a key becomes text, a list and a numpy int are left out
+    assert features_of(odd) == ({"a": 1.5, "2": 3}, None)

@@ -125,3 +125,27 @@ def test_merged_sample_stays_uniform_and_bounded() -> None:
     column = merged.sample[:, 0]
     assert merged.rows == 1200 and column.size == 100
     assert (column > 0).mean() == pytest.approx(0.75, abs=0.15)
+
+
+def test_a_row_read_once_counts_the_same_into_every_window_of_the_layout() -> None:
+    """A deployment's and its tenant's windows share one reading of each row (monitor.py)."""
+    rows = [
+        {"a": 0.3, "b": 0.5, "c": "x"},
+        {"a": np.float32(1.5), "b": "0.25", "c": 7},  # numpy number, numeric text, non-str
+        {"a": None, "b": float("nan"), "c": None},  # missing
+        {"a": "high", "b": float("inf"), "c": float("nan")},  # invalid
+        {"a": -9, "c": "w"},  # an int; b absent; an unseen category
+    ]
+    alone, shared, other = _window(seed=3), _window(seed=3), _window(seed=5)
+    for i, row in enumerate(rows * 40):
+        prediction = [0.1, None, "x", float("nan"), 2][i % 5]
+        alone.observe(row, prediction, None, None)
+        reading = other.read(row, prediction, None)  # read by another window of the layout
+        shared.count(reading)
+    a, b = alone.snapshot(), shared.snapshot()
+    assert a.rows == b.rows == 200
+    for mine, theirs in zip(a.numeric_counts, b.numeric_counts, strict=True):
+        assert mine.tolist() == theirs.tolist()
+    assert a.numeric_invalid == b.numeric_invalid and sum(a.numeric_invalid) > 0
+    assert [c.tolist() for c in a.categorical_counts] == [c.tolist() for c in b.categorical_counts]
+    assert np.array_equal(a.sample, b.sample, equal_nan=True)

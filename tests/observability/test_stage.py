@@ -304,3 +304,23 @@ async def test_the_load_meter_counts_calls_in_flight_until_they_end() -> None:
     for finisher in call.finishers:
         await finisher(result, None)
     assert (record.load.in_flight, record.load.completed, record.load.tokens) == (0, 3, 9)
+
+
+async def test_finished_listeners_hear_each_call_once_and_cannot_break_it() -> None:
+    heard: list[tuple[str, int | None, type | None]] = []
+
+    def listen(call: Call, result: Result | None, error: BaseException | None) -> None:
+        heard.append((call.request_id, result.version if result else None, type(error)))
+
+    def broken(call: Call, result: Result | None, error: BaseException | None) -> None:
+        raise RuntimeError("alerts are down")
+
+    metrics = Metrics()
+    record = stage(metrics)
+    run = build_pipeline(record.around([Route()], [listen, broken]), answer)
+    with capture_logs() as logs:
+        result = await run(make_call())
+    assert result.version == 3 and heard == [("r1", 3, type(None))]
+    assert any(e["event"] == "request_recording_failed" for e in logs)
+    assert value(exposition(metrics), "bastion_requests_total", **OK) == 1  # still counted
+    assert record.around([])[0] is record  # without listeners: the stage itself

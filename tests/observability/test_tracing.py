@@ -96,6 +96,15 @@ async def test_tracing_is_off_by_default_and_then_does_nothing() -> None:
         assert opened is None
     with upstream_call("y", {}) as headers:
         assert headers == {}
+        headers["x-mine"] = "1"  # each call gets its own
+    with upstream_call("y", {}) as headers:
+        assert headers == {}
+    token = pass_through({"traceparent": TRACEPARENT})  # passed through: the client's, on
+    try:
+        with upstream_call("y", {}) as headers:
+            assert headers["traceparent"] == TRACEPARENT
+    finally:
+        detach(token)
     assert pass_through({}) is None
     assert pass_through({"traceparent": "garbage"}) is None
     assert tracing.force_flush()

@@ -7,9 +7,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
-
 from bastion.errors import InvalidRequest
 from bastion.evaluation.base import Observations
 from bastion.evaluation.outputs import label
@@ -84,6 +81,9 @@ class JsonSchemaValid:
                 "json_schema: no schema to check against; the model version declares no "
                 'output_schema, so pass one: json_schema:{"type": "object", …}'
             )
+        from jsonschema import SchemaError  # loaded with the first scorer that needs it
+        from jsonschema.validators import validator_for
+
         try:
             validator_for(self.schema).check_schema(self.schema)
         except SchemaError as exc:
@@ -92,6 +92,8 @@ class JsonSchemaValid:
     def score(self, obs: Observations) -> dict[str, float]:
         if not len(obs):
             return {}
+        from jsonschema.validators import validator_for
+
         validator = validator_for(self.schema)(self.schema)
         valid = sum(validator.is_valid(raw) for raw in obs.raw)
         return {"json_schema_valid": valid / len(obs)}

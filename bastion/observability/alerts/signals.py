@@ -145,8 +145,12 @@ class SignalRecorder:
         Client errors (4xx types: bad input, rate limited, unauthorised) count as requests
         but not as errors: an error-rate alert is about what the server did wrong.
         """
-        ring = self._ring(deployment)
-        pos = ring.slot(self._epoch())
+        ring = self._rings.get(deployment)
+        if ring is None:
+            ring = self._ring(deployment)
+        else:
+            self._rings.move_to_end(deployment)  # least recently recorded goes first
+        pos = ring.slot(int(self._clock() // self.bucket_s))  # self._epoch(), inlined
         ring.requests[pos] += 1
         if error_type is not None and error_type not in self._client_errors:
             ring.errors[pos] += 1

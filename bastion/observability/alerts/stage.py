@@ -20,7 +20,12 @@ class SignalStage:
     Non-streamed calls are recorded when ``next`` returns or raises; a stream when its last
     byte is out (a finisher). Calls that never reached a deployment (unknown name, refused
     before routing) are recorded only if they failed on the server's side, so that junk
-    deployment names cannot crowd real ones out of the fixed memory.
+    deployment names cannot crowd real ones out of the fixed memory; cancelled calls (the
+    client went away) are not an outcome of ours.
+
+    With the record stage on, the app does not run this as a stage of its own: the record
+    stage hands every finished call to ``done`` (``RecordStage.around(stages, finished)``),
+    one stage less for each request to pass through.
     """
 
     def __init__(self, alerts: AlertManager) -> None:
@@ -30,24 +35,25 @@ class SignalStage:
     async def __call__(self, call: Call, next: Next) -> Result:
         try:
             result = await next(call)
-        except asyncio.CancelledError:  # the client went away: not an outcome of ours
-            raise
         except BaseException as exc:
-            self._done(call, None, exc)
+            self.done(call, None, exc)
             raise
         if result.stream is None:
-            self._done(call, result, None)
+            self.done(call, result, None)
             return result
 
         async def finish(final: Result | None, error: BaseException | None) -> None:
-            self._done(call, final or result, error)
+            self.done(call, final or result, error)
 
         call.finishers.append(finish)
         return result
 
-    def _done(self, call: Call, result: Result | None, error: BaseException | None) -> None:
+    def done(self, call: Call, result: Result | None, error: BaseException | None) -> None:
+        """Record one finished call (a stream: once its last byte is out)."""
         error_type: str | None = None
         if error is not None:
+            if isinstance(error, asyncio.CancelledError):
+                return
             error_type = error.type if isinstance(error, BastionError) else "internal_error"
             server_side = not isinstance(error, BastionError) or int(error.status) >= 500
             if call.target is None and not server_side:

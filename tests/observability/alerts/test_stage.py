@@ -1,9 +1,14 @@
-"""SignalStage: what each finished call tells the alert signals, streams included."""
+"""SignalStage: what each finished call tells the alert signals, streams included.
+
+Every test runs both ways the app may use it: as a stage of its own, and as the record
+stage's ``finished`` listener (the app's way when the record stage is on).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,9 +16,14 @@ import pytest
 
 from bastion.core.clock import FakeClock
 from bastion.errors import InvalidRequest, NotFound, UpstreamError
+from bastion.observability import RecordStage, Tracing
 from bastion.observability.alerts import AlertManager, Notifier, SignalStage
+from bastion.pipeline.build import build_pipeline
 from bastion.pipeline.call import Call, Result
+from bastion.pipeline.stage import Next
 from bastion.settings.alerts import AlertSettings
+
+Run = Callable[[Call, Next], Awaitable[Result]]
 
 
 class _NoHistory:
@@ -36,13 +46,34 @@ def _call(routed: bool = True, deployment: str = "fraud") -> Call:
     return call
 
 
+@pytest.fixture(params=["stage", "record listener"])
+def form(request: pytest.FixtureRequest) -> Callable[[AlertManager], Run]:
+    """How the signals are hooked in: ``SignalStage`` itself, or the record stage (metrics,
+    log and tracing off) telling its ``done`` of each finished call."""
+
+    def hooked(manager: AlertManager) -> Run:
+        signals = SignalStage(manager)
+        if request.param == "stage":
+            return signals
+        record = RecordStage(None, Tracing(), None, lambda _: True)
+
+        def run(call: Call, terminal: Next) -> Awaitable[Result]:
+            return build_pipeline(record.around([], [signals.done]), terminal)(call)
+
+        return run
+
+    return hooked
+
+
 def _result(headers: dict[str, str] | None = None, stream: Any = None) -> Result:
     return Result("fraud", "fraud", 1, [], headers or {}, stream)
 
 
-async def test_records_successes_failures_fallbacks_and_cost() -> None:
+async def test_records_successes_failures_fallbacks_and_cost(
+    form: Callable[[AlertManager], Run],
+) -> None:
     manager = _manager()
-    stage = SignalStage(manager)
+    stage = form(manager)
 
     async def ok(call: Call) -> Result:
         call.cost_usd = 0.25
@@ -63,9 +94,9 @@ async def test_records_successes_failures_fallbacks_and_cost() -> None:
     assert stats.cost_usd == pytest.approx(0.25)
 
 
-async def test_client_errors_count_only_once_routed() -> None:
+async def test_client_errors_count_only_once_routed(form: Callable[[AlertManager], Run]) -> None:
     manager = _manager()
-    stage = SignalStage(manager)
+    stage = form(manager)
 
     async def bad_input(call: Call) -> Result:
         raise InvalidRequest("input: expected an object")
@@ -82,9 +113,24 @@ async def test_client_errors_count_only_once_routed() -> None:
     assert (stats.requests, stats.errors) == (1, 0)
 
 
-async def test_a_stream_is_recorded_after_its_last_byte() -> None:
+async def test_cancelled_calls_are_not_an_outcome_of_ours(
+    form: Callable[[AlertManager], Run],
+) -> None:
     manager = _manager()
-    stage = SignalStage(manager)
+
+    async def gone(call: Call) -> Result:
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await form(manager)(_call(), gone)
+    assert manager.recorder.window("fraud", 60).requests == 0
+
+
+async def test_a_stream_is_recorded_after_its_last_byte(
+    form: Callable[[AlertManager], Run],
+) -> None:
+    manager = _manager()
+    stage = form(manager)
 
     async def chunks() -> AsyncIterator[bytes]:
         yield b"data: {}\n\n"
@@ -102,7 +148,9 @@ async def test_a_stream_is_recorded_after_its_last_byte() -> None:
     assert (stats.requests, stats.errors, stats.cost_usd) == (1, 1, 0.01)
 
 
-async def test_budget_events_are_queued_only_when_a_budget_rule_exists() -> None:
+async def test_budget_events_are_queued_only_when_a_budget_rule_exists(
+    form: Callable[[AlertManager], Run],
+) -> None:
     event = SimpleNamespace(scope="tenant", key="acme", window="2025-06", fraction=0.9)
 
     async def spend(call: Call) -> Result:
@@ -110,9 +158,9 @@ async def test_budget_events_are_queued_only_when_a_budget_rule_exists() -> None
         return _result()
 
     without = _manager()
-    await SignalStage(without)(_call(), spend)
+    await form(without)(_call(), spend)
     assert not without._events
     rule = {"name": "b", "kind": "budget", "threshold": 0.8}
     with_rule = _manager(rules=[rule])
-    await SignalStage(with_rule)(_call(), spend)
+    await form(with_rule)(_call(), spend)
     assert list(with_rule._events) == [("budget", ("fraud", event))]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bastion.settings.governance import GovernanceSettings
     from bastion.settings.llm import LlmSettings
     from bastion.store import Database
+    from bastion.store.row_writer import RowWriter
 
 
 def llm_group_prices(llm: LlmSettings) -> dict[str, ModelPrice]:
@@ -53,8 +54,14 @@ class GovernanceRuntime:
 
     @classmethod
     def build(
-        cls, settings: GovernanceSettings, llm: LlmSettings, db: Database
+        cls,
+        settings: GovernanceSettings,
+        llm: LlmSettings,
+        db: Database,
+        *,
+        rows: RowWriter | None = None,
     ) -> GovernanceRuntime:
+        """``rows``: the SQLite file's one writer thread, for the usage log's batches."""
         redis: Redis | None = None
         if settings.store == "redis":  # the redis client loads only for this store
             from bastion.governance.redis_lua import make_redis_client
@@ -63,7 +70,7 @@ class GovernanceRuntime:
         governance = Governance.from_config(settings.as_config(), redis=redis)
         prices = governance.prices.with_defaults(llm_group_prices(llm))
         governance = dataclasses.replace(governance, prices=prices)
-        recorder = UsageRecorder(db) if settings.record_usage else None
+        recorder = UsageRecorder(db, rows=rows) if settings.record_usage else None
         on_settled = recorder.record if recorder is not None else None
         return cls(governance, governance.stage(on_settled=on_settled), recorder, redis)
 

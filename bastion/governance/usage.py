@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.governance.budget.base import Usage
 from bastion.governance.subject import Subject
+from bastion.store.row_writer import RowWriter
 from bastion.store.usage_tables import UsageRow
 
 if TYPE_CHECKING:
@@ -21,6 +23,31 @@ if TYPE_CHECKING:
     from bastion.store import Database
 
 log = structlog.get_logger(__name__)
+
+# How SQLAlchemy's DateTime stores a UTC time on SQLite, so that its reads parse ours.
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+_COLUMNS = (
+    "at",
+    "day",
+    "request_id",
+    "tenant",
+    "team",
+    "key_id",
+    "deployment",
+    "model",
+    "api",
+    "cost_micros",
+    "prompt_tokens",
+    "completion_tokens",
+    "tokens",
+    "cached",
+    "estimated",
+    "prompt",
+)
+SQLITE_INSERT = (
+    f"INSERT INTO usage_records ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +113,13 @@ class UsageRecord:
             "prompt": self.prompt,
         }
 
+    def sqlite_params(self) -> dict[str, Any]:
+        """The same for a raw sqlite3 ``executemany`` (text times, integer booleans)."""
+        values = self.row()
+        values["at"] = self.at.astimezone(UTC).strftime(_SQLITE_TIME)
+        values["cached"], values["estimated"] = int(self.cached), int(self.estimated)
+        return values
+
 
 class UsageRecorder:
     """Buffers records and writes them in one INSERT per batch (a group commit).
@@ -94,6 +128,14 @@ class UsageRecorder:
     written every ``flush_interval_s`` or as soon as ``max_batch`` records wait, and whatever
     is left on ``aclose``. Above ``max_pending`` (the database is down) new records are
     dropped and counted; budgets stay exact regardless, since their counters live elsewhere.
+
+    A flush writes what was queued when it began, not what arrives while it writes: at
+    concurrency 1 a flush that chased the queue wrote one-row batches back to back, each an
+    fsync'd commit holding SQLite's write lock while the next request's audit record waited.
+    Given ``rows`` (on a SQLite file, the audit log's writer), batches go through that one
+    thread and connection; otherwise through a session (PostgreSQL, or the audit log off).
+    A record leaves the queue only once its batch is committed, and a running flush is never
+    cancelled, so each is written exactly once.
     """
 
     def __init__(
@@ -103,8 +145,10 @@ class UsageRecorder:
         flush_interval_s: float = 0.5,
         max_batch: int = 500,
         max_pending: int = 100_000,
+        rows: RowWriter | None = None,
     ) -> None:
         self._db = db
+        self._rows = rows
         self._interval = flush_interval_s
         self._max_batch = max_batch
         self._max_pending = max_pending
@@ -141,23 +185,30 @@ class UsageRecorder:
             return await self._flush()
 
     async def _flush(self) -> int:
-        written = 0
-        while self._pending:
-            batch = self._pending[: self._max_batch]
+        written, queued = 0, len(self._pending)
+        while written < queued:
+            batch = self._pending[: min(self._max_batch, queued - written)]
             try:
-                async with self._db.session() as session:
-                    await session.execute(insert(UsageRow), [r.row() for r in batch])
-                    await session.commit()
-            except (SQLAlchemyError, OSError) as exc:  # database down: keep them, retry later
+                await self._write(batch)
+            except (SQLAlchemyError, sqlite3.Error, OSError) as exc:  # kept, retried later
                 log.warning("usage_flush_failed", rows=len(batch), error=type(exc).__name__)
                 return written
             del self._pending[: len(batch)]
             written += len(batch)
         return written
 
+    async def _write(self, batch: list[UsageRecord]) -> None:
+        if self._rows is not None:
+            await self._rows.insert(SQLITE_INSERT, [r.sqlite_params() for r in batch])
+            return
+        async with self._db.session() as session:
+            await session.execute(insert(UsageRow), [r.row() for r in batch])
+            await session.commit()
+
     async def aclose(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            async with self._flushing:  # not mid-write: its rows would be written again
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None

@@ -17,6 +17,7 @@ from bastion.errors import ConfigError
 from bastion.monitoring.sliced_insert import SlicedInsert
 from bastion.store import Database
 from bastion.store.monitoring_tables import PredictionRow
+from bastion.store.row_writer import RowWriter
 
 log = structlog.get_logger(__name__)
 
@@ -146,18 +147,24 @@ class PredictionLog:
     lookup right after a response finds its prediction.
     """
 
-    def __init__(self, db: Database, sealer: Sealer) -> None:
+    def __init__(self, db: Database, sealer: Sealer, *, rows: RowWriter | None = None) -> None:
         self._db = db
+        self._rows = rows  # on a SQLite file: its one writer thread (the audit log's)
         self.sealer = sealer
         self.flush: Callable[[], Awaitable[None]] | None = None
         self._insert = SlicedInsert(_TABLE)
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert many rows in one statement and one transaction (Core: half the ORM's cost);
-        on SQLite their values are converted before, in slices (``sliced_insert.py``)."""
+        on SQLite their values are converted before, in slices (``sliced_insert.py``), and
+        written by the file's one writer thread when there is one (``store/row_writer.py``)."""
         if not rows:
             return
-        params = await self._insert.prepare(self._db.engine.dialect, rows)
+        dialect = self._db.engine.dialect
+        params = await self._insert.prepare(dialect, rows)
+        if params is not None and self._rows is not None:
+            await self._rows.insert(self._insert.sql(dialect), params)
+            return
         async with self._db.engine.begin() as connection:
             if params is None:
                 await connection.execute(insert(_TABLE), list(rows))

@@ -30,6 +30,7 @@ from bastion.monitoring.writer import BackgroundWriter
 from bastion.settings.guards import GuardsSettings
 from bastion.settings.monitoring import MonitoringSettings
 from bastion.store import Database
+from bastion.store.row_writer import RowWriter
 
 if TYPE_CHECKING:
     from bastion.backends.base import TextEncoder
@@ -62,6 +63,7 @@ class MonitoringService:
         known: Callable[[str], bool] | None = None,
         clock: Callable[[], float] = time.time,
         outlets: Outlets | None = None,
+        rows: RowWriter | None = None,
     ) -> None:
         self.settings = settings
         self._known = known
@@ -70,7 +72,7 @@ class MonitoringService:
         self._clock = clock
         self.outlets = outlets or Outlets()  # metrics, alerts, audit and the encryptor
         self.sealer = Sealer(lambda: self.outlets.encryptor, scrub)
-        self.predictions = PredictionLog(db, self.sealer)
+        self.predictions = PredictionLog(db, self.sealer, rows=rows)
         self.feedback = FeedbackStore(
             db, self.predictions, wait_s=settings.prediction_log.feedback_wait_s
         )

@@ -73,7 +73,11 @@ class SlicedInsert:
         return out
 
     async def execute(self, connection: AsyncConnection, params: list[tuple[Any, ...]]) -> None:
-        await connection.exec_driver_sql(self._compile(connection.dialect).sql, params)
+        await connection.exec_driver_sql(self.sql(connection.dialect), params)
+
+    def sql(self, dialect: Dialect) -> str:
+        """The INSERT the prepared tuples are for (``?`` placeholders, in their order)."""
+        return self._compile(dialect).sql
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)

@@ -45,6 +45,7 @@ from bastion.security.refusals import RefusalRecorder
 from bastion.services import Services
 from bastion.settings import Settings
 from bastion.store import Database, migrate
+from bastion.store.row_writer import RowWriter
 from bastion.wiring.alert_sources import alert_sources
 from bastion.wiring.data_layer import (
     JobInputs,
@@ -132,7 +133,12 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     alerts = AlertManager.from_settings(settings.alerts, SqlAlertHistory(db))
     audit = build_audit(settings, db, encryptor, pii)
     outlets = Outlets(metrics=record.metrics, alerts=alerts, audit=audit, encryptor=encryptor)
-    monitoring = build_monitoring(settings, db, deployments, gateway, resources, outlets, pii)
+    # on a SQLite file, the usage and prediction logs write through the audit writer's thread
+    store = audit.store if audit is not None else None
+    sqlite_writer = store.sqlite_writer if isinstance(store, SqlAuditStore) else None
+    monitoring = build_monitoring(
+        settings, db, deployments, gateway, resources, outlets, pii, sqlite_writer
+    )
     rollouts = RolloutService(
         settings.rollouts,
         settings.deployments,
@@ -147,7 +153,7 @@ async def build_services(settings: Settings, resources: Resources | None = None)
     # the one cycle here: rollouts ask evaluation's gate, evaluation reads rollouts' shadow
     # agreement; closed by this typed late binding (evaluation.attach_shadow: ShadowSource)
     evaluation.attach_shadow(rollouts.shadow_agreement)
-    governance = GovernanceRuntime.build(settings.governance, settings.llm, db)
+    governance = GovernanceRuntime.build(settings.governance, settings.llm, db, rows=sqlite_writer)
     metrics_registry = record.metrics.registry if record.metrics is not None else None
     actions = build_actions(settings, db, audit, metrics_registry)
     review = ReviewService(
@@ -291,6 +297,7 @@ def build_monitoring(
     resources: Resources,
     outlets: Outlets,
     pii: PiiDetector,
+    rows: RowWriter | None = None,
 ) -> MonitoringService | None:
     """The prediction log, feedback, accuracy and drift (None with monitoring off)."""
     if not settings.monitoring.enabled:
@@ -308,6 +315,7 @@ def build_monitoring(
         scrub=sparing(pii.scrub),  # payloads are dumped at once: number-only parts not walked
         known=known,
         outlets=outlets,
+        rows=rows,
     )
 
 

@@ -1,4 +1,5 @@
-"""SlicedInsert stores exactly what SQLAlchemy's own executemany stores, in short loop slices."""
+"""SlicedInsert stores exactly what SQLAlchemy's own executemany stores, in short loop slices,
+whether the rows go through a SQLAlchemy connection or the file's one writer thread."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert
 
+from bastion.monitoring.predictions import PredictionLog, Sealer
 from bastion.monitoring.sliced_insert import SlicedInsert
+from bastion.observability.audit.sqlite_writer import SqliteChainWriter
 from bastion.store import Database, migrate
 from bastion.store.monitoring_tables import PredictionRow
 
@@ -98,4 +101,20 @@ async def test_a_row_without_every_column_takes_sqlalchemys_path(tmp_path: Path)
     try:
         assert await SlicedInsert(TABLE).prepare(db.engine.dialect, [row]) is None
     finally:
+        await db.aclose()
+
+
+async def test_the_prediction_log_hands_its_rows_to_the_files_writer(tmp_path: Path) -> None:
+    path = tmp_path / "bastion.db"
+    await migrate.upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}")
+    writer = SqliteChainWriter(str(path), fsync=True)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(insert(TABLE), _rows("a", 30))
+        await PredictionLog(db, Sealer(), rows=writer).write(_rows("b", 30))
+        assert await _stored(db, "a") == await _stored(db, "b")  # the same stored values
+        assert len(await _stored(db, "b")) == 30
+    finally:
+        await writer.aclose()
         await db.aclose()

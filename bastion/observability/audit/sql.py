@@ -44,6 +44,12 @@ class SqlAuditStore:
         elif db.dialect != "sqlite":
             self._engine = _postgres_writer(db, self._fsync)
 
+    @property
+    def sqlite_writer(self) -> SqliteChainWriter | None:
+        """The one thread and connection that write to a SQLite file (None on PostgreSQL):
+        the file's other steady writers go through it instead of contending for the lock."""
+        return self._sqlite
+
     async def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         """Chain and insert ``entries`` in one transaction; returns them as stored."""
         if self._sqlite is not None:

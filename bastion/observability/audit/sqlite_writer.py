@@ -11,13 +11,15 @@ own thread instead of inside a commit (``sqlite_lock.py``): both were the c=1 la
 from __future__ import annotations
 
 import asyncio
+import operator
 import sqlite3
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from typing import Any
 
-from bastion.observability.audit.record import GENESIS, AuditEntry, AuditRecord, seal
+from bastion.observability.audit.record import GENESIS, AuditEntry, AuditRecord, seal, utc_text
 from bastion.observability.audit.sqlite_lock import Checkpointer, begin_immediate
 from bastion.store.actions_tables import SQLITE_INSERT as OUTBOX_INSERT
 from bastion.store.database import SQLITE_BUSY_TIMEOUT_MS
@@ -25,11 +27,10 @@ from bastion.store.database import SQLITE_BUSY_TIMEOUT_MS
 _HEAD = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
 _FIELDS = tuple(AuditRecord.__dataclass_fields__)
 _INSERT = (
-    f"INSERT INTO audit_records ({', '.join(_FIELDS)}) "
-    f"VALUES ({', '.join(':' + f for f in _FIELDS)})"
+    f"INSERT INTO audit_records ({', '.join(_FIELDS)}) VALUES ({', '.join('?' for _ in _FIELDS)})"
 )
-# How SQLAlchemy's DateTime stores a UTC time on SQLite, so that its reads parse ours.
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+_VALUES = operator.attrgetter(*_FIELDS)  # a record's values in column order, in one C call
+_AT = _FIELDS.index("at")
 _LOCK_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_MS / 1000
 
 
@@ -54,6 +55,17 @@ class SqliteChainWriter:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._append, list(entries))
 
+    async def insert(self, sql: str, params: Sequence[Any]) -> None:
+        """Run ``sql`` for each of ``params`` in one transaction on this writer's thread.
+
+        For the file's other steady writers (the usage and prediction logs; a ``RowWriter``):
+        queued behind audit batches on one connection, they no longer hold SQLite's write
+        lock across event-loop hops from a connection of their own while an audit batch
+        waits for it, and they take it with the same fine retry against other processes.
+        """
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._insert, sql, params)
+
     async def aclose(self) -> None:
         """Close the connection and stop the thread; safe to call again."""
         if self._closed:
@@ -67,7 +79,7 @@ class SqliteChainWriter:
     def _append(self, entries: list[AuditEntry]) -> list[AuditRecord]:
         conn = self._connection()
         try:
-            self.lock_waits += begin_immediate(conn, _LOCK_TIMEOUT_S)
+            begin_immediate(conn, _LOCK_TIMEOUT_S, sleep=self._lock_wait)
             seq, prev = self._current_head(conn)
             records = []
             for entry in entries:
@@ -89,6 +101,30 @@ class SqliteChainWriter:
         self._head, self._seen_version = (seq, prev), seen
         self.checkpointer.committed()
         return records
+
+    def _insert(self, sql: str, params: Sequence[Any]) -> None:
+        conn = self._connection()
+        # Not flushed to disk at its own commit: an audit batch queued behind it would wait
+        # for that fsync. The rows are in the WAL file, safe if the process dies, and on
+        # disk with the next audit commit's flush of that file, or the checkpoint that
+        # follows within CHECKPOINT_INTERVAL_S (SQLite syncs the WAL before copying it).
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            begin_immediate(conn, _LOCK_TIMEOUT_S, sleep=self._lock_wait)
+            conn.executemany(sql, params)
+            conn.execute("COMMIT")  # the audit chain's head is untouched: no need to forget it
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.execute(f"PRAGMA synchronous={self._sync}")
+        self.checkpointer.committed()
+
+    def _lock_wait(self, seconds: float) -> None:
+        """Counted as it happens (a batch still waiting shows in ``lock_waits``)."""
+        self.lock_waits += 1
+        time.sleep(seconds)
 
     def _current_head(self, conn: sqlite3.Connection) -> tuple[int, str]:
         """The last (seq, hash), read under the write lock unless provably unchanged."""
@@ -124,7 +160,9 @@ def _data_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
-def _params(record: AuditRecord) -> dict[str, Any]:
-    values = {name: getattr(record, name) for name in _FIELDS}
-    values["at"] = record.at.astimezone(UTC).strftime(_SQLITE_TIME)
-    return values
+def _params(record: AuditRecord) -> tuple[Any, ...]:
+    """The row's parameters; ``at`` as SQLAlchemy's DateTime stores a UTC time on SQLite
+    (``%Y-%m-%d %H:%M:%S.%f``), so that its reads parse ours."""
+    values = list(_VALUES(record))
+    values[_AT] = utc_text(record.at.astimezone(UTC), " ")
+    return tuple(values)

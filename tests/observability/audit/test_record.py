@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 
 from bastion.observability.audit import GENESIS, canonical, record_from_json, sha256_json
-from bastion.observability.audit.record import seal
+from bastion.observability.audit.record import seal, timestamp, utc_text
 from tests.observability.audit.conftest import entry
 
 
@@ -35,6 +36,26 @@ def test_seal_chains_and_hashes_every_field() -> None:
 def test_hashed_time_is_utc_with_microseconds() -> None:
     record = seal(entry(0, at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)), 1, GENESIS)
     assert record.chained_fields()["at"] == "2026-01-02T03:04:05.000006Z"
+
+
+def test_time_text_is_strftimes_to_the_byte() -> None:
+    """Old records were hashed with ``strftime``: the faster form must write the same bytes."""
+    zone = timezone(timedelta(hours=-7, minutes=-30))
+    times = [
+        datetime(2026, 1, 2, 3, 4, 5, 0, tzinfo=UTC),  # no microseconds: still six digits
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(999, 1, 1, tzinfo=UTC),  # before 1000: strftime's own form, kept
+        datetime(2026, 3, 1, 12, 0, 0, 123, tzinfo=zone),
+        datetime(2026, 3, 1, 12, 0, 0, 123),  # naive: taken as UTC
+    ]
+    rng = random.Random(20)
+    times += [
+        datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.random() * 2e9) for _ in range(200)
+    ]
+    for at in times:
+        utc = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+        assert timestamp(at) == utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert utc_text(utc, " ") == utc.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def test_text_is_clipped_and_made_storable_before_hashing() -> None:

@@ -86,7 +86,10 @@ async def test_an_append_waits_for_a_held_lock_and_chains_after(sqlite_path: Pat
         await writer.append([entry(0)])
         other = _locked(sqlite_path)  # another writer, mid-transaction
         pending = asyncio.create_task(writer.append([entry(1)]))
-        await asyncio.sleep(0.02)
+        for _ in range(5000):  # counted as it waits (on a busy machine, not at once)
+            if writer.lock_waits:
+                break
+            await asyncio.sleep(0.001)
         assert not pending.done()
         other.execute("ROLLBACK")
         other.close()

@@ -1,0 +1,83 @@
+"""The SQLite audit writer as the file's one writer: other rows ride its thread and connection,
+take the lock with its fine retry, and leave the chain intact."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bastion.observability.audit.sqlite_writer import SqliteChainWriter
+from bastion.store import migrate
+from tests.observability.audit.conftest import entry
+
+_INSERT = "INSERT INTO writer_test (body) VALUES (:body)"
+
+
+@pytest.fixture
+async def sqlite_path(tmp_path: Path) -> Path:
+    path = tmp_path / "bastion.db"
+    await migrate.upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE writer_test (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    return path
+
+
+def _bodies(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [r[0] for r in conn.execute("SELECT body FROM writer_test ORDER BY id")]
+
+
+async def _until_waiting(writer: SqliteChainWriter) -> None:
+    while writer.lock_waits == 0:
+        await asyncio.sleep(0.001)
+
+
+async def test_rows_commit_between_appends_and_the_chain_goes_on(sqlite_path: Path) -> None:
+    writer = SqliteChainWriter(str(sqlite_path), fsync=True)
+    try:
+        [first] = await writer.append([entry(0)])
+        await writer.insert(_INSERT, [{"body": "a"}, {"body": "b"}])
+        [second] = await writer.append([entry(1)])
+        conn = writer._connection  # read on the writer's own thread, as it uses it
+        pragma = lambda: conn().execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
+        synchronous = await asyncio.get_running_loop().run_in_executor(writer._thread, pragma)
+    finally:
+        await writer.aclose()
+    assert _bodies(sqlite_path) == ["a", "b"]
+    assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert synchronous == 2  # FULL again for the audit batches after the rows' NORMAL commit
+    assert writer.checkpointer.started  # the rows' commit counts for the WAL's bound too
+
+
+async def test_rows_wait_for_a_held_lock_with_the_fine_retry(sqlite_path: Path) -> None:
+    writer = SqliteChainWriter(str(sqlite_path), fsync=False)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    try:
+        await writer.append([entry(0)])  # opens the connection (busy_timeout 0)
+        other.execute("BEGIN IMMEDIATE")
+        pending = asyncio.create_task(writer.insert(_INSERT, [{"body": "late"}]))
+        # it retries rather than sleeping in SQLite's handler
+        await asyncio.wait_for(_until_waiting(writer), 5)
+        assert not pending.done()
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(pending, 5)
+    finally:
+        other.close()
+        await writer.aclose()
+    assert _bodies(sqlite_path) == ["late"]
+
+
+async def test_a_failed_insert_writes_nothing_and_the_writer_goes_on(sqlite_path: Path) -> None:
+    writer = SqliteChainWriter(str(sqlite_path), fsync=True)
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            await writer.insert(_INSERT, [{"body": "kept?"}, {"body": None}])
+        [record] = await writer.append([entry(0)])
+        await writer.insert(_INSERT, [{"body": "after"}])
+    finally:
+        await writer.aclose()
+    assert _bodies(sqlite_path) == ["after"]  # the failed batch rolled back whole
+    assert record.seq == 1

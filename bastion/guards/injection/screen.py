@@ -67,6 +67,12 @@ class InjectionScreen:
         # loop. Keyed by a 16-byte digest, so that its memory is fixed whatever the texts.
         self._verdicts: OrderedDict[bytes, InjectionVerdict] = OrderedDict()
 
+    @property
+    def encodes(self) -> bool:
+        """Whether screening a new text may run the encoder (slow, and it leaves the GIL:
+        worth a thread); without one, the rules and n-grams are pure Python."""
+        return self._encoder is not None
+
     def warm(self) -> ScreenModel:
         """Train (once) and return the model."""
         if self._model is None:

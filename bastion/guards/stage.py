@@ -111,7 +111,7 @@ class GuardStage:
         known = self._screen.screen_known(texts)
         if known is not None:
             return known
-        if not self._screen.encodes and sum(map(len, texts)) <= _INLINE_SCREEN_CHARS:
+        if self._screen.light and sum(map(len, texts)) <= _INLINE_SCREEN_CHARS:
             return self._screen.screen_many(texts)
         return await asyncio.to_thread(self._screen.screen_many, texts)
 

@@ -188,6 +188,8 @@ async def test_short_texts_are_screened_on_the_loop_without_an_encoder(
     same either way."""
     plain = _ThreadNoting(None, model=ScreenModel(None, ngram=rules_only_screen.warm().ngram))
     encoded = _ThreadNoting(rules_only_screen._encoder, model=rules_only_screen.warm())
+    assert plain.light and not encoded.light
+    assert not InjectionScreen(None).light  # its model would be trained first: in a thread
     loop_thread = threading.get_ident()
     for screen, text, on_loop in (
         (plain, "hello there", True),

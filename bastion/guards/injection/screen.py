@@ -68,10 +68,11 @@ class InjectionScreen:
         self._verdicts: OrderedDict[bytes, InjectionVerdict] = OrderedDict()
 
     @property
-    def encodes(self) -> bool:
-        """Whether screening a new text may run the encoder (slow, and it leaves the GIL:
-        worth a thread); without one, the rules and n-grams are pure Python."""
-        return self._encoder is not None
+    def light(self) -> bool:
+        """Whether screening a new text is only the rules and the n-grams (pure Python, no
+        thread needed): no encoder to run (slow, and it leaves the GIL) and no model to
+        train first."""
+        return self._encoder is None and self._model is not None
 
     def warm(self) -> ScreenModel:
         """Train (once) and return the model."""

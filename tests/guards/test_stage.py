@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -8,7 +7,6 @@ import pytest
 
 from bastion.errors import BlockedByGuard
 from bastion.guards import GuardPolicy, GuardStage, InjectionScreen, PiiDetector
-from bastion.guards.injection import ScreenModel
 from bastion.pipeline.call import Call, Result
 
 
@@ -168,39 +166,3 @@ async def test_inputs_without_pii_are_kept_as_they_are() -> None:
     assert call.inputs[0]["messages"][0]["content"] == "mail [EMAIL]"
     assert with_pii["messages"][0]["content"] == "mail bob@corp.example"
     assert call.inputs[1] == chat
-
-
-class _ThreadNoting(InjectionScreen):
-    """The screen, noting the thread each new text is screened on."""
-
-    threads: list[int]
-
-    def screen_many(self, texts: Any) -> Any:
-        self.threads.append(threading.get_ident())
-        return super().screen_many(texts)
-
-
-async def test_short_texts_are_screened_on_the_loop_without_an_encoder(
-    rules_only_screen: InjectionScreen,
-) -> None:
-    """Rules and n-grams alone cost less than a thread hop: a short new text is screened on
-    the event loop; a long one, or any through an encoder, in a thread. The verdict is the
-    same either way."""
-    plain = _ThreadNoting(None, model=ScreenModel(None, ngram=rules_only_screen.warm().ngram))
-    encoded = _ThreadNoting(rules_only_screen._encoder, model=rules_only_screen.warm())
-    assert plain.light and not encoded.light
-    assert not InjectionScreen(None).light  # its model would be trained first: in a thread
-    loop_thread = threading.get_ident()
-    for screen, text, on_loop in (
-        (plain, "hello there", True),
-        (plain, "hello there. " * 50, False),
-        (encoded, "hello there", False),
-    ):
-        screen.threads = []
-        call = make_call({"messages": [{"role": "user", "content": text}]})
-        await stage(screen, pii="allow")(call, answer)
-        assert (screen.threads == [loop_thread]) is on_loop
-        assert len(screen.threads) == 1
-        assert call.guards is not None and call.guards.injection is not None
-        fresh = InjectionScreen(screen._encoder, model=screen.warm()).screen(text)
-        assert call.guards.injection["score"] == fresh.score

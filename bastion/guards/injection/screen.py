@@ -67,13 +67,6 @@ class InjectionScreen:
         # loop. Keyed by a 16-byte digest, so that its memory is fixed whatever the texts.
         self._verdicts: OrderedDict[bytes, InjectionVerdict] = OrderedDict()
 
-    @property
-    def light(self) -> bool:
-        """Whether screening a new text is only the rules and the n-grams (pure Python, no
-        thread needed): no encoder to run (slow, and it leaves the GIL) and no model to
-        train first."""
-        return self._encoder is None and self._model is not None
-
     def warm(self) -> ScreenModel:
         """Train (once) and return the model."""
         if self._model is None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
-from contextlib import aclosing, contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from types import TracebackType
 from typing import Any, Protocol
 
 import aiohttp
@@ -125,24 +126,39 @@ def error_from_status(
     return UpstreamError(message, retry_after=retry_after, details=details)
 
 
-@contextmanager
-def map_upstream_errors(*, upstream: str, progress: _Progress | None = None) -> Iterator[None]:
+class map_upstream_errors:  # noqa: N801 - used as a function: ``with map_upstream_errors(…):``
     """The one place where aiohttp, OS and JSON failures become Bastion errors.
 
     Every error leaving the block carries ``details["upstream"]`` and ``details["forwarded"]``
     (whether part of a stream already went to the caller, so a retry is no longer safe).
+    A plain class, not a ``@contextmanager`` generator: it is entered on every upstream call.
     """
-    try:
-        yield
-    except BastionError as exc:
-        exc.details.update(upstream=upstream, forwarded=bool(progress and progress.forwarded))
-        raise
-    except Exception as exc:
-        extra = {"upstream": upstream, "forwarded": bool(progress and progress.forwarded)}
-        mapped = _mapped(exc, upstream, extra)
-        if mapped is exc:
-            raise
-        raise mapped from exc
+
+    __slots__ = ("_progress", "_upstream")
+
+    def __init__(self, *, upstream: str, progress: _Progress | None = None) -> None:
+        self._upstream = upstream
+        self._progress = progress
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or not isinstance(exc, Exception):
+            return  # no error, or a cancellation or exit: not ours to map
+        progress = self._progress
+        forwarded = bool(progress and progress.forwarded)
+        if isinstance(exc, BastionError):
+            exc.details.update(upstream=self._upstream, forwarded=forwarded)
+            return  # it propagates as it is
+        mapped = _mapped(exc, self._upstream, {"upstream": self._upstream, "forwarded": forwarded})
+        if mapped is not exc:
+            raise mapped from exc
 
 
 def _mapped(exc: Exception, upstream: str, extra: dict[str, Any]) -> Exception:
@@ -203,20 +219,20 @@ class OpenAIUpstream:
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIUpstream({self.base_url!r}, model={self.model!r})"
 
-    async def chat(
+    def chat(
         self, body: Mapping[str, Any], deadline: SupportsRemaining | None
-    ) -> dict[str, Any]:
-        return await self._post("/chat/completions", body, deadline)
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
+        return self._post("/chat/completions", body, deadline)
 
-    async def completions(
+    def completions(
         self, body: Mapping[str, Any], deadline: SupportsRemaining | None
-    ) -> dict[str, Any]:
-        return await self._post("/completions", body, deadline)
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
+        return self._post("/completions", body, deadline)
 
-    async def embeddings(
+    def embeddings(
         self, body: Mapping[str, Any], deadline: SupportsRemaining | None
-    ) -> dict[str, Any]:
-        return await self._post("/embeddings", body, deadline)
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
+        return self._post("/embeddings", body, deadline)
 
     def _budget(self, deadline: SupportsRemaining | None) -> float:
         budget = self.timeouts.total

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -227,9 +227,12 @@ class ModelGroup:
         ewma = self.typical_attempt_s
         self.typical_attempt_s = seconds if ewma == 0.0 else 0.8 * ewma + 0.2 * seconds
 
-    async def _with_retry(self, attempt: Callable[[], Awaitable[T]], deadline: Deadline) -> T:
-        """Retry ``attempt``; a retry starts only if a typical attempt still fits the deadline."""
-        return await call_with_retry(
+    def _with_retry(
+        self, attempt: Callable[[], Awaitable[T]], deadline: Deadline
+    ) -> Coroutine[Any, Any, T]:
+        """Retry ``attempt``; a retry starts only if a typical attempt still fits the deadline.
+        (Returns ``call_with_retry``'s coroutine: no frame of its own in the await chain.)"""
+        return call_with_retry(
             attempt,
             self.policy,
             deadline=deadline,

@@ -61,10 +61,12 @@ class AdmitStage:
         self._prices = prices
 
     async def __call__(self, call: Call, next: Next) -> Result:
-        subject = Subject.of(call)
         tokens = call.llm.estimated_tokens if call.llm is not None else 0
         estimate = Usage(self._estimate_micros(call), 1, tokens)
-        charged, reservation = await self._admit(call, subject, estimate)
+        charged: Charged = ()
+        reservation = None
+        if self._limiter is not None or self._budgets is not None:  # else nothing to charge
+            charged, reservation = await self._admit(call, Subject.of(call), estimate)
         try:
             result = await next(call)
         except BaseException:
@@ -124,7 +126,8 @@ class AdmitStage:
         nothing reported, release the reservation instead."""
         actual_cost, actual_tokens = self._reported(call)
         if failed and actual_cost is None and actual_tokens is None:
-            await self._release(reservation)
+            if reservation is not None:
+                await self._release(reservation)
             return
         actual = Usage(
             estimate.micros if actual_cost is None else actual_cost,
@@ -132,11 +135,11 @@ class AdmitStage:
             estimate.tokens if actual_tokens is None else actual_tokens,
         )
         call.cost_usd = actual.micros / MICROS_PER_USD
-        call.budget_events = await self._commit(reservation, actual)
+        call.budget_events = [] if reservation is None else await self._commit(reservation, actual)
         if self._on_settled is not None:
             self._on_settled(call, actual)
         delta = actual.tokens - estimate.tokens
-        if delta:
+        if delta and charged:
             tokens_charged = [rc for rc in charged if rc[0].unit == "tokens"]
             await self._settle_rate(tokens_charged, lambda _: delta)
 

@@ -11,8 +11,8 @@ import structlog
 
 from bastion.errors import BlockedByGuard
 from bastion.guards.injection import InjectionScreen, InjectionVerdict
-from bastion.guards.pii import ALL_TYPES, PiiDetector, redact_entities
-from bastion.guards.texts import all_texts, map_texts, screened_parts
+from bastion.guards.pii import ALL_TYPES, Entity, PiiDetector, redact_entities
+from bastion.guards.texts import iter_texts, map_texts, screened_parts
 from bastion.pipeline.call import GuardReport, ReviewFlag
 
 if TYPE_CHECKING:
@@ -74,11 +74,11 @@ class GuardStage:
         self._screen = injection if policy.injection != "off" else None
 
     async def __call__(self, call: Call, next: Next) -> Result:
-        size = sum(len(t) for item in call.inputs for t in all_texts(item))
-        if size > _INLINE_CHARS:
-            counts = await asyncio.to_thread(self._apply_pii, call)
+        texts = [t for item in call.inputs for t in iter_texts(item)]
+        if sum(map(len, texts)) > _INLINE_CHARS:
+            counts = await asyncio.to_thread(self._apply_pii, call, texts)
         else:
-            counts = self._apply_pii(call)
+            counts = self._apply_pii(call, texts)
         call.guards = GuardReport(counts)
         if counts and self._policy.pii == "block":
             types = ", ".join(sorted(counts))
@@ -100,23 +100,33 @@ class GuardStage:
 
     async def _verdicts(self, texts: list[str]) -> list[InjectionVerdict]:
         """Texts screened before are answered inline (a thread hop costs more than the
-        lookups); a new text needs the rules and the encoder, in a thread."""
+        lookups); a new text needs the rules and the encoder, in a thread. (Screening a short
+        new text on the event loop when no encoder runs was tried, issue 20: 50 µs less in
+        the guard stage alone, no difference in the whole app's CPU per request.)"""
         assert self._screen is not None
         known = self._screen.screen_known(texts)
         if known is not None:
             return known
         return await asyncio.to_thread(self._screen.screen_many, texts)
 
-    def _apply_pii(self, call: Call) -> dict[str, int]:
+    def _apply_pii(self, call: Call, texts: list[str]) -> dict[str, int]:
+        """Count the PII in ``texts`` (the call's text slots, in order) and, when redacting,
+        replace ``call.inputs`` by redacted copies; inputs without any are kept as they are
+        (no stage changes an input in place)."""
         counts: Counter[str] = Counter()
-        redact = self._policy.pii == "redact"
-
-        def visit(text: str) -> str:
+        found: dict[str, list[Entity]] = {}
+        for text in texts:
             entities = [e for e in self._pii.detect(text) if e.type in self._types]
-            counts.update(e.type for e in entities)
-            return redact_entities(text, entities).text if redact and entities else text
+            if entities:
+                counts.update(e.type for e in entities)
+                found[text] = entities
+        if found and self._policy.pii == "redact":
 
-        call.inputs = [map_texts(item, visit) for item in call.inputs]
+            def visit(text: str) -> str:
+                entities = found.get(text)
+                return redact_entities(text, entities).text if entities else text
+
+            call.inputs = [map_texts(item, visit) for item in call.inputs]
         return dict(counts)
 
     def _threshold(self, untrusted: bool) -> float:

@@ -52,15 +52,33 @@ def _map_message(message: Any, fn: Callable[[str], str]) -> Any:
 
 
 def all_texts(item: Any) -> list[str]:
-    """Every text slot of ``item``, in order."""
-    collected: list[str] = []
+    """Every text slot of ``item``, in the order :func:`map_texts` visits them."""
+    return list(iter_texts(item))
 
-    def collect(text: str) -> str:
-        collected.append(text)
-        return text
 
-    map_texts(item, collect)
-    return collected
+def iter_texts(item: Any) -> Iterator[str]:
+    """The text slots of ``item`` in :func:`map_texts`' order, without copying anything."""
+    if isinstance(item, str):
+        yield item
+    elif is_chat_body(item):
+        for message in item["messages"]:
+            if not isinstance(message, dict):
+                continue
+            content = message.get("content")
+            if isinstance(content, str):
+                yield content
+            elif isinstance(content, list):
+                for p in content:
+                    if isinstance(p, dict) and p.get("type") == "text":
+                        text = p.get("text")
+                        if isinstance(text, str):
+                            yield text
+    elif isinstance(item, dict):
+        for value in item.values():
+            yield from iter_texts(value)
+    elif isinstance(item, list):
+        for value in item:
+            yield from iter_texts(value)
 
 
 def screened_texts(item: Any) -> Iterator[str]:

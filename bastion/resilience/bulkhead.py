@@ -122,7 +122,11 @@ class _Slot:
         self._deadline = deadline
 
     async def __aenter__(self) -> None:
-        await self._bulkhead._acquire(self._deadline)
+        bulkhead = self._bulkhead
+        if bulkhead._in_flight < bulkhead.max_concurrent and not bulkhead._waiters:
+            bulkhead._in_flight += 1  # a free slot (``_acquire``'s first case), no coroutine
+            return
+        await bulkhead._acquire(self._deadline)
 
     async def __aexit__(
         self,

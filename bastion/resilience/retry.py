@@ -147,7 +147,6 @@ async def call_with_retry(
     ``deadline`` or ``budget``). ``attempt_timeout_s``, when given, stands in for the
     policy's own (a caller that learns it per call passes a value instead of a policy copy).
     """
-    clock = clock or SystemClock()
     if budget is not None:
         budget.record_request()
     if deadline.expired:
@@ -166,7 +165,7 @@ async def call_with_retry(
             event = RetryEvent(attempt, exc, delay)
         if on_retry is not None:
             on_retry(event)
-        await clock.sleep(delay)
+        await (clock or SystemClock()).sleep(delay)
         attempt += 1
 
 

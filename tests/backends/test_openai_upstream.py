@@ -13,8 +13,10 @@ import pytest
 from bastion.backends.openai_upstream import (
     OpenAIUpstream,
     UpstreamTimeouts,
+    _Progress,
     create_session,
     error_from_status,
+    map_upstream_errors,
 )
 from bastion.errors import (
     BastionError,
@@ -309,3 +311,26 @@ async def test_connect_timeout_is_a_timeout(session: aiohttp.ClientSession) -> N
 async def test_plain_calls_drop_stream_flags(client: OpenAIUpstream) -> None:
     body = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
     assert (await client.chat(body, None))["object"] == "chat.completion"
+
+
+def test_map_upstream_errors_maps_foreign_errors_and_tags_ours() -> None:
+    """The one mapping block: a Bastion error gains ``upstream``/``forwarded``; a foreign
+    one becomes its Bastion error (caused by it); a bug or a cancellation passes as it is."""
+    ours = UpstreamUnavailable("down")
+    with pytest.raises(UpstreamUnavailable) as tagged, map_upstream_errors(upstream="u"):
+        raise ours
+    assert tagged.value is ours and ours.details == {"upstream": "u", "forwarded": False}
+    progress = _Progress(forwarded=True)
+    cut = aiohttp.ClientPayloadError("cut")
+    with (
+        pytest.raises(UpstreamUnavailable) as mapped,
+        map_upstream_errors(upstream="u", progress=progress),
+    ):
+        raise cut
+    assert mapped.value.__cause__ is cut and mapped.value.details["forwarded"] is True
+    for passing in (KeyError("bug"), asyncio.CancelledError()):
+        with pytest.raises(type(passing)) as raised, map_upstream_errors(upstream="u"):
+            raise passing
+        assert raised.value is passing
+    with map_upstream_errors(upstream="u"):
+        pass

@@ -152,3 +152,17 @@ async def test_untrusted_content_is_held_to_the_stricter_threshold(
     assert [f.guard for f in flagged.review_flags] == ["injection"]
     with pytest.raises(ValueError, match="untrusted_threshold"):
         GuardPolicy(untrusted_threshold=0.0)
+
+
+async def test_inputs_without_pii_are_kept_as_they_are() -> None:
+    """Only a call with something to redact gets copies of its inputs (none is changed)."""
+    chat = {"model": "m", "messages": [{"role": "user", "content": "hello there"}]}
+    call = make_call(chat)
+    await stage(None, pii="redact", injection="off")(call, answer)
+    assert call.inputs[0] is chat
+    with_pii = {"model": "m", "messages": [{"role": "user", "content": "mail bob@corp.example"}]}
+    call = make_call(with_pii, chat)
+    await stage(None, pii="redact", injection="off")(call, answer)
+    assert call.inputs[0]["messages"][0]["content"] == "mail [EMAIL]"
+    assert with_pii["messages"][0]["content"] == "mail bob@corp.example"
+    assert call.inputs[1] == chat

@@ -1,5 +1,7 @@
 """A server without Redis, JWTs, review webhooks, encryption, the screen's encoder, tracing,
-model contracts or a console visitor configured never loads their libraries.
+model contracts or a console visitor configured never loads their libraries, and a server on
+SQLite never loads SQLAlchemy's PostgreSQL dialect (~2 MiB; ``store/upsert.py``,
+``store/tables.py``'s ``JSONDocument``).
 
 Each costs resident memory in every worker (redis ~9 MiB, PyJWT with cryptography ~10,
 httpx with its CLI's dependencies ~4, tokenizers ~6, jsonschema ~2, Jinja2 with the console's
@@ -32,6 +34,7 @@ asyncio.run(main())
 OPTIONAL = (
     "redis", "jwt", "httpx", "cryptography", "tokenizers",
     "jinja2", "jsonschema", "opentelemetry.sdk", "bastion.console.app",
+    "sqlalchemy.dialects.postgresql",
 )
 print("loaded:", *sorted(m for m in OPTIONAL if m in sys.modules))
 """

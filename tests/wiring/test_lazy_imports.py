@@ -78,3 +78,23 @@ def test_drift_and_rollout_statistics_never_load_scipy() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False"]
+
+
+def test_the_serving_process_never_loads_pygments(tmp_path: Path) -> None:
+    """``bastion serve`` imports structlog first, without ``rich.traceback``
+    (``cli/structlog_import.py``): Pygments (~4 MiB) stays out of the serving process."""
+    program = (
+        "from bastion.cli.structlog_import import import_structlog_lean\n"
+        "import_structlog_lean()\n"
+        + PROGRAM
+        + 'print("kept out:", "pygments" not in sys.modules, "rich.traceback" not in sys.modules)\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].split() == ["kept", "out:", "True", "True"]

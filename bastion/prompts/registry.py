@@ -13,8 +13,6 @@ from typing import Any
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bastion.errors import Conflict, InvalidRequest, NotFound
@@ -32,6 +30,7 @@ from bastion.store.prompts_tables import (
     PromptVersionRow,
 )
 from bastion.store.tables import utcnow
+from bastion.store.upsert import insert_for
 from bastion.store.versions import insert_next_version
 
 log = structlog.get_logger(__name__)
@@ -110,7 +109,7 @@ class PromptRegistry:
     async def _insert(self, name: str, values: dict[str, Any], tenant: str | None) -> PromptVersion:
         async with self._db.session() as session:
             dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            insert = insert_for(dialect)
             await session.execute(
                 insert(PromptRow)
                 .values(name=name, description="", created_at=utcnow(), tenant=tenant)

@@ -12,8 +12,6 @@ from typing import Any
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bastion.backends.archives import check_archive
@@ -37,6 +35,7 @@ from bastion.registry.entities import (
 from bastion.registry.tiered import Artifacts, StoreCheck
 from bastion.store import Database
 from bastion.store.tables import ModelRow, ModelVersionRow, utcnow
+from bastion.store.upsert import insert_for
 from bastion.store.versions import insert_next_version
 
 log = structlog.get_logger(__name__)
@@ -197,7 +196,7 @@ class Registry:
     ) -> None:
         """Create the model row if new, then hold it locked until commit (versions in order)."""
         dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = insert_for(dialect)
         await session.execute(
             insert(ModelRow)
             .values(name=name, description=description, created_at=utcnow(), tenant=tenant)

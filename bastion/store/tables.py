@@ -18,8 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,9 +55,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def json_type() -> JSON:
-    """JSON on SQLite, JSONB on PostgreSQL; Python ``None`` is stored as SQL NULL."""
-    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+class JSONDocument(TypeDecorator[Any]):
+    """JSON on SQLite, JSONB on PostgreSQL; Python ``None`` is stored as SQL NULL.
+
+    A decorator rather than ``JSON().with_variant(JSONB(), "postgresql")`` so that SQLAlchemy's
+    PostgreSQL dialect (~2 MiB resident) is imported only by a server on PostgreSQL, when its
+    engine first asks for the column's type; the DDL is the variant's on both databases."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+    hashable = False
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(self.impl_instance)
+
+
+def json_type() -> JSONDocument:
+    """The type of every JSON column (see ``JSONDocument``)."""
+    return JSONDocument()
 
 
 class Base(DeclarativeBase):

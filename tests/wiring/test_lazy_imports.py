@@ -1,5 +1,7 @@
 """A server without Redis, JWTs, review webhooks, encryption, the screen's encoder, tracing,
-model contracts or a console visitor configured never loads their libraries.
+model contracts or a console visitor configured never loads their libraries, and a server on
+SQLite never loads SQLAlchemy's PostgreSQL dialect (~2 MiB; ``store/upsert.py``,
+``store/tables.py``'s ``JSONDocument``).
 
 Each costs resident memory in every worker (redis ~9 MiB, PyJWT with cryptography ~10,
 httpx with its CLI's dependencies ~4, tokenizers ~6, jsonschema ~2, Jinja2 with the console's
@@ -32,6 +34,7 @@ asyncio.run(main())
 OPTIONAL = (
     "redis", "jwt", "httpx", "cryptography", "tokenizers",
     "jinja2", "jsonschema", "opentelemetry.sdk", "bastion.console.app",
+    "sqlalchemy.dialects.postgresql",
 )
 print("loaded:", *sorted(m for m in OPTIONAL if m in sys.modules))
 """
@@ -75,3 +78,23 @@ def test_drift_and_rollout_statistics_never_load_scipy() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False"]
+
+
+def test_the_serving_process_never_loads_pygments(tmp_path: Path) -> None:
+    """``bastion serve`` imports structlog first, without ``rich.traceback``
+    (``cli/structlog_import.py``): Pygments (~4 MiB) stays out of the serving process."""
+    program = (
+        "from bastion.cli.structlog_import import import_structlog_lean\n"
+        "import_structlog_lean()\n"
+        + PROGRAM
+        + 'print("kept out:", "pygments" not in sys.modules, "rich.traceback" not in sys.modules)\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].split() == ["kept", "out:", "True", "True"]

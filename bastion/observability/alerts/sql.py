@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bastion.observability.alerts.history import Alert, NewAlert, State
 from bastion.store.alerts_tables import AlertRow
 from bastion.store.database import Database
+from bastion.store.upsert import insert_for
 
 
 class SqlAlertHistory:
@@ -24,7 +24,7 @@ class SqlAlertHistory:
         self._db = db
 
     async def open(self, alert: NewAlert, *, at: datetime, by: str) -> Alert | None:
-        insert = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
+        insert = insert_for(self._db.dialect)
         values = {
             "dedupe_key": alert.dedupe_key,
             "active_key": alert.dedupe_key,

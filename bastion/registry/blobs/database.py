@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.registry.artifacts import CHUNK_BYTES
@@ -18,6 +16,7 @@ from bastion.registry.blobs.base import reaching
 from bastion.store import Database
 from bastion.store.artifact_tables import ArtifactBlobRow, ArtifactChunkRow
 from bastion.store.tables import utcnow
+from bastion.store.upsert import insert_for
 
 
 def _read_chunk(handle: Any) -> bytes:
@@ -52,7 +51,7 @@ class DatabaseBlobStore:
     async def _upload(self, sha256: str, size: int, source: Path) -> None:
         chunks = -(-size // CHUNK_BYTES)
         async with self._db.session() as session:
-            insert = pg_insert if self._db.dialect == "postgresql" else sqlite_insert
+            insert = insert_for(self._db.dialect)
             created = await session.scalar(
                 insert(ArtifactBlobRow)
                 .values(sha256=sha256, size=size, chunks=chunks, created_at=utcnow())

@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +23,7 @@ from bastion.store.rollouts_tables import (
     RolloutStatsRow,
 )
 from bastion.store.tables import utcnow
+from bastion.store.upsert import insert_for
 
 
 def already_running(deployment: str) -> Conflict:
@@ -35,7 +34,7 @@ def already_running(deployment: str) -> Conflict:
 
 
 def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert_for(session.get_bind().dialect.name)
 
 
 class RolloutStore:

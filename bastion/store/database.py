@@ -22,6 +22,12 @@ from bastion.errors import ConfigError
 from bastion.store.changes import CommitCounter
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Each SQLite connection keeps its own page cache, 2 MiB by default, filled as it writes
+# the growing audit, usage and prediction tables and never given back: with the pool's
+# connections and the audit writer's that was ~3 MiB of a worker's resident memory after
+# three minutes at c=16 (bench/RESULTS.md, 2026-12-07, fourth round). The OS page cache
+# still holds the file, so a smaller one costs reads little.
+SQLITE_CACHE_KIB = 256
 
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}
@@ -64,6 +70,7 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         # busy_timeout first, so that the journal-mode switch below waits for other writers.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.execute("PRAGMA journal_mode")
         if str(cursor.fetchone()[0]).lower() not in ("wal", "memory"):
             cursor.execute("PRAGMA journal_mode=WAL")

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from bastion.errors import ConfigError
 from bastion.store import Database, normalize_url
+from bastion.store.database import SQLITE_CACHE_KIB
 from bastion.store.tables import ApiKeyRow, ModelRow
 
 
@@ -41,6 +42,7 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path
             assert await session.scalar(text("PRAGMA journal_mode")) == "wal"
             assert await session.scalar(text("PRAGMA foreign_keys")) == 1
             assert await session.scalar(text("PRAGMA busy_timeout")) >= 1000
+            assert await session.scalar(text("PRAGMA cache_size")) == -SQLITE_CACHE_KIB
     finally:
         await db.aclose()
     assert (tmp_path / "new" / "dir" / "b.db").exists()

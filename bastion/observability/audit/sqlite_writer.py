@@ -22,7 +22,7 @@ from typing import Any
 from bastion.observability.audit.record import GENESIS, AuditEntry, AuditRecord, seal, utc_text
 from bastion.observability.audit.sqlite_lock import Checkpointer, begin_immediate
 from bastion.store.actions_tables import SQLITE_INSERT as OUTBOX_INSERT
-from bastion.store.database import SQLITE_BUSY_TIMEOUT_MS
+from bastion.store.database import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB
 
 _HEAD = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
 _FIELDS = tuple(AuditRecord.__dataclass_fields__)
@@ -144,6 +144,7 @@ class SqliteChainWriter:
             # FULL: each commit flushes the WAL to disk; NORMAL: it reaches the OS, so it
             # survives the process being killed but not the machine losing power.
             conn.execute(f"PRAGMA synchronous={self._sync}")
+            conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # as the pool's
             conn.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer's thread does it
             conn.execute("PRAGMA busy_timeout=0")  # begin_immediate retries, finer
             self._conn = conn

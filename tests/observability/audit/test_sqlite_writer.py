@@ -11,6 +11,7 @@ import pytest
 
 from bastion.observability.audit.sqlite_writer import SqliteChainWriter
 from bastion.store import migrate
+from bastion.store.database import SQLITE_CACHE_KIB
 from tests.observability.audit.conftest import entry
 
 _INSERT = "INSERT INTO writer_test (body) VALUES (:body)"
@@ -81,3 +82,15 @@ async def test_a_failed_insert_writes_nothing_and_the_writer_goes_on(sqlite_path
         await writer.aclose()
     assert _bodies(sqlite_path) == ["after"]  # the failed batch rolled back whole
     assert record.seq == 1
+
+
+async def test_the_writers_page_cache_is_as_small_as_the_pools(sqlite_path: Path) -> None:
+    writer = SqliteChainWriter(str(sqlite_path), fsync=False)
+    try:
+        await writer.append([entry(0)])
+        conn = writer._connection
+        pragma = lambda: conn().execute("PRAGMA cache_size").fetchone()[0]  # noqa: E731
+        cache = await asyncio.get_running_loop().run_in_executor(writer._thread, pragma)
+    finally:
+        await writer.aclose()
+    assert cache == -SQLITE_CACHE_KIB

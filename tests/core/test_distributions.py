@@ -8,15 +8,13 @@ import numpy as np
 from scipy import special, stats
 
 from bastion.core.distributions import chi2_sf, norm_sf, t_sf
+from tests.support import relatively_close
 
 RTOL = 1e-9
 
 
 def close(ours: float, theirs: float) -> bool:
-    """Relative agreement; values SciPy itself gives as subnormal or zero are compared flat."""
-    if theirs < 1e-290:
-        return ours < 1e-280
-    return abs(ours - theirs) <= RTOL * theirs
+    return relatively_close(ours, theirs, RTOL)
 
 
 def test_chi2_sf_matches_scipy_for_integer_and_real_dof() -> None:

@@ -6,14 +6,13 @@ import numpy as np
 from scipy import special, stats
 
 from bastion.monitoring.kolmogorov import kolmogorov_sf, ks_2samp_asymp, smirnov
+from tests.support import relatively_close
 
 RTOL = 1e-9
 
 
 def close(ours: float, theirs: float, rtol: float = RTOL) -> bool:
-    if theirs < 1e-290:
-        return ours < 1e-280
-    return abs(ours - theirs) <= rtol * theirs
+    return relatively_close(ours, theirs, rtol)
 
 
 def test_two_samples_as_scipy_asymp_at_the_drift_monitors_sizes() -> None:

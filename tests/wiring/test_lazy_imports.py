@@ -40,16 +40,22 @@ print("loaded:", *sorted(m for m in OPTIONAL if m in sys.modules))
 """
 
 
-def test_a_default_server_loads_no_optional_client(tmp_path: Path) -> None:
+def _python(program: str, *args: str) -> str:
+    """``program``'s output, run by a fresh interpreter (nothing imported by the tests)."""
     done = subprocess.run(
-        [sys.executable, "-c", PROGRAM, str(tmp_path / "data")],
+        [sys.executable, "-c", program, *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1].split() == ["loaded:"]
+    return done.stdout
+
+
+def test_a_default_server_loads_no_optional_client(tmp_path: Path) -> None:
+    stdout = _python(PROGRAM, str(tmp_path / "data"))
+    assert stdout.splitlines()[-1].split() == ["loaded:"]
 
 
 STATISTICS = """
@@ -73,11 +79,7 @@ print("scipy" in sys.modules)
 def test_drift_and_rollout_statistics_never_load_scipy() -> None:
     """scipy.stats costs ~65 MiB resident: the drift tests and the canary and A/B tests of a
     server compute their p-values without it (core/distributions.py, monitoring/kolmogorov.py)."""
-    done = subprocess.run(
-        [sys.executable, "-c", STATISTICS], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False"]
+    assert _python(STATISTICS).split() == ["False"]
 
 
 def test_the_serving_process_never_loads_pygments(tmp_path: Path) -> None:
@@ -89,12 +91,5 @@ def test_the_serving_process_never_loads_pygments(tmp_path: Path) -> None:
         + PROGRAM
         + 'print("kept out:", "pygments" not in sys.modules, "rich.traceback" not in sys.modules)\n'
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program, str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1].split() == ["kept", "out:", "True", "True"]
+    stdout = _python(program, str(tmp_path / "data"))
+    assert stdout.splitlines()[-1].split() == ["kept", "out:", "True", "True"]

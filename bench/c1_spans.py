@@ -129,6 +129,8 @@ def _instrument(marks: list[Marks], events: list[Event]) -> None:
             events.append((started, time.perf_counter(), "checkpoint"))
 
     sqlite_lock.Checkpointer._checkpoint = timed_checkpoint  # type: ignore[method-assign]
+    if os.environ.get("SWITCH_S"):  # try another GIL switch interval
+        sys.setswitchinterval(float(os.environ["SWITCH_S"]))
     if os.environ.get("CHECKPOINT_S"):  # try another interval between checkpoints
         interval = float(os.environ["CHECKPOINT_S"])
         sqlite_lock.Checkpointer.__init__.__kwdefaults__ = {"interval_s": interval}

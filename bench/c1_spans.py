@@ -249,7 +249,12 @@ def _event_counts(events: list[Event]) -> dict[str, Any]:
             (e - s) * 1e3
         )
     return {
-        k: {"n": len(v), "median_ms": round(statistics.median(v), 3), "max_ms": round(max(v), 2)}
+        k: {
+            "n": len(v),
+            "median_ms": round(statistics.median(v), 3),
+            "max_ms": round(max(v), 2),
+            "total_ms": round(sum(v), 1),
+        }
         for k, v in sorted(kinds.items())
     }
 

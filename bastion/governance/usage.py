@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.governance.budget.base import Usage
 from bastion.governance.subject import Subject
-from bastion.store.row_writer import RowWriter
+from bastion.store.row_writer import RowsPartlyWritten, RowWriter
 from bastion.store.usage_tables import UsageRow
 
 if TYPE_CHECKING:
@@ -190,6 +190,14 @@ class UsageRecorder:
             batch = self._pending[: min(self._max_batch, queued - written)]
             try:
                 await self._write(batch)
+            except RowsPartlyWritten as exc:  # those are in: only the rest is retried
+                del self._pending[: exc.written]
+                log.warning(
+                    "usage_flush_failed",
+                    rows=len(batch) - exc.written,
+                    error=type(exc.cause).__name__,
+                )
+                return written + exc.written
             except (SQLAlchemyError, sqlite3.Error, OSError) as exc:  # kept, retried later
                 log.warning("usage_flush_failed", rows=len(batch), error=type(exc).__name__)
                 return written

@@ -6,6 +6,15 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 
+class RowsPartlyWritten(Exception):
+    """The first ``written`` rows of an insert were committed, the rest were not (``cause``)."""
+
+    def __init__(self, written: int, cause: BaseException) -> None:
+        super().__init__(f"{written} rows were written before the insert failed: {cause}")
+        self.written = written
+        self.cause = cause
+
+
 class RowWriter(Protocol):
     """Runs one INSERT for many rows in one transaction on the file's writer thread.
 
@@ -13,6 +22,9 @@ class RowWriter(Protocol):
     one: the usage log and the prediction log hand it their batches instead of holding
     SQLite's write lock from connections of their own while an audit batch waits for it.
     ``params`` are the driver's (dicts for ``:name`` placeholders, tuples for ``?``).
+    The rows may be committed in several transactions (an audit batch goes between them);
+    a failure after some were committed raises ``RowsPartlyWritten``, so that a caller that
+    retries writes only the rest.
     """
 
     async def insert(self, sql: str, params: Sequence[Any]) -> None: ...

@@ -127,3 +127,29 @@ async def test_closing_during_a_write_writes_each_record_once(sqlite_db: Any) ->
     other.close()
     await asyncio.wait_for(closing, 10)
     assert await _count(db) == 5  # not cancelled mid-write, so not written again on close
+
+
+async def test_rows_committed_before_a_failed_slice_are_not_written_again(
+    sqlite_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bastion.observability.audit import sqlite_writer
+
+    db, writer, path = sqlite_db
+    monkeypatch.setattr(sqlite_writer, "ROWS_HOLD_S", 0.0)  # each slice its own transaction
+    with sqlite3.connect(path) as conn:  # the third slice of 16 fails
+        conn.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON usage_records "
+            "WHEN (SELECT count(*) FROM usage_records) >= 32 "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    recorder = UsageRecorder(db, rows=writer)
+    for n in range(40):
+        recorder.record(call(f"k{n}", "acme", None, "chat"), Usage(1, 1, 1))
+    assert await recorder.flush() == 32
+    assert await _count(db) == 32
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER full")
+    assert await recorder.flush() == 8
+    async with db.session() as session:
+        keys = list(await session.scalars(select(UsageRow.key_id).order_by(UsageRow.id)))
+    assert keys == [f"k{n}" for n in range(40)]  # each record exactly once, in order

@@ -28,7 +28,11 @@ log = structlog.get_logger(__name__)
 
 _FIRST_WAIT_S = 0.00005
 _LONGEST_WAIT_S = 0.001
-CHECKPOINT_INTERVAL_S = 0.25
+# Once a second: a page rewritten many times in between (the audit table's and its indexes'
+# right-most pages, at every record) is copied once. At 0.25 s, c=1 made ~4 checkpoints a
+# second, each a burst of CPU and a flush of the database file beside the audit's own
+# flushes (bench/RESULTS.md, 2026-12-08): ~2-4x the time spent checkpointing.
+CHECKPOINT_INTERVAL_S = 1.0
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:

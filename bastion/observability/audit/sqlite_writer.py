@@ -6,6 +6,8 @@ for. ``BEGIN IMMEDIATE`` takes the database's write lock before the head is read
 in other processes (uvicorn workers) are serialised and extend one chain. The lock is taken
 with a fine retry instead of SQLite's coarse busy handler, and WAL checkpoints run on their
 own thread instead of inside a commit (``sqlite_lock.py``): both were the c=1 latency tail.
+The file's other steady writers share the thread, behind every audit batch and in slices
+that let an audit batch go between them (``writer_thread.py``).
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import operator
 import sqlite3
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from typing import Any
 
 from bastion.observability.audit.record import GENESIS, AuditEntry, AuditRecord, seal, utc_text
 from bastion.observability.audit.sqlite_lock import Checkpointer, begin_immediate
+from bastion.observability.audit.writer_thread import WriterThread
 from bastion.store.actions_tables import SQLITE_INSERT as OUTBOX_INSERT
 from bastion.store.database import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB
+from bastion.store.row_writer import RowsPartlyWritten
 
 _HEAD = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
 _FIELDS = tuple(AuditRecord.__dataclass_fields__)
@@ -32,6 +35,11 @@ _INSERT = (
 _VALUES = operator.attrgetter(*_FIELDS)  # a record's values in column order, in one C call
 _AT = _FIELDS.index("at")
 _LOCK_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_MS / 1000
+# Another writer's rows go in chunks of this many; its transaction is committed, and the
+# audit batches queued meanwhile run, whenever one is waiting or the transaction has held
+# the write lock for ROWS_HOLD_S. An audit batch waits at most about one chunk (~0.1 ms).
+ROWS_CHUNK = 16
+ROWS_HOLD_S = 0.002
 
 
 class SqliteChainWriter:
@@ -40,7 +48,7 @@ class SqliteChainWriter:
     def __init__(self, path: str, *, fsync: bool) -> None:
         self._path = path
         self._sync = "FULL" if fsync else "NORMAL"
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="bastion-audit")
+        self._thread = WriterThread("bastion-audit")
         self._conn: sqlite3.Connection | None = None  # opened and used only in that thread
         self._closed = False
         # The chain's head after this connection's last commit, and the database's
@@ -52,11 +60,13 @@ class SqliteChainWriter:
         self.lock_waits = 0  # times a batch found the write lock held and retried
 
     async def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._append, list(entries))
+        """Seal and commit ``entries`` as one batch, before any other writer's rows queued."""
+        job = self._thread.submit_urgent(self._append, list(entries))
+        return await asyncio.wrap_future(job)
 
     async def insert(self, sql: str, params: Sequence[Any]) -> None:
-        """Run ``sql`` for each of ``params`` in one transaction on this writer's thread.
+        """Run ``sql`` for each of ``params`` on this writer's thread, behind every audit
+        batch, in transactions an audit batch can go between (``_insert``).
 
         For the file's other steady writers (the usage and prediction logs; a ``RowWriter``):
         queued behind audit batches on one connection, they no longer hold SQLite's write
@@ -72,8 +82,8 @@ class SqliteChainWriter:
             return
         self._closed = True
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._close)
-        self._thread.shutdown(wait=True)
+        await loop.run_in_executor(self._thread, self._close)  # after everything queued
+        await loop.run_in_executor(None, self._thread.shutdown)
         await loop.run_in_executor(None, self.checkpointer.close)
 
     def _append(self, entries: list[AuditEntry]) -> list[AuditRecord]:
@@ -103,15 +113,37 @@ class SqliteChainWriter:
         return records
 
     def _insert(self, sql: str, params: Sequence[Any]) -> None:
+        """The rows in as few transactions as the audit batches allow: one is committed and
+        the queued audit batches run whenever one is waiting (or it held the lock for
+        ``ROWS_HOLD_S``), then the rest follows in a new one. Raises ``RowsPartlyWritten``
+        when a failure comes after some rows were committed."""
+        written = 0
+        while written < len(params):
+            try:
+                written = self._insert_some(sql, params, written)
+            except BaseException as exc:
+                if written:
+                    raise RowsPartlyWritten(written, exc) from exc
+                raise
+            self._thread.serve_urgent()
+
+    def _insert_some(self, sql: str, params: Sequence[Any], start: int) -> int:
+        """One transaction from row ``start``; returns the rows committed so far."""
         conn = self._connection()
         # Not flushed to disk at its own commit: an audit batch queued behind it would wait
         # for that fsync. The rows are in the WAL file, safe if the process dies, and on
         # disk with the next audit commit's flush of that file, or the checkpoint that
         # follows within CHECKPOINT_INTERVAL_S (SQLite syncs the WAL before copying it).
         conn.execute("PRAGMA synchronous=NORMAL")
+        end = start
         try:
             begin_immediate(conn, _LOCK_TIMEOUT_S, sleep=self._lock_wait)
-            conn.executemany(sql, params)
+            held = time.perf_counter() + ROWS_HOLD_S
+            while end < len(params):
+                conn.executemany(sql, params[end : end + ROWS_CHUNK])
+                end += ROWS_CHUNK
+                if self._thread.urgent_waiting() or time.perf_counter() > held:
+                    break
             conn.execute("COMMIT")  # the audit chain's head is untouched: no need to forget it
         except BaseException:
             if conn.in_transaction:
@@ -120,6 +152,7 @@ class SqliteChainWriter:
         finally:
             conn.execute(f"PRAGMA synchronous={self._sync}")
         self.checkpointer.committed()
+        return min(end, len(params))
 
     def _lock_wait(self, seconds: float) -> None:
         """Counted as it happens (a batch still waiting shows in ``lock_waits``)."""

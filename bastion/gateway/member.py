@@ -6,8 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
+from bastion.backends.http1 import Http1Client
 from bastion.backends.openai_upstream import OpenAIUpstream, UpstreamTimeouts
 from bastion.errors import ConfigError
 from bastion.resilience import Bulkhead, CircuitBreaker
@@ -71,7 +70,7 @@ def build_member(
     group: str,
     index: int,
     cfg: UpstreamSettings,
-    session: aiohttp.ClientSession,
+    session: Http1Client,
     breaker: BreakerSettings,
 ) -> Member:
     name = cfg.name or f"{group}/{index}"

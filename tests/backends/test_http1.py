@@ -277,3 +277,18 @@ def test_a_base_url_that_is_not_http_is_refused() -> None:
     for bad in ("ftp://host/v1", "http:///v1", "http://host/v1?x=1", "http://u:p@host/v1"):
         with pytest.raises(ValueError):
             client.endpoint(bad)
+
+
+def test_the_client_runs_on_uvloop_as_the_server_does() -> None:
+    """uvicorn runs Bastion on uvloop, whose transports are not ``asyncio.Transport``s."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main() -> None:
+        async with serving(keep_answering) as server, Http1Client() as client:
+            for _ in range(2):
+                response = await post(client, server.url)
+                assert await response.read() == b'{"ok": true}'
+            assert len(server.peers) == 1
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())

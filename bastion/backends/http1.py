@@ -65,7 +65,14 @@ class Endpoint:
         fresh = False
         while True:
             conn = await self._pool.acquire(connect_timeout, fresh=fresh)
-            response = conn.send(data, read_timeout)
+            try:
+                response = conn.send(data, read_timeout)
+            except (OSError, RuntimeError) as exc:  # the transport closed under us
+                conn.close()
+                if conn.reused and not fresh:
+                    fresh = True
+                    continue
+                raise ServerDisconnected("the connection closed before the request went") from exc
             try:
                 await response.wait_head()
             except ServerDisconnected:

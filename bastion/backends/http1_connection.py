@@ -9,7 +9,7 @@ from typing import cast
 import httptools
 
 from bastion.backends.http1_errors import ProtocolError
-from bastion.backends.http1_response import Http1Response
+from bastion.backends.http1_response import MAX_HEAD, Http1Response
 
 
 class Http1Connection(asyncio.Protocol):
@@ -78,9 +78,17 @@ class Http1Connection(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             error = ProtocolError(f"the server's answer is not valid HTTP/1.1: {exc}")
             error.__cause__ = exc
-            self._response = None
-            response.fail(error)
-            self.close()
+            self._refuse(response, error)
+            return
+        if not response.head_done:  # still in the status line and headers
+            response.head_bytes += len(data)
+            if response.head_bytes > MAX_HEAD:
+                self._refuse(response, ProtocolError("the answer's head is over 64 KiB"))
+
+    def _refuse(self, response: Http1Response, error: ProtocolError) -> None:
+        self._response = None
+        response.fail(error)
+        self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

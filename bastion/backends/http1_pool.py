@@ -50,7 +50,7 @@ class OriginPool:
             idle = self._idle
             while idle and not fresh:
                 conn = idle.pop()
-                if conn.closed:
+                if conn.closed or conn.transport is None or conn.transport.is_closing():
                     continue
                 if loop.time() - conn.idle_since > self._keepalive:
                     conn.close()

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 # Reading from the socket pauses while this many body bytes wait for the reader.
 HIGH_WATER = 1 << 20
+# A status line and headers longer than this are refused (aiohttp allows 8 KiB a line).
+MAX_HEAD = 1 << 16
 
 
 class Headers(Mapping[str, str]):
@@ -50,6 +52,7 @@ class Http1Response:
         "_timer",
         "_waiter",
         "complete",
+        "head_bytes",
         "head_done",
         "last_read",
         "raw_headers",
@@ -71,6 +74,7 @@ class Http1Response:
         self.status = 0
         self.raw_headers: list[tuple[bytes, bytes]] = []
         self.head_done = self.complete = self.received = False
+        self.head_bytes = 0
         self.last_read = loop.time()
         if read_timeout is not None:
             self._timer = loop.call_at(self.last_read + read_timeout, self._check_gap)
@@ -102,6 +106,8 @@ class Http1Response:
         self._wake()
 
     def fail(self, error: Http1Error) -> None:
+        if self._error is not None or self.complete:
+            return  # the first end is the one the reader sees
         self._error = error
         self._conn = None
         if self._timer is not None:
@@ -110,6 +116,8 @@ class Http1Response:
 
     def lost(self, exc: Exception | None) -> None:
         """The connection closed before the answer was complete."""
+        if self._error is not None or self.complete:
+            return
         if self.head_done and not any(
             k.lower() in (b"content-length", b"transfer-encoding") for k, _ in self.raw_headers
         ):

@@ -214,6 +214,17 @@ async def test_a_malformed_status_line_is_a_protocol_error_mapped_as_before() ->
             await upstream.chat(CHAT, None)
 
 
+async def test_an_endless_head_is_refused() -> None:
+    async def handler(peer: Peer) -> None:
+        await peer.request()
+        await peer.send(b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"x" * 70_000 + b"\r\n")
+        await peer.reader.read()
+
+    async with serving(handler) as server, Http1Client() as client:
+        with pytest.raises(ProtocolError, match="64 KiB"):
+            await post(client, server.url)
+
+
 async def test_a_silent_upstream_is_a_silent_timeout_for_chat() -> None:
     async def handler(peer: Peer) -> None:
         await peer.request()

@@ -116,5 +116,7 @@ class Http1Connection(asyncio.Protocol):
         response, self._response = self._response, None
         if response is not None:
             keep_alive = self._parser.should_keep_alive()
+            if self._paused:  # paused for this answer's unread body: the next must be read
+                self.resume()
             response.finish()
             self._on_done(self, keep_alive)

@@ -75,20 +75,23 @@ def build_member(
 ) -> Member:
     name = cfg.name or f"{group}/{index}"
     t = cfg.timeouts
-    client = OpenAIUpstream(
-        cfg.base_url,
-        read_api_key(cfg, group),
-        session=session,
-        timeouts=UpstreamTimeouts(
-            connect=t.connect,
-            first_token=t.first_token,
-            idle=t.idle,
-            total=t.total,
-            answer=t.answer,
-        ),
-        model=cfg.model,
-        name=name,
-    )
+    try:
+        client = OpenAIUpstream(
+            cfg.base_url,
+            read_api_key(cfg, group),
+            session=session,
+            timeouts=UpstreamTimeouts(
+                connect=t.connect,
+                first_token=t.first_token,
+                idle=t.idle,
+                total=t.total,
+                answer=t.answer,
+            ),
+            model=cfg.model,
+            name=name,
+        )
+    except ValueError as exc:  # a base_url the HTTP client cannot call
+        raise ConfigError(f"group '{group}', upstream {name}: {exc}") from exc
     return Member(
         name=name,
         settings=cfg,

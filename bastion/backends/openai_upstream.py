@@ -16,6 +16,16 @@ import aiohttp
 import orjson
 import structlog
 
+from bastion.backends.http1 import Http1Client, encode_headers
+from bastion.backends.http1_errors import (
+    ConnectFailed,
+    ConnectTimeout,
+    Http1Error,
+    PayloadError,
+    ReadTimeout,
+    ServerDisconnected,
+)
+from bastion.backends.http1_response import Http1Response
 from bastion.backends.sse import SSEParser
 from bastion.errors import (
     BastionError,
@@ -60,10 +70,13 @@ class UpstreamTimeouts:
     answer: float | None = None
 
 
-def create_session(*, limit: int = 100, keepalive_s: float = 30.0) -> aiohttp.ClientSession:
-    """The one pooled session an upstream's owner creates (inside the running loop) and closes."""
-    connector = aiohttp.TCPConnector(limit=limit, keepalive_timeout=keepalive_s)
-    return aiohttp.ClientSession(connector=connector, raise_for_status=False)
+def create_session(*, limit: int = 100, keepalive_s: float = 30.0) -> Http1Client:
+    """The one pooled client an upstream's owner creates (inside the running loop) and closes.
+
+    The lean HTTP/1.1 client (``http1``), not aiohttp: measured, it costs a fraction of the
+    CPU per call on this path (bench/RESULTS.md, issue 20; docs/architecture.md).
+    """
+    return Http1Client(limit=limit, keepalive_s=keepalive_s)
 
 
 @dataclass(slots=True)
@@ -127,7 +140,8 @@ def error_from_status(
 
 
 class map_upstream_errors:  # noqa: N801 - used as a function: ``with map_upstream_errors(…):``
-    """The one place where aiohttp, OS and JSON failures become Bastion errors.
+    """The one place where HTTP client (``http1``, aiohttp), OS and JSON failures become
+    Bastion errors.
 
     Every error leaving the block carries ``details["upstream"]`` and ``details["forwarded"]``
     (whether part of a stream already went to the caller, so a retry is no longer safe).
@@ -164,6 +178,8 @@ class map_upstream_errors:  # noqa: N801 - used as a function: ``with map_upstre
 def _mapped(exc: Exception, upstream: str, extra: dict[str, Any]) -> Exception:
     """The Bastion error for a foreign one (most specific first), or ``exc`` if it is a bug."""
     name = type(exc).__name__
+    if isinstance(exc, Http1Error):
+        return _mapped_http1(exc, upstream, extra)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return Timeout(f"connecting to {upstream} timed out", details=extra)
     if isinstance(exc, aiohttp.SocketTimeoutError):
@@ -181,6 +197,20 @@ def _mapped(exc: Exception, upstream: str, extra: dict[str, Any]) -> Exception:
     return exc
 
 
+def _mapped_http1(exc: Http1Error, upstream: str, extra: dict[str, Any]) -> Exception:
+    """The same Bastion errors as aiohttp's equivalents had (a bad status line included)."""
+    name = type(exc).__name__
+    if isinstance(exc, ConnectTimeout):
+        return Timeout(f"connecting to {upstream} timed out", details=extra)
+    if isinstance(exc, ReadTimeout):
+        return Timeout(f"{upstream} sent nothing in time", details={**extra, "silent": True})
+    if isinstance(exc, ConnectFailed | ServerDisconnected):
+        return UpstreamUnavailable(f"{upstream} is unreachable: {name}", details=extra)
+    if isinstance(exc, PayloadError):
+        return UpstreamUnavailable(f"connection to {upstream} broke: {name}", details=extra)
+    return UpstreamUnavailable(f"calling {upstream} failed: {name}", details=extra)
+
+
 def _has_finish_reason(chunk: dict[str, Any]) -> bool:
     choices = chunk.get("choices")
     if not isinstance(choices, list):
@@ -189,14 +219,14 @@ def _has_finish_reason(chunk: dict[str, Any]) -> bool:
 
 
 class OpenAIUpstream:
-    """One OpenAI-compatible upstream serving ``model``, over a session owned by the caller."""
+    """One OpenAI-compatible upstream serving ``model``, over a client owned by the caller."""
 
     def __init__(
         self,
         base_url: str,
         api_key: str,
         *,
-        session: aiohttp.ClientSession,
+        session: Http1Client,
         timeouts: UpstreamTimeouts | None = None,
         model: str,
         name: str | None = None,
@@ -205,15 +235,14 @@ class OpenAIUpstream:
         self.model = model
         self.name = name or f"{self.base_url}#{model}"
         self.timeouts = timeouts or UpstreamTimeouts()
-        self._session = session
+        self._endpoint = session.endpoint(self.base_url)
         self._secret = api_key
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
+        self._head = encode_headers(self._headers)
         t = self.timeouts
-        answer = t.first_token if t.answer is None else t.answer
-        self._plain = aiohttp.ClientTimeout(sock_connect=t.connect, sock_read=answer)
-        self._streamed = aiohttp.ClientTimeout(sock_connect=t.connect)
+        self._answer = t.first_token if t.answer is None else t.answer  # between reads
         self._span_attributes = {"bastion.upstream": self.name, "gen_ai.request.model": model}
 
     def __repr__(self) -> str:  # never shows the key
@@ -253,14 +282,21 @@ class OpenAIUpstream:
             upstream_call("upstream POST " + path, self._span_attributes) as traced,
             map_upstream_errors(upstream=self.name),
         ):
-            headers = {**self._headers, **traced} if traced else self._headers
+            head = self._head + encode_headers(traced) if traced else self._head
             async with asyncio.timeout(self._budget(deadline)):
-                async with self._session.post(
-                    self.base_url + path, data=payload, headers=headers, timeout=self._plain
-                ) as resp:
+                resp = await self._endpoint.post(
+                    path,
+                    payload,
+                    head,
+                    connect_timeout=self.timeouts.connect,
+                    read_timeout=self._answer,
+                )
+                try:
                     raw = await resp.read()
-                    if resp.status >= 400:
-                        raise self._error(resp.status, raw, resp.headers)
+                finally:
+                    resp.release()
+            if resp.status >= 400:
+                raise self._error(resp.status, raw, resp.headers)
             result = orjson.loads(raw)
             if not isinstance(result, dict):
                 raise MalformedUpstreamResponse(f"{self.name} answered a non-object")
@@ -286,16 +322,17 @@ class OpenAIUpstream:
             with upstream_call(
                 "upstream POST /chat/completions (stream)", self._span_attributes
             ) as traced:
-                headers = {**self._headers, **traced} if traced else self._headers
+                head = self._head + encode_headers(traced) if traced else self._head
                 first_token = self.timeouts.first_token
                 silent = first_token <= ends_at - loop.time()
                 try:
                     async with asyncio.timeout(min(first_token, ends_at - loop.time())):
-                        resp = await self._session.post(
-                            self.base_url + "/chat/completions",
-                            data=payload,
-                            headers=headers,
-                            timeout=self._streamed,
+                        resp = await self._endpoint.post(
+                            "/chat/completions",
+                            payload,
+                            head,
+                            connect_timeout=self.timeouts.connect,
+                            read_timeout=None,  # the waits below bound each read
                         )
                         if resp.status >= 400:
                             try:
@@ -316,7 +353,7 @@ class OpenAIUpstream:
                 resp.release()
 
     async def _chunks(
-        self, resp: aiohttp.ClientResponse, ends_at: float, progress: _Progress
+        self, resp: Http1Response, ends_at: float, progress: _Progress
     ) -> AsyncGenerator[dict[str, Any], None]:
         parser, loop = SSEParser(), asyncio.get_running_loop()
         started = finished = False
@@ -326,7 +363,7 @@ class OpenAIUpstream:
                 wait, phase = ends_at - loop.time(), "total"
             try:
                 async with asyncio.timeout(max(wait, 0.0)):
-                    data = await resp.content.readany()
+                    data = await resp.read_chunk()
             except TimeoutError:
                 if finished:
                     log.info("upstream_stream_ended_without_done", upstream=self.name)
@@ -334,7 +371,7 @@ class OpenAIUpstream:
                 message = f"{self.name} stream timed out ({phase}, {wait:.3g}s)"
                 details = {"phase": phase, "silent": phase == "first_token"}
                 raise Timeout(message, details=details) from None
-            except aiohttp.ClientPayloadError:
+            except PayloadError:
                 data = b""  # the connection was cut: judged below like an early end
             for event in parser.feed(data) if data else parser.flush():
                 if event.data == "[DONE]":

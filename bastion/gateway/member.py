@@ -6,8 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
+from bastion.backends.http1 import Http1Client
 from bastion.backends.openai_upstream import OpenAIUpstream, UpstreamTimeouts
 from bastion.errors import ConfigError
 from bastion.resilience import Bulkhead, CircuitBreaker
@@ -71,25 +70,28 @@ def build_member(
     group: str,
     index: int,
     cfg: UpstreamSettings,
-    session: aiohttp.ClientSession,
+    session: Http1Client,
     breaker: BreakerSettings,
 ) -> Member:
     name = cfg.name or f"{group}/{index}"
     t = cfg.timeouts
-    client = OpenAIUpstream(
-        cfg.base_url,
-        read_api_key(cfg, group),
-        session=session,
-        timeouts=UpstreamTimeouts(
-            connect=t.connect,
-            first_token=t.first_token,
-            idle=t.idle,
-            total=t.total,
-            answer=t.answer,
-        ),
-        model=cfg.model,
-        name=name,
-    )
+    try:
+        client = OpenAIUpstream(
+            cfg.base_url,
+            read_api_key(cfg, group),
+            session=session,
+            timeouts=UpstreamTimeouts(
+                connect=t.connect,
+                first_token=t.first_token,
+                idle=t.idle,
+                total=t.total,
+                answer=t.answer,
+            ),
+            model=cfg.model,
+            name=name,
+        )
+    except ValueError as exc:  # a base_url the HTTP client cannot call
+        raise ConfigError(f"group '{group}', upstream {name}: {exc}") from exc
     return Member(
         name=name,
         settings=cfg,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
-
+from bastion.backends.http1 import Http1Client
 from bastion.backends.openai_upstream import create_session
 from bastion.gateway.group import ModelGroup, NoUpstreamLeft, UpstreamSilent
 from bastion.gateway.member import build_member
@@ -20,7 +19,7 @@ class Gateway:
 
     def __init__(self, settings: LlmSettings) -> None:
         self._settings = settings
-        self._sessions: list[aiohttp.ClientSession] = []
+        self._sessions: list[Http1Client] = []
         self._groups: dict[str, ModelGroup] = {}
         self._targets: dict[str, LlmTarget] = {}
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bastion.errors import Timeout, UpstreamError, UpstreamUnavailable
+from bastion.errors import ConfigError, Timeout, UpstreamError, UpstreamUnavailable
 from bastion.gateway import Gateway
 from bastion.gateway.balancer import rank
 from bastion.resilience import Deadline
@@ -123,6 +123,19 @@ async def test_weighted_strategy_spreads_by_weight(upstream: FaultUpstream) -> N
         assert 0.85 < share < 0.95
     finally:
         await gateway.aclose()
+
+
+async def test_a_base_url_the_client_cannot_call_is_a_config_error_naming_the_group() -> None:
+    settings = LlmSettings.model_validate(
+        {"groups": [{"name": "g", "upstreams": [{"base_url": "http://u:p@h/v1", "model": "m"}]}]}
+    )
+    gateway = Gateway(settings)
+    try:
+        with pytest.raises(ConfigError, match=r"group 'g', upstream g/0: .*credentials"):
+            await gateway.start()
+    finally:
+        await gateway.aclose()
+    assert "g" not in gateway
 
 
 def test_settings_reject_unknown_fallbacks() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from bastion.guards.injection.anchors import anchors, fold
+from bastion.guards.injection.native import anchor_index
 from bastion.guards.injection.normalize import Normalized
 from bastion.guards.injection.patterns import PATTERNS, WEIGHTS
 
@@ -39,6 +40,8 @@ _NEEDED_BY: Mapping[str, tuple[int, ...]] = MappingProxyType(
     }
 )
 _UNANCHORED: frozenset[int] = frozenset(i for i, (*_, f) in enumerate(_COMPILED) if f is None)
+#: All anchors found in one pass over the text (``_anchor_scan.c``), where it was built.
+_INDEX = anchor_index(_ANCHORS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,14 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
 
 
 def present_anchors(view: str) -> frozenset[str]:
-    """The rules' anchors that occur in ``view``: one substring test each."""
+    """The rules' anchors that occur in ``view``: one pass over it in C (``_INDEX``), or
+    one substring test per anchor (:func:`anchors_in`) where the extension was not built."""
     folded = fold(view)
+    return _INDEX.present(folded) if _INDEX is not None else anchors_in(folded)
+
+
+def anchors_in(folded: str) -> frozenset[str]:
+    """The rules' anchors that occur in ``folded``: the reference, one test per anchor."""
     return frozenset(a for a in _ANCHORS if a in folded)
 
 

@@ -296,17 +296,54 @@ static int word_grams(Text *t, int32_t n_features, int32_t offset, IntVec *out)
     return 0;
 }
 
-static int compare_int32(const void *a, const void *b)
+/* Sort in place, ascending: quicksort (median of three) down to short runs, then one
+ * insertion sort. No allocation (glibc's qsort mallocs a buffer on every call). */
+static void sort_int32(int32_t *v, Py_ssize_t n)
 {
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
+    while (n > 16) {
+        Py_ssize_t mid = n / 2, last = n - 1;
+        if (v[mid] < v[0]) { int32_t t = v[mid]; v[mid] = v[0]; v[0] = t; }
+        if (v[last] < v[0]) { int32_t t = v[last]; v[last] = v[0]; v[0] = t; }
+        if (v[last] < v[mid]) { int32_t t = v[last]; v[last] = v[mid]; v[mid] = t; }
+        int32_t pivot = v[mid];
+        Py_ssize_t i = 0, j = last;
+        for (;;) { /* Hoare partition: v[0..j] <= pivot <= v[j+1..] */
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            int32_t t = v[i]; v[i] = v[j]; v[j] = t;
+            i++;
+            j--;
+        }
+        /* recurse into the smaller side, loop on the larger: bounded stack depth */
+        Py_ssize_t left = j + 1;
+        if (left < n - left) {
+            sort_int32(v, left);
+            v += left;
+            n -= left;
+        } else {
+            sort_int32(v + left, n - left);
+            n = left;
+        }
+    }
+    for (Py_ssize_t i = 1; i < n; i++) {
+        int32_t x = v[i];
+        Py_ssize_t j = i;
+        while (j > 0 && v[j - 1] > x) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
 }
 
 /* Append the distinct values of grams (sorted in place) and their counts to slots/counts. */
 static int append_row(IntVec *grams, IntVec *slots, IntVec *counts)
 {
-    if (grams->n > 1)
-        qsort(grams->v, (size_t)grams->n, sizeof(int32_t), compare_int32);
+    sort_int32(grams->v, grams->n);
     Py_ssize_t i = 0;
     while (i < grams->n) {
         Py_ssize_t j = i + 1;

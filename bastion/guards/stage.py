@@ -100,14 +100,13 @@ class GuardStage:
 
     async def _verdicts(self, texts: list[str]) -> list[InjectionVerdict]:
         """Texts screened before are answered inline (a thread hop costs more than the
-        lookups); so are short new texts when no encoder runs (``InjectionScreen.cheap``);
-        others need the rules over a long text or the encoder, in a thread."""
+        lookups); a new text needs the rules and the encoder, in a thread. (Screening a short
+        new text on the event loop when no encoder runs was tried, issue 20: 50 µs less in
+        the guard stage alone, no difference in the whole app's CPU per request.)"""
         assert self._screen is not None
         known = self._screen.screen_known(texts)
         if known is not None:
             return known
-        if self._screen.cheap(texts):
-            return self._screen.screen_many(texts)
         return await asyncio.to_thread(self._screen.screen_many, texts)
 
     def _apply_pii(self, call: Call, texts: list[str]) -> dict[str, int]:

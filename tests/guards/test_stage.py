@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from bastion.errors import BlockedByGuard
 from bastion.guards import GuardPolicy, GuardStage, InjectionScreen, PiiDetector
-from bastion.guards.injection import InjectionVerdict
 from bastion.pipeline.call import Call, Result
 
 
@@ -169,32 +166,3 @@ async def test_inputs_without_pii_are_kept_as_they_are() -> None:
     assert call.inputs[0]["messages"][0]["content"] == "mail [EMAIL]"
     assert with_pii["messages"][0]["content"] == "mail bob@corp.example"
     assert call.inputs[1] == chat
-
-
-class _ThreadRecordingScreen(InjectionScreen):
-    """The default screen, noting which thread screened each batch of new texts."""
-
-    threads: list[int]
-
-    def screen_many(self, texts: Sequence[str]) -> list[InjectionVerdict]:
-        self.threads.append(threading.get_ident())
-        return super().screen_many(texts)
-
-
-async def test_short_new_texts_are_screened_on_the_event_loop_long_ones_in_a_thread(
-    trained_screen: InjectionScreen,
-) -> None:
-    model = trained_screen.warm()
-    if model.ngram is None or model.ngram.native is None:
-        pytest.skip("the screen's C extensions are not built: every new text goes to a thread")
-    screen = _ThreadRecordingScreen(None, model=model)
-    screen.threads = []
-    short = {"messages": [{"role": "user", "content": "hello there, message 1"}]}
-    long = {"messages": [{"role": "user", "content": "hello there. " * 200}]}
-    for body in (short, long, short):  # the third: a text screened before, from the cache
-        call = make_call(body)
-        await stage(screen, injection="flag")(call, answer)
-        assert call.guards.to_dict()["injection"]["flagged"] is False
-    assert screen.threads[0] == threading.get_ident()
-    assert screen.threads[1] != threading.get_ident()
-    assert len(screen.threads) == 2

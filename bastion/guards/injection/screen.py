@@ -21,10 +21,6 @@ DEFAULT_CLASSIFIER_CHARS = 1500
 #: Classifier probabilities kept per distinct text. Chat clients re-send the whole conversation
 #: (and the same system prompt) every turn, so most messages were screened before.
 DEFAULT_CACHE_SIZE = 4096
-#: New texts up to this many characters in all are screened on the event loop when no
-#: encoder runs (``cheap``): ~30 µs for a chat message (with the C extensions), less than
-#: the hop to a thread and back; longer ones (~0.1 ms per 100 characters) go to a thread.
-INLINE_CHARS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +74,6 @@ class InjectionScreen:
                 if self._model is None:
                     self._model = ScreenModel.train(self._encoder, self._training_path)
         return self._model
-
-    def cheap(self, texts: Sequence[str]) -> bool:
-        """Whether screening ``texts`` costs little enough to run on the event loop: the
-        model is loaded, no encoder runs, the n-gram scan is the C one (``native.py``), and
-        the texts hold at most ``INLINE_CHARS`` characters in all."""
-        model = self._model
-        if model is None or (model.classifier is not None and self._encoder is not None):
-            return False
-        if model.ngram is not None and model.ngram.native is None:
-            return False  # the pure-Python n-gram scan: ~0.1 ms even for a short text
-        return sum(map(len, texts)) <= INLINE_CHARS
 
     def screen(self, text: str) -> InjectionVerdict:
         return self.screen_many([text])[0]

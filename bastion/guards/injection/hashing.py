@@ -21,6 +21,9 @@ import numpy as np
 from bastion.guards.injection.rows import Rows
 
 _WHITE_SPACES = re.compile(r"\s\s+")
+#: Lone surrogates have no UTF-8: mmh3 would read past them (it crashes the process), so
+#: they are hashed as U+FFFD (the C path, ``_window_logits.c``, does the same).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,11 @@ class NgramHasher:
         )
 
     def grams(self, text: str) -> list[str]:
-        """The n-grams of ``text`` (lower-cased first), repeats included, in order."""
+        """The n-grams of ``text`` (lower-cased first, lone surrogates as U+FFFD), repeats
+        included, in order."""
         text = text.lower()
+        if not text.isascii():
+            text = _SURROGATE.sub("\ufffd", text)
         if self.analyzer == "char_wb":
             return _char_wb_ngrams(text, *self.ngram_range)
         return _word_ngrams(re.findall(self.token_pattern, text), *self.ngram_range)

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from bastion.backends.base import TextEncoder
 from bastion.guards.injection.classifier import EmbeddingClassifier, training_path
@@ -37,11 +34,11 @@ class ScreenModel:
     ngram: NgramModel | None = None
     beta: float = NGRAM_WEIGHT
 
-    def combine(self, p_classifier: Any, rule_scores: Any, p_ngram: Any = 0.0) -> Any:
-        p = np.asarray(p_classifier, dtype=np.float64)
-        r = np.asarray(rule_scores, dtype=np.float64)
-        n = np.asarray(p_ngram, dtype=np.float64)
-        return 1.0 - (1.0 - r) * (1.0 - self.beta * n) * (1.0 - self.alpha * p)
+    def combine(self, p_classifier: float, rule_score: float, p_ngram: float = 0.0) -> float:
+        """One text's score (in float64, as numpy's element-wise arithmetic gave it)."""
+        return 1.0 - (1.0 - rule_score) * (1.0 - self.beta * p_ngram) * (
+            1.0 - self.alpha * p_classifier
+        )
 
     @classmethod
     def train(

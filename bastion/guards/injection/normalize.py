@@ -14,7 +14,6 @@ from urllib.parse import unquote
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _TAGS = re.compile("[\U000e0000-\U000e007f]+")
 _FLAG_TAGS = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")  # subdivision flags
-_SPACE = re.compile(r"\s+")
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){8,}(?![0-9A-Fa-f])")
 _HEX_ESCAPES = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
@@ -36,6 +35,8 @@ _LEET_WORD = re.compile(
     r"(?<![\w@$])(?=[A-Za-z013457@$]*[A-Za-z])(?=[A-Za-z013457@$]*[013457@$])"
     r"[A-Za-z013457@$]{3,15}(?![\w@$])"
 )
+#: Every leet word holds one of these: without any, there is no leet word to look for.
+_LEET_CHAR = re.compile(r"[013457@$]")
 # Frequent English words: ROT13 of ordinary text hits few of them, ROT13-encoded English many.
 _COMMON_TEXT = (
     "the an and or to of in on for is are be you your it this that all any with as from "
@@ -43,6 +44,8 @@ _COMMON_TEXT = (
     "me my reveal say print new must will can are secret password"
 )
 _COMMON = frozenset(_COMMON_TEXT.split())
+#: The common words as ROT13 writes them: a word rotates into _COMMON iff it is one of these.
+_COMMON_ROTATED = frozenset(w.translate(_ROT13) for w in _COMMON)
 # Latin look-alikes from Cyrillic and Greek, applied only inside mixed-script words.
 _CONFUSABLES = str.maketrans("аеорсухіјѕԁАВЕКМНОРСТХІЈЅοαερτνικΑΒΕΗΙΚΜΝΟΡΤΧΥΖ",
                              "aeopcyxijsdABEKMHOPCTXIJSoaeptvikABEHIKMNOPTXYZ")  # fmt: skip
@@ -106,7 +109,7 @@ def _rot13(text: str) -> str | None:
         if len(words) < 3:
             continue
         before = sum(w in _COMMON for w in words)
-        after = sum(w.translate(_ROT13) in _COMMON for w in words)
+        after = sum(w in _COMMON_ROTATED for w in words)
         if after >= 3 and after > 2 * before:
             decoded.append(segment.translate(_ROT13))
     return " ".join(decoded) or None
@@ -130,7 +133,7 @@ def _decode_views(text: str) -> list[tuple[str, str]]:
         views.append(("rot13", rotated))
     elif cue := _ROT13_CUE.search(text):
         views.append(("rot13", text[cue.end() :].translate(_ROT13)))
-    if len(_LEET_WORD.findall(text)) >= 2:
+    if _LEET_CHAR.search(text) and len(_LEET_WORD.findall(text)) >= 2:
         # Only the segments that hold leet words: a long text with a stray "v4" or "mp3"
         # would otherwise be searched twice over.
         segments = [s for s in _SEGMENT.split(text) if _LEET_WORD.search(s)]
@@ -144,21 +147,22 @@ def normalize(text: str, *, depth: int = 2) -> Normalized:
     Unicode tag characters outside subdivision flags spell ASCII invisibly; that message
     becomes a decoded view of its own. Decoding recurses ``depth`` levels (base64 of hex…).
     """
-    text = unicodedata.normalize("NFKC", text)
     decoded: list[tuple[str, str]] = []
-    without_flags = _FLAG_TAGS.sub("", text)
-    hidden = _TAGS.findall(without_flags)
-    if hidden:
-        smuggled = "".join(chr(ord(c) - 0xE0000) for run in hidden for c in run)
-        decoded.append(("unicode_tags", smuggled.strip()))
-        text = _TAGS.sub("", text)
-    text = _INVISIBLE.sub("", text)
+    hidden: list[str] = []
+    if not text.isascii():  # NFKC, tags, invisibles and confusables leave ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+        hidden = _TAGS.findall(_FLAG_TAGS.sub("", text))
+        if hidden:
+            smuggled = "".join(chr(ord(c) - 0xE0000) for run in hidden for c in run)
+            decoded.append(("unicode_tags", smuggled.strip()))
+            text = _TAGS.sub("", text)
+        text = _INVISIBLE.sub("", text)
     if spaced := [m.group() for m in _SPACED.finditer(text)]:
         # "i g n o r e  a l l": single separators join letters, double ones part words.
         decoded.append(("spaced", " ".join(_SEPARATOR.sub("", s) for s in spaced)))
-    if _HAS_MIXED.search(text):
+    if not text.isascii() and _HAS_MIXED.search(text):
         text = _MIXED.sub(lambda m: m.group().translate(_CONFUSABLES), text)
-    text = _SPACE.sub(" ", text).strip()
+    text = _collapse(text)
     frontier = [text]
     for _ in range(depth):
         found = [view for t in frontier for view in _decode_views(t)]
@@ -166,6 +170,10 @@ def normalize(text: str, *, depth: int = 2) -> Normalized:
         frontier = [t for kind, t in found if kind in ("base64", "hex", "url", "html")]
         if not frontier:
             break
-    return Normalized(
-        text, tuple((k, _SPACE.sub(" ", t).strip()) for k, t in decoded), bool(hidden)
-    )
+    return Normalized(text, tuple((k, _collapse(t)) for k, t in decoded), bool(hidden))
+
+
+def _collapse(text: str) -> str:
+    """Runs of whitespace as one space, none at either end: ``re.sub(r"\\s+", " ", text)
+    .strip()``, whose ``\\s`` is ``str.isspace`` (checked on every code point in tests)."""
+    return " ".join(text.split())

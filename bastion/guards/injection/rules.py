@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from bastion.guards.injection.anchors import anchors, fold
+from bastion.guards.injection.anchors import fold, split_anchors
+from bastion.guards.injection.native import anchor_index
 from bastion.guards.injection.normalize import Normalized
 from bastion.guards.injection.patterns import PATTERNS, WEIGHTS
 
@@ -25,20 +26,27 @@ _META = re.compile(
     r"|injection|jailbreaks?|phrase|term|research|paper|article|why do|how do|how should|trick)\b"
 )
 
+_SPLIT = [split_anchors(pattern) for _, _, pattern in PATTERNS]
+#: Each pattern with the anchors one of which it needs: folded ones (looked for in a folded
+#: view) and case-sensitive ones as written (looked for in the view itself; anchors.py).
 _COMPILED: tuple[tuple[str, str, re.Pattern[str], frozenset[str] | None], ...] = tuple(
-    (category, lang, re.compile(pattern, re.IGNORECASE), anchors(pattern))
-    for category, lang, pattern in PATTERNS
+    (category, lang, re.compile(pattern, re.IGNORECASE), None if s is None else s[0] | s[1])
+    for (category, lang, pattern), s in zip(PATTERNS, _SPLIT, strict=True)
 )
-_ANCHORS: tuple[str, ...] = tuple(sorted({a for *_, found in _COMPILED for a in found or ()}))
+_ANCHORS: tuple[str, ...] = tuple(sorted({a for s in _SPLIT if s for a in s[0]}))
+_EXACT: tuple[str, ...] = tuple(sorted({a for s in _SPLIT if s for a in s[1]}))
 #: The patterns (indices into _COMPILED) that need each anchor, and those that need none: a
 #: pattern none of whose anchors occurs in any view cannot match, so it is not even visited.
 _NEEDED_BY: Mapping[str, tuple[int, ...]] = MappingProxyType(
     {
         a: tuple(i for i, (*_, found) in enumerate(_COMPILED) if found and a in found)
-        for a in _ANCHORS
+        for a in (*_ANCHORS, *_EXACT)
     }
 )
 _UNANCHORED: frozenset[int] = frozenset(i for i, (*_, f) in enumerate(_COMPILED) if f is None)
+#: All anchors found in one pass over the text (``_anchor_scan.c``), where it was built.
+_INDEX = anchor_index(_ANCHORS)
+_EXACT_INDEX = anchor_index(_EXACT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +71,18 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
 
 
 def present_anchors(view: str) -> frozenset[str]:
-    """The rules' anchors that occur in ``view``: one substring test each."""
+    """The rules' anchors that occur in ``view`` (folded ones in its folded form): one pass
+    over it in C (``_INDEX``), or one substring test per anchor (:func:`anchors_in`) where
+    the extension was not built."""
     folded = fold(view)
-    return frozenset(a for a in _ANCHORS if a in folded)
+    if _INDEX is None or _EXACT_INDEX is None:
+        return anchors_in(view, folded)
+    return _INDEX.present(folded) | _EXACT_INDEX.present(view)
+
+
+def anchors_in(view: str, folded: str) -> frozenset[str]:
+    """The rules' anchors that occur in ``view``: the reference, one test per anchor."""
+    return frozenset(a for a in _ANCHORS if a in folded) | {a for a in _EXACT if a in view}
 
 
 def score_rules(normalized: Normalized) -> RuleResult:

@@ -113,10 +113,9 @@ class InjectionScreen:
             p = [0.0] * len(views)
             if model.classifier is not None and self._encoder is not None:
                 p = self._probabilities(model, [f[: self._classifier_chars] for f in focus])
-            combined = model.combine(p, [rules[i].score for i in pending], p_ngram)
             for j, i in enumerate(pending):
-                probabilities[i], scores[i] = float(p[j]), float(combined[j])
-                ngram[i] = float(p_ngram[j])
+                probabilities[i], ngram[i] = float(p[j]), float(p_ngram[j])
+                scores[i] = model.combine(probabilities[i], rules[i].score, ngram[i])
         verdicts = []
         for rule, p_i, n_i, score in zip(rules, probabilities, ngram, scores, strict=True):
             reasons = rule.reasons + ((f"ngram:{n_i:.2f}",) if n_i >= 0.5 else ())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from bastion.api.context import services
+from bastion.api.context import header, services
 from bastion.errors import Forbidden
 from bastion.security import Principal, require_roles
 from bastion.services import Services
@@ -16,7 +16,7 @@ async def authenticated(request: Request) -> Principal:
     the route's body shape from a 422). The pipeline's auth stage checks again; the lookup
     is cached, so that costs a dict read."""
     svc = services(request)
-    return await svc.authenticator.authenticate(request.headers.get("authorization"))
+    return await svc.authenticator.authenticate(header(request, b"authorization"))
 
 
 async def authenticate_first(request: Request) -> None:

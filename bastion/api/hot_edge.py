@@ -68,9 +68,9 @@ class HotEdge:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rid = assign_request_id(scope)
         started = False
         status = 0
+        rid = b""
 
         async def edge_send(message: Message) -> None:
             nonlocal started, status
@@ -87,7 +87,8 @@ class HotEdge:
                 message["headers"] = headers
             await send(message)
 
-        try:
+        try:  # everything inside the server-error middleware's reach, as before
+            rid = assign_request_id(scope)
             svc: Services | None = scope["state"].get("services")
             if (
                 svc is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from bastion.api.context import services
+from bastion.api.context import header, services
 from bastion.errors import Forbidden
 from bastion.security import Principal, require_roles
 from bastion.services import Services
@@ -14,9 +14,14 @@ async def authenticated(request: Request) -> Principal:
     """The caller's principal, or 401. Adapters call this before parsing the body, so that
     an unauthenticated request is refused before any work is spent on it (and never learns
     the route's body shape from a 422). The pipeline's auth stage checks again; the lookup
-    is cached, so that costs a dict read."""
+    is cached, so that costs a dict read. The gatekeeper (``api/gatekeeper.py``) has
+    authenticated the same header before the route ran and left its principal in the
+    request's state: that one is returned."""
+    known: Principal | None = request.scope["state"].get("principal")
+    if known is not None:  # the gatekeeper authenticated this request's header already
+        return known
     svc = services(request)
-    return await svc.authenticator.authenticate(request.headers.get("authorization"))
+    return await svc.authenticator.authenticate(header(request, b"authorization"))
 
 
 async def authenticate_first(request: Request) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from bastion.api.context import header
 from bastion.api.oip_binary import HEADER_LENGTH, decompress, split
 from bastion.contracts import check_limits
 from bastion.errors import MalformedBody, UnsupportedMediaType
@@ -14,7 +15,7 @@ from bastion.settings import LimitsSettings
 
 
 def _media(request: Request) -> tuple[str, str]:
-    ctype = request.headers.get("content-type", "")
+    ctype = header(request, b"content-type") or ""
     return ctype, ctype.split(";", 1)[0].strip().lower()
 
 

@@ -13,6 +13,16 @@ from bastion.services import Services
 RESPONSE_HEADERS = "response_headers"
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """The request's first ``name`` header (lower-case bytes, as ASGI sends names), as
+    ``request.headers.get`` gives it, without building the headers' mapping or raising
+    and catching a ``KeyError`` when the header is absent."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def services(request: Request) -> Services:
     svc: Services = request.scope["state"]["services"]
     return svc

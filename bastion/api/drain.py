@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from bastion.api.forwarded import TrustedHosts, apply_forwarded
 from bastion.core.shutdown import cut_by_shutdown
 from bastion.errors import ShuttingDown
 
@@ -37,16 +38,33 @@ class Drain:
 
 
 class DrainGate:
-    """Pure ASGI: answers readiness 503 while draining; turns a shutdown cut into a JSON 503."""
+    """Pure ASGI: answers readiness 503 while draining; turns a shutdown cut into a JSON 503.
+    With ``trusted``, it first applies the forwarded client and scheme of a trusted proxy
+    (``around`` puts it in the place of uvicorn's ``ProxyHeadersMiddleware``)."""
 
-    def __init__(self, app: Any, drain: Drain) -> None:
+    def __init__(self, app: Any, drain: Drain, trusted: TrustedHosts | None = None) -> None:
         self.app = app
         self.drain = drain
+        self.trusted = trusted
+
+    @classmethod
+    def around(cls, app: Any, drain: Drain) -> DrainGate:
+        """The gate in front of the app uvicorn loaded: a ``ProxyHeadersMiddleware`` uvicorn
+        put there (proxy headers on) is unwrapped and done by the gate, one layer less."""
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        if isinstance(app, ProxyHeadersMiddleware):
+            return cls(app.app, drain, app.trusted_hosts)
+        return cls(app, drain)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
+            if self.trusted is not None and scope["type"] == "websocket":
+                apply_forwarded(scope, self.trusted)
             await self.app(scope, receive, send)
             return
+        if self.trusted is not None:
+            apply_forwarded(scope, self.trusted)
         if scope.get("path") in _READINESS and self.drain.draining():
             await _send(send, 503, {"ready": False, "draining": True})
             return

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from fastapi import FastAPI
+from starlette._utils import get_route_path
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
@@ -23,28 +25,49 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-_ROUTE = "bastion.hot_route"
+from bastion.api.edge import RequestEdge
+from bastion.api.headers import DOCS
+from bastion.api.hot_edge import HotEdge, handlers_of
 
 
 class HotPathFirst:
     """ASGI: a POST matching one of ``routes`` runs through ``hot``; the rest through
-    ``full``."""
+    ``full``. A route without path parameters is found by one dict lookup, the others by
+    their patterns, in order (a path two routes match goes to the first, as in a router)."""
 
     def __init__(self, full: ASGIApp, hot: ASGIApp, routes: Sequence[Route]) -> None:
-        self._full = full
-        self._hot = hot
-        self._routes = tuple(routes)
+        self.full = full
+        self.hot = hot
+        self._exact: dict[str, Route] = {}
+        patterns: list[Route] = []
+        for route in routes:
+            if route.param_convertors or any(p.path_regex.match(route.path) for p in patterns):
+                patterns.append(route)
+            else:
+                self._exact.setdefault(route.path, route)
+        self._patterns = tuple(patterns)
+
+    def matched(self, scope: Scope) -> bool:
+        """Whether ``scope`` (an HTTP POST) is for one of the routes; if so, its endpoint and
+        path parameters are set in it, as the router sets them."""
+        path = get_route_path(scope) if scope.get("root_path") else scope["path"]
+        route = self._exact.get(path)
+        if route is not None:
+            scope["endpoint"] = route.endpoint
+            scope["path_params"] = {}
+            return True
+        for route in self._patterns:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)  # endpoint and path_params
+                return True
+        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            for route in self._routes:
-                match, child = route.matches(scope)
-                if match is Match.FULL:
-                    scope.update(child)  # endpoint and path_params, as the router sets them
-                    scope[_ROUTE] = route
-                    await self._hot(scope, receive, send)
-                    return
-        await self._full(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] == "POST" and self.matched(scope):
+            await self.hot(scope, receive, send)
+            return
+        await self.full(scope, receive, send)
 
 
 async def _matched(scope: Scope, receive: Receive, send: Send) -> None:
@@ -52,15 +75,17 @@ async def _matched(scope: Scope, receive: Receive, send: Send) -> None:
     the method is known to match (``HotPathFirst`` only passes a POST the route takes), and
     the handled exceptions are caught once, by the ``ExceptionMiddleware`` just outside
     (Starlette's per-route copy of that wrapper, and its second ``Request``, are skipped)."""
-    endpoint: Callable[[Request], Awaitable[Response]] = scope[_ROUTE].endpoint
+    endpoint: Callable[[Request], Awaitable[Response]] = scope["endpoint"]
     response = await endpoint(Request(scope, receive, send))
     await response(scope, receive, send)
 
 
-def hot_stack(app: FastAPI, full: ASGIApp, routes: Sequence[Route]) -> ASGIApp:
+def hot_stack(app: FastAPI, full: ASGIApp, routes: Sequence[Route]) -> HotPathFirst:
     """``full`` (FastAPI's stack) behind a dispatcher that sends the request path's POSTs
     through the app's user middleware and exception handlers only (as FastAPI orders them:
-    server errors outermost, then the user middleware, then the handled exceptions).
+    server errors outermost, then the user middleware, then the handled exceptions). With
+    Bastion's own middleware (``RequestEdge`` alone), not in debug mode and with async
+    handlers, those three layers are one: ``api/hot_edge.py``.
 
     Each route's endpoint must be an ``async`` function of a ``Request`` (``_matched`` calls
     it directly); anything else is refused here, at start-up."""
@@ -74,9 +99,35 @@ def hot_stack(app: FastAPI, full: ASGIApp, routes: Sequence[Route]) -> ASGIApp:
             error_handler = value
         else:
             handlers[key] = value
-    hot: ASGIApp = ExceptionMiddleware(_matched, handlers=handlers, debug=app.debug)
-    for middleware in reversed(app.user_middleware):
-        cls, args, kwargs = middleware
-        hot = cls(hot, *args, **kwargs)
-    hot = ServerErrorMiddleware(hot, handler=error_handler, debug=app.debug)
+    hot: ASGIApp | None = _fused(app, routes, handlers, error_handler)
+    if hot is None:
+        hot = ExceptionMiddleware(_matched, handlers=handlers, debug=app.debug)
+        for middleware in reversed(app.user_middleware):
+            cls, args, kwargs = middleware
+            hot = cls(hot, *args, **kwargs)
+        hot = ServerErrorMiddleware(hot, handler=error_handler, debug=app.debug)
     return HotPathFirst(full, hot, routes)
+
+
+def _fused(
+    app: FastAPI, routes: Sequence[Route], handlers: dict[Any, Any], error_handler: Any
+) -> HotEdge | None:
+    """The one-coroutine edge, where it answers exactly as the composed layers would."""
+    if app.debug or error_handler is None or len(app.user_middleware) != 1:
+        return None
+    cls, args, kwargs = app.user_middleware[0]
+    if cls is not RequestEdge or args:
+        return None
+    if any(r.path.startswith("/v1/admin/") or r.path in DOCS for r in routes):
+        return None  # the admin API's limits and no-store, the docs' CSP: not in HotEdge
+    classes, statuses = handlers_of(handlers)
+    if not all(inspect.iscoroutinefunction(h) for h in (*classes.values(), *statuses.values())):
+        return None
+    if not inspect.iscoroutinefunction(error_handler):
+        return None
+    return HotEdge(
+        max_bytes=kwargs["max_bytes"],
+        handlers=classes,
+        status_handlers=statuses,
+        on_error=error_handler,
+    )

@@ -15,7 +15,7 @@ from bastion.api import openapi_bodies as bodies
 from bastion.api.accounting import call_headers, llm_request
 from bastion.api.authn import authenticated
 from bastion.api.body import read_json, require_object
-from bastion.api.context import new_call, services, version_headers
+from bastion.api.context import header, new_call, services, version_headers
 from bastion.api.openai_wire import DONE, error_event
 from bastion.api.prompt_calls import (
     ROUTE_FIELDS,
@@ -38,6 +38,7 @@ from bastion.services import Services
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 DEADLINE_HEADER = "x-bastion-timeout"
+_DEADLINE = DEADLINE_HEADER.encode()
 
 
 def _model(body: dict[str, Any]) -> str:
@@ -54,7 +55,7 @@ def _check(svc: Services, kind: LlmKind, body: dict[str, Any]) -> None:
 
 
 def _deadline(request: Request) -> Deadline | None:
-    raw = request.headers.get(DEADLINE_HEADER)
+    raw = header(request, _DEADLINE)
     return Deadline.from_header(raw) if raw else None
 
 

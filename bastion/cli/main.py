@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -199,12 +199,10 @@ def serve(
     (local: this is the server every other command talks to)."""
     from bastion.cli.malloc import limit_malloc_arenas
 
-    limit_malloc_arenas()  # before any thread: ~10 MiB less per worker under load
+    limit_malloc_arenas()  # the serving process (and its workers) inherit the cap
     from bastion.cli.structlog_import import import_structlog_lean
 
-    import_structlog_lean()  # before anything logs: Pygments stays out (~4 MiB per worker)
-    import uvicorn
-
+    import_structlog_lean()  # before anything logs, as in the serving process
     from bastion.bootstrap import prepare
 
     # Workers rebuild settings from the environment, so CLI choices travel through it.
@@ -233,33 +231,9 @@ def serve(
         os.environ["BASTION_OBSERVABILITY__MULTIPROCESS_DIR"] = metrics_dir
     run(prepare(settings, console.print))
     _announce(settings)
-    from bastion.cli.server import run as run_server
+    from bastion.cli.serve_main import hand_over
 
-    server = settings.server
-    options: dict[str, Any] = {
-        "factory": True,
-        "host": server.host,
-        "port": server.port,
-        "workers": server.workers,
-        "loop": "uvloop",
-        "http": "httptools",
-        "ws": "none",  # no WebSocket routes: the websockets library (~1 MiB) stays out
-        "access_log": False,
-        "log_level": "warning",
-        "timeout_graceful_shutdown": int(server.graceful_timeout_s),
-        "timeout_worker_healthcheck": server.worker_healthcheck_s,
-        "ssl_certfile": str(server.ssl_certfile) if server.ssl_certfile else None,
-        "ssl_keyfile": str(server.ssl_keyfile) if server.ssl_keyfile else None,
-    }
-    app_path = "bastion.app:app_from_environment"
-    if server.workers > 1:  # the supervisor's drain marker, which every worker's readiness reads
-        from bastion.cli.workers import WorkerConfig
-
-        marker = settings.data_dir.resolve() / "run" / f"drain-{server.port}"
-        uv_config: uvicorn.Config = WorkerConfig(app_path, drain_marker=str(marker), **options)
-    else:
-        uv_config = uvicorn.Config(app_path, **options)
-    run_server(uv_config, server.drain_delay_s)  # readiness 503, drain delay, then graceful stop
+    hand_over()  # the same process serves, without Typer, Click and Rich (cli/serve_main.py)
 
 
 @db_app.command("upgrade")

@@ -27,7 +27,7 @@ class DrainingServer(uvicorn.Server):
         self._signal: tuple[int, FrameType | None] | None = None
 
     async def startup(self, sockets: Any = None) -> None:
-        self.config.loaded_app = DrainGate(self.config.loaded_app, self.drain)
+        self.config.loaded_app = DrainGate.around(self.config.loaded_app, self.drain)
         await super().startup(sockets=sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:

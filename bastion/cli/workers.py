@@ -46,7 +46,9 @@ class WorkerConfig(uvicorn.Config):
         die_with_parent(signal.SIGTERM, self.supervisor_pid)
         super().load()
         if not isinstance(self.loaded_app, DrainGate):
-            self.loaded_app = DrainGate(self.loaded_app, Drain(marker=Path(self.drain_marker)))
+            self.loaded_app = DrainGate.around(
+                self.loaded_app, Drain(marker=Path(self.drain_marker))
+            )
 
 
 class DrainingWorkers(Multiprocess):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from bastion.store.audit_tables import WIDTHS  # the columns' widths: text is clipped to them
+from bastion.store.row_writer import utc_text
 
 if TYPE_CHECKING:
     from bastion.store.actions_tables import OutboxIntent
@@ -170,15 +171,6 @@ def timestamp(at: datetime) -> str:
     """The hashed form of a time: UTC, microseconds, ``Z`` (``%Y-%m-%dT%H:%M:%S.%fZ``)."""
     moment = at if at.tzinfo else at.replace(tzinfo=UTC)
     return utc_text(moment.astimezone(UTC), "T") + "Z"
-
-
-def utc_text(at: datetime, sep: str) -> str:
-    """``at`` (a UTC time) as ``%Y-%m-%d{sep}%H:%M:%S.%f``: ``isoformat`` writes the same
-    bytes in a tenth of ``strftime``'s time, except for years before 1000 (not zero-padded
-    by the C library's ``%Y``), which keep ``strftime``."""
-    if at.year < 1000:
-        return at.strftime(f"%Y-%m-%d{sep}%H:%M:%S.%f")
-    return at.replace(tzinfo=None).isoformat(sep, "microseconds")
 
 
 def seal(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:

@@ -47,7 +47,7 @@ SQLITE_INSERT = (  # positional: sqlite3 binds a tuple faster than it looks up a
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built on every call (see docs/architecture.md)
 class UsageRecord:
     """What one call used and cost, and whom it is charged to."""
 

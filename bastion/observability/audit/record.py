@@ -53,7 +53,7 @@ def payload_aad(input_sha256: str | None, output_sha256: str | None) -> bytes:
     return f"bastion-audit:{input_sha256 or ''}:{output_sha256 or ''}".encode()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built on every call (see docs/architecture.md)
 class AuditEntry:
     """One thing to record, before it gets its place (seq) and hashes in the chain."""
 

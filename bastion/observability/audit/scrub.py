@@ -48,7 +48,7 @@ class EntryScrubber:
                     changes[name] = clean
         if entry.details:
             details = self._details(entry.details)
-            if details != entry.details:
+            if details is not entry.details:  # the same object when nothing changed
                 changes["details"] = details
         return dataclasses.replace(entry, **changes) if changes else entry
 
@@ -61,12 +61,28 @@ class EntryScrubber:
         return found
 
     def _details(self, details: Any) -> Any:
-        if isinstance(details, MintedId):
+        """``details`` scrubbed: the very same object when that changes nothing in it (a
+        container is copied only when something in it changed: a dict, or a list in place
+        of a list or tuple)."""
+        if details.__class__ in _SCALARS or isinstance(details, MintedId):
             return details
         if isinstance(details, str):
             return self._name(details) if len(details) <= 200 else str(self._text(details))
         if isinstance(details, dict):
-            return {k: self._details(v) for k, v in details.items()}
+            values = [self._details(v) for v in details.values()]
+            if all(map(_same, values, details.values())):
+                return details
+            return dict(zip(details, values, strict=True))
         if isinstance(details, list | tuple):
-            return [self._details(v) for v in details]
+            values = [self._details(v) for v in details]
+            return details if all(map(_same, values, details)) else values
         return details
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _same(scrubbed: Any, value: Any) -> bool:
+    """Whether ``_details`` left ``value`` as it was: itself, or an equal string (a name's
+    scrub comes from the memo, an equal string but maybe another object)."""
+    return scrubbed is value or (isinstance(scrubbed, str) and scrubbed == value)

@@ -123,9 +123,8 @@ class Recorder:
             item, prediction = entry.inputs[i], entry.predictions[i]
             label, value = outcome_of(prediction.output)
             payload = {"input": item if keep_input else None, "output": prediction.output}
-            blob, mode = self._log.sealer.seal(
-                payload, prediction_aad(entry.request_id, i), clear=clear, redacted=redacted
-            )
+            aad = prediction_aad(entry.request_id, i) if clear else b""  # only an encryption's
+            blob, mode = self._log.sealer.seal(payload, aad, clear=clear, redacted=redacted)
             out.rows.append(
                 {
                     "request_id": entry.request_id,

@@ -9,7 +9,7 @@ scrubbed like any name.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bastion.core.ids import MintedId
@@ -64,25 +64,32 @@ class EntryScrubber:
         """``details`` scrubbed: the very same object when that changes nothing in it (a
         container is copied only when something in it changed: a dict, or a list in place
         of a list or tuple)."""
-        if details.__class__ in _SCALARS or isinstance(details, MintedId):
+        if isinstance(details, MintedId):
             return details
         if isinstance(details, str):
             return self._name(details) if len(details) <= 200 else str(self._text(details))
         if isinstance(details, dict):
-            values = [self._details(v) for v in details.values()]
-            if all(map(_same, values, details.values())):
-                return details
-            return dict(zip(details, values, strict=True))
+            values = self._values(details.values())
+            return details if values is None else dict(zip(details, values, strict=True))
         if isinstance(details, list | tuple):
-            values = [self._details(v) for v in details]
-            return details if all(map(_same, values, details)) else values
+            values = self._values(details)
+            return details if values is None else values
         return details
+
+    def _values(self, values: Iterable[Any]) -> list[Any] | None:
+        """Each value scrubbed; None when that changed none of them. Numbers are passed
+        over in the loop; a scrubbed string is compared by value (a name's scrub comes from
+        the memo: an equal string, maybe another object)."""
+        out, changed = [], False
+        for value in values:
+            if value.__class__ in _SCALARS:
+                out.append(value)
+                continue
+            clean = self._details(value)
+            if clean is not value and not (clean.__class__ is str and clean == value):
+                changed = True
+            out.append(clean)
+        return out if changed else None
 
 
 _SCALARS = frozenset({int, float, bool, type(None)})
-
-
-def _same(scrubbed: Any, value: Any) -> bool:
-    """Whether ``_details`` left ``value`` as it was: itself, or an equal string (a name's
-    scrub comes from the memo, an equal string but maybe another object)."""
-    return scrubbed is value or (isinstance(scrubbed, str) and scrubbed == value)

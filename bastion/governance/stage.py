@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 Charged = Sequence[tuple[LimitRule, Check]]
+_MICROS_MEMO = 4096
 
 
 class AdmitStage:
@@ -59,6 +60,7 @@ class AdmitStage:
         self._budgets = budgets if budget_policy.rules else None
         self._budget_policy = budget_policy
         self._prices = prices
+        self._micros: dict[float, int] = {}  # usd_to_micros of reported costs (they repeat)
 
     async def __call__(self, call: Call, next: Next) -> Result:
         tokens = call.llm.estimated_tokens if call.llm is not None else 0
@@ -166,7 +168,20 @@ class AdmitStage:
             )
             return micros, _int_or_none(tokens)
         cost = call.cost_usd
-        return (None if cost is None else usd_to_micros(cost)), _int_or_none(tokens)
+        return (None if cost is None else self._to_micros(cost)), _int_or_none(tokens)
+
+    def _to_micros(self, usd: float) -> int:
+        """``usd_to_micros``, remembered for floats (a Decimal equal to a float may round
+        otherwise, so only floats share an entry): the same prompt and answer sizes cost the
+        same, and the conversion goes through Decimal."""
+        if type(usd) is not float:
+            return usd_to_micros(usd)
+        found = self._micros.get(usd)
+        if found is None:
+            if len(self._micros) >= _MICROS_MEMO:
+                self._micros.clear()
+            found = self._micros[usd] = usd_to_micros(usd)
+        return found
 
     async def _rate_limit(self, call: Call, subject: Subject, tokens: int) -> Charged:
         if self._limiter is None:

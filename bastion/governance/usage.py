@@ -13,9 +13,9 @@ import structlog
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from bastion.core.principal import ANONYMOUS
 from bastion.governance.budget.base import Usage
-from bastion.governance.subject import Subject
-from bastion.store.row_writer import RowsPartlyWritten, RowWriter
+from bastion.store.row_writer import RowsPartlyWritten, RowWriter, utc_text
 from bastion.store.usage_tables import UsageRow
 
 if TYPE_CHECKING:
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-# How SQLAlchemy's DateTime stores a UTC time on SQLite, so that its reads parse ours.
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 _COLUMNS = (
     "at",
     "day",
@@ -44,13 +42,12 @@ _COLUMNS = (
     "estimated",
     "prompt",
 )
-SQLITE_INSERT = (
-    f"INSERT INTO usage_records ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+SQLITE_INSERT = (  # positional: sqlite3 binds a tuple faster than it looks up a dict's names
+    f"INSERT INTO usage_records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built on every call (see docs/architecture.md)
 class UsageRecord:
     """What one call used and cost, and whom it is charged to."""
 
@@ -72,25 +69,25 @@ class UsageRecord:
 
     @classmethod
     def of(cls, call: Call, usage: Usage, now: datetime | None = None) -> UsageRecord:
-        subject = Subject.of(call)
+        principal = call.principal or ANONYMOUS  # whom it is charged to, as ``Subject.of``
         reported = call.usage or {}
         model = call.served_by or getattr(call.target, "model", None) or call.deployment
-        return cls(
-            at=now or datetime.now(UTC),
-            request_id=call.request_id,
-            tenant=subject.tenant,
-            team=subject.team,
-            key_id=subject.key_id,
-            deployment=call.deployment,
-            model=str(model)[:100],
-            api=call.api[:32],
-            cost_micros=usage.micros,
-            prompt_tokens=int(reported.get("prompt_tokens") or 0),
-            completion_tokens=int(reported.get("completion_tokens") or 0),
-            tokens=usage.tokens,
-            cached=call.cached,
-            estimated=call.usage_estimated,
-            prompt=call.prompt.ref[:100] if call.prompt is not None else None,
+        return cls(  # positional, in field order: a keyword call costs twice as much
+            now or datetime.now(UTC),
+            call.request_id,
+            principal.tenant,
+            principal.team or None,
+            principal.key_id,
+            call.deployment,
+            str(model)[:100],
+            call.api[:32],
+            usage.micros,
+            int(reported.get("prompt_tokens") or 0),
+            int(reported.get("completion_tokens") or 0),
+            usage.tokens,
+            call.cached,
+            call.usage_estimated,
+            call.prompt.ref[:100] if call.prompt is not None else None,
         )
 
     def row(self) -> dict[str, Any]:
@@ -115,10 +112,30 @@ class UsageRecord:
 
     def sqlite_params(self) -> dict[str, Any]:
         """The same for a raw sqlite3 ``executemany`` (text times, integer booleans)."""
-        values = self.row()
-        values["at"] = self.at.astimezone(UTC).strftime(_SQLITE_TIME)
-        values["cached"], values["estimated"] = int(self.cached), int(self.estimated)
-        return values
+        return dict(zip(_COLUMNS, self.sqlite_values(), strict=True))
+
+    def sqlite_values(self) -> tuple[Any, ...]:
+        """``sqlite_params`` in ``SQLITE_INSERT``'s order (the time as SQLAlchemy's DateTime
+        stores a UTC time on SQLite, so that its reads parse ours)."""
+        at = self.at.astimezone(UTC)
+        return (
+            utc_text(at, " "),
+            at.date().isoformat(),
+            self.request_id[:100],
+            self.tenant,
+            self.team,
+            self.key_id,
+            self.deployment[:100],
+            self.model,
+            self.api,
+            self.cost_micros,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.tokens,
+            int(self.cached),
+            int(self.estimated),
+            self.prompt,
+        )
 
 
 class UsageRecorder:
@@ -207,7 +224,7 @@ class UsageRecorder:
 
     async def _write(self, batch: list[UsageRecord]) -> None:
         if self._rows is not None:
-            await self._rows.insert(SQLITE_INSERT, [r.sqlite_params() for r in batch])
+            await self._rows.insert(SQLITE_INSERT, [r.sqlite_values() for r in batch])
             return
         async with self._db.session() as session:
             await session.execute(insert(UsageRow), [r.row() for r in batch])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bastion.monitoring.features import features_of, outcome_of
+from bastion.monitoring.payload_scrub import scrub_llm, scrub_llm_unguarded, scrub_unguarded
 from bastion.monitoring.predictions import PredictionLog, prediction_aad
 from bastion.monitoring.segments import Segmenter
 from bastion.monitoring.stage import Entry
@@ -114,17 +115,16 @@ class Recorder:
         count = min(len(entry.inputs), len(entry.predictions))
         clear = self.in_clear(entry.deployment, entry.tenant, llm=entry.llm)
         keep_input = self.settings.prediction_log.inputs != "off"
-        redacted = _scrub_unguarded if self._guard_redacts(entry.deployment, entry.llm) else None
+        redacted = scrub_unguarded if self._guard_redacts(entry.deployment, entry.llm) else None
         if entry.llm:  # OpenAI's shapes: the protocol's ids and enums hold no personal data
-            redacted = _scrub_llm_unguarded if redacted else _scrub_llm
+            redacted = scrub_llm_unguarded if redacted else scrub_llm
         segmenter = self._segmenters.get(entry.deployment)
         for i in range(count):
             item, prediction = entry.inputs[i], entry.predictions[i]
             label, value = outcome_of(prediction.output)
             payload = {"input": item if keep_input else None, "output": prediction.output}
-            blob, mode = self._log.sealer.seal(
-                payload, prediction_aad(entry.request_id, i), clear=clear, redacted=redacted
-            )
+            aad = prediction_aad(entry.request_id, i) if clear else b""  # only an encryption's
+            blob, mode = self._log.sealer.seal(payload, aad, clear=clear, redacted=redacted)
             out.rows.append(
                 {
                     "request_id": entry.request_id,
@@ -203,66 +203,6 @@ class Recorder:
             return True
         profile = self._monitor.reference(deployment, version)
         return profile is not None and profile.embedding is not None
-
-
-def _scrub_unguarded(payload: Any, scrub: Callable[[Any], Any]) -> Any:
-    """A logged ``{"input", "output"}`` payload scrubbed, except the input's text slots,
-    which the guard stage redacted already."""
-    return {"input": _outside_texts(payload["input"], scrub), "output": scrub(payload["output"])}
-
-
-# Keys whose string values in OpenAI's request and response bodies are identifiers or enums
-# set by the protocol, the upstream or the operator (a model group's name), never free text.
-_PROTOCOL_KEYS = frozenset(
-    {"id", "object", "model", "role", "finish_reason", "type", "system_fingerprint"}
-)
-
-
-def _protocol_aware(scrub: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``scrub`` for an OpenAI body: every string is scrubbed but those under
-    ``_PROTOCOL_KEYS`` (searching ``"assistant"`` or ``"chatcmpl-…"`` for PII costs as much
-    as searching a sentence)."""
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                k: v if k in _PROTOCOL_KEYS and isinstance(v, str) else walk(v)
-                for k, v in value.items()
-            }
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return scrub(value) if isinstance(value, str) else value
-
-    return walk
-
-
-def _scrub_llm(payload: Any, scrub: Callable[[Any], Any]) -> Any:
-    return _protocol_aware(scrub)(payload)
-
-
-def _scrub_llm_unguarded(payload: Any, scrub: Callable[[Any], Any]) -> Any:
-    walk = _protocol_aware(scrub)
-    return {"input": _outside_texts(payload["input"], walk), "output": walk(payload["output"])}
-
-
-def _outside_texts(item: Any, fn: Callable[[Any], Any]) -> Any:
-    """``item`` with ``fn`` applied to every value outside the text slots the guard stage
-    redacts (``bastion.guards.texts.map_texts``: a string item, every string of a dict or
-    list item, and a chat body's ``messages[*].content``). Only a chat body has such values:
-    its fields besides ``messages``, and each message's fields besides a string ``content``
-    (a message whose content is a list of parts goes to ``fn`` whole)."""
-    if not (isinstance(item, dict) and isinstance(item.get("messages"), list)):
-        return item
-    messages = [_outside_content(m, fn) for m in item["messages"]]
-    rest = fn({k: v for k, v in item.items() if k != "messages"})  # a dict: keys seen
-    return {k: messages if k == "messages" else rest[k] for k in item}
-
-
-def _outside_content(message: Any, fn: Callable[[Any], Any]) -> Any:
-    if not (isinstance(message, dict) and isinstance(message.get("content"), str)):
-        return fn(message)
-    rest = fn({k: v for k, v in message.items() if k != "content"})
-    return {k: message[k] if k == "content" else rest[k] for k in message}
 
 
 def drift_settings_of(settings: MonitoringSettings) -> Mapping[str, Any]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built on every call (see docs/architecture.md)
 class Entry:
     """One successful call as the prediction log and drift need it (references, no copies)."""
 

@@ -16,7 +16,7 @@ _MAX_SCRUBBED_NAMES = 1024
 _MAX_TEXT = 500
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built on every request (see docs/architecture.md)
 class RequestRecord:
     """What one request did, as metrics, the log line and the request span see it.
 

@@ -303,6 +303,9 @@ class AliasBook:
 
     async def _read_revision(self) -> int:
         t = self._t
+        quick = self._db.quick_scalar()
+        if quick is not None:  # SQLite: the index's last key, no session (polled under load)
+            return int(quick(f"SELECT max(id) FROM {t.event.__tablename__}") or 0)
         async with self._db.session() as session:
             return await session.scalar(select(func.max(t.event.id))) or 0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -26,11 +26,22 @@ class CommitCounter:
         self._conn: sqlite3.Connection | None = None
 
     def version(self) -> int:
+        return int(self._connection().execute("PRAGMA data_version").fetchone()[0])
+
+    def scalar(self, sql: str) -> Any:
+        """The first column of the first row of a read (None without a row): for a poll's
+        cheap query (an index's last key), a few microseconds on this connection where a
+        session and its two thread hops cost hundreds. In WAL mode a read never waits
+        for a writer; each runs in its own read transaction, so it sees every commit."""
+        row = self._connection().execute(sql).fetchone()
+        return None if row is None else row[0]
+
+    def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             # Used from one thread at a time (the event loop's); opened lazily so that a
             # Database built before its migrations do not create the file early.
             self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        return self._conn
 
     def close(self) -> None:
         if self._conn is not None:

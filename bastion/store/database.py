@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,11 @@ class Database:
         """A number that changes whenever any connection commits to this SQLite file; None
         for PostgreSQL and in-memory SQLite (see ``store/changes.py``)."""
         return None if self._commits is None else self._commits.version()
+
+    def quick_scalar(self) -> Callable[[str], Any] | None:
+        """A one-value read on the event loop, without a session (``CommitCounter.scalar``),
+        for cheap polls of this SQLite file; None for PostgreSQL and in-memory SQLite."""
+        return None if self._commits is None else self._commits.scalar
 
     async def aclose(self) -> None:
         """Close every pooled connection; the Database must not be used afterwards."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -28,3 +29,13 @@ class RowWriter(Protocol):
     """
 
     async def insert(self, sql: str, params: Sequence[Any]) -> None: ...
+
+
+def utc_text(at: datetime, sep: str) -> str:
+    """``at`` (a UTC time) as ``%Y-%m-%d{sep}%H:%M:%S.%f``: ``isoformat`` writes the same
+    bytes in a tenth of ``strftime``'s time, except for years before 1000 (not zero-padded
+    by the C library's ``%Y``), which keep ``strftime``. With ``sep`` a space, how the rows
+    given to a ``RowWriter`` hold a time (SQLAlchemy's DateTime reads it back)."""
+    if at.year < 1000:
+        return at.strftime(f"%Y-%m-%d{sep}%H:%M:%S.%f")
+    return at.replace(tzinfo=None).isoformat(sep, "microseconds")

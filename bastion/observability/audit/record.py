@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from bastion.store.audit_tables import WIDTHS  # the columns' widths: text is clipped to them
+from bastion.store.row_writer import utc_text
 
 if TYPE_CHECKING:
     from bastion.store.actions_tables import OutboxIntent
@@ -52,7 +53,7 @@ def payload_aad(input_sha256: str | None, output_sha256: str | None) -> bytes:
     return f"bastion-audit:{input_sha256 or ''}:{output_sha256 or ''}".encode()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built on every call (see docs/architecture.md)
 class AuditEntry:
     """One thing to record, before it gets its place (seq) and hashes in the chain."""
 
@@ -172,55 +173,88 @@ def timestamp(at: datetime) -> str:
     return utc_text(moment.astimezone(UTC), "T") + "Z"
 
 
-def utc_text(at: datetime, sep: str) -> str:
-    """``at`` (a UTC time) as ``%Y-%m-%d{sep}%H:%M:%S.%f``: ``isoformat`` writes the same
-    bytes in a tenth of ``strftime``'s time, except for years before 1000 (not zero-padded
-    by the C library's ``%Y``), which keep ``strftime``."""
-    if at.year < 1000:
-        return at.strftime(f"%Y-%m-%d{sep}%H:%M:%S.%f")
-    return at.replace(tzinfo=None).isoformat(sep, "microseconds")
-
-
 def seal(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
     """Give ``entry`` its place after ``prev_hash``: clip, canonicalise and hash it."""
-    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
-    values: dict[str, Any] = {
+    return sealed(entry, seq, prev_hash)[0]
+
+
+def sealed(entry: AuditEntry, seq: int, prev_hash: str) -> tuple[AuditRecord, str]:
+    """``seal``, and the record's time as hashed (``timestamp(record.at)``), which a writer
+    can store without formatting the time again."""
+    at = (entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)).astimezone(UTC)
+    stamp = utc_text(at, "T") + "Z"  # timestamp(at): ``at`` is UTC already
+    kind = _clip(entry.kind, "kind") or "interaction"
+    action = _clip(entry.action, "action") or "unknown"
+    actor_key_id = _clip(entry.actor_key_id, "actor_key_id")
+    actor_name = _clip(entry.actor_name, "actor_name")
+    tenant = _clip(entry.tenant, "tenant")
+    deployment = _clip(entry.deployment, "deployment")
+    request_id = _clip(entry.request_id, "request_id")
+    status = _clip(entry.status, "status") or "ok"
+    error_type = _clip(entry.error_type, "error_type")
+    cost = entry.cost if entry.cost is not None and math.isfinite(entry.cost) else None
+    decision = _clip(entry.decision, "decision")
+    target = _clip(entry.target, "target")
+    guards = canonical(entry.guards).decode() if entry.guards is not None else None
+    details = entry.details
+    details_text = canonical(details if type(details) is dict else dict(details)).decode()
+    # Every field of CHAINED, in the form AuditRecord.chained_fields() gives.
+    hashed = {
         "seq": seq,
-        "at": at.astimezone(UTC),
-        "kind": _clip(entry.kind, "kind") or "interaction",
-        "action": _clip(entry.action, "action") or "unknown",
-        "actor_key_id": _clip(entry.actor_key_id, "actor_key_id"),
-        "actor_name": _clip(entry.actor_name, "actor_name"),
-        "tenant": _clip(entry.tenant, "tenant"),
-        "deployment": _clip(entry.deployment, "deployment"),
+        "at": stamp,
+        "kind": kind,
+        "action": action,
+        "actor_key_id": actor_key_id,
+        "actor_name": actor_name,
+        "tenant": tenant,
+        "deployment": deployment,
         "version": entry.version,
-        "request_id": _clip(entry.request_id, "request_id"),
-        "status": _clip(entry.status, "status") or "ok",
-        "error_type": _clip(entry.error_type, "error_type"),
+        "request_id": request_id,
+        "status": status,
+        "error_type": error_type,
         "input_sha256": entry.input_sha256,
         "output_sha256": entry.output_sha256,
-        "cost": entry.cost if entry.cost is not None and math.isfinite(entry.cost) else None,
-        "decision": _clip(entry.decision, "decision"),
-        "target": _clip(entry.target, "target"),
-        "guards": canonical(entry.guards).decode() if entry.guards is not None else None,
-        "details": canonical(dict(entry.details)).decode(),
+        "cost": cost,
+        "decision": decision,
+        "target": target,
+        "guards": guards,
+        "details": details_text,
         "prev_hash": prev_hash,
     }
-    # The same fields and form as AuditRecord.chained_fields(), without building it twice.
-    hashed = {name: values[name] for name in CHAINED}
-    hashed["at"] = timestamp(values["at"])
-    return AuditRecord(
-        **values,
-        hash=sha256_json(hashed),
-        payload=entry.payload,
-        payload_key=_clip(entry.payload_key, "payload_key"),
+    record = AuditRecord(  # positional, in field order: a keyword call costs twice as much
+        seq,
+        at,
+        kind,
+        action,
+        actor_key_id,
+        actor_name,
+        tenant,
+        deployment,
+        entry.version,
+        request_id,
+        status,
+        error_type,
+        entry.input_sha256,
+        entry.output_sha256,
+        cost,
+        decision,
+        target,
+        guards,
+        details_text,
+        prev_hash,
+        sha256_json(hashed),
+        entry.payload,
+        _clip(entry.payload_key, "payload_key"),
     )
+    return record, stamp
 
 
 def _clip(value: str | None, column: str) -> str | None:
     """Storable text: valid UTF-8 without NUL (PostgreSQL refuses both), at most the width."""
     if value is None:
         return None
+    if value.__class__ is str and value.isascii() and len(value) <= WIDTHS[column]:
+        return value.replace("\x00", "\ufffd")  # the common case, in two C calls
     text = str(value)
     if not text.isascii():
         text = text.encode("utf-8", "replace").decode("utf-8")

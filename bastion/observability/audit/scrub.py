@@ -9,7 +9,7 @@ scrubbed like any name.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bastion.core.ids import MintedId
@@ -48,7 +48,7 @@ class EntryScrubber:
                     changes[name] = clean
         if entry.details:
             details = self._details(entry.details)
-            if details != entry.details:
+            if details is not entry.details:  # the same object when nothing changed
                 changes["details"] = details
         return dataclasses.replace(entry, **changes) if changes else entry
 
@@ -61,12 +61,35 @@ class EntryScrubber:
         return found
 
     def _details(self, details: Any) -> Any:
+        """``details`` scrubbed: the very same object when that changes nothing in it (a
+        container is copied only when something in it changed: a dict, or a list in place
+        of a list or tuple)."""
         if isinstance(details, MintedId):
             return details
         if isinstance(details, str):
             return self._name(details) if len(details) <= 200 else str(self._text(details))
         if isinstance(details, dict):
-            return {k: self._details(v) for k, v in details.items()}
+            values = self._values(details.values())
+            return details if values is None else dict(zip(details, values, strict=True))
         if isinstance(details, list | tuple):
-            return [self._details(v) for v in details]
+            values = self._values(details)
+            return details if values is None else values
         return details
+
+    def _values(self, values: Iterable[Any]) -> list[Any] | None:
+        """Each value scrubbed; None when that changed none of them. Numbers are passed
+        over in the loop; a scrubbed string is compared by value (a name's scrub comes from
+        the memo: an equal string, maybe another object)."""
+        out, changed = [], False
+        for value in values:
+            if value.__class__ in _SCALARS:
+                out.append(value)
+                continue
+            clean = self._details(value)
+            if clean is not value and not (clean.__class__ is str and clean == value):
+                changed = True
+            out.append(clean)
+        return out if changed else None
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})

@@ -17,10 +17,9 @@ import operator
 import sqlite3
 import time
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
-from bastion.observability.audit.record import GENESIS, AuditEntry, AuditRecord, seal, utc_text
+from bastion.observability.audit.record import GENESIS, AuditEntry, AuditRecord, sealed
 from bastion.observability.audit.sqlite_lock import Checkpointer, begin_immediate
 from bastion.observability.audit.writer_thread import WriterThread
 from bastion.store.actions_tables import SQLITE_INSERT as OUTBOX_INSERT
@@ -91,13 +90,14 @@ class SqliteChainWriter:
         try:
             begin_immediate(conn, _LOCK_TIMEOUT_S, sleep=self._lock_wait)
             seq, prev = self._current_head(conn)
-            records = []
+            records, params = [], []
             for entry in entries:
                 seq += 1
-                record = seal(entry, seq, prev)
+                record, stamp = sealed(entry, seq, prev)
                 prev = record.hash
                 records.append(record)
-            conn.executemany(_INSERT, [_params(r) for r in records])
+                params.append(_params(record, stamp))
+            conn.executemany(_INSERT, params)
             intents = [i.sqlite_params() for e in entries for i in e.outbox]
             if intents:  # the decisions' action intents ride the same commit
                 conn.executemany(OUTBOX_INSERT, intents)
@@ -194,9 +194,10 @@ def _data_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
-def _params(record: AuditRecord) -> tuple[Any, ...]:
+def _params(record: AuditRecord, stamp: str) -> tuple[Any, ...]:
     """The row's parameters; ``at`` as SQLAlchemy's DateTime stores a UTC time on SQLite
-    (``%Y-%m-%d %H:%M:%S.%f``), so that its reads parse ours."""
+    (``%Y-%m-%d %H:%M:%S.%f``), so that its reads parse ours: the hashed ``stamp``
+    (``%Y-%m-%dT%H:%M:%S.%fZ``, the same time) with a space for the ``T`` and no ``Z``."""
     values = list(_VALUES(record))
-    values[_AT] = utc_text(record.at.astimezone(UTC), " ")
+    values[_AT] = stamp[:-1].replace("T", " ", 1)
     return tuple(values)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from bastion.observability.audit.sqlite_writer import SqliteChainWriter
+from bastion.observability.audit.record import GENESIS, AuditRecord, sealed
+from bastion.observability.audit.sqlite_writer import SqliteChainWriter, _params
 from bastion.store import migrate
 from bastion.store.database import SQLITE_CACHE_KIB
 from tests.observability.audit.conftest import entry
@@ -94,3 +96,22 @@ async def test_the_writers_page_cache_is_as_small_as_the_pools(sqlite_path: Path
     finally:
         await writer.aclose()
     assert cache == -SQLITE_CACHE_KIB
+
+
+def test_the_stored_time_is_sqlalchemys_text_of_the_hashed_time() -> None:
+    """The row's ``at`` is derived from the hashed stamp: the bytes SQLAlchemy's DateTime
+    writes on SQLite (``%Y-%m-%d %H:%M:%S.%f`` of the UTC time), years before 1000 included."""
+    zone = timezone(timedelta(hours=5, minutes=45))
+    times = [
+        datetime(2026, 1, 2, 3, 4, 5, 0, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(999, 1, 1, tzinfo=UTC),
+        datetime(12, 3, 4, 5, 6, 7, 8, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 0, 0, 123, tzinfo=zone),
+        datetime(2026, 3, 1, 12, 0, 0, 123),  # naive: taken as UTC
+    ]
+    for at in times:
+        record, stamp = sealed(entry(0, at=at), 1, GENESIS)
+        row = dict(zip(AuditRecord.__dataclass_fields__, _params(record, stamp), strict=True))
+        assert row["at"] == record.at.strftime("%Y-%m-%d %H:%M:%S.%f")
+        assert row["hash"] == record.hash and row["seq"] == 1

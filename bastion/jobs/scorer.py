@@ -64,7 +64,7 @@ class JobHalted(Exception):
 @dataclass(frozen=True, slots=True)
 class ScorerLimits:
     call_rows: int = 256
-    columnar_call_rows: int = 8_192  # calls of a columnar chunk (jobs/columnar.py)
+    columnar_call_rows: int = 32_768  # calls of a columnar chunk (jobs/columnar.py)
     # a deployment's own ``max_batch``, which bounds a job's calls too (contracts/stage.py):
     # calls are cut to it instead of being refused and split
     per_deployment: Mapping[str, int] = field(default_factory=dict)

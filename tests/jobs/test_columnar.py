@@ -14,14 +14,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
+from bastion.contracts.numeric import numeric_records
 from bastion.demo.tabular import sample_inputs
 from bastion.jobs import ChunkScorer, ScorerLimits
+from bastion.jobs.columnar import StoredInput, prepare_columns
 from bastion.jobs.formats import read_table_chunks
 from bastion.jobs.outputs import answer_table
 from bastion.store.audit_tables import AuditRecordRow
@@ -160,6 +163,26 @@ async def test_a_columnar_calls_audit_record_names_its_rows_in_the_stored_input(
         recorded = list(await session.scalars(query))
     assert expected <= set(recorded)  # every columnar call, each named once
     assert sum(r in expected for r in recorded) == len(expected) == 3 + 4 + 2
+
+
+def test_a_job_without_a_stored_input_digest_hashes_each_calls_matrix(tmp_path: Path) -> None:
+    """A job created before inputs were hashed at upload (no ``input_sha256`` on it): each
+    call's audit form is still the sha256 of its float64 matrix."""
+    records = numeric_records(bounded_schema())
+    assert records is not None
+    table = pq.read_table(doubtful_file(tmp_path / "in.parquet", 100))
+    cited = prepare_columns(table, records, 32, StoredInput("f" * 64, 200))
+    hashed = prepare_columns(table, records, 32)
+    assert cited is not None and hashed is not None
+    for a, b in zip(cited[1], hashed[1], strict=True):
+        assert np.array_equal(a.matrix, b.matrix)
+        matrix_doc = orjson.loads(b.canonical())
+        assert matrix_doc["sha256"] == hashlib.sha256(b.matrix.astype("<f8").tobytes()).hexdigest()
+        cite_doc = orjson.loads(a.canonical())
+        assert cite_doc["input_sha256"] == "f" * 64 and "sha256" not in cite_doc
+    good = [r for r in range(100) if r not in DOUBTFUL]
+    first = orjson.loads(cited[1][0].canonical())["rows"]
+    assert first == runs([200 + r for r in good[:32]])  # positions in the file, not the chunk
 
 
 def same_rows_twice(root: Path, n: int) -> tuple[Path, Path]:

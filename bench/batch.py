@@ -23,7 +23,7 @@ from typing import Any
 CALL_ROWS = 2048  # jobs.call_rows: a job's calls may exceed limits.max_batch
 # the columnar path's own sizes (this file takes it): the server's defaults unless given
 COLUMNAR_CHUNK_ROWS = int(os.environ.get("BENCH_COLUMNAR_CHUNK_ROWS", "32768"))
-COLUMNAR_CALL_ROWS = int(os.environ.get("BENCH_COLUMNAR_CALL_ROWS", "8192"))
+COLUMNAR_CALL_ROWS = int(os.environ.get("BENCH_COLUMNAR_CALL_ROWS", "32768"))
 SIZES = (100_000, 1_000_000)
 
 
@@ -65,6 +65,7 @@ def floor(path: Path) -> dict[str, Any]:
 
 
 async def job(path: Path, engine: str) -> dict[str, Any]:
+    from bastion.observability.logging import configure_logging
     from bastion.wiring import build_services, close_services
     from tests.jobs.conftest import job_settings, seed, stream
 
@@ -78,6 +79,9 @@ async def job(path: Path, engine: str) -> dict[str, Any]:
         concurrency=4,
         poll_interval_s=2,
     )
+    # logging as a server configures it (JSON lines at the configured level, here the
+    # BASTION_LOGGING__LEVEL run_child sets), not structlog's unconfigured console renderer
+    configure_logging(settings.logging, settings.observability)
     acme, _ = await seed(settings)
     svc = await build_services(settings)
     try:

@@ -101,5 +101,30 @@ class FeatureRows(Sequence[dict[str, Any]]):
         self._canonical = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
         return self._canonical
 
+    def cite(self, input_sha256: str, rows: np.ndarray[Any, Any]) -> bytes:
+        """The canonical JSON of rows that were read from a stored file: the file's sha256
+        and which of its rows these are (``rows``: their 0-based positions, ascending, as
+        ``[start, stop)`` runs), instead of a hash of the matrix. The file's bytes fix the
+        values (the rows are read from it, in the contract's column order, as float64), so
+        this names exactly the same inputs as ``canonical`` does, without reading a matrix
+        of 240 bytes a row again to hash it. Kept as the batch's canonical form."""
+        positions = np.asarray(rows, dtype=np.int64)
+        breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+        starts = positions[np.r_[0, breaks]] if len(positions) else positions
+        stops = (
+            positions[np.r_[breaks - 1, len(positions) - 1]] + 1 if len(positions) else positions
+        )
+        doc = {
+            "columns": list(self.names),
+            "dtype": "float64-le",
+            "input_sha256": input_sha256,
+            "rows": [
+                [int(a), int(b)] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
+            ],
+            "shape": list(self.matrix.shape),
+        }
+        self._canonical = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+        return self._canonical
+
     def __repr__(self) -> str:
         return f"FeatureRows({len(self)} rows × {len(self.names)} features)"

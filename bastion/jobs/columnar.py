@@ -112,16 +112,31 @@ def split_columns(table: Any, records: NumericRecords) -> ColumnSplit | None:
     return ColumnSplit(good, rows, np.flatnonzero(~ok))
 
 
+@dataclass(frozen=True, slots=True)
+class StoredInput:
+    """Where a chunk's rows come from: the job's stored input (its sha256, taken as it was
+    uploaded) and the chunk's first row in it."""
+
+    sha256: str
+    first_row: int
+
+
 def prepare_columns(
-    table: Any, records: NumericRecords, call_rows: int
+    table: Any, records: NumericRecords, call_rows: int, source: StoredInput | None = None
 ) -> tuple[ColumnSplit, list[FeatureRows]] | None:
     """``split_columns`` and the good rows cut into calls of ``call_rows``, each call's
-    audit digest made now (``FeatureRows.canonical``): the whole of it is numpy, Arrow and
-    hashlib, which release the GIL, so a job runs it in a worker thread."""
+    audit form made now: with ``source``, the stored input's sha256 and the call's rows in
+    it (``FeatureRows.cite``); without (a job created before inputs were hashed at upload),
+    the sha256 of the call's matrix (``FeatureRows.canonical``, in this worker thread:
+    numpy, Arrow and hashlib release the GIL)."""
     split = split_columns(table, records)
     if split is None:
         return None
     calls = [split.rows.rows(i, i + call_rows) for i in range(0, len(split.good), call_rows)]
-    for call in calls:
-        call.canonical()
+    for i, call in enumerate(calls):
+        if source is None:
+            call.canonical()
+        else:
+            start = i * call_rows
+            call.cite(source.sha256, split.good[start : start + call_rows] + source.first_row)
     return split, calls

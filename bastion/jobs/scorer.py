@@ -40,7 +40,7 @@ from bastion.errors import (
     Unauthorized,
     UpstreamUnavailable,
 )
-from bastion.jobs.columnar import ColumnPlan, PlannedJob, prepare_columns
+from bastion.jobs.columnar import ColumnPlan, PlannedJob, StoredInput, prepare_columns
 from bastion.jobs.entities import Answer, AnswerBlock, Chunk, ChunkResult, Job, RowError
 from bastion.jobs.ledger import chunk_request_prefix
 from bastion.pipeline import Call, Next
@@ -64,7 +64,7 @@ class JobHalted(Exception):
 @dataclass(frozen=True, slots=True)
 class ScorerLimits:
     call_rows: int = 256
-    columnar_call_rows: int = 8_192  # calls of a columnar chunk (jobs/columnar.py)
+    columnar_call_rows: int = 32_768  # calls of a columnar chunk (jobs/columnar.py)
     # a deployment's own ``max_batch``, which bounds a job's calls too (contracts/stage.py):
     # calls are cut to it instead of being refused and split
     per_deployment: Mapping[str, int] = field(default_factory=dict)
@@ -101,7 +101,11 @@ class ChunkScorer:
         if chunk.table is not None and self._columns is not None:
             records = self._columns(job)
             if records is not None:  # off the event loop: numpy, Arrow and hashlib
-                prepared = await asyncio.to_thread(prepare_columns, chunk.table, records, wide)
+                digest = job.options.get("input_sha256")
+                source = StoredInput(digest, chunk.first_row) if digest else None
+                prepared = await asyncio.to_thread(
+                    prepare_columns, chunk.table, records, wide, source
+                )
         split = prepared[0] if prepared is not None else None
         if split is None:
             field = job.options.get("input_field")  # backfills: rows carry their input

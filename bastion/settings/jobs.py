@@ -30,7 +30,10 @@ class JobsSettings(Section):
         32_768, ge=1, le=1_000_000, description="chunk rows of a job on the columnar path"
     )
     columnar_call_rows: int = Field(
-        8_192, ge=1, le=100_000, description="call rows of a job on the columnar path"
+        32_768,
+        ge=1,
+        le=100_000,
+        description="call rows of a job on the columnar path (the chunk's size: one call each)",
     )
     concurrency: int = Field(4, ge=1, le=64)
     lease_s: float = Field(15.0, gt=0, le=3600)

@@ -46,6 +46,21 @@ def test_feature_rows_read_as_the_dicts_of_the_row_path() -> None:
     assert rows.canonical() != FeatureRows(["b", "a"], matrix).canonical()
 
 
+def test_rows_read_from_a_stored_file_cite_it_and_their_positions() -> None:
+    rows = FeatureRows(["a", "b"], np.zeros((6, 2)))
+    doc = orjson.loads(rows.cite("f" * 64, np.array([3, 4, 5, 9, 12, 13])))
+    assert doc == {
+        "columns": ["a", "b"],
+        "dtype": "float64-le",
+        "input_sha256": "f" * 64,
+        "rows": [[3, 6], [9, 10], [12, 14]],
+        "shape": [6, 2],
+    }
+    assert rows.canonical() == rows.cite("f" * 64, np.array([3, 4, 5, 9, 12, 13]))  # kept
+    one = FeatureRows(["a", "b"], np.zeros((1, 2)))
+    assert orjson.loads(one.cite("0" * 64, np.array([7])))["rows"] == [[7, 8]]
+
+
 def test_the_audit_digest_is_the_sha256_of_the_probability_bytes() -> None:
     p = np.array([[0.25, 0.75], [1.0000001, 0.0]])
     doc = orjson.loads(ClassifierColumns(p, ["a", "b"]).canonical())

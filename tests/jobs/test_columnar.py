@@ -9,18 +9,22 @@ answered, and each call of the job left one audit record.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
+from bastion.contracts.numeric import numeric_records
 from bastion.demo.tabular import sample_inputs
 from bastion.jobs import ChunkScorer, ScorerLimits
+from bastion.jobs.columnar import StoredInput, prepare_columns
 from bastion.jobs.formats import read_table_chunks
 from bastion.jobs.outputs import answer_table
 from bastion.store.audit_tables import AuditRecordRow
@@ -112,6 +116,73 @@ async def test_a_parquet_job_sends_doubtful_rows_the_row_path(bounded_env: JobsE
     # per chunk of 100: 3 or 4 columnar calls of ≤ 32 rows, plus the row path's calls
     # (and halvings) for the doubtful rows; never one record per row
     assert records is not None and 9 <= records < 250 // 4
+
+
+def runs(rows: list[int]) -> list[list[int]]:
+    """``rows`` (ascending) as ``[start, stop)`` runs of consecutive numbers."""
+    out: list[list[int]] = []
+    for r in rows:
+        if out and out[-1][1] == r:
+            out[-1][1] = r + 1
+        else:
+            out.append([r, r + 1])
+    return out
+
+
+async def test_a_columnar_calls_audit_record_names_its_rows_in_the_stored_input(
+    bounded_env: JobsEnv,
+) -> None:
+    """The input digest of a columnar call is the sha256 of ``{"columns", "dtype",
+    "input_sha256", "rows", "shape"}``: the uploaded file's sha256 and the call's rows in it
+    (the doubtful rows, which went the row path, are not among them)."""
+    svc = bounded_env.svc
+    path = doubtful_file(bounded_env.root / "in.parquet")
+    job = await bounded_env.finished(await bounded_env.submit(path))
+    assert job.status == "succeeded", job.error
+    file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert job.options["input_sha256"] == file_sha
+    names = list(bounded_schema()["properties"])
+    expected = set()
+    for first in range(0, 250, job.chunk_rows):  # chunks of 100, calls of ≤ 32 good rows
+        good = [r for r in range(first, min(first + job.chunk_rows, 250)) if r not in DOUBTFUL]
+        for i in range(0, len(good), 32):
+            call = good[i : i + 32]
+            doc = {
+                "columns": names,
+                "dtype": "float64-le",
+                "input_sha256": file_sha,
+                "rows": runs(call),
+                "shape": [len(call), len(names)],
+            }
+            canonical = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+            expected.add(hashlib.sha256(canonical).hexdigest())
+    async with svc.db.session() as session:
+        query = select(AuditRecordRow.input_sha256).where(
+            AuditRecordRow.request_id.like(f"{job.id}-c%")
+        )
+        recorded = list(await session.scalars(query))
+    assert expected <= set(recorded)  # every columnar call, each named once
+    assert sum(r in expected for r in recorded) == len(expected) == 3 + 4 + 2
+
+
+def test_a_job_without_a_stored_input_digest_hashes_each_calls_matrix(tmp_path: Path) -> None:
+    """A job created before inputs were hashed at upload (no ``input_sha256`` on it): each
+    call's audit form is still the sha256 of its float64 matrix."""
+    records = numeric_records(bounded_schema())
+    assert records is not None
+    table = pq.read_table(doubtful_file(tmp_path / "in.parquet", 100))
+    cited = prepare_columns(table, records, 32, StoredInput("f" * 64, 200))
+    hashed = prepare_columns(table, records, 32)
+    assert cited is not None and hashed is not None
+    for a, b in zip(cited[1], hashed[1], strict=True):
+        assert np.array_equal(a.matrix, b.matrix)
+        matrix_doc = orjson.loads(b.canonical())
+        assert matrix_doc["sha256"] == hashlib.sha256(b.matrix.astype("<f8").tobytes()).hexdigest()
+        cite_doc = orjson.loads(a.canonical())
+        assert cite_doc["input_sha256"] == "f" * 64 and "sha256" not in cite_doc
+    good = [r for r in range(100) if r not in DOUBTFUL]
+    first = orjson.loads(cited[1][0].canonical())["rows"]
+    assert first == runs([200 + r for r in good[:32]])  # positions in the file, not the chunk
 
 
 def same_rows_twice(root: Path, n: int) -> tuple[Path, Path]:

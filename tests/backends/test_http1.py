@@ -25,9 +25,9 @@ from tests.backends.http_servers import (
     answer,
     chunk,
     keep_answering,
-    self_signed,
     serving,
 )
+from tests.certificates import self_signed
 
 HEAD = encode_headers({"Content-Type": "application/json"})
 CHAT = {"messages": [{"role": "user", "content": "hello"}]}

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bastion.backends.http1 import Http1Client
 from bastion.backends.openai_upstream import (
     OpenAIUpstream,
     UpstreamTimeouts,
@@ -49,13 +50,13 @@ async def server() -> AsyncIterator[FaultUpstream]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
+async def session() -> AsyncIterator[Http1Client]:
     async with create_session(limit=8) as s:
         yield s
 
 
 @pytest.fixture
-def client(server: FaultUpstream, session: aiohttp.ClientSession) -> OpenAIUpstream:
+def client(server: FaultUpstream, session: Http1Client) -> OpenAIUpstream:
     return OpenAIUpstream(server.base_url, KEY, session=session, timeouts=TIMEOUTS, model="m")
 
 
@@ -227,7 +228,7 @@ async def test_breaking_out_of_a_stream_leaves_the_client_usable(client: OpenAIU
     assert (await client.chat(CHAT, None))["choices"]
 
 
-async def test_connection_refused_is_unavailable(session: aiohttp.ClientSession) -> None:
+async def test_connection_refused_is_unavailable(session: Http1Client) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -239,7 +240,7 @@ async def test_connection_refused_is_unavailable(session: aiohttp.ClientSession)
 
 
 async def test_wrong_key_is_an_upstream_error_and_the_key_never_shows(
-    session: aiohttp.ClientSession,
+    session: Http1Client,
 ) -> None:
     server = FaultUpstream(api_key="sk-the-right-one")
     await server.start()
@@ -287,7 +288,7 @@ async def test_retry_recovers_from_error_once_but_not_after_forwarding(
     assert isinstance(info.value, BastionError)
 
 
-async def test_connect_timeout_is_a_timeout(session: aiohttp.ClientSession) -> None:
+async def test_connect_timeout_is_a_timeout(session: Http1Client) -> None:
     with socket.socket() as listener:  # a full accept queue: SYNs are dropped, connect hangs
         listener.bind(("127.0.0.1", 0))
         listener.listen(0)

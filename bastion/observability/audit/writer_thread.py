@@ -4,9 +4,14 @@ A request at concurrency 1 waits for its audit record's commit; the file's other
 writers (the usage and prediction logs, ``store/row_writer.py``) write batches of hundreds of
 rows on the same thread, 1–4 ms each. Through one FIFO an audit batch that arrived during such
 a batch waited for all of it: most of the c=1 tail. Here an urgent job (an audit batch) is
-always taken before the others, and a job that runs long asks ``urgent_waiting`` between its
+taken before the others, and a job that runs long asks ``urgent_waiting`` between its
 slices and lets the urgent ones run (``serve_urgent``) before it goes on, on the same thread
 and connection. Otherwise an ``Executor`` of one thread (``submit`` queues a plain job).
+
+Urgent first, but never urgent only: after an urgent job, a waiting plain job has the next
+turn. Under a steady stream of audit batches (any load that keeps the thread busy) a strict
+priority would never reach the usage and prediction logs, whose rows would pile up in memory
+without bound; with turns, an audit batch still waits for at most one 16-row slice.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ class WriterThread(Executor):
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._plain_turn = False  # set after an urgent job: a waiting plain job goes next
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Queue ``fn`` behind every job queued before it and every urgent one."""
@@ -98,7 +104,10 @@ class WriterThread(Executor):
                     if self._closed:
                         return
                     self._ready.wait()
-                job = (self._urgent or self._plain).popleft()
+                if self._plain and (self._plain_turn or not self._urgent):
+                    job, self._plain_turn = self._plain.popleft(), False
+                else:
+                    job, self._plain_turn = self._urgent.popleft(), True
             _run(job)
 
 

@@ -154,3 +154,31 @@ async def test_a_shut_down_thread_refuses_new_jobs_and_finished_the_queued_ones(
     assert (await done, await urgent) == (1, 2)
     with pytest.raises(RuntimeError, match="shut down"):
         thread.submit(lambda: 3)
+
+
+def test_a_waiting_plain_job_runs_after_one_urgent_job_not_after_all() -> None:
+    """Urgent first, but never urgent only: with audit batches queued without end, the usage
+    and prediction logs' rows still get written (a strict priority let them pile up)."""
+    thread, started, held, order = (
+        WriterThread("turns-test"),
+        threading.Event(),
+        threading.Event(),
+        [],
+    )
+
+    def hold() -> None:
+        started.set()
+        assert held.wait(10)
+
+    try:
+        busy = thread.submit(hold)  # the thread is busy while the rest is queued
+        assert started.wait(10)
+        plain = thread.submit(order.append, "rows")
+        urgent = [thread.submit_urgent(order.append, f"audit {n}") for n in range(3)]
+        held.set()
+        for future in (busy, plain, *urgent):
+            future.result(10)
+    finally:
+        held.set()
+        thread.shutdown()
+    assert order == ["audit 0", "rows", "audit 1", "audit 2"]

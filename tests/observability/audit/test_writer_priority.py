@@ -60,8 +60,11 @@ class _Gate:
 
 
 async def test_an_audit_batch_commits_between_the_slices_of_a_running_insert(
-    sqlite_path: Path,
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A batch yields once it has written ROWS_BEFORE_YIELD rows (256: fewer starved the
+    # rows under load); 16 here so that a 64-row batch shows the slice.
+    monkeypatch.setattr(sqlite_writer, "ROWS_BEFORE_YIELD", 16)
     writer = SqliteChainWriter(str(sqlite_path), fsync=True)
     go_on, finish = threading.Event(), threading.Event()
     gate = _Gate({"3": go_on, "40": finish})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from bastion.observability.audit import AuditEntry, AuditLog
 from bastion.observability.audit.sql import SqlAuditStore
 from bastion.settings.audit import AuditSettings
-from bastion.store import Database
+from bastion.store import Database, migrate
 from tests.support import WallClock
 
 
@@ -63,3 +65,13 @@ async def make_log(
     yield make
     for log in logs:
         await log.aclose()
+
+
+@pytest.fixture
+async def sqlite_path(tmp_path: Path) -> Path:
+    """A migrated SQLite file with a scratch table for the writer thread's row inserts."""
+    path = tmp_path / "bastion.db"
+    await migrate.upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE writer_test (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    return path

@@ -12,20 +12,10 @@ import pytest
 
 from bastion.observability.audit.record import GENESIS, AuditRecord, sealed
 from bastion.observability.audit.sqlite_writer import SqliteChainWriter, _params
-from bastion.store import migrate
 from bastion.store.database import SQLITE_CACHE_KIB
 from tests.observability.audit.conftest import entry
 
 _INSERT = "INSERT INTO writer_test (body) VALUES (:body)"
-
-
-@pytest.fixture
-async def sqlite_path(tmp_path: Path) -> Path:
-    path = tmp_path / "bastion.db"
-    await migrate.upgrade(f"sqlite:///{path}")
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE writer_test (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-    return path
 
 
 def _bodies(path: Path) -> list[str]:

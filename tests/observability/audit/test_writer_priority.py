@@ -14,20 +14,10 @@ import pytest
 from bastion.observability.audit import sqlite_writer
 from bastion.observability.audit.sqlite_writer import SqliteChainWriter
 from bastion.observability.audit.writer_thread import WriterThread
-from bastion.store import migrate
 from bastion.store.row_writer import RowsPartlyWritten
 from tests.observability.audit.conftest import entry
 
 _GATED = "INSERT INTO writer_test (body) VALUES (gate(:body))"
-
-
-@pytest.fixture
-async def sqlite_path(tmp_path: Path) -> Path:
-    path = tmp_path / "bastion.db"
-    await migrate.upgrade(f"sqlite:///{path}")
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE writer_test (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-    return path
 
 
 def _count(path: Path, table: str) -> int:
